@@ -1,0 +1,61 @@
+# Timeline Studio backend. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PROTO_FILES := $(shell find protos/tstudio -name '*.proto' | sort)
+STUBS := protos/python
+
+.PHONY: help setup demo test test-fast bench up protos check-protos lint typecheck ci clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	$(PYTHON) -m pip install --user --quiet 'uv>=0.5'
+
+setup: $(UV) ## Create .venv and install every service, tool and test dependency (idempotent)
+	$(UV) sync --all-packages --frozen --python $(PYTHON) --quiet
+	@[ -x node_modules/.bin/buf ] || npm install --no-audit --no-fund --silent
+
+demo: setup ## Start NATS and the services, make demo media, probe it through the running suite
+	$(VENV)/bin/tstudio demo
+
+test: setup ## Run the whole test suite (unit, servicer, integration, end-to-end)
+	$(VENV)/bin/pytest -q
+
+bench: setup ## Run the benchmarks; each prints its ratio against a baseline from the same run
+	$(PY) -m bench
+
+up: setup ## Start NATS and every service on their default ports (Ctrl-C stops them)
+	$(VENV)/bin/tstudio up
+
+protos: setup ## Regenerate the Python stubs from protos/
+	rm -rf $(STUBS)/tstudio/*/
+	$(PY) -m grpc_tools.protoc -Iprotos \
+		--plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy \
+		--plugin=protoc-gen-mypy_grpc=$(VENV)/bin/protoc-gen-mypy_grpc \
+		--python_out=$(STUBS) --grpc_python_out=$(STUBS) \
+		--mypy_out=$(STUBS) --mypy_grpc_out=$(STUBS) $(PROTO_FILES)
+	find $(STUBS)/tstudio -type d -exec touch {}/__init__.py \;
+
+check-protos: protos ## Fail when the committed stubs differ from freshly generated ones
+	@git add -N $(STUBS) && git diff --exit-code --stat -- $(STUBS) \
+		|| (echo "stubs are stale: run 'make protos' and commit" >&2; exit 1)
+
+lint: setup ## ruff and buf lint (STANDARD)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	cd protos && ../node_modules/.bin/buf lint
+
+typecheck: setup ## mypy over libs/, services/, gateway/ and cli/
+	$(VENV)/bin/mypy libs/svckit/src services/*/src gateway/src cli/src
+
+ci: lint check-protos typecheck test ## What CI runs
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
