@@ -1,0 +1,33 @@
+"""Client channels to other services: traced, and mTLS when certificates are configured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+
+from svckit.telemetry import client_interceptors
+
+
+def open_channel(
+    address: str,
+    *,
+    tls_cert_file: str = "",
+    tls_key_file: str = "",
+    tls_ca_file: str = "",
+    max_message_bytes: int = 64 * 1024 * 1024,
+) -> grpc.aio.Channel:
+    """A `grpc.aio` channel to `host:port` whose calls join the caller's trace."""
+    options = [
+        ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_send_message_length", max_message_bytes),
+    ]
+    interceptors = client_interceptors()
+    if tls_ca_file:
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=Path(tls_ca_file).read_bytes(),
+            private_key=Path(tls_key_file).read_bytes() if tls_key_file else None,
+            certificate_chain=Path(tls_cert_file).read_bytes() if tls_cert_file else None,
+        )
+        return grpc.aio.secure_channel(address, credentials, options=options, interceptors=interceptors)
+    return grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)

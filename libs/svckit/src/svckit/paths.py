@@ -1,0 +1,55 @@
+"""Path checks shared by every RPC that takes a file path: only files under the allowed roots."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from svckit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, Resource
+
+
+class AllowedRoots:
+    """Resolves request paths and refuses the ones outside the configured roots.
+
+    Symlinks and `..` are resolved before the check, so neither can escape a root. No roots means
+    every path is allowed (the single-user embedded default).
+    """
+
+    def __init__(self, roots: Iterable[Path | str] = ()) -> None:
+        self.roots = tuple(Path(r).expanduser().resolve() for r in roots)
+
+    def check(self, path: str | Path, field: str = "path") -> Path:
+        """Return the resolved path if it is inside a root; it need not exist."""
+        text = str(path)
+        if not text or "\x00" in text:
+            raise InvalidArgument(
+                "a path is required" if not text else "path contains a NUL byte",
+                field_violations=[FieldViolation(field, "must be a non-empty file path")],
+            )
+        resolved = Path(os.path.abspath(Path(text).expanduser())).resolve()
+        if self.roots and not any(resolved.is_relative_to(root) for root in self.roots):
+            raise PermissionDenied(
+                "path is outside the allowed roots",
+                reason="PATH_NOT_ALLOWED",
+                field_violations=[FieldViolation(field, "outside the allowed roots")],
+                resources=[Resource("file", text)],
+            )
+        return resolved
+
+    def existing_file(self, path: str | Path, field: str = "path") -> Path:
+        """Like `check`, and the path must be an existing regular file."""
+        resolved = self.check(path, field)
+        if not resolved.exists():
+            raise NotFound(
+                f"no such file: {path}",
+                reason="FILE_NOT_FOUND",
+                resources=[Resource("file", str(path))],
+            )
+        if not resolved.is_file():
+            raise InvalidArgument(
+                f"not a regular file: {path}",
+                reason="NOT_A_FILE",
+                field_violations=[FieldViolation(field, "must name a file, not a directory")],
+            )
+        return resolved
