@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PROTO_FILES := $(shell find protos/tstudio -name '*.proto' | sort)
 STUBS := protos/python
 
-.PHONY: help setup demo test test-fast bench up protos check-protos lint typecheck ci clean
+.PHONY: help setup demo test bench up protos check-protos lint typecheck check ci clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,7 +55,9 @@ lint: setup ## ruff and buf lint (STANDARD)
 typecheck: setup ## mypy over libs/, services/, gateway/ and cli/
 	$(VENV)/bin/mypy libs/svckit/src services/*/src gateway/src cli/src
 
-ci: lint check-protos typecheck test ## What CI runs
+check: lint check-protos ## Contract and style checks: ruff, buf lint, stub drift
+
+ci: test check ## What CI runs (.ci/run)
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""`tstudio doctor`: every service's health and diagnostics, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
+from tstudio.media.v1 import media_pb2, media_pb2_grpc
+from tstudio.recognition.v1 import recognition_pb2, recognition_pb2_grpc
+from tstudio.security.v1 import security_pb2, security_pb2_grpc
+
+from tstudio_cli.suite import GATEWAY, GRPC_SERVICES, SuitePorts, component_healthy, grpc_health_status
+
+_DIAGNOSTICS: dict[str, tuple[Any, Any]] = {
+    "compiler": (compiler_pb2_grpc.CompilerServiceStub, compiler_pb2.GetDiagnosticsRequest),
+    "media": (media_pb2_grpc.MediaServiceStub, media_pb2.GetDiagnosticsRequest),
+    "recognition": (recognition_pb2_grpc.RecognitionServiceStub, recognition_pb2.GetDiagnosticsRequest),
+    "security": (security_pb2_grpc.SecurityServiceStub, security_pb2.GetDiagnosticsRequest),
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("doctor", help="print every service's health and diagnostics")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--base-port", type=int, default=None, help="as given to `tstudio up`")
+    parser.set_defaults(func=run)
+
+
+def collect(ports: SuitePorts, timeout: float = 2.0) -> list[dict[str, Any]]:
+    report: list[dict[str, Any]] = []
+    for component in GRPC_SERVICES:
+        address = ports.address(component.name)
+        entry: dict[str, Any] = {"service": component.name, "address": address}
+        entry["health"] = grpc_health_status(address, timeout)
+        entry["diagnostics"] = _diagnostics(component.name, address, timeout)
+        report.append(entry)
+    gateway_address = ports.address(GATEWAY.name)
+    report.append(
+        {
+            "service": GATEWAY.name,
+            "address": f"http://{gateway_address}",
+            "health": "SERVING" if component_healthy(GATEWAY, gateway_address, timeout) else "UNREACHABLE",
+            "diagnostics": None,
+        }
+    )
+    return report
+
+
+def _diagnostics(name: str, address: str, timeout: float) -> Any:
+    stub_class, request_class = _DIAGNOSTICS[name]
+    try:
+        with grpc.insecure_channel(address) as channel:
+            reply = stub_class(channel).GetDiagnostics(request_class(), timeout=timeout)
+            return json_format.MessageToDict(reply.diagnostics)
+    except grpc.RpcError as exc:
+        return {"error": f"{exc.code().name}: {exc.details()}"}
+
+
+def run(args: argparse.Namespace) -> int:
+    report = collect(SuitePorts.from_environ(os.environ, base_port=args.base_port))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_table(report))
+    return 0 if all(entry["health"] == "SERVING" for entry in report) else 1
+
+
+def format_table(report: list[dict[str, Any]]) -> str:
+    lines = [f"{'SERVICE':<12} {'ADDRESS':<24} {'HEALTH':<12} DIAGNOSTICS"]
+    for entry in report:
+        diagnostics = entry["diagnostics"] or {}
+        if "error" in diagnostics:
+            summary = diagnostics["error"]
+        else:
+            items = diagnostics.get("items", [])
+            summary = ", ".join(f"{i['name']}={i.get('value', '')}" for i in items[:6])
+        lines.append(f"{entry['service']:<12} {entry['address']:<24} {entry['health']:<12} {summary}")
+    return "\n".join(lines)
