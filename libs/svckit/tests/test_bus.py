@@ -87,3 +87,26 @@ async def test_jetstream_key_value_round_trip() -> None:
         await bus.ensure_stream("WORK", ["tstudio.work.>"])
         await bus.ensure_stream("WORK", ["tstudio.work.>"])
         await bus.close()
+
+
+async def test_json_logs_carry_the_trace_id() -> None:
+    import io
+    import json
+    import logging
+
+    from svckit.json_logging import JsonFormatter
+
+    setup_tracing("svckit-test")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("test"))
+    logger = logging.getLogger("svckit.test.json")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    with trace.get_tracer("t").start_as_current_span("work") as span:
+        logger.info("rendering %s", "clip")
+        expected = format(span.get_span_context().trace_id, "032x")
+    entry = json.loads(stream.getvalue())
+    assert entry["message"] == "rendering clip"
+    assert entry["trace_id"] == expected
+    assert entry["service"] == "test"

@@ -173,12 +173,12 @@ def make_video(
     path.parent.mkdir(parents=True, exist_ok=True)
     frames = round(seconds * fps)
     with av.open(str(path), "w", options=container_options or {}) as container:
-        video = container.add_stream(codec, rate=fps)
+        video: Any = container.add_stream(codec, rate=fps)
         video.width, video.height = width, height
         video.pix_fmt = "yuv420p"
         if gop:
             video.codec_context.gop_size = gop
-        audio = None
+        audio: Any = None
         if audio_hz is not None:
             audio = container.add_stream("aac", rate=sample_rate)
             audio.layout = "stereo"  # type: ignore[union-attr]
@@ -259,7 +259,7 @@ def make_image(
     image[:] = color
     codec = {".png": "png", ".jpg": "mjpeg", ".jpeg": "mjpeg"}.get(path.suffix.lower(), "png")
     with av.open(str(path), "w", format="image2") as container:
-        stream = container.add_stream(codec, rate=1)
+        stream: Any = container.add_stream(codec, rate=1)
         stream.width, stream.height = width, height
         stream.pix_fmt = "rgb24" if codec == "png" else "yuvj420p"
         frame = av.VideoFrame.from_ndarray(image, format="rgb24")
