@@ -26,5 +26,24 @@ def main(argv: list[str]) -> int:
     return 0 if check(address, service) else 1
 
 
+async def wait_serving(address: str, timeout: float = 30.0, service: str = "") -> None:
+    """Return once `address` answers SERVING; raise TimeoutError after `timeout` seconds."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            try:
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{address} did not report SERVING within {timeout:.0f}s")
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
