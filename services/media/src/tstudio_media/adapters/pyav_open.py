@@ -1,0 +1,84 @@
+"""Opening a media file with PyAV, with FFmpeg's errors translated into the service's own.
+
+Every adapter that reads media opens it here, so a zero-byte file, a text file named .mp4 or an
+unreadable file gives the same clear status whatever RPC touched it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import av.error
+from svckit.errors import (
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Resource,
+    ServiceError,
+)
+
+log = logging.getLogger(__name__)
+
+
+def not_media(path: Path, why: str, field: str = "path") -> InvalidArgument:
+    return InvalidArgument(
+        f"not a readable media file: {path.name}: {why}",
+        reason="NOT_MEDIA",
+        field_violations=[FieldViolation(field, why)],
+        resources=[Resource("file", str(path))],
+    )
+
+
+def translate_av_error(path: Path, exc: BaseException, field: str = "path") -> ServiceError:
+    """The service error for a PyAV/OS error met while opening or reading `path`."""
+    if isinstance(exc, ServiceError):
+        return exc
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, FileNotFoundError) or code == errno.ENOENT:
+        return NotFound(
+            f"no such file: {path}", reason="FILE_NOT_FOUND", resources=[Resource("file", str(path))]
+        )
+    if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM):
+        return PermissionDenied(
+            f"the service may not read {path.name}",
+            reason="FILE_NOT_READABLE",
+            resources=[Resource("file", str(path))],
+        )
+    if isinstance(exc, IsADirectoryError) or code == errno.EISDIR:
+        return InvalidArgument(
+            f"not a regular file: {path}",
+            reason="NOT_A_FILE",
+            field_violations=[FieldViolation(field, "must name a file, not a directory")],
+        )
+    if isinstance(exc, av.error.InvalidDataError):
+        return not_media(path, "FFmpeg found no media it can read (invalid data)", field)
+    return not_media(path, _describe(exc), field)
+
+
+def _describe(exc: BaseException) -> str:
+    # FFmpegError's str() repeats the file name; the caller already knows it.
+    strerror = getattr(exc, "strerror", None)
+    return str(strerror or exc or type(exc).__name__)
+
+
+@contextlib.contextmanager
+def open_media(path: Path, field: str = "path") -> Iterator[Any]:
+    """`av.open(path)` for reading; errors on opening and reading become service errors."""
+    try:
+        if path.stat().st_size == 0:
+            raise not_media(path, "the file is empty", field)
+        container = av.open(str(path), "r")
+    except (OSError, av.error.FFmpegError, EOFError, ValueError) as exc:
+        raise translate_av_error(path, exc, field) from exc
+    try:
+        with container:
+            yield container
+    except (av.error.FFmpegError, EOFError, OSError) as exc:
+        raise translate_av_error(path, exc, field) from exc

@@ -1,0 +1,179 @@
+"""Probe: container and stream metadata read with PyAV (in-process FFmpeg, no ffprobe subprocess)."""
+
+from __future__ import annotations
+
+import logging
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import av.error
+
+from tstudio_media.adapters.pyav_open import not_media, open_media
+from tstudio_media.domain.media_info import (
+    MediaInfo,
+    MediaKind,
+    StreamInfo,
+    StreamType,
+    clockwise_rotation,
+    is_variable_frame_rate,
+)
+
+log = logging.getLogger(__name__)
+
+_STREAM_TYPES = {
+    "video": StreamType.VIDEO,
+    "audio": StreamType.AUDIO,
+    "subtitle": StreamType.SUBTITLE,
+}
+# Demuxers that read one picture: FFmpeg's image2 and the "<codec>_pipe" family.
+_IMAGE_FORMATS = ("image2", "_pipe")
+
+
+class PyAVProber:
+    """Reads `MediaInfo` from a file. Blocking: call it from a worker thread."""
+
+    def __init__(self, max_pixels: int = 64 * 1024 * 1024) -> None:
+        self._max_pixels = max_pixels
+
+    def probe(self, path: Path) -> MediaInfo:
+        with open_media(path) as container:
+            size = path.stat().st_size
+            image = _is_image_format(container.format.name)
+            streams = tuple(self._stream(container, s, image) for s in container.streams)
+            if not any(s.type in (StreamType.VIDEO, StreamType.AUDIO) for s in streams):
+                raise not_media(path, "the file has no audio or video stream")
+            tags = {str(k): str(v) for k, v in (container.metadata or {}).items()}
+            return MediaInfo(
+                path=str(path),
+                kind=_kind(streams, image),
+                container=container.format.name,
+                container_long_name=container.format.long_name or "",
+                duration_seconds=_microseconds(container.duration),
+                bit_rate=int(container.bit_rate or 0) or _bit_rate_from_size(size, container.duration),
+                size_bytes=size,
+                start_time_seconds=_microseconds(container.start_time),
+                creation_time=tags.get("creation_time") or _first_stream_tag(container, "creation_time"),
+                streams=streams,
+                tags=tags,
+            )
+
+    def _stream(self, container: Any, stream: Any, image: bool) -> StreamInfo:
+        kind = _STREAM_TYPES.get(stream.type, StreamType.DATA)
+        context = stream.codec_context
+        common: dict[str, Any] = {
+            "index": stream.index,
+            "type": kind,
+            "codec": _codec_name(stream),
+            "codec_long_name": _codec_long_name(stream),
+            "profile": stream.profile or "",
+            "bit_rate": int((context.bit_rate if context is not None else 0) or 0),
+            "duration_seconds": _seconds(stream.duration, stream.time_base),
+            "frame_count": int(stream.frames or 0),
+            "language": _language(stream),
+        }
+        if kind is StreamType.VIDEO:
+            real = _fps(stream.base_rate or stream.guessed_rate)
+            average = _fps(stream.average_rate)
+            # A still image has no frame rate; the demuxer's default (25) would be misleading.
+            if image:
+                real = average = 0.0
+            return StreamInfo(
+                **common,
+                width=int(context.width or 0),
+                height=int(context.height or 0),
+                pixel_format=context.pix_fmt or "",
+                fps=real,
+                avg_fps=average,
+                rotation=self._rotation(container, stream),
+                sample_aspect_ratio=_ratio(stream.sample_aspect_ratio),
+                display_aspect_ratio=_ratio(stream.display_aspect_ratio),
+                variable_frame_rate=is_variable_frame_rate(real, average),
+            )
+        if kind is StreamType.AUDIO:
+            layout = getattr(context, "layout", None)
+            audio_format = getattr(context, "format", None)
+            return StreamInfo(
+                **common,
+                sample_rate=int(context.sample_rate or 0),
+                channels=int(getattr(layout, "nb_channels", 0) or getattr(context, "channels", 0) or 0),
+                channel_layout=getattr(layout, "name", "") or "",
+                sample_format=getattr(audio_format, "name", "") or "",
+            )
+        return StreamInfo(**common)
+
+    def _rotation(self, container: Any, stream: Any) -> int:
+        """Rotation from the display matrix. PyAV exposes it on decoded frames only, so decode the
+        first one; skipped for pictures too large to decode safely."""
+        context = stream.codec_context
+        if context is None or (context.width or 0) * (context.height or 0) > self._max_pixels:
+            return 0
+        try:
+            for frame in container.decode(stream):
+                return clockwise_rotation(frame.rotation)
+        except (av.error.FFmpegError, ValueError, EOFError) as exc:
+            log.debug("no frame decoded for rotation of stream %d: %s", stream.index, exc)
+        return 0
+
+
+def _is_image_format(name: str) -> bool:
+    return any(part == "image2" or part.endswith("_pipe") for part in name.split(","))
+
+
+def _kind(streams: tuple[StreamInfo, ...], image: bool) -> MediaKind:
+    if any(s.type is StreamType.VIDEO for s in streams):
+        return MediaKind.IMAGE if image else MediaKind.VIDEO
+    return MediaKind.AUDIO
+
+
+def _codec_name(stream: Any) -> str:
+    context = stream.codec_context
+    if context is not None:
+        return str(context.name or "")
+    return ""
+
+
+def _codec_long_name(stream: Any) -> str:
+    context = stream.codec_context
+    try:
+        return str(context.codec.long_name or "") if context is not None else ""
+    except Exception:  # an unknown codec has no descriptor; the name alone will do
+        return ""
+
+
+def _language(stream: Any) -> str:
+    language = stream.language or (stream.metadata or {}).get("language", "")
+    return "" if language == "und" else str(language)
+
+
+def _first_stream_tag(container: Any, key: str) -> str:
+    for stream in container.streams:
+        value = (stream.metadata or {}).get(key)
+        if value:
+            return str(value)
+    return ""
+
+
+def _microseconds(value: int | None) -> float:
+    return value / av.time_base if value else 0.0
+
+
+def _seconds(value: int | None, time_base: Fraction | None) -> float:
+    if not value or time_base is None:
+        return 0.0
+    return float(value * time_base)
+
+
+def _fps(rate: Fraction | None) -> float:
+    return float(rate) if rate else 0.0
+
+
+def _ratio(value: Fraction | None) -> str:
+    return f"{value.numerator}:{value.denominator}" if value else ""
+
+
+def _bit_rate_from_size(size: int, duration: int | None) -> int:
+    if not duration:
+        return 0
+    return int(size * 8 / (duration / av.time_base))

@@ -1,0 +1,32 @@
+"""The media service's settings, read once from `MEDIA_*` environment variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from svckit.settings import ServiceSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class MediaSettings(ServiceSettings):
+    port: int = 50052
+    # Only files under these roots are read or served; empty allows every path (single-user default).
+    allowed_roots: tuple[Path, ...] = ()
+    # Cache and proxy outputs live here.
+    data_dir: Path = Path("~/.cache/tstudio/media")
+    # Bound of the on-disk cache of probes, thumbnails, filmstrips and waveforms.
+    cache_max_bytes: int = 512 * 1024 * 1024
+    # How many files ProbeBatch and ScanFolder work on at once.
+    batch_concurrency: int = 4
+    # The HTTP range video server; 0 turns it off.
+    http_port: int = 8081
+    # Base of the URLs GetStreamUrl hands out, e.g. "https://media.example.com"; empty uses http://host:port.
+    http_public_url: str = ""
+    # HMAC key for stream URLs; empty makes a random key per process (URLs die with it).
+    url_signing_key: str = ""
+    url_ttl_seconds: int = 3600
+    # Origins allowed to fetch streams from a browser ("*" for any).
+    cors_origins: tuple[str, ...] = ()
+    # Pictures larger than this many pixels are refused rather than decoded (memory bombs).
+    max_pixels: int = 64 * 1024 * 1024
