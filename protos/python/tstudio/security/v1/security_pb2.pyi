@@ -93,6 +93,7 @@ class SecretInfo(_message.Message):
     VALIDATED_AT_FIELD_NUMBER: _builtins.int
     VALIDATION_REASON_FIELD_NUMBER: _builtins.int
     KEY_VERSION_FIELD_NUMBER: _builtins.int
+    DAMAGED_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     kind: Global___SecretKind.ValueType
     provider: _builtins.str
@@ -102,6 +103,8 @@ class SecretInfo(_message.Message):
     validation: Global___ValidationState.ValueType
     validation_reason: _builtins.str
     key_version: _builtins.int
+    damaged: _builtins.bool
+    """The stored bytes failed authentication; the value cannot be read (other secrets are unaffected)."""
     @_builtins.property
     def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     @_builtins.property
@@ -121,10 +124,11 @@ class SecretInfo(_message.Message):
         validated_at: _timestamp_pb2.Timestamp | None = ...,
         validation_reason: _builtins.str = ...,
         key_version: _builtins.int = ...,
+        damaged: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at", "validated_at", b"validated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_version", b"key_version", "kind", b"kind", "masked_value", b"masked_value", "metadata", b"metadata", "name", b"name", "provider", b"provider", "updated_at", b"updated_at", "validated_at", b"validated_at", "validation", b"validation", "validation_reason", b"validation_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["damaged", b"damaged", "key_version", b"key_version", "kind", b"kind", "masked_value", b"masked_value", "metadata", b"metadata", "name", b"name", "provider", b"provider", "updated_at", b"updated_at", "validated_at", b"validated_at", "validation", b"validation", "validation_reason", b"validation_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -364,6 +368,261 @@ class ValidateApiKeyResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ValidateApiKeyResponse: _TypeAlias = ValidateApiKeyResponse  # noqa: Y015
+
+@_typing.final
+class ImportFromEnvRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class VariablesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    VARIABLES_FIELD_NUMBER: _builtins.int
+    OVERWRITE_FIELD_NUMBER: _builtins.int
+    overwrite: _builtins.bool
+    """Replace secrets that already exist; otherwise they are kept."""
+    @_builtins.property
+    def variables(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Variable name -> value, e.g. a client's environment or .env file."""
+
+    def __init__(
+        self,
+        *,
+        variables: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        overwrite: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["overwrite", b"overwrite", "variables", b"variables"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportFromEnvRequest: _TypeAlias = ImportFromEnvRequest  # noqa: Y015
+
+@_typing.final
+class ImportFromEnvResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IMPORTED_FIELD_NUMBER: _builtins.int
+    KEPT_EXISTING_FIELD_NUMBER: _builtins.int
+    IGNORED_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def imported(self) -> _containers.RepeatedCompositeFieldContainer[Global___SecretInfo]: ...
+    @_builtins.property
+    def kept_existing(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Names of existing secrets that were kept."""
+
+    @_builtins.property
+    def ignored(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Variables that are not known credentials (or were empty)."""
+
+    def __init__(
+        self,
+        *,
+        imported: _abc.Iterable[Global___SecretInfo] | None = ...,
+        kept_existing: _abc.Iterable[_builtins.str] | None = ...,
+        ignored: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ignored", b"ignored", "imported", b"imported", "kept_existing", b"kept_existing"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportFromEnvResponse: _TypeAlias = ImportFromEnvResponse  # noqa: Y015
+
+@_typing.final
+class RotateMasterKeyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotateMasterKeyRequest: _TypeAlias = RotateMasterKeyRequest  # noqa: Y015
+
+@_typing.final
+class RotateMasterKeyResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_VERSION_FIELD_NUMBER: _builtins.int
+    REENCRYPTED_FIELD_NUMBER: _builtins.int
+    key_version: _builtins.int
+    reencrypted: _builtins.int
+    def __init__(
+        self,
+        *,
+        key_version: _builtins.int = ...,
+        reencrypted: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_version", b"key_version", "reencrypted", b"reencrypted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotateMasterKeyResponse: _TypeAlias = RotateMasterKeyResponse  # noqa: Y015
+
+@_typing.final
+class StartOAuthRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    REDIRECT_URI_FIELD_NUMBER: _builtins.int
+    SCOPES_FIELD_NUMBER: _builtins.int
+    SECRET_NAME_FIELD_NUMBER: _builtins.int
+    provider: _builtins.str
+    """A configured provider, e.g. "youtube", "tiktok", "vimeo"."""
+    redirect_uri: _builtins.str
+    secret_name: _builtins.str
+    """Where to store the token set; default "<provider>-oauth"."""
+    @_builtins.property
+    def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Empty means the provider's default scopes."""
+
+    def __init__(
+        self,
+        *,
+        provider: _builtins.str = ...,
+        redirect_uri: _builtins.str = ...,
+        scopes: _abc.Iterable[_builtins.str] | None = ...,
+        secret_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["provider", b"provider", "redirect_uri", b"redirect_uri", "scopes", b"scopes", "secret_name", b"secret_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartOAuthRequest: _TypeAlias = StartOAuthRequest  # noqa: Y015
+
+@_typing.final
+class StartOAuthResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZATION_URL_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    authorization_url: _builtins.str
+    state: _builtins.str
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        authorization_url: _builtins.str = ...,
+        state: _builtins.str = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorization_url", b"authorization_url", "expires_at", b"expires_at", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartOAuthResponse: _TypeAlias = StartOAuthResponse  # noqa: Y015
+
+@_typing.final
+class CompleteOAuthRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    state: _builtins.str
+    code: _builtins.str
+    def __init__(
+        self,
+        *,
+        state: _builtins.str = ...,
+        code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteOAuthRequest: _TypeAlias = CompleteOAuthRequest  # noqa: Y015
+
+@_typing.final
+class CompleteOAuthResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SECRET_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def secret(self) -> Global___SecretInfo: ...
+    def __init__(
+        self,
+        *,
+        secret: Global___SecretInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["secret", b"secret"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["secret", b"secret"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteOAuthResponse: _TypeAlias = CompleteOAuthResponse  # noqa: Y015
+
+@_typing.final
+class RefreshOAuthRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefreshOAuthRequest: _TypeAlias = RefreshOAuthRequest  # noqa: Y015
+
+@_typing.final
+class RefreshOAuthResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SECRET_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def secret(self) -> Global___SecretInfo: ...
+    def __init__(
+        self,
+        *,
+        secret: Global___SecretInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["secret", b"secret"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["secret", b"secret"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefreshOAuthResponse: _TypeAlias = RefreshOAuthResponse  # noqa: Y015
 
 @_typing.final
 class GetDiagnosticsRequest(_message.Message):

@@ -60,6 +60,31 @@ class SecurityServiceStub:
                 request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.ValidateApiKeyRequest.SerializeToString,
                 response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.ValidateApiKeyResponse.FromString,
                 _registered_method=True)
+        self.ImportFromEnv = channel.unary_unary(
+                '/tstudio.security.v1.SecurityService/ImportFromEnv',
+                request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.ImportFromEnvRequest.SerializeToString,
+                response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.ImportFromEnvResponse.FromString,
+                _registered_method=True)
+        self.RotateMasterKey = channel.unary_unary(
+                '/tstudio.security.v1.SecurityService/RotateMasterKey',
+                request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.RotateMasterKeyRequest.SerializeToString,
+                response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.RotateMasterKeyResponse.FromString,
+                _registered_method=True)
+        self.StartOAuth = channel.unary_unary(
+                '/tstudio.security.v1.SecurityService/StartOAuth',
+                request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.StartOAuthRequest.SerializeToString,
+                response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.StartOAuthResponse.FromString,
+                _registered_method=True)
+        self.CompleteOAuth = channel.unary_unary(
+                '/tstudio.security.v1.SecurityService/CompleteOAuth',
+                request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.CompleteOAuthRequest.SerializeToString,
+                response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.CompleteOAuthResponse.FromString,
+                _registered_method=True)
+        self.RefreshOAuth = channel.unary_unary(
+                '/tstudio.security.v1.SecurityService/RefreshOAuth',
+                request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.RefreshOAuthRequest.SerializeToString,
+                response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.RefreshOAuthResponse.FromString,
+                _registered_method=True)
         self.GetDiagnostics = channel.unary_unary(
                 '/tstudio.security.v1.SecurityService/GetDiagnostics',
                 request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetDiagnosticsRequest.SerializeToString,
@@ -104,6 +129,41 @@ class SecurityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportFromEnv(self, request, context):
+        """Stores the known credentials (OPENAI_API_KEY, TELEGRAM_BOT_TOKEN, ...) found in the given variables.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateMasterKey(self, request, context):
+        """Re-encrypts every secret under a new data key; each secret stays readable throughout.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartOAuth(self, request, context):
+        """Begins an OAuth 2.0 authorization code flow with PKCE (S256) and state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteOAuth(self, request, context):
+        """Exchanges the code for tokens and stores them as a secret.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefreshOAuth(self, request, context):
+        """Refreshes a stored token set now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetDiagnostics(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -137,6 +197,31 @@ def add_SecurityServiceServicer_to_server(servicer, server):
                     servicer.ValidateApiKey,
                     request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.ValidateApiKeyRequest.FromString,
                     response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.ValidateApiKeyResponse.SerializeToString,
+            ),
+            'ImportFromEnv': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportFromEnv,
+                    request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.ImportFromEnvRequest.FromString,
+                    response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.ImportFromEnvResponse.SerializeToString,
+            ),
+            'RotateMasterKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateMasterKey,
+                    request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.RotateMasterKeyRequest.FromString,
+                    response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.RotateMasterKeyResponse.SerializeToString,
+            ),
+            'StartOAuth': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartOAuth,
+                    request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.StartOAuthRequest.FromString,
+                    response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.StartOAuthResponse.SerializeToString,
+            ),
+            'CompleteOAuth': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteOAuth,
+                    request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.CompleteOAuthRequest.FromString,
+                    response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.CompleteOAuthResponse.SerializeToString,
+            ),
+            'RefreshOAuth': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefreshOAuth,
+                    request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.RefreshOAuthRequest.FromString,
+                    response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.RefreshOAuthResponse.SerializeToString,
             ),
             'GetDiagnostics': grpc.unary_unary_rpc_method_handler(
                     servicer.GetDiagnostics,
@@ -280,6 +365,141 @@ class SecurityService:
             '/tstudio.security.v1.SecurityService/ValidateApiKey',
             tstudio_dot_security_dot_v1_dot_security__pb2.ValidateApiKeyRequest.SerializeToString,
             tstudio_dot_security_dot_v1_dot_security__pb2.ValidateApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportFromEnv(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.security.v1.SecurityService/ImportFromEnv',
+            tstudio_dot_security_dot_v1_dot_security__pb2.ImportFromEnvRequest.SerializeToString,
+            tstudio_dot_security_dot_v1_dot_security__pb2.ImportFromEnvResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateMasterKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.security.v1.SecurityService/RotateMasterKey',
+            tstudio_dot_security_dot_v1_dot_security__pb2.RotateMasterKeyRequest.SerializeToString,
+            tstudio_dot_security_dot_v1_dot_security__pb2.RotateMasterKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartOAuth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.security.v1.SecurityService/StartOAuth',
+            tstudio_dot_security_dot_v1_dot_security__pb2.StartOAuthRequest.SerializeToString,
+            tstudio_dot_security_dot_v1_dot_security__pb2.StartOAuthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteOAuth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.security.v1.SecurityService/CompleteOAuth',
+            tstudio_dot_security_dot_v1_dot_security__pb2.CompleteOAuthRequest.SerializeToString,
+            tstudio_dot_security_dot_v1_dot_security__pb2.CompleteOAuthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefreshOAuth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.security.v1.SecurityService/RefreshOAuth',
+            tstudio_dot_security_dot_v1_dot_security__pb2.RefreshOAuthRequest.SerializeToString,
+            tstudio_dot_security_dot_v1_dot_security__pb2.RefreshOAuthResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,6 +41,16 @@ class SecurityServiceStub:
     DeleteSecret: _grpc.UnaryUnaryMultiCallable[_security_pb2.DeleteSecretRequest, _security_pb2.DeleteSecretResponse]
     ValidateApiKey: _grpc.UnaryUnaryMultiCallable[_security_pb2.ValidateApiKeyRequest, _security_pb2.ValidateApiKeyResponse]
     """Checks an API key's format, then asks its provider."""
+    ImportFromEnv: _grpc.UnaryUnaryMultiCallable[_security_pb2.ImportFromEnvRequest, _security_pb2.ImportFromEnvResponse]
+    """Stores the known credentials (OPENAI_API_KEY, TELEGRAM_BOT_TOKEN, ...) found in the given variables."""
+    RotateMasterKey: _grpc.UnaryUnaryMultiCallable[_security_pb2.RotateMasterKeyRequest, _security_pb2.RotateMasterKeyResponse]
+    """Re-encrypts every secret under a new data key; each secret stays readable throughout."""
+    StartOAuth: _grpc.UnaryUnaryMultiCallable[_security_pb2.StartOAuthRequest, _security_pb2.StartOAuthResponse]
+    """Begins an OAuth 2.0 authorization code flow with PKCE (S256) and state."""
+    CompleteOAuth: _grpc.UnaryUnaryMultiCallable[_security_pb2.CompleteOAuthRequest, _security_pb2.CompleteOAuthResponse]
+    """Exchanges the code for tokens and stores them as a secret."""
+    RefreshOAuth: _grpc.UnaryUnaryMultiCallable[_security_pb2.RefreshOAuthRequest, _security_pb2.RefreshOAuthResponse]
+    """Refreshes a stored token set now."""
     GetDiagnostics: _grpc.UnaryUnaryMultiCallable[_security_pb2.GetDiagnosticsRequest, _security_pb2.GetDiagnosticsResponse]
 
 @_typing.type_check_only
@@ -56,6 +66,16 @@ class SecurityServiceAsyncStub(SecurityServiceStub):
     DeleteSecret: _aio.UnaryUnaryMultiCallable[_security_pb2.DeleteSecretRequest, _security_pb2.DeleteSecretResponse]  # type: ignore[assignment]
     ValidateApiKey: _aio.UnaryUnaryMultiCallable[_security_pb2.ValidateApiKeyRequest, _security_pb2.ValidateApiKeyResponse]  # type: ignore[assignment]
     """Checks an API key's format, then asks its provider."""
+    ImportFromEnv: _aio.UnaryUnaryMultiCallable[_security_pb2.ImportFromEnvRequest, _security_pb2.ImportFromEnvResponse]  # type: ignore[assignment]
+    """Stores the known credentials (OPENAI_API_KEY, TELEGRAM_BOT_TOKEN, ...) found in the given variables."""
+    RotateMasterKey: _aio.UnaryUnaryMultiCallable[_security_pb2.RotateMasterKeyRequest, _security_pb2.RotateMasterKeyResponse]  # type: ignore[assignment]
+    """Re-encrypts every secret under a new data key; each secret stays readable throughout."""
+    StartOAuth: _aio.UnaryUnaryMultiCallable[_security_pb2.StartOAuthRequest, _security_pb2.StartOAuthResponse]  # type: ignore[assignment]
+    """Begins an OAuth 2.0 authorization code flow with PKCE (S256) and state."""
+    CompleteOAuth: _aio.UnaryUnaryMultiCallable[_security_pb2.CompleteOAuthRequest, _security_pb2.CompleteOAuthResponse]  # type: ignore[assignment]
+    """Exchanges the code for tokens and stores them as a secret."""
+    RefreshOAuth: _aio.UnaryUnaryMultiCallable[_security_pb2.RefreshOAuthRequest, _security_pb2.RefreshOAuthResponse]  # type: ignore[assignment]
+    """Refreshes a stored token set now."""
     GetDiagnostics: _aio.UnaryUnaryMultiCallable[_security_pb2.GetDiagnosticsRequest, _security_pb2.GetDiagnosticsResponse]  # type: ignore[assignment]
 
 class SecurityServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -98,6 +118,46 @@ class SecurityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_security_pb2.ValidateApiKeyResponse, _abc.Awaitable[_security_pb2.ValidateApiKeyResponse]]:
         """Checks an API key's format, then asks its provider."""
+
+    @_abc_1.abstractmethod
+    def ImportFromEnv(
+        self,
+        request: _security_pb2.ImportFromEnvRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.ImportFromEnvResponse, _abc.Awaitable[_security_pb2.ImportFromEnvResponse]]:
+        """Stores the known credentials (OPENAI_API_KEY, TELEGRAM_BOT_TOKEN, ...) found in the given variables."""
+
+    @_abc_1.abstractmethod
+    def RotateMasterKey(
+        self,
+        request: _security_pb2.RotateMasterKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.RotateMasterKeyResponse, _abc.Awaitable[_security_pb2.RotateMasterKeyResponse]]:
+        """Re-encrypts every secret under a new data key; each secret stays readable throughout."""
+
+    @_abc_1.abstractmethod
+    def StartOAuth(
+        self,
+        request: _security_pb2.StartOAuthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.StartOAuthResponse, _abc.Awaitable[_security_pb2.StartOAuthResponse]]:
+        """Begins an OAuth 2.0 authorization code flow with PKCE (S256) and state."""
+
+    @_abc_1.abstractmethod
+    def CompleteOAuth(
+        self,
+        request: _security_pb2.CompleteOAuthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.CompleteOAuthResponse, _abc.Awaitable[_security_pb2.CompleteOAuthResponse]]:
+        """Exchanges the code for tokens and stores them as a secret."""
+
+    @_abc_1.abstractmethod
+    def RefreshOAuth(
+        self,
+        request: _security_pb2.RefreshOAuthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.RefreshOAuthResponse, _abc.Awaitable[_security_pb2.RefreshOAuthResponse]]:
+        """Refreshes a stored token set now."""
 
     @_abc_1.abstractmethod
     def GetDiagnostics(
