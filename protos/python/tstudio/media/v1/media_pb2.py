@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tstudio.common.v1 import common_pb2 as tstudio_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctstudio/media/v1/media.proto\x12\x10tstudio.media.v1\x1a\x1etstudio/common/v1/common.proto\"\x1c\n\x0cProbeRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"L\n\rProbeResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.tstudio.media.v1.MediaInfo\x12\x10\n\x08probe_id\x18\x02 \x01(\t\"\xf8\x02\n\tMediaInfo\x12\x0c\n\x04path\x18\x01 \x01(\t\x12)\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.tstudio.media.v1.MediaKind\x12\x11\n\tcontainer\x18\x03 \x01(\t\x12\x1b\n\x13\x63ontainer_long_name\x18\x04 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x05 \x01(\x01\x12\x10\n\x08\x62it_rate\x18\x06 \x01(\x03\x12\x12\n\nsize_bytes\x18\x07 \x01(\x03\x12\x1a\n\x12start_time_seconds\x18\x08 \x01(\x01\x12\x15\n\rcreation_time\x18\t \x01(\t\x12-\n\x07streams\x18\n \x03(\x0b\x32\x1c.tstudio.media.v1.StreamInfo\x12\x33\n\x04tags\x18\x0b \x03(\x0b\x32%.tstudio.media.v1.MediaInfo.TagsEntry\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe6\x03\n\nStreamInfo\x12\r\n\x05index\x18\x01 \x01(\x05\x12*\n\x04type\x18\x02 \x01(\x0e\x32\x1c.tstudio.media.v1.StreamType\x12\r\n\x05\x63odec\x18\x03 \x01(\t\x12\x17\n\x0f\x63odec_long_name\x18\x04 \x01(\t\x12\x0f\n\x07profile\x18\x05 \x01(\t\x12\x10\n\x08\x62it_rate\x18\x06 \x01(\x03\x12\x18\n\x10\x64uration_seconds\x18\x07 \x01(\x01\x12\x13\n\x0b\x66rame_count\x18\x08 \x01(\x03\x12\x10\n\x08language\x18\t \x01(\t\x12\r\n\x05width\x18\n \x01(\x05\x12\x0e\n\x06height\x18\x0b \x01(\x05\x12\x14\n\x0cpixel_format\x18\x0c \x01(\t\x12\x0b\n\x03\x66ps\x18\r \x01(\x01\x12\x0f\n\x07\x61vg_fps\x18\x0e \x01(\x01\x12\x10\n\x08rotation\x18\x0f \x01(\x05\x12\x1b\n\x13sample_aspect_ratio\x18\x10 \x01(\t\x12\x1c\n\x14\x64isplay_aspect_ratio\x18\x11 \x01(\t\x12\x1b\n\x13variable_frame_rate\x18\x12 \x01(\x08\x12\x13\n\x0bsample_rate\x18\x13 \x01(\x05\x12\x10\n\x08\x63hannels\x18\x14 \x01(\x05\x12\x16\n\x0e\x63hannel_layout\x18\x15 \x01(\t\x12\x15\n\rsample_format\x18\x16 \x01(\t\"\x17\n\x15GetDiagnosticsRequest\"M\n\x16GetDiagnosticsResponse\x12\x33\n\x0b\x64iagnostics\x18\x01 \x01(\x0b\x32\x1e.tstudio.common.v1.Diagnostics*i\n\tMediaKind\x12\x1a\n\x16MEDIA_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10MEDIA_KIND_VIDEO\x10\x01\x12\x14\n\x10MEDIA_KIND_AUDIO\x10\x02\x12\x14\n\x10MEDIA_KIND_IMAGE\x10\x03*\x87\x01\n\nStreamType\x12\x1b\n\x17STREAM_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11STREAM_TYPE_VIDEO\x10\x01\x12\x15\n\x11STREAM_TYPE_AUDIO\x10\x02\x12\x18\n\x14STREAM_TYPE_SUBTITLE\x10\x03\x12\x14\n\x10STREAM_TYPE_DATA\x10\x04\x32\xbd\x01\n\x0cMediaService\x12H\n\x05Probe\x12\x1e.tstudio.media.v1.ProbeRequest\x1a\x1f.tstudio.media.v1.ProbeResponse\x12\x63\n\x0eGetDiagnostics\x12\'.tstudio.media.v1.GetDiagnosticsRequest\x1a(.tstudio.media.v1.GetDiagnosticsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctstudio/media/v1/media.proto\x12\x10tstudio.media.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etstudio/common/v1/common.proto\"\x1c\n\x0cProbeRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"L\n\rProbeResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.tstudio.media.v1.MediaInfo\x12\x10\n\x08probe_id\x18\x02 \x01(\t\"\xf8\x02\n\tMediaInfo\x12\x0c\n\x04path\x18\x01 \x01(\t\x12)\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.tstudio.media.v1.MediaKind\x12\x11\n\tcontainer\x18\x03 \x01(\t\x12\x1b\n\x13\x63ontainer_long_name\x18\x04 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x05 \x01(\x01\x12\x10\n\x08\x62it_rate\x18\x06 \x01(\x03\x12\x12\n\nsize_bytes\x18\x07 \x01(\x03\x12\x1a\n\x12start_time_seconds\x18\x08 \x01(\x01\x12\x15\n\rcreation_time\x18\t \x01(\t\x12-\n\x07streams\x18\n \x03(\x0b\x32\x1c.tstudio.media.v1.StreamInfo\x12\x33\n\x04tags\x18\x0b \x03(\x0b\x32%.tstudio.media.v1.MediaInfo.TagsEntry\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe6\x03\n\nStreamInfo\x12\r\n\x05index\x18\x01 \x01(\x05\x12*\n\x04type\x18\x02 \x01(\x0e\x32\x1c.tstudio.media.v1.StreamType\x12\r\n\x05\x63odec\x18\x03 \x01(\t\x12\x17\n\x0f\x63odec_long_name\x18\x04 \x01(\t\x12\x0f\n\x07profile\x18\x05 \x01(\t\x12\x10\n\x08\x62it_rate\x18\x06 \x01(\x03\x12\x18\n\x10\x64uration_seconds\x18\x07 \x01(\x01\x12\x13\n\x0b\x66rame_count\x18\x08 \x01(\x03\x12\x10\n\x08language\x18\t \x01(\t\x12\r\n\x05width\x18\n \x01(\x05\x12\x0e\n\x06height\x18\x0b \x01(\x05\x12\x14\n\x0cpixel_format\x18\x0c \x01(\t\x12\x0b\n\x03\x66ps\x18\r \x01(\x01\x12\x0f\n\x07\x61vg_fps\x18\x0e \x01(\x01\x12\x10\n\x08rotation\x18\x0f \x01(\x05\x12\x1b\n\x13sample_aspect_ratio\x18\x10 \x01(\t\x12\x1c\n\x14\x64isplay_aspect_ratio\x18\x11 \x01(\t\x12\x1b\n\x13variable_frame_rate\x18\x12 \x01(\x08\x12\x13\n\x0bsample_rate\x18\x13 \x01(\x05\x12\x10\n\x08\x63hannels\x18\x14 \x01(\x05\x12\x16\n\x0e\x63hannel_layout\x18\x15 \x01(\t\x12\x15\n\rsample_format\x18\x16 \x01(\t\"\x17\n\x15GetDiagnosticsRequest\"M\n\x16GetDiagnosticsResponse\x12\x33\n\x0b\x64iagnostics\x18\x01 \x01(\x0b\x32\x1e.tstudio.common.v1.Diagnostics\":\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\"\n\x11ProbeBatchRequest\x12\r\n\x05paths\x18\x01 \x03(\t\"\x88\x01\n\x12ProbeBatchResponse\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0c\n\x04path\x18\x02 \x01(\t\x12)\n\x04info\x18\x03 \x01(\x0b\x32\x1b.tstudio.media.v1.MediaInfo\x12*\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x1b.tstudio.media.v1.ItemError\"\xbf\x01\n\x10ThumbnailRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x14\n\x0ctime_seconds\x18\x02 \x01(\x01\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\x12-\n\x06\x66ormat\x18\x05 \x01(\x0e\x32\x1d.tstudio.media.v1.ImageFormat\x12\x0f\n\x07quality\x18\x06 \x01(\x05\x12(\n\x04mode\x18\x07 \x01(\x0e\x32\x1a.tstudio.media.v1.SeekMode\"\x80\x01\n\x11ThumbnailResponse\x12\r\n\x05image\x18\x01 \x01(\x0c\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\x12\x1a\n\x12\x66rame_time_seconds\x18\x05 \x01(\x01\x12\x0e\n\x06\x63\x61\x63hed\x18\x06 \x01(\x08\"\x99\x02\n\x10\x46ilmstripRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x12\x18\n\x10interval_seconds\x18\x03 \x01(\x01\x12\x15\n\rstart_seconds\x18\x04 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x05 \x01(\x01\x12\x12\n\ntile_width\x18\x06 \x01(\x05\x12\x13\n\x0btile_height\x18\x07 \x01(\x05\x12\x0f\n\x07\x63olumns\x18\x08 \x01(\x05\x12-\n\x06\x66ormat\x18\t \x01(\x0e\x32\x1d.tstudio.media.v1.ImageFormat\x12\x0f\n\x07quality\x18\n \x01(\x05\x12(\n\x04mode\x18\x0b \x01(\x0e\x32\x1a.tstudio.media.v1.SeekMode\"v\n\rFilmstripTile\x12\x14\n\x0ctime_seconds\x18\x01 \x01(\x01\x12\x1a\n\x12\x66rame_time_seconds\x18\x02 \x01(\x01\x12\t\n\x01x\x18\x03 \x01(\x05\x12\t\n\x01y\x18\x04 \x01(\x05\x12\r\n\x05width\x18\x05 \x01(\x05\x12\x0e\n\x06height\x18\x06 \x01(\x05\"\x94\x01\n\x11\x46ilmstripResponse\x12\r\n\x05image\x18\x01 \x01(\x0c\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\x12.\n\x05tiles\x18\x05 \x03(\x0b\x32\x1f.tstudio.media.v1.FilmstripTile\x12\x0e\n\x06\x63\x61\x63hed\x18\x06 \x01(\x08\"\\\n\x0fWaveformRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x62uckets\x18\x02 \x01(\x05\x12\x15\n\rstart_seconds\x18\x03 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x04 \x01(\x01\"(\n\x0c\x43hannelPeaks\x12\x0b\n\x03min\x18\x01 \x03(\x02\x12\x0b\n\x03max\x18\x02 \x03(\x02\"\x98\x01\n\x10WaveformResponse\x12\x13\n\x0bsample_rate\x18\x01 \x01(\x05\x12\x15\n\rstart_seconds\x18\x02 \x01(\x01\x12\x16\n\x0e\x62ucket_seconds\x18\x03 \x01(\x01\x12\x30\n\x08\x63hannels\x18\x04 \x03(\x0b\x32\x1e.tstudio.media.v1.ChannelPeaks\x12\x0e\n\x06\x63\x61\x63hed\x18\x05 \x01(\x08\"k\n\x12\x43reateProxyRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x13\n\x0boutput_path\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x05\x12\x12\n\ngop_frames\x18\x04 \x01(\x05\x12\x0e\n\x06job_id\x18\x05 \x01(\t\"i\n\x13\x43reateProxyResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12-\n\x08progress\x18\x02 \x01(\x0b\x32\x1b.tstudio.common.v1.Progress\x12\x13\n\x0boutput_path\x18\x03 \x01(\t\"$\n\x12\x43\x61ncelProxyRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"(\n\x13\x43\x61ncelProxyResponse\x12\x11\n\tcancelled\x18\x01 \x01(\x08\"\x86\x01\n\x11ScanFolderRequest\x12\x0c\n\x04root\x18\x01 \x01(\t\x12\x11\n\trecursive\x18\x02 \x01(\x08\x12\x12\n\nextensions\x18\x03 \x03(\t\x12\x12\n\nthumbnails\x18\x04 \x01(\x08\x12\x17\n\x0fthumbnail_width\x18\x05 \x01(\x05\x12\x0f\n\x07scan_id\x18\x06 \x01(\t\"\x9f\x01\n\x08ScanItem\x12\x0c\n\x04path\x18\x01 \x01(\t\x12)\n\x04info\x18\x02 \x01(\x0b\x32\x1b.tstudio.media.v1.MediaInfo\x12*\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1b.tstudio.media.v1.ItemError\x12\x11\n\tthumbnail\x18\x04 \x01(\x0c\x12\x1b\n\x13thumbnail_mime_type\x18\x05 \x01(\t\"~\n\x12ScanFolderResponse\x12\x0f\n\x07scan_id\x18\x01 \x01(\t\x12(\n\x04item\x18\x02 \x01(\x0b\x32\x1a.tstudio.media.v1.ScanItem\x12-\n\x08progress\x18\x03 \x01(\x0b\x32\x1b.tstudio.common.v1.Progress\"8\n\x13GetStreamUrlRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\x05\"f\n\x14GetStreamUrlResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tmime_type\x18\x03 \x01(\t*i\n\tMediaKind\x12\x1a\n\x16MEDIA_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10MEDIA_KIND_VIDEO\x10\x01\x12\x14\n\x10MEDIA_KIND_AUDIO\x10\x02\x12\x14\n\x10MEDIA_KIND_IMAGE\x10\x03*\x87\x01\n\nStreamType\x12\x1b\n\x17STREAM_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11STREAM_TYPE_VIDEO\x10\x01\x12\x15\n\x11STREAM_TYPE_AUDIO\x10\x02\x12\x18\n\x14STREAM_TYPE_SUBTITLE\x10\x03\x12\x14\n\x10STREAM_TYPE_DATA\x10\x04*o\n\x0bImageFormat\x12\x1c\n\x18IMAGE_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11IMAGE_FORMAT_JPEG\x10\x01\x12\x15\n\x11IMAGE_FORMAT_WEBP\x10\x02\x12\x14\n\x10IMAGE_FORMAT_PNG\x10\x03*Q\n\x08SeekMode\x12\x19\n\x15SEEK_MODE_UNSPECIFIED\x10\x00\x12\x12\n\x0eSEEK_MODE_FAST\x10\x01\x12\x16\n\x12SEEK_MODE_ACCURATE\x10\x02\x32\x8b\x07\n\x0cMediaService\x12H\n\x05Probe\x12\x1e.tstudio.media.v1.ProbeRequest\x1a\x1f.tstudio.media.v1.ProbeResponse\x12Y\n\nProbeBatch\x12#.tstudio.media.v1.ProbeBatchRequest\x1a$.tstudio.media.v1.ProbeBatchResponse0\x01\x12T\n\tThumbnail\x12\".tstudio.media.v1.ThumbnailRequest\x1a#.tstudio.media.v1.ThumbnailResponse\x12T\n\tFilmstrip\x12\".tstudio.media.v1.FilmstripRequest\x1a#.tstudio.media.v1.FilmstripResponse\x12Q\n\x08Waveform\x12!.tstudio.media.v1.WaveformRequest\x1a\".tstudio.media.v1.WaveformResponse\x12\\\n\x0b\x43reateProxy\x12$.tstudio.media.v1.CreateProxyRequest\x1a%.tstudio.media.v1.CreateProxyResponse0\x01\x12Z\n\x0b\x43\x61ncelProxy\x12$.tstudio.media.v1.CancelProxyRequest\x1a%.tstudio.media.v1.CancelProxyResponse\x12Y\n\nScanFolder\x12#.tstudio.media.v1.ScanFolderRequest\x1a$.tstudio.media.v1.ScanFolderResponse0\x01\x12]\n\x0cGetStreamUrl\x12%.tstudio.media.v1.GetStreamUrlRequest\x1a&.tstudio.media.v1.GetStreamUrlResponse\x12\x63\n\x0eGetDiagnostics\x12\'.tstudio.media.v1.GetDiagnosticsRequest\x1a(.tstudio.media.v1.GetDiagnosticsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,24 +35,68 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MEDIAINFO_TAGSENTRY']._loaded_options = None
   _globals['_MEDIAINFO_TAGSENTRY']._serialized_options = b'8\001'
-  _globals['_MEDIAKIND']._serialized_start=1162
-  _globals['_MEDIAKIND']._serialized_end=1267
-  _globals['_STREAMTYPE']._serialized_start=1270
-  _globals['_STREAMTYPE']._serialized_end=1405
-  _globals['_PROBEREQUEST']._serialized_start=82
-  _globals['_PROBEREQUEST']._serialized_end=110
-  _globals['_PROBERESPONSE']._serialized_start=112
-  _globals['_PROBERESPONSE']._serialized_end=188
-  _globals['_MEDIAINFO']._serialized_start=191
-  _globals['_MEDIAINFO']._serialized_end=567
-  _globals['_MEDIAINFO_TAGSENTRY']._serialized_start=524
-  _globals['_MEDIAINFO_TAGSENTRY']._serialized_end=567
-  _globals['_STREAMINFO']._serialized_start=570
-  _globals['_STREAMINFO']._serialized_end=1056
-  _globals['_GETDIAGNOSTICSREQUEST']._serialized_start=1058
-  _globals['_GETDIAGNOSTICSREQUEST']._serialized_end=1081
-  _globals['_GETDIAGNOSTICSRESPONSE']._serialized_start=1083
-  _globals['_GETDIAGNOSTICSRESPONSE']._serialized_end=1160
-  _globals['_MEDIASERVICE']._serialized_start=1408
-  _globals['_MEDIASERVICE']._serialized_end=1597
+  _globals['_MEDIAKIND']._serialized_start=3486
+  _globals['_MEDIAKIND']._serialized_end=3591
+  _globals['_STREAMTYPE']._serialized_start=3594
+  _globals['_STREAMTYPE']._serialized_end=3729
+  _globals['_IMAGEFORMAT']._serialized_start=3731
+  _globals['_IMAGEFORMAT']._serialized_end=3842
+  _globals['_SEEKMODE']._serialized_start=3844
+  _globals['_SEEKMODE']._serialized_end=3925
+  _globals['_PROBEREQUEST']._serialized_start=115
+  _globals['_PROBEREQUEST']._serialized_end=143
+  _globals['_PROBERESPONSE']._serialized_start=145
+  _globals['_PROBERESPONSE']._serialized_end=221
+  _globals['_MEDIAINFO']._serialized_start=224
+  _globals['_MEDIAINFO']._serialized_end=600
+  _globals['_MEDIAINFO_TAGSENTRY']._serialized_start=557
+  _globals['_MEDIAINFO_TAGSENTRY']._serialized_end=600
+  _globals['_STREAMINFO']._serialized_start=603
+  _globals['_STREAMINFO']._serialized_end=1089
+  _globals['_GETDIAGNOSTICSREQUEST']._serialized_start=1091
+  _globals['_GETDIAGNOSTICSREQUEST']._serialized_end=1114
+  _globals['_GETDIAGNOSTICSRESPONSE']._serialized_start=1116
+  _globals['_GETDIAGNOSTICSRESPONSE']._serialized_end=1193
+  _globals['_ITEMERROR']._serialized_start=1195
+  _globals['_ITEMERROR']._serialized_end=1253
+  _globals['_PROBEBATCHREQUEST']._serialized_start=1255
+  _globals['_PROBEBATCHREQUEST']._serialized_end=1289
+  _globals['_PROBEBATCHRESPONSE']._serialized_start=1292
+  _globals['_PROBEBATCHRESPONSE']._serialized_end=1428
+  _globals['_THUMBNAILREQUEST']._serialized_start=1431
+  _globals['_THUMBNAILREQUEST']._serialized_end=1622
+  _globals['_THUMBNAILRESPONSE']._serialized_start=1625
+  _globals['_THUMBNAILRESPONSE']._serialized_end=1753
+  _globals['_FILMSTRIPREQUEST']._serialized_start=1756
+  _globals['_FILMSTRIPREQUEST']._serialized_end=2037
+  _globals['_FILMSTRIPTILE']._serialized_start=2039
+  _globals['_FILMSTRIPTILE']._serialized_end=2157
+  _globals['_FILMSTRIPRESPONSE']._serialized_start=2160
+  _globals['_FILMSTRIPRESPONSE']._serialized_end=2308
+  _globals['_WAVEFORMREQUEST']._serialized_start=2310
+  _globals['_WAVEFORMREQUEST']._serialized_end=2402
+  _globals['_CHANNELPEAKS']._serialized_start=2404
+  _globals['_CHANNELPEAKS']._serialized_end=2444
+  _globals['_WAVEFORMRESPONSE']._serialized_start=2447
+  _globals['_WAVEFORMRESPONSE']._serialized_end=2599
+  _globals['_CREATEPROXYREQUEST']._serialized_start=2601
+  _globals['_CREATEPROXYREQUEST']._serialized_end=2708
+  _globals['_CREATEPROXYRESPONSE']._serialized_start=2710
+  _globals['_CREATEPROXYRESPONSE']._serialized_end=2815
+  _globals['_CANCELPROXYREQUEST']._serialized_start=2817
+  _globals['_CANCELPROXYREQUEST']._serialized_end=2853
+  _globals['_CANCELPROXYRESPONSE']._serialized_start=2855
+  _globals['_CANCELPROXYRESPONSE']._serialized_end=2895
+  _globals['_SCANFOLDERREQUEST']._serialized_start=2898
+  _globals['_SCANFOLDERREQUEST']._serialized_end=3032
+  _globals['_SCANITEM']._serialized_start=3035
+  _globals['_SCANITEM']._serialized_end=3194
+  _globals['_SCANFOLDERRESPONSE']._serialized_start=3196
+  _globals['_SCANFOLDERRESPONSE']._serialized_end=3322
+  _globals['_GETSTREAMURLREQUEST']._serialized_start=3324
+  _globals['_GETSTREAMURLREQUEST']._serialized_end=3380
+  _globals['_GETSTREAMURLRESPONSE']._serialized_start=3382
+  _globals['_GETSTREAMURLRESPONSE']._serialized_end=3484
+  _globals['_MEDIASERVICE']._serialized_start=3928
+  _globals['_MEDIASERVICE']._serialized_end=4835
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from tstudio.common.v1 import common_pb2 as _common_pb2
@@ -59,6 +60,50 @@ STREAM_TYPE_AUDIO: StreamType.ValueType  # 2
 STREAM_TYPE_SUBTITLE: StreamType.ValueType  # 3
 STREAM_TYPE_DATA: StreamType.ValueType  # 4
 Global___StreamType: _TypeAlias = StreamType  # noqa: Y015
+
+class _ImageFormat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ImageFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ImageFormat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    IMAGE_FORMAT_UNSPECIFIED: _ImageFormat.ValueType  # 0
+    """JPEG."""
+    IMAGE_FORMAT_JPEG: _ImageFormat.ValueType  # 1
+    IMAGE_FORMAT_WEBP: _ImageFormat.ValueType  # 2
+    IMAGE_FORMAT_PNG: _ImageFormat.ValueType  # 3
+
+class ImageFormat(_ImageFormat, metaclass=_ImageFormatEnumTypeWrapper): ...
+
+IMAGE_FORMAT_UNSPECIFIED: ImageFormat.ValueType  # 0
+"""JPEG."""
+IMAGE_FORMAT_JPEG: ImageFormat.ValueType  # 1
+IMAGE_FORMAT_WEBP: ImageFormat.ValueType  # 2
+IMAGE_FORMAT_PNG: ImageFormat.ValueType  # 3
+Global___ImageFormat: _TypeAlias = ImageFormat  # noqa: Y015
+
+class _SeekMode:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SeekModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SeekMode.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SEEK_MODE_UNSPECIFIED: _SeekMode.ValueType  # 0
+    """ACCURATE."""
+    SEEK_MODE_FAST: _SeekMode.ValueType  # 1
+    """The nearest keyframe at or before the time: fast, may be up to one GOP early."""
+    SEEK_MODE_ACCURATE: _SeekMode.ValueType  # 2
+    """The frame shown at exactly that time (decodes from the keyframe before it)."""
+
+class SeekMode(_SeekMode, metaclass=_SeekModeEnumTypeWrapper): ...
+
+SEEK_MODE_UNSPECIFIED: SeekMode.ValueType  # 0
+"""ACCURATE."""
+SEEK_MODE_FAST: SeekMode.ValueType  # 1
+"""The nearest keyframe at or before the time: fast, may be up to one GOP early."""
+SEEK_MODE_ACCURATE: SeekMode.ValueType  # 2
+"""The frame shown at exactly that time (decodes from the keyframe before it)."""
+Global___SeekMode: _TypeAlias = SeekMode  # noqa: Y015
 
 @_typing.final
 class ProbeRequest(_message.Message):
@@ -296,3 +341,628 @@ class GetDiagnosticsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetDiagnosticsResponse: _TypeAlias = GetDiagnosticsResponse  # noqa: Y015
+
+@_typing.final
+class ItemError(_message.Message):
+    """An error for one item of a batch or scan, which does not end the stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """gRPC status code name, e.g. "INVALID_ARGUMENT"."""
+    message: _builtins.str
+    reason: _builtins.str
+    """Stable UPPER_SNAKE reason, as in google.rpc.ErrorInfo."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        message: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "message", b"message", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemError: _TypeAlias = ItemError  # noqa: Y015
+
+@_typing.final
+class ProbeBatchRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATHS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def paths(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        paths: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["paths", b"paths"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProbeBatchRequest: _TypeAlias = ProbeBatchRequest  # noqa: Y015
+
+@_typing.final
+class ProbeBatchResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    INFO_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    index: _builtins.int
+    """Position of the path in the request."""
+    path: _builtins.str
+    @_builtins.property
+    def info(self) -> Global___MediaInfo:
+        """Exactly one of info and error is set."""
+
+    @_builtins.property
+    def error(self) -> Global___ItemError: ...
+    def __init__(
+        self,
+        *,
+        index: _builtins.int = ...,
+        path: _builtins.str = ...,
+        info: Global___MediaInfo | None = ...,
+        error: Global___ItemError | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "info", b"info"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "index", b"index", "info", b"info", "path", b"path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProbeBatchResponse: _TypeAlias = ProbeBatchResponse  # noqa: Y015
+
+@_typing.final
+class ThumbnailRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    QUALITY_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    time_seconds: _builtins.float
+    """Ignored for still images."""
+    width: _builtins.int
+    """Give width or height (the other follows the display aspect) or both (fit inside); neither
+    keeps the display size.
+    """
+    height: _builtins.int
+    format: Global___ImageFormat.ValueType
+    quality: _builtins.int
+    """1..100 for JPEG and WebP; 0 means 85."""
+    mode: Global___SeekMode.ValueType
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        time_seconds: _builtins.float = ...,
+        width: _builtins.int = ...,
+        height: _builtins.int = ...,
+        format: Global___ImageFormat.ValueType = ...,
+        quality: _builtins.int = ...,
+        mode: Global___SeekMode.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["format", b"format", "height", b"height", "mode", b"mode", "path", b"path", "quality", b"quality", "time_seconds", b"time_seconds", "width", b"width"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ThumbnailRequest: _TypeAlias = ThumbnailRequest  # noqa: Y015
+
+@_typing.final
+class ThumbnailResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IMAGE_FIELD_NUMBER: _builtins.int
+    MIME_TYPE_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    FRAME_TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    CACHED_FIELD_NUMBER: _builtins.int
+    image: _builtins.bytes
+    mime_type: _builtins.str
+    width: _builtins.int
+    height: _builtins.int
+    frame_time_seconds: _builtins.float
+    """Presentation time of the frame shown."""
+    cached: _builtins.bool
+    """Served from the on-disk cache."""
+    def __init__(
+        self,
+        *,
+        image: _builtins.bytes = ...,
+        mime_type: _builtins.str = ...,
+        width: _builtins.int = ...,
+        height: _builtins.int = ...,
+        frame_time_seconds: _builtins.float = ...,
+        cached: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached", b"cached", "frame_time_seconds", b"frame_time_seconds", "height", b"height", "image", b"image", "mime_type", b"mime_type", "width", b"width"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ThumbnailResponse: _TypeAlias = ThumbnailResponse  # noqa: Y015
+
+@_typing.final
+class FilmstripRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    INTERVAL_SECONDS_FIELD_NUMBER: _builtins.int
+    START_SECONDS_FIELD_NUMBER: _builtins.int
+    END_SECONDS_FIELD_NUMBER: _builtins.int
+    TILE_WIDTH_FIELD_NUMBER: _builtins.int
+    TILE_HEIGHT_FIELD_NUMBER: _builtins.int
+    COLUMNS_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    QUALITY_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    count: _builtins.int
+    """Either count frames spread evenly over [start, end), or one every interval_seconds."""
+    interval_seconds: _builtins.float
+    start_seconds: _builtins.float
+    end_seconds: _builtins.float
+    """0 means the end of the file."""
+    tile_width: _builtins.int
+    """Tile size: give one (the other follows the aspect) or both; neither means 160 wide."""
+    tile_height: _builtins.int
+    columns: _builtins.int
+    """Tiles per row; 0 picks a near-square grid."""
+    format: Global___ImageFormat.ValueType
+    quality: _builtins.int
+    mode: Global___SeekMode.ValueType
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        count: _builtins.int = ...,
+        interval_seconds: _builtins.float = ...,
+        start_seconds: _builtins.float = ...,
+        end_seconds: _builtins.float = ...,
+        tile_width: _builtins.int = ...,
+        tile_height: _builtins.int = ...,
+        columns: _builtins.int = ...,
+        format: Global___ImageFormat.ValueType = ...,
+        quality: _builtins.int = ...,
+        mode: Global___SeekMode.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "count", b"count", "end_seconds", b"end_seconds", "format", b"format", "interval_seconds", b"interval_seconds", "mode", b"mode", "path", b"path", "quality", b"quality", "start_seconds", b"start_seconds", "tile_height", b"tile_height", "tile_width", b"tile_width"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FilmstripRequest: _TypeAlias = FilmstripRequest  # noqa: Y015
+
+@_typing.final
+class FilmstripTile(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    FRAME_TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    X_FIELD_NUMBER: _builtins.int
+    Y_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    time_seconds: _builtins.float
+    """The time asked for and the presentation time of the frame drawn."""
+    frame_time_seconds: _builtins.float
+    x: _builtins.int
+    y: _builtins.int
+    width: _builtins.int
+    height: _builtins.int
+    def __init__(
+        self,
+        *,
+        time_seconds: _builtins.float = ...,
+        frame_time_seconds: _builtins.float = ...,
+        x: _builtins.int = ...,
+        y: _builtins.int = ...,
+        width: _builtins.int = ...,
+        height: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["frame_time_seconds", b"frame_time_seconds", "height", b"height", "time_seconds", b"time_seconds", "width", b"width", "x", b"x", "y", b"y"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FilmstripTile: _TypeAlias = FilmstripTile  # noqa: Y015
+
+@_typing.final
+class FilmstripResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IMAGE_FIELD_NUMBER: _builtins.int
+    MIME_TYPE_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    TILES_FIELD_NUMBER: _builtins.int
+    CACHED_FIELD_NUMBER: _builtins.int
+    image: _builtins.bytes
+    mime_type: _builtins.str
+    width: _builtins.int
+    height: _builtins.int
+    cached: _builtins.bool
+    @_builtins.property
+    def tiles(self) -> _containers.RepeatedCompositeFieldContainer[Global___FilmstripTile]: ...
+    def __init__(
+        self,
+        *,
+        image: _builtins.bytes = ...,
+        mime_type: _builtins.str = ...,
+        width: _builtins.int = ...,
+        height: _builtins.int = ...,
+        tiles: _abc.Iterable[Global___FilmstripTile] | None = ...,
+        cached: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached", b"cached", "height", b"height", "image", b"image", "mime_type", b"mime_type", "tiles", b"tiles", "width", b"width"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FilmstripResponse: _TypeAlias = FilmstripResponse  # noqa: Y015
+
+@_typing.final
+class WaveformRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    BUCKETS_FIELD_NUMBER: _builtins.int
+    START_SECONDS_FIELD_NUMBER: _builtins.int
+    END_SECONDS_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    buckets: _builtins.int
+    """Number of buckets over [start, end); 1..100000."""
+    start_seconds: _builtins.float
+    end_seconds: _builtins.float
+    """0 means the end of the audio."""
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        buckets: _builtins.int = ...,
+        start_seconds: _builtins.float = ...,
+        end_seconds: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buckets", b"buckets", "end_seconds", b"end_seconds", "path", b"path", "start_seconds", b"start_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WaveformRequest: _TypeAlias = WaveformRequest  # noqa: Y015
+
+@_typing.final
+class ChannelPeaks(_message.Message):
+    """Peaks of one channel, in -1..1, one entry per bucket."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MIN_FIELD_NUMBER: _builtins.int
+    MAX_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def min(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    @_builtins.property
+    def max(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    def __init__(
+        self,
+        *,
+        min: _abc.Iterable[_builtins.float] | None = ...,
+        max: _abc.Iterable[_builtins.float] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max", b"max", "min", b"min"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelPeaks: _TypeAlias = ChannelPeaks  # noqa: Y015
+
+@_typing.final
+class WaveformResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAMPLE_RATE_FIELD_NUMBER: _builtins.int
+    START_SECONDS_FIELD_NUMBER: _builtins.int
+    BUCKET_SECONDS_FIELD_NUMBER: _builtins.int
+    CHANNELS_FIELD_NUMBER: _builtins.int
+    CACHED_FIELD_NUMBER: _builtins.int
+    sample_rate: _builtins.int
+    start_seconds: _builtins.float
+    bucket_seconds: _builtins.float
+    cached: _builtins.bool
+    @_builtins.property
+    def channels(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChannelPeaks]: ...
+    def __init__(
+        self,
+        *,
+        sample_rate: _builtins.int = ...,
+        start_seconds: _builtins.float = ...,
+        bucket_seconds: _builtins.float = ...,
+        channels: _abc.Iterable[Global___ChannelPeaks] | None = ...,
+        cached: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bucket_seconds", b"bucket_seconds", "cached", b"cached", "channels", b"channels", "sample_rate", b"sample_rate", "start_seconds", b"start_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WaveformResponse: _TypeAlias = WaveformResponse  # noqa: Y015
+
+@_typing.final
+class CreateProxyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    OUTPUT_PATH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    GOP_FRAMES_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    output_path: _builtins.str
+    """Where to write; empty puts it under the service's data dir. Must lie under the allowed roots."""
+    height: _builtins.int
+    """Output height in pixels (width follows, even); 0 means 540. Never upscales."""
+    gop_frames: _builtins.int
+    """Keyframe interval in frames; 0 means 1 (all-intra, the most seek-friendly)."""
+    job_id: _builtins.str
+    """Optional id for CancelProxy; the service makes one when empty."""
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        output_path: _builtins.str = ...,
+        height: _builtins.int = ...,
+        gop_frames: _builtins.int = ...,
+        job_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["gop_frames", b"gop_frames", "height", b"height", "job_id", b"job_id", "output_path", b"output_path", "path", b"path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateProxyRequest: _TypeAlias = CreateProxyRequest  # noqa: Y015
+
+@_typing.final
+class CreateProxyResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    PROGRESS_FIELD_NUMBER: _builtins.int
+    OUTPUT_PATH_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    output_path: _builtins.str
+    """Set in the final message of a completed proxy."""
+    @_builtins.property
+    def progress(self) -> _common_pb2.Progress: ...
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        progress: _common_pb2.Progress | None = ...,
+        output_path: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["progress", b"progress"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "output_path", b"output_path", "progress", b"progress"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateProxyResponse: _TypeAlias = CreateProxyResponse  # noqa: Y015
+
+@_typing.final
+class CancelProxyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelProxyRequest: _TypeAlias = CancelProxyRequest  # noqa: Y015
+
+@_typing.final
+class CancelProxyResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CANCELLED_FIELD_NUMBER: _builtins.int
+    cancelled: _builtins.bool
+    """False when no such job is running."""
+    def __init__(
+        self,
+        *,
+        cancelled: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancelled", b"cancelled"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelProxyResponse: _TypeAlias = CancelProxyResponse  # noqa: Y015
+
+@_typing.final
+class ScanFolderRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROOT_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    EXTENSIONS_FIELD_NUMBER: _builtins.int
+    THUMBNAILS_FIELD_NUMBER: _builtins.int
+    THUMBNAIL_WIDTH_FIELD_NUMBER: _builtins.int
+    SCAN_ID_FIELD_NUMBER: _builtins.int
+    root: _builtins.str
+    recursive: _builtins.bool
+    thumbnails: _builtins.bool
+    """Also make a thumbnail of each file (fast mode)."""
+    thumbnail_width: _builtins.int
+    """0 means 160."""
+    scan_id: _builtins.str
+    """Optional id for the `tstudio.media.scan.<id>.progress` events; made when empty."""
+    @_builtins.property
+    def extensions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """e.g. ["mp4", ".mov"]; empty means the common audio, video and image extensions."""
+
+    def __init__(
+        self,
+        *,
+        root: _builtins.str = ...,
+        recursive: _builtins.bool = ...,
+        extensions: _abc.Iterable[_builtins.str] | None = ...,
+        thumbnails: _builtins.bool = ...,
+        thumbnail_width: _builtins.int = ...,
+        scan_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["extensions", b"extensions", "recursive", b"recursive", "root", b"root", "scan_id", b"scan_id", "thumbnail_width", b"thumbnail_width", "thumbnails", b"thumbnails"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScanFolderRequest: _TypeAlias = ScanFolderRequest  # noqa: Y015
+
+@_typing.final
+class ScanItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    INFO_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    THUMBNAIL_FIELD_NUMBER: _builtins.int
+    THUMBNAIL_MIME_TYPE_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    thumbnail: _builtins.bytes
+    thumbnail_mime_type: _builtins.str
+    @_builtins.property
+    def info(self) -> Global___MediaInfo:
+        """Exactly one of info and error is set."""
+
+    @_builtins.property
+    def error(self) -> Global___ItemError: ...
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        info: Global___MediaInfo | None = ...,
+        error: Global___ItemError | None = ...,
+        thumbnail: _builtins.bytes = ...,
+        thumbnail_mime_type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "info", b"info"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "info", b"info", "path", b"path", "thumbnail", b"thumbnail", "thumbnail_mime_type", b"thumbnail_mime_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScanItem: _TypeAlias = ScanItem  # noqa: Y015
+
+@_typing.final
+class ScanFolderResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCAN_ID_FIELD_NUMBER: _builtins.int
+    ITEM_FIELD_NUMBER: _builtins.int
+    PROGRESS_FIELD_NUMBER: _builtins.int
+    scan_id: _builtins.str
+    @_builtins.property
+    def item(self) -> Global___ScanItem:
+        """Set for a file that is done; absent in pure progress messages."""
+
+    @_builtins.property
+    def progress(self) -> _common_pb2.Progress: ...
+    def __init__(
+        self,
+        *,
+        scan_id: _builtins.str = ...,
+        item: Global___ScanItem | None = ...,
+        progress: _common_pb2.Progress | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item", b"item", "progress", b"progress"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item", b"item", "progress", b"progress", "scan_id", b"scan_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScanFolderResponse: _TypeAlias = ScanFolderResponse  # noqa: Y015
+
+@_typing.final
+class GetStreamUrlRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    TTL_SECONDS_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    ttl_seconds: _builtins.int
+    """0 means the service's default."""
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        ttl_seconds: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["path", b"path", "ttl_seconds", b"ttl_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStreamUrlRequest: _TypeAlias = GetStreamUrlRequest  # noqa: Y015
+
+@_typing.final
+class GetStreamUrlResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    URL_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    MIME_TYPE_FIELD_NUMBER: _builtins.int
+    url: _builtins.str
+    mime_type: _builtins.str
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        url: _builtins.str = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        mime_type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "mime_type", b"mime_type", "url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStreamUrlResponse: _TypeAlias = GetStreamUrlResponse  # noqa: Y015

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class MediaServiceStub:
-    """Inspects and previews media files.
+    """Inspects and previews media files. Every path must lie under the service's allowed roots
+    (PERMISSION_DENIED otherwise).
     """
 
     def __init__(self, channel):
@@ -40,6 +41,46 @@ class MediaServiceStub:
                 request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.ProbeRequest.SerializeToString,
                 response_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.ProbeResponse.FromString,
                 _registered_method=True)
+        self.ProbeBatch = channel.unary_stream(
+                '/tstudio.media.v1.MediaService/ProbeBatch',
+                request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.ProbeBatchRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.ProbeBatchResponse.FromString,
+                _registered_method=True)
+        self.Thumbnail = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/Thumbnail',
+                request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.ThumbnailRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.ThumbnailResponse.FromString,
+                _registered_method=True)
+        self.Filmstrip = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/Filmstrip',
+                request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.FilmstripRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.FilmstripResponse.FromString,
+                _registered_method=True)
+        self.Waveform = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/Waveform',
+                request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.WaveformRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.WaveformResponse.FromString,
+                _registered_method=True)
+        self.CreateProxy = channel.unary_stream(
+                '/tstudio.media.v1.MediaService/CreateProxy',
+                request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.CreateProxyRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.CreateProxyResponse.FromString,
+                _registered_method=True)
+        self.CancelProxy = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/CancelProxy',
+                request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.CancelProxyRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.CancelProxyResponse.FromString,
+                _registered_method=True)
+        self.ScanFolder = channel.unary_stream(
+                '/tstudio.media.v1.MediaService/ScanFolder',
+                request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.ScanFolderRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.ScanFolderResponse.FromString,
+                _registered_method=True)
+        self.GetStreamUrl = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/GetStreamUrl',
+                request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.GetStreamUrlRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.GetStreamUrlResponse.FromString,
+                _registered_method=True)
         self.GetDiagnostics = channel.unary_unary(
                 '/tstudio.media.v1.MediaService/GetDiagnostics',
                 request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.GetDiagnosticsRequest.SerializeToString,
@@ -48,11 +89,68 @@ class MediaServiceStub:
 
 
 class MediaServiceServicer:
-    """Inspects and previews media files.
+    """Inspects and previews media files. Every path must lie under the service's allowed roots
+    (PERMISSION_DENIED otherwise).
     """
 
     def Probe(self, request, context):
         """Reads container and stream metadata of one file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProbeBatch(self, request, context):
+        """Probes many files in parallel; one response per path, in completion order, each with its own error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Thumbnail(self, request, context):
+        """One picture of a video (at a time) or of an image, scaled, rotated for display and encoded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Filmstrip(self, request, context):
+        """Many pictures of a video tiled into one sprite sheet, with an index of where each tile is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Waveform(self, request, context):
+        """Audio peaks (min/max per bucket, per channel) of an audio or video file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateProxy(self, request, context):
+        """Transcodes a light, edit-friendly proxy; streams progress. Cancelled by CancelProxy or by
+        cancelling the call; a cancelled or failed proxy leaves no output file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelProxy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ScanFolder(self, request, context):
+        """Walks a folder and streams each media file's probe (and thumbnail) as it is ready, with progress.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStreamUrl(self, request, context):
+        """A signed, expiring URL on the HTTP range server for a browser's <video> element.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -73,6 +171,46 @@ def add_MediaServiceServicer_to_server(servicer, server):
                     request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.ProbeRequest.FromString,
                     response_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.ProbeResponse.SerializeToString,
             ),
+            'ProbeBatch': grpc.unary_stream_rpc_method_handler(
+                    servicer.ProbeBatch,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.ProbeBatchRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.ProbeBatchResponse.SerializeToString,
+            ),
+            'Thumbnail': grpc.unary_unary_rpc_method_handler(
+                    servicer.Thumbnail,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.ThumbnailRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.ThumbnailResponse.SerializeToString,
+            ),
+            'Filmstrip': grpc.unary_unary_rpc_method_handler(
+                    servicer.Filmstrip,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.FilmstripRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.FilmstripResponse.SerializeToString,
+            ),
+            'Waveform': grpc.unary_unary_rpc_method_handler(
+                    servicer.Waveform,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.WaveformRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.WaveformResponse.SerializeToString,
+            ),
+            'CreateProxy': grpc.unary_stream_rpc_method_handler(
+                    servicer.CreateProxy,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.CreateProxyRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.CreateProxyResponse.SerializeToString,
+            ),
+            'CancelProxy': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelProxy,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.CancelProxyRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.CancelProxyResponse.SerializeToString,
+            ),
+            'ScanFolder': grpc.unary_stream_rpc_method_handler(
+                    servicer.ScanFolder,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.ScanFolderRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.ScanFolderResponse.SerializeToString,
+            ),
+            'GetStreamUrl': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStreamUrl,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.GetStreamUrlRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.GetStreamUrlResponse.SerializeToString,
+            ),
             'GetDiagnostics': grpc.unary_unary_rpc_method_handler(
                     servicer.GetDiagnostics,
                     request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.GetDiagnosticsRequest.FromString,
@@ -87,7 +225,8 @@ def add_MediaServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class MediaService:
-    """Inspects and previews media files.
+    """Inspects and previews media files. Every path must lie under the service's allowed roots
+    (PERMISSION_DENIED otherwise).
     """
 
     @staticmethod
@@ -107,6 +246,222 @@ class MediaService:
             '/tstudio.media.v1.MediaService/Probe',
             tstudio_dot_media_dot_v1_dot_media__pb2.ProbeRequest.SerializeToString,
             tstudio_dot_media_dot_v1_dot_media__pb2.ProbeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProbeBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ProbeBatch',
+            tstudio_dot_media_dot_v1_dot_media__pb2.ProbeBatchRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_media__pb2.ProbeBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Thumbnail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/Thumbnail',
+            tstudio_dot_media_dot_v1_dot_media__pb2.ThumbnailRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_media__pb2.ThumbnailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Filmstrip(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/Filmstrip',
+            tstudio_dot_media_dot_v1_dot_media__pb2.FilmstripRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_media__pb2.FilmstripResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Waveform(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/Waveform',
+            tstudio_dot_media_dot_v1_dot_media__pb2.WaveformRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_media__pb2.WaveformResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateProxy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/CreateProxy',
+            tstudio_dot_media_dot_v1_dot_media__pb2.CreateProxyRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_media__pb2.CreateProxyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelProxy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/CancelProxy',
+            tstudio_dot_media_dot_v1_dot_media__pb2.CancelProxyRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_media__pb2.CancelProxyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScanFolder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ScanFolder',
+            tstudio_dot_media_dot_v1_dot_media__pb2.ScanFolderRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_media__pb2.ScanFolderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStreamUrl(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/GetStreamUrl',
+            tstudio_dot_media_dot_v1_dot_media__pb2.GetStreamUrlRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_media__pb2.GetStreamUrlResponse.FromString,
             options,
             channel_credentials,
             insecure,

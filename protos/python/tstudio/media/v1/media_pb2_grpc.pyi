@@ -27,7 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class MediaServiceStub:
-    """Inspects and previews media files."""
+    """Inspects and previews media files. Every path must lie under the service's allowed roots
+    (PERMISSION_DENIED otherwise).
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -35,21 +37,59 @@ class MediaServiceStub:
     def __new__(cls, channel: _aio.Channel) -> MediaServiceAsyncStub: ...
     Probe: _grpc.UnaryUnaryMultiCallable[_media_pb2.ProbeRequest, _media_pb2.ProbeResponse]
     """Reads container and stream metadata of one file."""
+    ProbeBatch: _grpc.UnaryStreamMultiCallable[_media_pb2.ProbeBatchRequest, _media_pb2.ProbeBatchResponse]
+    """Probes many files in parallel; one response per path, in completion order, each with its own error."""
+    Thumbnail: _grpc.UnaryUnaryMultiCallable[_media_pb2.ThumbnailRequest, _media_pb2.ThumbnailResponse]
+    """One picture of a video (at a time) or of an image, scaled, rotated for display and encoded."""
+    Filmstrip: _grpc.UnaryUnaryMultiCallable[_media_pb2.FilmstripRequest, _media_pb2.FilmstripResponse]
+    """Many pictures of a video tiled into one sprite sheet, with an index of where each tile is."""
+    Waveform: _grpc.UnaryUnaryMultiCallable[_media_pb2.WaveformRequest, _media_pb2.WaveformResponse]
+    """Audio peaks (min/max per bucket, per channel) of an audio or video file."""
+    CreateProxy: _grpc.UnaryStreamMultiCallable[_media_pb2.CreateProxyRequest, _media_pb2.CreateProxyResponse]
+    """Transcodes a light, edit-friendly proxy; streams progress. Cancelled by CancelProxy or by
+    cancelling the call; a cancelled or failed proxy leaves no output file.
+    """
+    CancelProxy: _grpc.UnaryUnaryMultiCallable[_media_pb2.CancelProxyRequest, _media_pb2.CancelProxyResponse]
+    ScanFolder: _grpc.UnaryStreamMultiCallable[_media_pb2.ScanFolderRequest, _media_pb2.ScanFolderResponse]
+    """Walks a folder and streams each media file's probe (and thumbnail) as it is ready, with progress."""
+    GetStreamUrl: _grpc.UnaryUnaryMultiCallable[_media_pb2.GetStreamUrlRequest, _media_pb2.GetStreamUrlResponse]
+    """A signed, expiring URL on the HTTP range server for a browser's <video> element."""
     GetDiagnostics: _grpc.UnaryUnaryMultiCallable[_media_pb2.GetDiagnosticsRequest, _media_pb2.GetDiagnosticsResponse]
     """Reports FFmpeg version, cache state and other facts about this replica."""
 
 @_typing.type_check_only
 class MediaServiceAsyncStub(MediaServiceStub):
-    """Inspects and previews media files."""
+    """Inspects and previews media files. Every path must lie under the service's allowed roots
+    (PERMISSION_DENIED otherwise).
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Probe: _aio.UnaryUnaryMultiCallable[_media_pb2.ProbeRequest, _media_pb2.ProbeResponse]  # type: ignore[assignment]
     """Reads container and stream metadata of one file."""
+    ProbeBatch: _aio.UnaryStreamMultiCallable[_media_pb2.ProbeBatchRequest, _media_pb2.ProbeBatchResponse]  # type: ignore[assignment]
+    """Probes many files in parallel; one response per path, in completion order, each with its own error."""
+    Thumbnail: _aio.UnaryUnaryMultiCallable[_media_pb2.ThumbnailRequest, _media_pb2.ThumbnailResponse]  # type: ignore[assignment]
+    """One picture of a video (at a time) or of an image, scaled, rotated for display and encoded."""
+    Filmstrip: _aio.UnaryUnaryMultiCallable[_media_pb2.FilmstripRequest, _media_pb2.FilmstripResponse]  # type: ignore[assignment]
+    """Many pictures of a video tiled into one sprite sheet, with an index of where each tile is."""
+    Waveform: _aio.UnaryUnaryMultiCallable[_media_pb2.WaveformRequest, _media_pb2.WaveformResponse]  # type: ignore[assignment]
+    """Audio peaks (min/max per bucket, per channel) of an audio or video file."""
+    CreateProxy: _aio.UnaryStreamMultiCallable[_media_pb2.CreateProxyRequest, _media_pb2.CreateProxyResponse]  # type: ignore[assignment]
+    """Transcodes a light, edit-friendly proxy; streams progress. Cancelled by CancelProxy or by
+    cancelling the call; a cancelled or failed proxy leaves no output file.
+    """
+    CancelProxy: _aio.UnaryUnaryMultiCallable[_media_pb2.CancelProxyRequest, _media_pb2.CancelProxyResponse]  # type: ignore[assignment]
+    ScanFolder: _aio.UnaryStreamMultiCallable[_media_pb2.ScanFolderRequest, _media_pb2.ScanFolderResponse]  # type: ignore[assignment]
+    """Walks a folder and streams each media file's probe (and thumbnail) as it is ready, with progress."""
+    GetStreamUrl: _aio.UnaryUnaryMultiCallable[_media_pb2.GetStreamUrlRequest, _media_pb2.GetStreamUrlResponse]  # type: ignore[assignment]
+    """A signed, expiring URL on the HTTP range server for a browser's <video> element."""
     GetDiagnostics: _aio.UnaryUnaryMultiCallable[_media_pb2.GetDiagnosticsRequest, _media_pb2.GetDiagnosticsResponse]  # type: ignore[assignment]
     """Reports FFmpeg version, cache state and other facts about this replica."""
 
 class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Inspects and previews media files."""
+    """Inspects and previews media files. Every path must lie under the service's allowed roots
+    (PERMISSION_DENIED otherwise).
+    """
 
     @_abc_1.abstractmethod
     def Probe(
@@ -58,6 +98,71 @@ class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_media_pb2.ProbeResponse, _abc.Awaitable[_media_pb2.ProbeResponse]]:
         """Reads container and stream metadata of one file."""
+
+    @_abc_1.abstractmethod
+    def ProbeBatch(
+        self,
+        request: _media_pb2.ProbeBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_media_pb2.ProbeBatchResponse], _abc.AsyncIterator[_media_pb2.ProbeBatchResponse]]:
+        """Probes many files in parallel; one response per path, in completion order, each with its own error."""
+
+    @_abc_1.abstractmethod
+    def Thumbnail(
+        self,
+        request: _media_pb2.ThumbnailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_media_pb2.ThumbnailResponse, _abc.Awaitable[_media_pb2.ThumbnailResponse]]:
+        """One picture of a video (at a time) or of an image, scaled, rotated for display and encoded."""
+
+    @_abc_1.abstractmethod
+    def Filmstrip(
+        self,
+        request: _media_pb2.FilmstripRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_media_pb2.FilmstripResponse, _abc.Awaitable[_media_pb2.FilmstripResponse]]:
+        """Many pictures of a video tiled into one sprite sheet, with an index of where each tile is."""
+
+    @_abc_1.abstractmethod
+    def Waveform(
+        self,
+        request: _media_pb2.WaveformRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_media_pb2.WaveformResponse, _abc.Awaitable[_media_pb2.WaveformResponse]]:
+        """Audio peaks (min/max per bucket, per channel) of an audio or video file."""
+
+    @_abc_1.abstractmethod
+    def CreateProxy(
+        self,
+        request: _media_pb2.CreateProxyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_media_pb2.CreateProxyResponse], _abc.AsyncIterator[_media_pb2.CreateProxyResponse]]:
+        """Transcodes a light, edit-friendly proxy; streams progress. Cancelled by CancelProxy or by
+        cancelling the call; a cancelled or failed proxy leaves no output file.
+        """
+
+    @_abc_1.abstractmethod
+    def CancelProxy(
+        self,
+        request: _media_pb2.CancelProxyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_media_pb2.CancelProxyResponse, _abc.Awaitable[_media_pb2.CancelProxyResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ScanFolder(
+        self,
+        request: _media_pb2.ScanFolderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_media_pb2.ScanFolderResponse], _abc.AsyncIterator[_media_pb2.ScanFolderResponse]]:
+        """Walks a folder and streams each media file's probe (and thumbnail) as it is ready, with progress."""
+
+    @_abc_1.abstractmethod
+    def GetStreamUrl(
+        self,
+        request: _media_pb2.GetStreamUrlRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_media_pb2.GetStreamUrlResponse, _abc.Awaitable[_media_pb2.GetStreamUrlResponse]]:
+        """A signed, expiring URL on the HTTP range server for a browser's <video> element."""
 
     @_abc_1.abstractmethod
     def GetDiagnostics(
