@@ -44,6 +44,9 @@ class Running:
     def as_reader(self) -> list[tuple[str, str]]:
         return [("x-tstudio-service-token", READER_TOKEN)]
 
+    def as_non_reader(self) -> list[tuple[str, str]]:
+        return [("x-tstudio-service-token", OTHER_TOKEN)]
+
 
 async def start_service(settings: SecuritySettings, **deps_kwargs: Any) -> AsyncIterator[Running]:
     bus = InProcessBus()
