@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +69,15 @@ async def start_service(settings: SecuritySettings, **deps_kwargs: Any) -> Async
 async def service(settings: SecuritySettings) -> AsyncIterator[Running]:
     async for running in start_service(settings):
         yield running
+
+
+@pytest.fixture
+async def make_service(settings: SecuritySettings) -> AsyncIterator[Callable[..., Awaitable[Running]]]:
+    """Start a service with some settings changed: `await make_service(provider_urls=(...))`."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def make(**overrides: Any) -> Running:
+            changed = dataclasses.replace(settings, **overrides)
+            return await stack.enter_async_context(contextlib.asynccontextmanager(start_service)(changed))
+
+        yield make
