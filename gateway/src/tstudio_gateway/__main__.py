@@ -1,0 +1,67 @@
+"""`python -m tstudio_gateway`: the composition root of the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from svckit.bootstrap import prepare_process
+from svckit.bus import connect_bus
+from svckit.channels import open_channel
+from svckit.settings import load_settings
+
+from tstudio_gateway.adapters.backends import Backends
+from tstudio_gateway.adapters.dev_token import DEV_TOKEN_FILE, ensure_dev_token
+from tstudio_gateway.adapters.event_relay import EventRelay
+from tstudio_gateway.domain.auth import StaticTokenVerifier
+from tstudio_gateway.server import GatewayDeps, start_server
+from tstudio_gateway.settings import GatewaySettings
+
+log = logging.getLogger("tstudio_gateway")
+
+
+async def main() -> None:
+    settings = load_settings(GatewaySettings, "GATEWAY")
+    prepare_process("gateway", settings)
+    tokens = list(settings.tokens)
+    if settings.auth_required:
+        tokens.append(ensure_dev_token(settings.data_dir, settings.dev_token))
+        if not settings.dev_token:
+            log.info("dev token in %s", settings.data_dir / DEV_TOKEN_FILE)
+    else:
+        log.warning("authentication is OFF (GATEWAY_AUTH_REQUIRED=false)")
+    bus = await connect_bus(settings.nats_url, name="gateway") if settings.nats_url else None
+    if bus is None:
+        log.info("no GATEWAY_NATS_URL: event relay off")
+
+    def channel(address: str):  # type: ignore[no-untyped-def]
+        return open_channel(
+            address,
+            tls_cert_file=settings.tls_cert_file,
+            tls_key_file=settings.tls_key_file,
+            tls_ca_file=settings.tls_ca_file,
+            max_message_bytes=settings.max_message_bytes,
+        )
+
+    backends = Backends(settings.backend_addresses(), channel)
+    relay = EventRelay(bus)
+    handle = await start_server(
+        settings, GatewayDeps(backends=backends, verifier=StaticTokenVerifier(tokens), relay=relay)
+    )
+    log.info("gateway listening on http://%s:%d", settings.host, handle.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping: draining connections for up to %.1fs", settings.grace_seconds)
+    await handle.stop()
+    await backends.close()
+    await relay.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

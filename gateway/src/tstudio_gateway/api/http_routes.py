@@ -1,0 +1,117 @@
+"""HTTP/JSON endpoints: invoke a command, list commands, the OpenAPI document, health."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from svckit.errors import FieldViolation, InvalidArgument, ServiceError
+
+from tstudio_gateway.adapters.catalogue import NDJSON
+from tstudio_gateway.api.errors import error_body
+from tstudio_gateway.api.invoker import Invoker
+from tstudio_gateway.api.middleware import CALLER
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_HEADER = "X-Request-Timeout"
+
+
+def json_bytes(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_json(raw: bytes | str, what: str = "the request body") -> Any:
+    """Parse JSON from a client; a syntax error is INVALID_ARGUMENT naming the position."""
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgument(
+            f"{what} is not valid JSON",
+            reason="INVALID_JSON",
+            field_violations=[FieldViolation("", f"line {exc.lineno} column {exc.colno}: {exc.msg}")],
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidArgument(f"{what} is not UTF-8", reason="INVALID_JSON") from None
+
+
+def requested_timeout(raw: str | None) -> float | None:
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise InvalidArgument(
+            f"{TIMEOUT_HEADER} must be a positive number of seconds",
+            field_violations=[FieldViolation(TIMEOUT_HEADER, "must be a positive number of seconds")],
+        )
+    return value
+
+
+class HttpRoutes:
+    def __init__(self, invoker: Invoker, catalogue: dict[str, Any], openapi: dict[str, Any]) -> None:
+        self.invoker = invoker
+        # Both documents only change with the contracts, so they are encoded once.
+        self._catalogue = json_bytes(catalogue)
+        self._openapi = json_bytes(openapi)
+
+    def add_to(self, app: web.Application) -> None:
+        app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/api/v1/health", self.health)
+        app.router.add_get("/api/v1/commands", self.commands)
+        app.router.add_get("/api/v1/openapi.json", self.openapi)
+        app.router.add_post("/api/v1/invoke/{command}", self.invoke)
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def health(self, request: web.Request) -> web.Response:
+        services = await self.invoker.services_health()
+        overall = "ok" if all(s == "SERVING" for s in services.values()) else "degraded"
+        return web.json_response({"status": overall, "services": services})
+
+    async def commands(self, request: web.Request) -> web.Response:
+        return web.Response(body=self._catalogue, content_type="application/json")
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.Response(body=self._openapi, content_type="application/json")
+
+    async def invoke(self, request: web.Request) -> web.StreamResponse:
+        command = self.invoker.resolve(request.match_info["command"])
+        args = decode_json(await request.read())
+        timeout = requested_timeout(request.headers.get(TIMEOUT_HEADER))
+        caller = request[CALLER]
+        if command.server_streaming:
+            return await self._stream(request, command, args, timeout)
+        result = await self.invoker.invoke(command, args, timeout=timeout, caller=caller)
+        return web.Response(body=json_bytes(result), content_type="application/json")
+
+    async def _stream(
+        self, request: web.Request, command: Any, args: Any, timeout: float | None
+    ) -> web.StreamResponse:
+        """One JSON object per line as each message arrives. An error before the first message is
+        an ordinary error response; after it, the last line is `{"error": ...}`."""
+        messages = self.invoker.stream(command, args, timeout=timeout, caller=request[CALLER])
+        try:
+            first = await anext(messages)
+        except StopAsyncIteration:
+            first = None
+        response = web.StreamResponse(headers={"Content-Type": NDJSON, "Cache-Control": "no-store"})
+        await response.prepare(request)
+        try:
+            if first is not None:
+                await response.write(json_bytes(first) + b"\n")
+                async for message in messages:
+                    await response.write(json_bytes(message) + b"\n")
+        except ServiceError as exc:
+            await response.write(json_bytes(error_body(exc)) + b"\n")
+        finally:
+            await messages.aclose()
+        await response.write_eof()
+        return response

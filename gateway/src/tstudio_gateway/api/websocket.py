@@ -1,0 +1,227 @@
+"""WebSocket `/api/v1/ws`: invoke commands (streaming ones message by message) and subscribe to
+event subjects, many at once over one connection.
+
+Client -> gateway (JSON text frames):
+  {"id": "1", "type": "invoke", "command": "compile_video", "args": {...}, "timeout_seconds": 60}
+  {"id": "2", "type": "subscribe", "subject": "tstudio.compiler.render.*.progress"}
+  {"id": "3", "type": "unsubscribe", "subscription": "2"}
+  {"id": "4", "type": "cancel", "target": "1"}
+Gateway -> client:
+  {"id": "1", "type": "result", "data": {...}}                         (unary command)
+  {"id": "1", "type": "message", "data": {...}} ... {"id": "1", "type": "end"}   (streaming)
+  {"id": "2", "type": "subscribed", "subject": "..."}
+  {"type": "event", "subscription": "2", "subject": "...", "event": {...}}
+  {"id": "3", "type": "unsubscribed"} / {"id": "4", "type": "cancelled"}
+  {"id": "...", "type": "error", "error": {...}}                        (same body as HTTP)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from svckit.bus import Subscription
+from svckit.errors import FieldViolation, InvalidArgument, NotFound, ServiceError
+from svckit.telemetry import current_trace_id
+
+from tstudio_gateway.adapters.event_relay import EventRelay
+from tstudio_gateway.api.errors import error_body
+from tstudio_gateway.api.http_routes import decode_json, json_bytes
+from tstudio_gateway.api.invoker import Invoker
+from tstudio_gateway.api.middleware import CALLER
+from tstudio_gateway.domain.auth import Caller
+from tstudio_gateway.domain.rate_limit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+
+class WebSocketRoutes:
+    def __init__(
+        self,
+        invoker: Invoker,
+        relay: EventRelay,
+        limiter: RateLimiter,
+        max_message_bytes: int,
+        heartbeat_seconds: float,
+    ) -> None:
+        self.invoker = invoker
+        self.relay = relay
+        self.limiter = limiter
+        self.max_message_bytes = max_message_bytes
+        self.heartbeat_seconds = heartbeat_seconds
+
+    def add_to(self, app: web.Application) -> None:
+        app.router.add_get("/api/v1/ws", self.handle)
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=self.heartbeat_seconds, max_msg_size=self.max_message_bytes)
+        await ws.prepare(request)
+        session = _Session(ws, self, request[CALLER])
+        try:
+            async for frame in ws:
+                if frame.type == WSMsgType.TEXT:
+                    await session.receive(frame.data)
+                elif frame.type == WSMsgType.BINARY:
+                    await session.send_error(
+                        None, InvalidArgument("send JSON text frames", reason="BINARY_FRAME")
+                    )
+        finally:
+            await session.close()
+        return ws
+
+
+class _Session:
+    """One connection's running invocations and subscriptions."""
+
+    def __init__(self, ws: web.WebSocketResponse, routes: WebSocketRoutes, caller: Caller) -> None:
+        self.ws = ws
+        self.routes = routes
+        self.caller = caller
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.subscriptions: dict[str, Subscription] = {}
+        # One frame at a time: results, stream messages and events come from many tasks.
+        self._send_lock = asyncio.Lock()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.ws.closed:
+            return
+        async with self._send_lock:
+            with contextlib.suppress(ConnectionResetError):
+                await self.ws.send_str(json_bytes(message).decode())
+
+    async def send_error(self, request_id: str | None, error: ServiceError) -> None:
+        await self.send({"id": request_id, "type": "error", **error_body(error)})
+
+    async def receive(self, data: str) -> None:
+        request_id: str | None = None
+        try:
+            message = decode_json(data, "the message")
+            if not isinstance(message, dict):
+                raise InvalidArgument("a message must be a JSON object", reason="INVALID_MESSAGE")
+            raw_id = message.get("id")
+            request_id = None if raw_id is None else str(raw_id)
+            self.routes.limiter.check(self.caller.id)
+            kind = message.get("type")
+            if kind == "invoke":
+                self._start_invoke(request_id, message)
+            elif kind == "subscribe":
+                await self._subscribe(request_id, message)
+            elif kind == "unsubscribe":
+                await self._unsubscribe(request_id, message)
+            elif kind == "cancel":
+                await self._cancel(request_id, message)
+            elif kind == "ping":
+                await self.send({"id": request_id, "type": "pong"})
+            else:
+                raise InvalidArgument(
+                    f"unknown message type {kind!r}",
+                    reason="INVALID_MESSAGE",
+                    field_violations=[
+                        FieldViolation("type", "one of invoke, subscribe, unsubscribe, cancel, ping")
+                    ],
+                )
+        except ServiceError as exc:
+            await self.send_error(request_id, exc)
+
+    def _start_invoke(self, request_id: str | None, message: dict[str, Any]) -> None:
+        if not request_id:
+            raise _required("id", "an invoke needs an id to answer to")
+        if request_id in self.tasks:
+            raise InvalidArgument(f"id {request_id!r} is still running", reason="DUPLICATE_ID")
+        name = message.get("command")
+        if not isinstance(name, str) or not name:
+            raise _required("command", "the command name")
+        command = self.routes.invoker.resolve(name)
+        timeout = message.get("timeout_seconds")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+            raise InvalidArgument(
+                "timeout_seconds must be a number",
+                field_violations=[FieldViolation("timeout_seconds", "must be a number of seconds")],
+            )
+        task = asyncio.create_task(self._invoke(request_id, command, message.get("args"), timeout))
+        self.tasks[request_id] = task
+        task.add_done_callback(lambda _: self.tasks.pop(request_id, None))
+
+    async def _invoke(self, request_id: str, command: Any, args: Any, timeout: float | None) -> None:
+        invoker = self.routes.invoker
+        try:
+            if command.server_streaming:
+                async for data in invoker.stream(command, args, timeout=timeout, caller=self.caller):
+                    await self.send({"id": request_id, "type": "message", "data": data})
+                await self.send({"id": request_id, "type": "end"})
+            else:
+                data = await invoker.invoke(command, args, timeout=timeout, caller=self.caller)
+                await self.send({"id": request_id, "type": "result", "data": data})
+        except ServiceError as exc:
+            await self.send_error(request_id, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            trace_id = current_trace_id()
+            log.exception("websocket invoke %s failed (trace %s)", command.qualified, trace_id)
+            await self.send(
+                {
+                    "id": request_id,
+                    "type": "error",
+                    "error": {
+                        "code": "INTERNAL",
+                        "status": 500,
+                        "message": f"internal error (trace {trace_id})",
+                        "reason": "INTERNAL",
+                    },
+                }
+            )
+
+    async def _subscribe(self, request_id: str | None, message: dict[str, Any]) -> None:
+        if not request_id:
+            raise _required("id", "a subscribe needs an id; it names the subscription")
+        if request_id in self.subscriptions:
+            raise InvalidArgument(f"subscription {request_id!r} exists", reason="DUPLICATE_ID")
+        subject = message.get("subject")
+        if not isinstance(subject, str):
+            raise _required("subject", "a subject pattern such as tstudio.compiler.render.*.progress")
+
+        async def forward(event: dict[str, Any]) -> None:
+            await self.send(
+                {"type": "event", "subscription": request_id, "subject": event.get("subject"), "event": event}
+            )
+
+        self.subscriptions[request_id] = await self.routes.relay.subscribe(subject, forward)
+        await self.send({"id": request_id, "type": "subscribed", "subject": subject})
+
+    async def _unsubscribe(self, request_id: str | None, message: dict[str, Any]) -> None:
+        target = str(message.get("subscription", ""))
+        subscription = self.subscriptions.pop(target, None)
+        if subscription is None:
+            raise NotFound(f"no subscription {target!r}", reason="NO_SUCH_SUBSCRIPTION")
+        await subscription.unsubscribe()
+        await self.send({"id": request_id, "type": "unsubscribed", "subscription": target})
+
+    async def _cancel(self, request_id: str | None, message: dict[str, Any]) -> None:
+        target = str(message.get("target", ""))
+        task = self.tasks.get(target)
+        if task is None:
+            raise NotFound(f"no running invoke {target!r}", reason="NO_SUCH_INVOKE")
+        # Cancelling the task cancels the gRPC call, which the service sees as CANCELLED.
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await self.send({"id": request_id, "type": "cancelled", "target": target})
+
+    async def close(self) -> None:
+        for task in list(self.tasks.values()):
+            task.cancel()
+        for task in list(self.tasks.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for subscription in self.subscriptions.values():
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+        self.subscriptions.clear()
+
+
+def _required(field: str, why: str) -> InvalidArgument:
+    return InvalidArgument(f"{field} is required", field_violations=[FieldViolation(field, why)])

@@ -1,0 +1,37 @@
+"""Command names: RPC names in snake_case, and the near names offered for a typo."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# Words spelled with inner capitals that are still one word: `StartOAuth` -> `start_oauth`.
+_ONE_WORD = {"OAuth": "Oauth"}
+
+
+def snake_case(name: str) -> str:
+    """`GetRenderCacheInfo` -> `get_render_cache_info`; `StartOAuth` -> `start_oauth`."""
+    for word, plain in _ONE_WORD.items():
+        name = name.replace(word, plain)
+    return _BOUNDARY.sub("_", name).lower()
+
+
+def near_names(name: str, known: Iterable[str], limit: int = 5) -> list[str]:
+    """Known names that look like `name`, best first; the qualified part is compared too, so
+    `media.prob` suggests `media.probe` and `prob` suggests `probe`."""
+    candidates = sorted(set(known))
+    close = difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
+    if len(close) < limit:
+        # A bare name also matches the qualified forms whose last part looks like it.
+        bare = name.rsplit(".", 1)[-1]
+        for candidate in candidates:
+            last = candidate.rsplit(".", 1)[-1]
+            if candidate not in close and (
+                bare == last or difflib.SequenceMatcher(None, bare, last).ratio() >= 0.75
+            ):
+                close.append(candidate)
+            if len(close) >= limit:
+                break
+    return close

@@ -1,0 +1,33 @@
+"""Which event subjects a client may subscribe to."""
+
+from __future__ import annotations
+
+import re
+
+from svckit.errors import FieldViolation, InvalidArgument
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def check_subject_pattern(pattern: str, field: str = "subject") -> str:
+    """A NATS subject pattern below `tstudio.` (`tstudio.compiler.render.<job>.*`, `tstudio.>`);
+    anything else (other applications' subjects, `>` alone, malformed tokens) is refused."""
+    tokens = pattern.split(".") if pattern else []
+    problem = ""
+    if len(tokens) < 2 or tokens[0] != "tstudio":
+        problem = "must start with 'tstudio.' and name at least one more token"
+    else:
+        for index, token in enumerate(tokens[1:], start=1):
+            if token == ">" and index == len(tokens) - 1:
+                continue
+            if token == "*" or _TOKEN.match(token):
+                continue
+            problem = f"token {index} ({token!r}) is not a plain token, '*' or a final '>'"
+            break
+    if problem:
+        raise InvalidArgument(
+            f"invalid subject pattern {pattern!r}",
+            reason="INVALID_SUBJECT",
+            field_violations=[FieldViolation(field, problem)],
+        )
+    return pattern

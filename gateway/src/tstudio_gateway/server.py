@@ -1,0 +1,91 @@
+"""Builds the gateway's aiohttp application from its settings and dependencies."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from tstudio_gateway.adapters.backends import Backends
+from tstudio_gateway.adapters.catalogue import catalogue, openapi
+from tstudio_gateway.adapters.contracts import Command, discover_commands, local_command
+from tstudio_gateway.adapters.event_relay import EventRelay
+from tstudio_gateway.api.http_routes import HttpRoutes
+from tstudio_gateway.api.invoker import Deadlines, Invoker
+from tstudio_gateway.api.middleware import Cors, Guard, errors_middleware
+from tstudio_gateway.api.sse import SseRoutes
+from tstudio_gateway.api.websocket import WebSocketRoutes
+from tstudio_gateway.domain.aliases import TIMELINE_STUDIO_ALIASES
+from tstudio_gateway.domain.auth import TokenVerifier
+from tstudio_gateway.domain.commands import CommandTable
+from tstudio_gateway.domain.rate_limit import RateLimiter
+from tstudio_gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GatewayDeps:
+    backends: Backends
+    verifier: TokenVerifier
+    relay: EventRelay
+
+
+def command_table() -> CommandTable[Command]:
+    """Every RPC in the contracts plus the gateway's own commands, with Timeline Studio's names."""
+    return CommandTable(
+        [*discover_commands(), local_command("check_services_health")], TIMELINE_STUDIO_ALIASES
+    )
+
+
+def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
+    table = command_table()
+    limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    invoker = Invoker(
+        table,
+        deps.backends,
+        Deadlines(
+            unary_seconds=settings.default_timeout_seconds,
+            stream_seconds=settings.stream_timeout_seconds,
+            max_seconds=settings.max_timeout_seconds,
+        ),
+    )
+    cors = Cors(frozenset(settings.cors_origins))
+    guard = Guard(deps.verifier, limiter, settings.auth_required)
+    app = web.Application(
+        client_max_size=settings.max_request_bytes,
+        middlewares=[cors.preflight, errors_middleware, guard.middleware],
+    )
+    app.on_response_prepare.append(cors.on_response_prepare)
+    HttpRoutes(invoker, catalogue(table), openapi(table)).add_to(app)
+    WebSocketRoutes(
+        invoker, deps.relay, limiter, settings.max_request_bytes, settings.heartbeat_seconds
+    ).add_to(app)
+    SseRoutes(deps.relay, settings.heartbeat_seconds).add_to(app)
+    log.info(
+        "gateway knows %d commands and %d Timeline Studio names", len(table.commands), len(table.aliases)
+    )
+    return app
+
+
+@dataclass
+class GatewayHandle:
+    runner: web.AppRunner
+    port: int
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_server(settings: GatewaySettings, deps: GatewayDeps) -> GatewayHandle:
+    """Serve on `settings.host:settings.port` (port 0 picks a free one) and return the port."""
+    runner = web.AppRunner(
+        create_app(settings, deps), access_log=None, shutdown_timeout=settings.grace_seconds
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    sockets = runner.addresses
+    port = int(sockets[0][1]) if sockets else settings.port
+    return GatewayHandle(runner=runner, port=port)

@@ -1,0 +1,44 @@
+"""The gateway's settings, read once from GATEWAY_* variables."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from svckit.settings import ServiceSettings
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GatewaySettings(ServiceSettings):
+    port: int = 8080
+    compiler_addr: str = "127.0.0.1:50051"
+    media_addr: str = "127.0.0.1:50052"
+    recognition_addr: str = "127.0.0.1:50053"
+    security_addr: str = "127.0.0.1:50054"
+    # Bearer tokens accepted besides the dev token (comma separated).
+    tokens: tuple[str, ...] = ()
+    # Empty: a random dev token is made at start and written to <data_dir>/dev-token (mode 0600).
+    dev_token: str = ""
+    data_dir: Path = Path(".tstudio/gateway")
+    # Off only for a gateway bound to loopback in a developer's own sandbox.
+    auth_required: bool = True
+    # Per token; 0 turns rate limiting off.
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 100
+    max_request_bytes: int = 1024 * 1024
+    # Deadline for a call when the client names none; a client's own is capped by max_timeout_seconds.
+    default_timeout_seconds: float = 30.0
+    stream_timeout_seconds: float = 3600.0
+    max_timeout_seconds: float = 3600.0
+    # Browser origins allowed to call (CORS); "*" allows any.
+    cors_origins: tuple[str, ...] = ("http://localhost:1420", "http://localhost:5173", "tauri://localhost")
+    # Seconds between SSE keep-alive comments and WebSocket pings.
+    heartbeat_seconds: float = 15.0
+
+    def backend_addresses(self) -> dict[str, str]:
+        return {
+            "compiler": self.compiler_addr,
+            "media": self.media_addr,
+            "recognition": self.recognition_addr,
+            "security": self.security_addr,
+        }
