@@ -1,0 +1,1 @@
+"""Outside things the scale features use: the file system, PyAV, NATS JetStream."""
