@@ -76,8 +76,9 @@ async def make_service(settings: SecuritySettings) -> AsyncIterator[Callable[...
     """Start a service with some settings changed: `await make_service(provider_urls=(...))`."""
     async with contextlib.AsyncExitStack() as stack:
 
-        async def make(**overrides: Any) -> Running:
+        async def make(clock: Any = None, **overrides: Any) -> Running:
             changed = dataclasses.replace(settings, **overrides)
-            return await stack.enter_async_context(contextlib.asynccontextmanager(start_service)(changed))
+            started = contextlib.asynccontextmanager(start_service)(changed, clock=clock)
+            return await stack.enter_async_context(started)
 
         yield make
