@@ -1,0 +1,138 @@
+"""`python -m tstudio_gateway` as `tstudio up` starts it, and `tstudio invoke` through it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from svckit.testing import free_port, wait_until
+
+from .conftest import MediaProcess
+
+TSTUDIO = str(Path(sys.executable).parent / "tstudio")
+
+
+@dataclass
+class GatewayProcess:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=0.5) as reply:
+            return bool(reply.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def gateway_process(
+    media_service: MediaProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    data_dir = tmp_path_factory.mktemp("suite")
+    port = free_port()
+    env = {
+        **os.environ,
+        "GATEWAY_PORT": str(port),
+        "GATEWAY_DATA_DIR": str(data_dir / "gateway"),
+        "GATEWAY_MEDIA_ADDR": media_service.address,
+        "GATEWAY_COMPILER_ADDR": f"127.0.0.1:{free_port()}",
+        "GATEWAY_LOG_FORMAT": "text",
+    }
+    log = open(data_dir / "gateway.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tstudio_gateway"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_until(lambda: process.poll() is not None or healthy(url), timeout=30)
+        assert process.poll() is None, (data_dir / "gateway.log").read_text()
+        yield GatewayProcess(url=url, data_dir=data_dir, process=process)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
+        log.close()
+
+
+def invoke(
+    gateway: GatewayProcess, *args: str, token_env: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "TSTUDIO_TOKEN"}
+    if token_env is not None:
+        env["TSTUDIO_TOKEN"] = token_env
+    return subprocess.run(
+        [TSTUDIO, "invoke", *args, "--gateway", gateway.url, "--data-dir", str(gateway.data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_dev_token_is_made_private_to_its_owner(gateway_process: GatewayProcess) -> None:
+    token_file = gateway_process.data_dir / "gateway" / "dev-token"
+    assert token_file.read_text().strip().startswith("tsd_")
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+
+
+def test_cli_invoke_probe_prints_the_result(
+    gateway_process: GatewayProcess, media_service: MediaProcess
+) -> None:
+    result = invoke(gateway_process, "probe_media_file", json.dumps({"path": str(media_service.video)}))
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)["info"]
+    assert info["size_bytes"] == str(media_service.video.stat().st_size)
+
+
+def test_cli_invoke_reports_errors_with_their_details(gateway_process: GatewayProcess) -> None:
+    unknown = invoke(gateway_process, "probe_media_fil", "{}")
+    assert unknown.returncode == 1
+    assert "did you mean: probe_media_file" in unknown.stderr
+    wrong = invoke(gateway_process, "probe", '{"path": 3}')
+    assert wrong.returncode == 1 and "path:" in wrong.stderr
+    usage = invoke(gateway_process, "probe", "{nope")
+    assert usage.returncode == 2
+    down = invoke(gateway_process, "compiler.list_effects", "{}")
+    assert down.returncode == 1 and "503" in down.stderr
+    denied = invoke(gateway_process, "probe", "{}", token_env="wrong")
+    assert denied.returncode == 1 and "401" in denied.stderr
+
+
+def test_cli_lists_commands(gateway_process: GatewayProcess) -> None:
+    listing = invoke(gateway_process, "--list")
+    assert listing.returncode == 0, listing.stderr
+    assert "media.probe, probe, get_media_metadata, probe_media_file" in listing.stdout
+    assert "not available yet:" in listing.stdout
+
+
+def test_sigterm_stops_the_gateway_cleanly(media_service: MediaProcess, tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "GATEWAY_PORT": str(port),
+        "GATEWAY_DATA_DIR": str(tmp_path),
+        "GATEWAY_DEV_TOKEN": "x",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "tstudio_gateway"], env=env, stderr=subprocess.PIPE)
+    try:
+        assert wait_until(lambda: healthy(f"http://127.0.0.1:{port}"), timeout=30)
+        assert not (tmp_path / "dev-token").exists()  # a configured dev token is not written anywhere
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
