@@ -52,7 +52,9 @@ def build_models(settings: RecognitionSettings) -> tuple[ModelRegistry, OrtSessi
     registry = ModelRegistry(
         builtin_manifests(data_dir), JsonManifestStore(data_dir / "models.json"), OnnxModelFiles()
     )
-    session_settings = SessionSettings(settings.intra_op_threads, settings.inter_op_threads, settings.providers)
+    session_settings = SessionSettings(
+        settings.intra_op_threads, settings.inter_op_threads, settings.providers
+    )
     return registry, OrtSessions(registry, session_settings)
 
 
