@@ -17,6 +17,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from svckit.errors import FieldViolation, InvalidArgument
+
 from tstudio_compiler.scale.domain.render_ports import SegmentTask
 
 ENCODER_OPTIONS = {"preset": "ultrafast", "tune": "zerolatency", "crf": "23"}
@@ -40,6 +42,17 @@ def encode_pattern_segment(
     width, height = int(description.get("width", 160)), int(description.get("height", 120))
     fps, frames = int(description.get("fps", 30)), int(description.get("frames", 30))
     base = description.get("color", [32, 64, 128])
+    bad = [
+        FieldViolation(
+            f"description.{name}", "must be a positive even number" if name != "frames" else "must be > 0"
+        )
+        for name, value in (("width", width), ("height", height), ("frames", frames))
+        if value <= 0 or (name != "frames" and value % 2)
+    ]
+    if fps <= 0:
+        bad.append(FieldViolation("description.fps", "must be > 0"))
+    if bad:
+        raise InvalidArgument("test-pattern segment description is invalid", field_violations=bad)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
     try:
         with av.open(str(tmp), "w", format="mpegts" if path.suffix == ".ts" else "mp4") as container:

@@ -1,0 +1,187 @@
+"""Distributed jobs on a real nats-server: workers in one process (asyncio tasks)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import av
+import nats
+import numpy as np
+from svckit.testing import NatsServer
+from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue, QueueConfig
+from tstudio_compiler.scale.adapters.jetstream_worker import RenderWorker
+from tstudio_compiler.scale.adapters.pattern_renderer import PatternSegmentRenderer, pattern_color
+from tstudio_compiler.scale.adapters.pyav_joiner import RemuxJoiner
+from tstudio_compiler.scale.domain.job_state import JobStatus
+from tstudio_compiler.scale.domain.render_ports import SegmentSpec
+
+T = TypeVar("T")
+
+
+def job_segments(count: int, frames: int = 10, frame_delay: float = 0.0) -> list[SegmentSpec]:
+    return [
+        SegmentSpec(
+            index=i,
+            key=f"{i:064x}",
+            description={"frames": frames, "color": [i * 40 % 256, 30, 90], "frame_delay": frame_delay},
+        )
+        for i in range(count)
+    ]
+
+
+def assert_output_matches_pattern(path: Path, segments: list[SegmentSpec]) -> None:
+    """The joined output holds every segment's frames, in order, with the pattern's colours."""
+    with av.open(str(path)) as container:
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    expected = [
+        pattern_color(s.description["color"], n)
+        for s in segments
+        for n in range(int(s.description["frames"]))
+    ]
+    assert len(frames) == len(expected)
+    for frame, colour in zip(frames, expected, strict=True):
+        assert np.abs(frame[60, 80].astype(int) - np.array(colour)).max() <= 6
+
+
+async def until(read: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 60) -> T:
+    """Poll `read` until `done` holds for its value (the test fails on timeout)."""
+    for _ in range(int(timeout / 0.05)):
+        value = await read()
+        if done(value):
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+@contextlib.asynccontextmanager
+async def connected(url: str) -> AsyncIterator[nats.NATS]:
+    nc = await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    try:
+        yield nc
+    finally:
+        await nc.close()
+
+
+@contextlib.asynccontextmanager
+async def workers(
+    queue: JetStreamRenderQueue, count: int, frame_delay: float = 0.0
+) -> AsyncIterator[list[RenderWorker]]:
+    stop = asyncio.Event()
+    pool = [
+        RenderWorker(queue, PatternSegmentRenderer(frame_delay), RemuxJoiner(), f"w{i}", heartbeat=0.2)
+        for i in range(count)
+    ]
+    tasks = [asyncio.create_task(w.run(stop, fetch_timeout=0.3)) for w in pool]
+    try:
+        yield pool
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+
+
+async def test_three_workers_share_one_job_and_exactly_one_joins(tmp_path: Path) -> None:
+    async with NatsServer() as server, connected(server.url) as nc:
+        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work"), ack_wait=5))
+        await queue.start()
+        # A little delay per frame keeps any one worker from taking every task on 2 cores.
+        segments = job_segments(9, frame_delay=0.01)
+        async with workers(queue, 3) as pool:
+            state = await queue.submit(segments, str(tmp_path / "out.mp4"))
+            final = await queue.wait_finished(state.job_id, timeout=60)
+        assert final.status is JobStatus.SUCCEEDED, final.error
+        by_worker = final.segments_by_worker()
+        assert sum(by_worker.values()) == 9
+        assert len(by_worker) == 3, f"every worker should do some segments: {by_worker}"
+        assert sum(w.jobs_joined for w in pool) == 1
+        assert final.result is not None and final.result["frames"] == 90
+        assert final.result["joined_by"] == final.joiner
+        assert_output_matches_pattern(tmp_path / "out.mp4", segments)
+        assert await queue.pending_tasks() == 0
+
+
+async def test_two_submissions_with_one_client_key_give_one_job(tmp_path: Path) -> None:
+    async with NatsServer() as server, connected(server.url) as a, connected(server.url) as b:
+        config = QueueConfig(work_dir=str(tmp_path / "work"))
+        first, second = JetStreamRenderQueue(a, config), JetStreamRenderQueue(b, config)
+        await first.start()
+        await second.start()
+        segments = job_segments(3)
+        one, two = await asyncio.gather(
+            first.submit(segments, str(tmp_path / "out.mp4"), client_key="editor-42/export"),
+            second.submit(segments, str(tmp_path / "out.mp4"), client_key="editor-42/export"),
+        )
+        assert one.job_id == two.job_id
+        assert await first.pending_tasks() == 3  # one job's tasks, not two
+        other = await first.submit(segments, str(tmp_path / "other.mp4"), client_key="another")
+        assert other.job_id != one.job_id
+
+
+async def test_restarting_nats_server_mid_job_does_not_lose_the_job(tmp_path: Path) -> None:
+    async with NatsServer() as server, connected(server.url) as nc:
+        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work"), ack_wait=3))
+        await queue.start()
+        segments = job_segments(8, frames=10, frame_delay=0.02)
+        state = await queue.submit(segments, str(tmp_path / "out.mp4"))
+        async with workers(queue, 2):
+            await until(lambda: queue.require(state.job_id), lambda s: s.segments_done >= 2)
+            await asyncio.to_thread(server.restart)
+            final = await queue.wait_finished(state.job_id, timeout=90)
+        assert final.status is JobStatus.SUCCEEDED, final.error
+        assert final.segments_done == 8
+        assert_output_matches_pattern(tmp_path / "out.mp4", segments)
+
+
+async def test_cancelled_job_drops_its_remaining_tasks(tmp_path: Path) -> None:
+    async with NatsServer() as server, connected(server.url) as nc:
+        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work")))
+        await queue.start()
+        state = await queue.submit(job_segments(4), str(tmp_path / "out.mp4"))
+        cancelled = await queue.cancel(state.job_id)
+        assert cancelled.status is JobStatus.CANCELLED
+        async with workers(queue, 1) as pool:
+            await until(queue.pending_tasks, lambda pending: pending == 0)
+        assert pool[0].segments_rendered == 0
+        assert not (tmp_path / "out.mp4").exists()
+
+
+async def test_a_segment_the_renderer_refuses_fails_the_job_clearly(tmp_path: Path) -> None:
+    async with NatsServer() as server, connected(server.url) as nc:
+        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work")))
+        await queue.start()
+        bad = SegmentSpec(index=0, key="0" * 64, description={"frames": 5, "width": -5})
+        state = await queue.submit([bad], str(tmp_path / "out.mp4"))
+        async with workers(queue, 1):
+            final = await queue.wait_finished(state.job_id, timeout=30)
+        assert final.status is JobStatus.FAILED
+        assert "segment 0" in final.error
+
+
+class CrashingRenderer:
+    """A renderer with a bug (not a refusal): the worker retries, then fails the job."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def render(self, task: object) -> Path:
+        self.calls += 1
+        raise RuntimeError("engine bug")
+
+
+async def test_a_renderer_that_keeps_crashing_fails_the_job_after_max_deliver(tmp_path: Path) -> None:
+    async with NatsServer() as server, connected(server.url) as nc:
+        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work"), max_deliver=2))
+        await queue.start()
+        state = await queue.submit(job_segments(1), str(tmp_path / "out.mp4"))
+        renderer = CrashingRenderer()
+        stop = asyncio.Event()
+        worker = RenderWorker(queue, renderer, RemuxJoiner(), "w", heartbeat=0.2)
+        running = asyncio.create_task(worker.run(stop, fetch_timeout=0.3))
+        final = await queue.wait_finished(state.job_id, timeout=30)
+        stop.set()
+        await running
+        assert final.status is JobStatus.FAILED and "failed 2 times" in final.error
+        assert renderer.calls == 2
