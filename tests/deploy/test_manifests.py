@@ -40,7 +40,7 @@ SERVICES = {
     "gateway": ("GATEWAY", 8080),
 }
 # Created by the operator in production (docs/deploy.md), generated from dev-only values in dev.
-OPERATOR_SECRETS = {"media-secrets", "security-master-key"}
+OPERATOR_SECRETS = {"media-secrets", "security-master-key", "gateway-tokens"}
 METRICS_PORT = 9464
 
 Resources = list[dict[str, Any]]
