@@ -22,7 +22,7 @@ def record(name: str, kind: SecretKind = SecretKind.API_KEY) -> SecretRecord:
 
 
 def file_vault(tmp_path: Path) -> EncryptedFileVault:
-    return EncryptedFileVault(tmp_path / "store", KeyFileMasterKey(tmp_path / "master.key")).open()
+    return EncryptedFileVault(tmp_path / "store", KeyFileMasterKey(tmp_path / "store" / "master.key")).open()
 
 
 def test_round_trip_keeps_value_and_metadata(tmp_path: Path) -> None:
@@ -206,3 +206,5 @@ def test_store_files_are_owner_only(tmp_path: Path) -> None:
     vault.put(record("private"), OPENAI)
     for path in [tmp_path / "store" / "keyring.json", tmp_path / "store" / "secrets" / "private.secret"]:
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    for directory in [tmp_path / "store", tmp_path / "store" / "secrets"]:
+        assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 
 from svckit.bootstrap import prepare_process
 from svckit.bus import connect_bus
+from svckit.errors import ServiceError
 from svckit.server import serve
-from svckit.settings import load_settings
+from svckit.settings import SettingsError, load_settings
 
 from tstudio_security.deps import build_deps
 from tstudio_security.server import create_server
 from tstudio_security.settings import SecuritySettings
+
+log = logging.getLogger("tstudio_security")
 
 
 async def main() -> None:
@@ -24,5 +29,17 @@ async def main() -> None:
     await serve(handle, settings, on_shutdown=[deps.close, bus.close])
 
 
+def run() -> int:
+    """Exit 2 with one clear line when start-up is impossible (missing setting, wrong master key)."""
+    try:
+        asyncio.run(main())
+    except (SettingsError, ServiceError, ValueError) as exc:
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO)
+        log.error("cannot start the security service: %s", getattr(exc, "message", str(exc)))
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(run())

@@ -90,7 +90,7 @@ class KeyFileMasterKey(_AesKeyWrap):
         self._key = self._load_or_create()
 
     def _load_or_create(self) -> bytes:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
