@@ -1,0 +1,1 @@
+"""PyAV, Pillow and encoder probing behind small interfaces."""

@@ -1,0 +1,207 @@
+"""Picture inputs of a segment graph: one frame per output frame, picked by timestamp.
+
+Video sources are decoded in their own thread into a short queue, so decoding overlaps filtering
+and encoding (PyAV releases the GIL inside FFmpeg). A frame is chosen the way FFmpeg's `fps` filter
+chooses it: the latest source frame whose time rounds to at most the output frame's slot, so
+sources with a variable frame rate or an odd start time stay on the output grid.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from fractions import Fraction
+from typing import Any, Protocol
+
+import av
+import numpy as np
+from svckit.errors import DataLoss, Resource
+
+from tstudio_compiler.adapters.text_raster import rasterise
+from tstudio_compiler.domain.colors import parse_color
+from tstudio_compiler.domain.plan import InputSpec
+
+log = logging.getLogger(__name__)
+
+_END = object()
+
+
+class FrameFeeder(Protocol):
+    def frame(self, local_frame: int) -> av.VideoFrame:
+        """The picture for clip-local frame `local_frame` (called with increasing values)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class StillFeeder:
+    """The same picture for every frame (images, text, colours)."""
+
+    def __init__(self, picture: av.VideoFrame) -> None:
+        self._picture = picture
+
+    def frame(self, local_frame: int) -> av.VideoFrame:
+        return self._picture
+
+    def close(self) -> None:
+        pass
+
+
+def color_frame(color: str, width: int, height: int) -> av.VideoFrame:
+    rgba = parse_color(color.replace("0x", "#")) or (0, 0, 0, 255)
+    image = np.empty((height, width, 3), dtype=np.uint8)
+    image[:] = rgba[:3]
+    return av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+
+
+def image_frame(path: str) -> av.VideoFrame:
+    try:
+        with av.open(path) as container:
+            for frame in container.decode(video=0):
+                if frame.format.name in ("pal8", "gray", "ya8", "la", "gray16be", "rgba64be", "rgb48be"):
+                    return frame.reformat(format="rgba")
+                return frame
+    except av.error.FFmpegError as exc:
+        raise DataLoss(f"cannot decode image {path}", resources=[Resource("file", path)]) from exc
+    raise DataLoss(f"image {path} has no picture", resources=[Resource("file", path)])
+
+
+class VideoFeeder:
+    """Decodes a clip's source from its first needed frame onwards, in a thread."""
+
+    def __init__(self, spec: InputSpec, prefetch: int = 8) -> None:
+        self._spec = spec
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
+        self._stop = threading.Event()
+        self._current: tuple[float, av.VideoFrame] | None = None
+        self._next: tuple[float, av.VideoFrame] | None = None
+        self._ended = False
+        self._error: BaseException | None = None
+        start = spec.source_time(spec.first_frame)
+        self._thread = threading.Thread(target=self._decode, args=(start,), daemon=True, name="decode")
+        self._thread.start()
+
+    def _decode(self, start: float) -> None:
+        try:
+            with av.open(self._spec.path) as container:
+                stream = container.streams.video[0]
+                stream.thread_type = "AUTO"
+                origin = (container.start_time or 0) / av.time_base
+                if start > 0.5:
+                    target = int((start + origin - 0.5) / stream.time_base) if stream.time_base else 0
+                    container.seek(target, stream=stream, backward=True)
+                half = 0.5 / self._spec.fps * self._spec.speed
+                for frame in container.decode(stream):
+                    if self._stop.is_set():
+                        return
+                    if frame.pts is None or frame.time_base is None:
+                        continue
+                    t = float(frame.pts * frame.time_base) - origin
+                    if t < start - half - 1.0:
+                        continue  # before the seek target: skip the hand-off
+                    self._put((t, frame))
+        except av.error.FFmpegError as exc:
+            log.warning("decoding %s failed: %s", self._spec.path, exc)
+            self._error = exc
+        finally:
+            self._put(_END)
+
+    def _put(self, item: Any) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _take(self) -> tuple[float, av.VideoFrame] | None:
+        if self._ended:
+            return None
+        item = self._queue.get()
+        if item is _END:
+            self._ended = True
+            if self._error is not None and self._current is None:
+                raise DataLoss(
+                    f"cannot decode {self._spec.path}",
+                    reason="MEDIA_CORRUPT",
+                    resources=[Resource("file", self._spec.path)],
+                )
+            return None
+        return item  # type: ignore[no-any-return]
+
+    def frame(self, local_frame: int) -> av.VideoFrame:
+        spec = self._spec
+        # fps-filter rounding: a source frame belongs to the output slot its time rounds to.
+        limit = spec.source_time(local_frame) + 0.5 / spec.fps * spec.speed - 1e-6
+        if self._next is None and not self._ended:
+            self._next = self._take()
+        while self._next is not None and (self._current is None or self._next[0] < limit):
+            self._current = self._next
+            self._next = self._take()
+        if self._current is None:
+            raise DataLoss(
+                f"{spec.path} has no picture at {spec.source_time(local_frame):.3f} s",
+                reason="MEDIA_CORRUPT",
+                resources=[Resource("file", spec.path)],
+            )
+        return self._current[1]
+
+    def close(self) -> None:
+        self._stop.set()
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._thread.join(timeout=2)
+
+
+class SeekFeeder:
+    """One frame at a time, found by seeking (previews, not sequential renders)."""
+
+    def __init__(self, spec: InputSpec) -> None:
+        self._spec = spec
+
+    def frame(self, local_frame: int) -> av.VideoFrame:
+        spec = self._spec
+        target = spec.source_time(local_frame)
+        limit = target + 0.5 / spec.fps * spec.speed - 1e-6
+        best: av.VideoFrame | None = None
+        with av.open(spec.path) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            origin = (container.start_time or 0) / av.time_base
+            if target > 0.2 and stream.time_base:
+                container.seek(int((target + origin) / stream.time_base), stream=stream, backward=True)
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    continue
+                t = float(frame.pts * frame.time_base) - origin
+                if t >= limit and best is not None:
+                    break
+                best = frame
+        if best is None:
+            raise DataLoss(
+                f"{spec.path} has no picture", reason="MEDIA_CORRUPT", resources=[Resource("file", spec.path)]
+            )
+        return best
+
+    def close(self) -> None:
+        pass
+
+
+def make_feeder(spec: InputSpec, sequential: bool = True) -> FrameFeeder:
+    if spec.kind == "video":
+        return VideoFeeder(spec) if sequential else SeekFeeder(spec)
+    if spec.kind == "image":
+        return StillFeeder(image_frame(spec.path))
+    if spec.kind == "text":
+        assert spec.text is not None
+        # from_image would drop the alpha channel.
+        return StillFeeder(av.VideoFrame.from_ndarray(np.asarray(rasterise(spec.text)), format="rgba"))
+    return StillFeeder(color_frame(spec.color, spec.width, spec.height))
+
+
+def time_base(fps: float) -> Fraction:
+    return 1 / Fraction(fps).limit_denominator(1001)

@@ -1,0 +1,41 @@
+"""One composited frame of the timeline as an image, for scrubbing."""
+
+from __future__ import annotations
+
+import io
+
+from tstudio_compiler.adapters.frame_feeders import make_feeder
+from tstudio_compiler.adapters.graph_runner import SegmentRunner
+from tstudio_compiler.domain.plan import RenderPlan, SegmentGraph
+
+
+class PyAvFramePreviewer:
+    def render_frame(
+        self, graph: SegmentGraph, plan: RenderPlan, width: int, image_format: str, quality: int
+    ) -> tuple[bytes, int, int]:
+        feeders = {spec.label: make_feeder(spec, sequential=False) for spec in graph.inputs}
+        try:
+            frames = {spec.label: feeders[spec.label].frame(spec.first_frame) for spec in graph.inputs}
+            runner = SegmentRunner(graph, frames, plan.fps)
+            for spec in graph.inputs:
+                runner.push(spec.label, frames[spec.label], spec.first_frame)
+            runner.end()
+            out = runner.pull()
+        finally:
+            for feeder in feeders.values():
+                feeder.close()
+        frame = out[0]
+        height = max(2, round(plan.height * width / plan.width / 2) * 2)
+        image = (
+            frame.to_image(width=width, height=height)
+            if (width, height) != (frame.width, frame.height)
+            else frame.to_image()
+        )
+        buffer = io.BytesIO()
+        if image_format == "png":
+            image.save(buffer, format="PNG", compress_level=1)
+        elif image_format == "webp":
+            image.save(buffer, format="WEBP", quality=quality)
+        else:
+            image.save(buffer, format="JPEG", quality=quality)
+        return buffer.getvalue(), image.width, image.height

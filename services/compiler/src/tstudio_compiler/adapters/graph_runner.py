@@ -1,0 +1,72 @@
+"""Instantiates a planned segment graph with PyAV, node by node."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import av
+import av.filter
+
+from tstudio_compiler.domain.plan import SegmentGraph
+
+
+class SegmentRunner:
+    """A configured graph: push one frame per input, pull composited frames from `out`."""
+
+    def __init__(self, segment: SegmentGraph, templates: dict[str, av.VideoFrame], fps: float) -> None:
+        rate = Fraction(fps).limit_denominator(1001)
+        self.time_base = 1 / rate
+        graph = av.filter.Graph()
+        producers: dict[str, Any] = {}
+        self.sources: dict[str, Any] = {}
+        for spec in segment.inputs:
+            frame = templates[spec.label]
+            args = (
+                f"video_size={frame.width}x{frame.height}:pix_fmt={frame.format.name}"
+                f":time_base={self.time_base.numerator}/{self.time_base.denominator}"
+                f":frame_rate={rate.numerator}/{rate.denominator}:pixel_aspect=1/1"
+            )
+            ctx = graph.add("buffer", args)
+            producers[spec.label] = ctx
+            self.sources[spec.label] = ctx
+        for chain in segment.graph.chains:
+            first = last = None
+            for flt in chain.filters:
+                ctx = graph.add(flt.name, flt.args or None)
+                if last is not None:
+                    last.link_to(ctx)
+                else:
+                    first = ctx
+                last = ctx
+            assert first is not None and last is not None, "chains always hold a filter"
+            for pad, label in enumerate(chain.inputs):
+                producers[label].link_to(first, 0, pad)
+            producers[chain.output] = last
+        self.sink = graph.add("buffersink")
+        producers["out"].link_to(self.sink)
+        graph.configure()
+        self.graph = graph
+        self.formats = {label: (f.width, f.height, f.format.name) for label, f in templates.items()}
+
+    def push(self, label: str, frame: av.VideoFrame, pts: int) -> None:
+        width, height, fmt = self.formats[label]
+        if frame.width != width or frame.height != height or frame.format.name != fmt:
+            # A source that changes size or format mid-stream keeps the first one's.
+            frame = frame.reformat(width=width, height=height, format=fmt)
+        frame.pts = pts
+        frame.time_base = self.time_base
+        self.sources[label].push(frame)
+
+    def end(self) -> None:
+        for ctx in self.sources.values():
+            ctx.push(None)
+
+    def pull(self) -> list[av.VideoFrame]:
+        """Every frame ready now (after `end()`, every remaining frame)."""
+        out = []
+        while True:
+            try:
+                out.append(self.sink.pull())
+            except (BlockingIOError, av.error.BlockingIOError, EOFError, av.error.EOFError):
+                return out

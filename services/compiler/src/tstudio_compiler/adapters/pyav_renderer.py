@@ -1,0 +1,204 @@
+"""Executes a render plan in-process: decode (threads) -> segment filter graphs -> encode.
+
+Output goes to a hidden temporary file beside the target and is renamed only when complete, so a
+failed or cancelled render never leaves a file under the final name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from svckit.errors import Cancelled, DataLoss, FailedPrecondition, Resource
+
+from tstudio_compiler.adapters import audio_mix
+from tstudio_compiler.adapters.frame_feeders import FrameFeeder, make_feeder
+from tstudio_compiler.adapters.graph_runner import SegmentRunner
+from tstudio_compiler.domain.encoding import EncodeSettings
+from tstudio_compiler.domain.plan import RenderPlan
+from tstudio_compiler.domain.ports import ProgressCallback, RenderStats
+
+log = logging.getLogger(__name__)
+
+
+class PyAvRenderer:
+    def render(
+        self,
+        plan: RenderPlan,
+        encode: EncodeSettings,
+        progress: ProgressCallback,
+        cancelled: threading.Event,
+    ) -> RenderStats:
+        started = time.monotonic()
+        final = Path(plan.output.path)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        temp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.part")
+        try:
+            frames = self._write(plan, encode, temp, progress, cancelled)
+            os.replace(temp, final)
+        finally:
+            temp.unlink(missing_ok=True)
+        return RenderStats(
+            output_path=str(final),
+            frames=frames,
+            duration=frames / plan.fps,
+            size_bytes=final.stat().st_size,
+            video_encoder=encode.video_encoder,
+            fallback_reason=encode.fallback_reason,
+            segments=len(plan.segments),
+            segments_reused=0,
+            wall_seconds=time.monotonic() - started,
+        )
+
+    def _write(
+        self,
+        plan: RenderPlan,
+        encode: EncodeSettings,
+        temp: Path,
+        progress: ProgressCallback,
+        cancelled: threading.Event,
+    ) -> int:
+        rate = Fraction(plan.fps).limit_denominator(1001)
+        progress(0, plan.frames, "preparing")
+        mix = audio_mix.mix(plan, cancelled) if encode.audio_encoder else None
+        with av.open(str(temp), "w", format=encode.container_format) as container:
+            video: Any = container.add_stream(encode.video_encoder, rate=rate)
+            video.width, video.height = plan.width, plan.height
+            video.pix_fmt = encode.pix_fmt
+            video.codec_context.options = dict(encode.options)
+            if encode.bit_rate:
+                video.bit_rate = encode.bit_rate
+            video.thread_type = "AUTO"
+            audio: Any = None
+            if mix is not None:
+                audio = container.add_stream(encode.audio_encoder, rate=plan.sample_rate)
+                audio.layout = "stereo" if plan.channels == 2 else "mono"
+                if encode.audio_bit_rate:
+                    audio.bit_rate = encode.audio_bit_rate
+            writer = _AudioWriter(container, audio, mix, plan) if audio is not None else None
+            written = self._video(plan, container, video, writer, progress, cancelled, encode.pix_fmt)
+            progress(written, plan.frames, "finalizing")
+            for packet in video.encode():
+                container.mux(packet)
+            if writer is not None:
+                writer.finish()
+        return written
+
+    def _video(
+        self,
+        plan: RenderPlan,
+        container: Any,
+        video: Any,
+        writer: _AudioWriter | None,
+        progress: ProgressCallback,
+        cancelled: threading.Event,
+        pix_fmt: str,
+    ) -> int:
+        feeders: dict[str, FrameFeeder] = {}
+        last_use = {}
+        for segment in plan.segments:
+            for spec in segment.graph.inputs:
+                if spec.clip_id:
+                    last_use[spec.clip_id] = segment.index
+        written = 0
+        report_every = max(1, round(plan.fps / 2))
+        try:
+            for segment in plan.segments:
+                inputs = segment.graph.inputs
+                local: dict[str, FrameFeeder] = {}
+                for spec in inputs:
+                    if spec.clip_id and spec.clip_id in feeders:
+                        local[spec.label] = feeders[spec.clip_id]
+                    else:
+                        local[spec.label] = make_feeder(spec)
+                        if spec.clip_id:
+                            feeders[spec.clip_id] = local[spec.label]
+                templates = {s.label: local[s.label].frame(s.first_frame) for s in inputs}
+                runner = SegmentRunner(segment.graph, templates, plan.fps)
+                for j in range(segment.frames):
+                    if cancelled.is_set():
+                        raise Cancelled("render cancelled")
+                    for spec in inputs:
+                        local_frame = spec.first_frame + j
+                        runner.push(spec.label, local[spec.label].frame(local_frame), local_frame)
+                    for frame in runner.pull():
+                        written = self._encode(container, video, frame, written, pix_fmt, writer)
+                        if written % report_every == 0:
+                            progress(written, plan.frames, "running")
+                runner.end()
+                for frame in runner.pull():
+                    written = self._encode(container, video, frame, written, pix_fmt, writer)
+                expected = segment.end_frame
+                if written != expected:
+                    raise DataLoss(
+                        f"segment {segment.index} gave {written} frames, expected {expected}",
+                        resources=[Resource("segment", str(segment.index))],
+                    )
+                for clip_id, last in list(last_use.items()):
+                    if last == segment.index and clip_id in feeders:
+                        feeders.pop(clip_id).close()
+        except av.error.FFmpegError as exc:
+            raise FailedPrecondition(f"the filter graph failed: {exc}", reason="RENDER_FAILED") from exc
+        finally:
+            for feeder in feeders.values():
+                feeder.close()
+        return written
+
+    @staticmethod
+    def _encode(
+        container: Any,
+        video: Any,
+        frame: av.VideoFrame,
+        index: int,
+        pix_fmt: str,
+        writer: _AudioWriter | None,
+    ) -> int:
+        if frame.format.name != pix_fmt:
+            frame = frame.reformat(format=pix_fmt)
+        frame.pts = index
+        frame.time_base = 1 / video.average_rate
+        for packet in video.encode(frame):
+            container.mux(packet)
+        if writer is not None:
+            writer.until_frame(index + 1)
+        return index + 1
+
+
+class _AudioWriter:
+    """Encodes the mix alongside the picture so the file stays interleaved."""
+
+    def __init__(self, container: Any, stream: Any, mix: np.ndarray, plan: RenderPlan) -> None:
+        self._container, self._stream, self._mix = container, stream, mix
+        self._rate = plan.sample_rate
+        self._fps = plan.fps
+        self._layout = "stereo" if plan.channels == 2 else "mono"
+        self._done = 0
+        self._chunk = 1024
+
+    def until_frame(self, frame: int) -> None:
+        self._write_to(min(self._mix.shape[1], round(frame / self._fps * self._rate)))
+
+    def _write_to(self, end: int) -> None:
+        while self._done + self._chunk <= end or (end == self._mix.shape[1] and self._done < end):
+            count = min(self._chunk, end - self._done)
+            samples = np.ascontiguousarray(self._mix[:, self._done : self._done + count])
+            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=self._layout)
+            frame.sample_rate = self._rate
+            frame.pts = self._done
+            frame.time_base = Fraction(1, self._rate)
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+            self._done += count
+
+    def finish(self) -> None:
+        self._write_to(self._mix.shape[1])
+        for packet in self._stream.encode():
+            self._container.mux(packet)

@@ -1,0 +1,232 @@
+"""`tstudio.compiler.v1.CompilerService`: proto <-> domain translation around the `Compiler` core."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+
+import grpc
+from svckit import errors
+from tstudio.common.v1 import common_pb2
+from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
+
+from tstudio_compiler import __version__
+from tstudio_compiler.api.convert import (
+    STATUS_FROM_PROTO,
+    effect_to_proto,
+    job_to_proto,
+    project_from_proto,
+    transition_to_proto,
+)
+from tstudio_compiler.domain.compiler import Compiler
+from tstudio_compiler.domain.encoding import HARDWARE, choose_encoder
+from tstudio_compiler.domain.jobs import JobStatus, JobView
+from tstudio_compiler.domain.model import Acceleration, OutputSettings
+from tstudio_compiler.domain.validation import CONTAINERS
+
+log = logging.getLogger(__name__)
+
+_FORMATS = {
+    compiler_pb2.IMAGE_FORMAT_UNSPECIFIED: "jpeg",
+    compiler_pb2.IMAGE_FORMAT_JPEG: "jpeg",
+    compiler_pb2.IMAGE_FORMAT_PNG: "png",
+    compiler_pb2.IMAGE_FORMAT_WEBP: "webp",
+}
+_ERRORS: dict[str, type[errors.ServiceError]] = {
+    cls.code.value: cls
+    for cls in (
+        errors.InvalidArgument,
+        errors.NotFound,
+        errors.PermissionDenied,
+        errors.FailedPrecondition,
+        errors.ResourceExhausted,
+        errors.DataLoss,
+        errors.Unavailable,
+        errors.Cancelled,
+        errors.Unimplemented,
+        errors.Internal,
+    )
+}
+
+
+def _job_error(job: JobView) -> errors.ServiceError:
+    """The failure of a finished job as the error the Render call ends with."""
+    if job.status is JobStatus.CANCELLED:
+        return errors.Cancelled("the render was cancelled", reason="RENDER_CANCELLED")
+    cls = _ERRORS.get(job.error_code, errors.Internal)
+    return cls(job.error or "render failed", reason="RENDER_FAILED", metadata={"job_id": job.id})
+
+
+class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
+    def __init__(self, compiler: Compiler) -> None:
+        self._compiler = compiler
+
+    async def ValidateProject(
+        self, request: compiler_pb2.ValidateProjectRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.ValidateProjectResponse:
+        violations = await self._compiler.validate(project_from_proto(request.project))
+        return compiler_pb2.ValidateProjectResponse(
+            valid=not violations,
+            violations=[compiler_pb2.Violation(field=f, description=d) for f, d in violations],
+        )
+
+    async def Render(
+        self, request: compiler_pb2.RenderRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[compiler_pb2.RenderResponse]:
+        job = await self._compiler.submit(project_from_proto(request.project))
+        finished = False
+        try:
+            async for view in self._compiler.jobs.watch(job.id):
+                finished = view.status.finished
+                yield compiler_pb2.RenderResponse(job=job_to_proto(view))
+                if finished and view.status is not JobStatus.SUCCEEDED:
+                    raise _job_error(view)
+        finally:
+            if not finished:
+                # The caller went away: a render nobody waits for is stopped.
+                await asyncio.shield(self._compiler.jobs.cancel(job.id))
+
+    async def SubmitRender(
+        self, request: compiler_pb2.SubmitRenderRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.SubmitRenderResponse:
+        job = await self._compiler.submit(project_from_proto(request.project), request.client_key)
+        return compiler_pb2.SubmitRenderResponse(job=job_to_proto(job))
+
+    async def WatchRender(
+        self, request: compiler_pb2.WatchRenderRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[compiler_pb2.WatchRenderResponse]:
+        async for view in self._compiler.jobs.watch(request.job_id):
+            yield compiler_pb2.WatchRenderResponse(job=job_to_proto(view))
+
+    async def GetRender(
+        self, request: compiler_pb2.GetRenderRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.GetRenderResponse:
+        return compiler_pb2.GetRenderResponse(job=job_to_proto(self._compiler.jobs.get(request.job_id)))
+
+    async def ListRenders(
+        self, request: compiler_pb2.ListRendersRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.ListRendersResponse:
+        statuses = {STATUS_FROM_PROTO[s] for s in request.statuses if s in STATUS_FROM_PROTO}
+        jobs = self._compiler.jobs.list(statuses, request.page_size)
+        return compiler_pb2.ListRendersResponse(jobs=[job_to_proto(j) for j in jobs])
+
+    async def CancelRender(
+        self, request: compiler_pb2.CancelRenderRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.CancelRenderResponse:
+        job = await self._compiler.jobs.cancel(request.job_id)
+        return compiler_pb2.CancelRenderResponse(job=job_to_proto(job))
+
+    async def RenderFrame(
+        self, request: compiler_pb2.RenderFrameRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.RenderFrameResponse:
+        if not 0 <= request.quality <= 100:
+            raise errors.InvalidArgument(
+                "quality must be within 1..100",
+                field_violations=[errors.FieldViolation("quality", "must be within 1..100")],
+            )
+        frame = await self._compiler.render_frame(
+            project_from_proto(request.project),
+            request.time,
+            request.width,
+            _FORMATS.get(request.format, "jpeg"),
+            request.quality,
+        )
+        return compiler_pb2.RenderFrameResponse(
+            image=frame.image,
+            mime_type=frame.mime_type,
+            width=frame.width,
+            height=frame.height,
+            time=frame.time,
+        )
+
+    async def ExplainRender(
+        self, request: compiler_pb2.ExplainRenderRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.ExplainRenderResponse:
+        explained = await self._compiler.explain(project_from_proto(request.project))
+        plan = explained.plan
+        return compiler_pb2.ExplainRenderResponse(
+            segments=[
+                compiler_pb2.PlanSegment(
+                    index=s.index,
+                    start=s.start_frame / plan.fps,
+                    end=s.end_frame / plan.fps,
+                    clip_ids=list(s.clip_ids),
+                    filter_graph=s.graph.graph.render(),
+                    cache_key=s.cache_key(),
+                )
+                for s in plan.segments
+            ],
+            ffmpeg_args=explained.args,
+            ffmpeg_command=explained.command,
+            audio_filter_graph=plan.audio_graph().render(),
+            duration_seconds=plan.duration,
+        )
+
+    async def ListEffects(
+        self, request: compiler_pb2.ListEffectsRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.ListEffectsResponse:
+        effects = self._compiler.catalogs.effects.all()
+        return compiler_pb2.ListEffectsResponse(effects=[effect_to_proto(e) for e in effects])
+
+    async def ListTransitions(
+        self, request: compiler_pb2.ListTransitionsRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.ListTransitionsResponse:
+        transitions = self._compiler.catalogs.transitions.all()
+        return compiler_pb2.ListTransitionsResponse(transitions=[transition_to_proto(t) for t in transitions])
+
+    async def GetCapabilities(
+        self, request: compiler_pb2.GetCapabilitiesRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.GetCapabilitiesResponse:
+        inventory = self._compiler.encoders
+        found = await self._compiler.encoder_statuses()
+        auto = {}
+        for codec in HARDWARE:
+            auto[codec], _ = choose_encoder(
+                OutputSettings(video_codec=codec, acceleration=Acceleration.AUTO), found
+            )
+        return compiler_pb2.GetCapabilitiesResponse(
+            encoders=[
+                compiler_pb2.EncoderInfo(
+                    name=s.name, codec=s.codec, hardware=s.hardware, available=s.available, reason=s.reason
+                )
+                for s in found.values()
+            ],
+            containers=list(CONTAINERS),
+            auto_encoders=auto,
+            ffmpeg_version=inventory.ffmpeg_version(),
+        )
+
+    async def GetDiagnostics(
+        self, request: compiler_pb2.GetDiagnosticsRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.GetDiagnosticsResponse:
+        inventory = self._compiler.encoders
+        found = await self._compiler.encoder_statuses()
+        jobs = self._compiler.jobs.list()
+        items = [
+            common_pb2.DiagnosticItem(name="ffmpeg.version", value=inventory.ffmpeg_version(), ok=True),
+            common_pb2.DiagnosticItem(name="cpu.count", value=str(os.cpu_count() or 0), ok=True),
+            common_pb2.DiagnosticItem(
+                name="jobs.running", value=str(sum(j.status is JobStatus.RUNNING for j in jobs)), ok=True
+            ),
+            common_pb2.DiagnosticItem(
+                name="jobs.queued", value=str(sum(j.status is JobStatus.QUEUED for j in jobs)), ok=True
+            ),
+            common_pb2.DiagnosticItem(name="cache.segments", value="disabled", ok=True),
+        ]
+        for status in found.values():
+            items.append(
+                common_pb2.DiagnosticItem(
+                    name=f"encoder.{status.name}",
+                    value="available" if status.available else status.reason,
+                    ok=status.available or status.hardware,
+                )
+            )
+        gpu = any(s.available and s.hardware for s in found.values())
+        items.append(common_pb2.DiagnosticItem(name="gpu.encoder", value=str(gpu).lower(), ok=True))
+        return compiler_pb2.GetDiagnosticsResponse(
+            diagnostics=common_pb2.Diagnostics(
+                service="compiler", version=__version__, ready=True, items=items
+            )
+        )

@@ -1,0 +1,57 @@
+"""Builds the compiler core from settings and its outside parts (shared by `__main__` and tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from svckit.bus import EventBus
+from svckit.executor import BlockingExecutor
+from svckit.paths import AllowedRoots
+
+from tstudio_compiler.adapters.encoder_probe import ProbedEncoders
+from tstudio_compiler.adapters.frame_preview import PyAvFramePreviewer
+from tstudio_compiler.adapters.media_probe import PyAvProber
+from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
+from tstudio_compiler.adapters.render_events import RenderEvents
+from tstudio_compiler.adapters.text_raster import TextImageFolder
+from tstudio_compiler.domain.compiler import Compiler
+from tstudio_compiler.domain.effects import EffectCatalog, EffectProvider, builtin_effects
+from tstudio_compiler.domain.jobs import JobManager
+from tstudio_compiler.domain.transitions import TransitionCatalog, builtin_transitions
+from tstudio_compiler.domain.validation import Catalogs, Limits
+from tstudio_compiler.settings import CompilerSettings
+
+
+def limits_from(settings: CompilerSettings) -> Limits:
+    return Limits(
+        max_tracks=settings.max_tracks,
+        max_clips_per_track=settings.max_clips_per_track,
+        max_width=settings.max_width,
+        max_height=settings.max_height,
+        max_fps=settings.max_fps,
+        max_duration=settings.max_duration_seconds,
+    )
+
+
+def build_compiler(
+    settings: CompilerSettings,
+    bus: EventBus,
+    executor: BlockingExecutor,
+    effect_providers: Iterable[EffectProvider] = (),
+) -> Compiler:
+    """`effect_providers` add effects to the catalog (the WASM plugin host registers `plugin:<id>`)."""
+    catalogs = Catalogs(
+        EffectCatalog(builtin_effects(), effect_providers), TransitionCatalog(builtin_transitions())
+    )
+    return Compiler(
+        catalogs=catalogs,
+        limits=limits_from(settings),
+        paths=AllowedRoots(settings.allowed_roots),
+        prober=PyAvProber(),
+        renderer=PyAvRenderer(),
+        previewer=PyAvFramePreviewer(),
+        text_images=TextImageFolder(settings.data_dir.expanduser() / "text"),
+        encoders=ProbedEncoders(),
+        blocking=executor,
+        jobs=JobManager(settings.max_concurrent_renders, settings.max_queued_renders, RenderEvents(bus)),
+    )

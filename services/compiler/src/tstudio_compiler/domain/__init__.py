@@ -1,0 +1,1 @@
+"""Pure timeline logic: model, validation, catalogs, planning, ffmpeg command building."""

@@ -1,0 +1,183 @@
+"""The compiler's use cases: validate, plan, render (as jobs), preview a frame, explain a render.
+
+Everything outside (probing, rendering, rasterising, encoders, paths, threads) arrives through
+the ports, built by the composition root.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from svckit.errors import FieldViolation, InvalidArgument, ServiceError
+
+from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, encode_settings
+from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
+from tstudio_compiler.domain.jobs import JobManager, JobView
+from tstudio_compiler.domain.model import Project
+from tstudio_compiler.domain.plan import RenderPlan
+from tstudio_compiler.domain.planner import Planner, resolve_path
+from tstudio_compiler.domain.ports import (
+    Blocking,
+    EncoderInventory,
+    FramePreviewer,
+    PathPolicy,
+    ProgressCallback,
+    Renderer,
+    SourceProber,
+    TextImages,
+)
+from tstudio_compiler.domain.sources import SourceInfo
+from tstudio_compiler.domain.timing import to_frame
+from tstudio_compiler.domain.validation import Catalogs, Limits, validate
+
+
+@dataclass(frozen=True)
+class Prepared:
+    project: Project
+    sources: dict[str, SourceInfo]
+    plan: RenderPlan
+
+
+@dataclass(frozen=True)
+class Explanation:
+    plan: RenderPlan
+    args: list[str]
+    command: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: bytes
+    mime_type: str
+    width: int
+    height: int
+    time: float
+
+
+def _invalid(violations: list[tuple[str, str]]) -> InvalidArgument:
+    first = f"{violations[0][0]}: {violations[0][1]}"
+    more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+    return InvalidArgument(
+        f"invalid project: {first}{more}",
+        reason="INVALID_PROJECT",
+        field_violations=[FieldViolation(f, d) for f, d in violations],
+    )
+
+
+class Compiler:
+    def __init__(
+        self,
+        *,
+        catalogs: Catalogs,
+        limits: Limits,
+        paths: PathPolicy,
+        prober: SourceProber,
+        renderer: Renderer,
+        previewer: FramePreviewer,
+        text_images: TextImages,
+        encoders: EncoderInventory,
+        blocking: Blocking,
+        jobs: JobManager,
+    ) -> None:
+        self.catalogs = catalogs
+        self.limits = limits
+        self._paths = paths
+        self._prober = prober
+        self._renderer = renderer
+        self._previewer = previewer
+        self._text_images = text_images
+        self.encoders = encoders
+        self._blocking = blocking
+        self.jobs = jobs
+        self._planner = Planner(catalogs.effects, catalogs.transitions)
+
+    async def validate(self, project: Project) -> list[tuple[str, str]]:
+        """Every violation, including missing or unreadable media (as violations of their paths)."""
+        violations = validate(project, self.catalogs, self.limits)
+        try:
+            prepared = await self.prepare(project, need_output=True)
+        except ServiceError as exc:
+            found = [(v.field, v.description) for v in exc.details.field_violations]
+            seen = set(violations)
+            return violations + [v for v in found if v not in seen] or [("", exc.message)]
+        if prepared.plan.frames == 0:
+            violations.append(("tracks", "the timeline is empty"))
+        return violations
+
+    async def prepare(self, project: Project, need_output: bool) -> Prepared:
+        violations = validate(project, self.catalogs, self.limits)
+        if need_output and not project.output.path:
+            violations.append(("output.path", "is required to render"))
+        if violations:
+            raise _invalid(violations)
+        files: dict[str, str] = {}
+        for ti, track in enumerate(project.tracks):
+            for ci, clip in enumerate(track.clips):
+                if clip.source.path:
+                    field = f"tracks[{ti}].clips[{ci}].source.path"
+                    path = resolve_path(clip.source.path, project.base_dir)
+                    self._paths.check(path, field)
+                    files[field] = path
+        if project.output.path:
+            output = resolve_path(project.output.path, project.base_dir)
+            self._paths.check(output, "output.path")
+            if output in files.values():
+                raise _invalid([("output.path", "would overwrite one of the project's sources")])
+        sources = await self._blocking.run(self._prober.probe_all, files)
+        violations = validate(
+            project, self.catalogs, self.limits, {p: i.duration for p, i in sources.items()}
+        )
+        if violations:
+            raise _invalid(violations)
+        planned_sources = sources
+        plan = self._planner.plan(project, planned_sources)
+        if plan.frames == 0:
+            raise _invalid([("tracks", "the timeline is empty")])
+        return Prepared(project, planned_sources, plan)
+
+    async def encoder_statuses(self) -> Mapping[str, EncoderStatus]:
+        """Encoders found by opening them (the first call opens them, in a worker thread)."""
+        return await self._blocking.run(self.encoders.encoders)
+
+    def encode_settings(self, plan: RenderPlan) -> EncodeSettings:
+        return encode_settings(plan.output, self.encoders.encoders())
+
+    async def submit(self, project: Project, client_key: str = "") -> JobView:
+        """Validate and probe now (errors go to the caller), then queue the render."""
+        prepared = await self.prepare(project, need_output=True)
+        encode = self.encode_settings(prepared.plan)
+
+        async def work(progress: ProgressCallback, cancelled: threading.Event):  # type: ignore[no-untyped-def]
+            return await self._blocking.run(self._renderer.render, prepared.plan, encode, progress, cancelled)
+
+        return self.jobs.submit(project.name, prepared.plan.output.path, work, client_key)
+
+    async def render_frame(
+        self, project: Project, time: float, width: int, image_format: str, quality: int
+    ) -> Frame:
+        prepared = await self.prepare(project, need_output=False)
+        plan = prepared.plan
+        if time < 0 or time > plan.duration:
+            raise _invalid([("time", f"must be within 0..{plan.duration:.3f}")])
+        frame = min(to_frame(time, plan.fps), plan.frames - 1)
+        graph = self._planner.segment_graph_at(plan, project, prepared.sources, frame)
+        out_width = width or plan.width
+        if not 16 <= out_width <= 7680:
+            raise _invalid([("width", "must be within 16..7680, or 0")])
+        image, w, h = await self._blocking.run(
+            self._previewer.render_frame, graph, plan, out_width, image_format, quality or 85
+        )
+        mime = {"png": "image/png", "webp": "image/webp"}.get(image_format, "image/jpeg")
+        return Frame(image, mime, w, h, frame / plan.fps)
+
+    async def explain(self, project: Project, ffmpeg: str = "ffmpeg") -> Explanation:
+        if not project.output.path:
+            project = replace(project, output=replace(project.output, path="out.mp4"))
+        prepared = await self.prepare(project, need_output=False)
+        encode = self.encode_settings(prepared.plan)
+        args = await self._blocking.run(
+            ffmpeg_args, prepared.plan, encode, self._text_images.path_for, ffmpeg
+        )
+        return Explanation(prepared.plan, args, shell_command(args))

@@ -1,0 +1,142 @@
+"""Encoder choice and settings, shared by the executor and the ffmpeg command builder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument
+
+from tstudio_compiler.domain.model import Acceleration, OutputSettings
+
+SOFTWARE = {
+    "h264": "libx264",
+    "hevc": "libx265",
+    "vp9": "libvpx-vp9",
+    "av1": "libsvtav1",
+    "prores": "prores_ks",
+    "gif": "gif",
+}
+HARDWARE = {
+    "h264": ("h264_nvenc", "h264_qsv", "h264_vaapi", "h264_videotoolbox"),
+    "hevc": ("hevc_nvenc", "hevc_qsv", "hevc_vaapi", "hevc_videotoolbox"),
+}
+AUDIO = {"aac": "aac", "opus": "libopus", "mp3": "libmp3lame", "pcm": "pcm_s16le"}
+# Containers that take each audio codec well; pcm only in mov/mkv.
+CONTAINER_FORMATS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm", "gif": "gif"}
+DEFAULT_PRESET = "veryfast"
+
+
+@dataclass(frozen=True)
+class EncoderStatus:
+    name: str
+    codec: str
+    hardware: bool
+    available: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    video_encoder: str
+    pix_fmt: str
+    options: dict[str, str] = field(default_factory=dict)
+    bit_rate: int = 0
+    audio_encoder: str = ""
+    audio_bit_rate: int = 0
+    container_format: str = "mp4"
+    # Why software was used when hardware was asked for; empty otherwise.
+    fallback_reason: str = ""
+
+
+def crf_for(output: OutputSettings) -> int:
+    """`crf` when given, else quality 1..100 mapped onto 35..15 (0 means the default 23)."""
+    if output.crf is not None:
+        return output.crf
+    if not output.quality:
+        return 23
+    return round(35 - output.quality / 100 * 20)
+
+
+def choose_encoder(output: OutputSettings, found: Mapping[str, EncoderStatus]) -> tuple[str, str]:
+    """(encoder, fallback reason). Hardware per `acceleration`; REQUIRED without one fails."""
+    codec = output.video_codec or "h264"
+    software = SOFTWARE[codec]
+    if output.encoder:
+        status = found.get(output.encoder)
+        if status is None or not status.available:
+            why = status.reason if status else "unknown encoder"
+            if output.acceleration is Acceleration.REQUIRED or status is None or not status.hardware:
+                raise FailedPrecondition(
+                    f"encoder {output.encoder} cannot be opened: {why}",
+                    reason="ENCODER_UNAVAILABLE",
+                    field_violations=[FieldViolation("output.encoder", why)],
+                )
+            return software, f"{output.encoder} unavailable ({why}); used {software}"
+        return output.encoder, ""
+    if output.acceleration in (Acceleration.NONE, Acceleration.UNSPECIFIED):
+        return software, ""
+    candidates = [found[n] for n in HARDWARE.get(codec, ()) if n in found]
+    for status in candidates:
+        if status.available:
+            return status.name, ""
+    reasons = "; ".join(f"{s.name}: {s.reason}" for s in candidates) or f"no hardware encoder for {codec}"
+    if output.acceleration is Acceleration.REQUIRED:
+        raise FailedPrecondition(
+            f"no hardware encoder opens for {codec}",
+            reason="NO_HARDWARE_ENCODER",
+            field_violations=[FieldViolation("output.hardware_acceleration", reasons)],
+        )
+    return software, f"no hardware encoder available ({reasons}); used {software}"
+
+
+def encode_settings(output: OutputSettings, found: Mapping[str, EncoderStatus]) -> EncodeSettings:
+    encoder, fallback = choose_encoder(output, found)
+    codec = output.video_codec or "h264"
+    crf = crf_for(output)
+    preset = output.preset or DEFAULT_PRESET
+    options: dict[str, str] = {}
+    pix_fmt = "yuv420p"
+    if encoder in ("libx264", "libx265"):
+        options["preset"] = preset
+        if not output.video_bitrate:
+            options["crf"] = str(crf)
+    elif encoder == "libvpx-vp9":
+        options.update(
+            {
+                "deadline": "realtime" if preset in ("ultrafast", "superfast", "veryfast") else "good",
+                "cpu-used": "8",
+                "row-mt": "1",
+            }
+        )
+        if not output.video_bitrate:
+            options.update({"crf": str(crf + 8), "b": "0"})
+    elif encoder == "libsvtav1":
+        options["preset"] = "10"
+        if not output.video_bitrate:
+            options["crf"] = str(crf + 10)
+    elif encoder == "prores_ks":
+        pix_fmt = "yuv422p10le"
+        options["profile"] = "2"
+    elif encoder == "gif":
+        pix_fmt = "rgb8"
+    elif encoder.endswith("_nvenc"):
+        options.update({"preset": "p4", "cq": str(crf)})
+    audio = output.audio_codec.lower()
+    if codec == "gif" or output.container == "gif":
+        audio = "none"
+    if audio == "aac" and output.container == "webm":
+        raise InvalidArgument(
+            "webm takes opus audio",
+            field_violations=[FieldViolation("output.audio_codec", "use opus for webm")],
+        )
+    return EncodeSettings(
+        video_encoder=encoder,
+        pix_fmt=pix_fmt,
+        options=options,
+        bit_rate=output.video_bitrate,
+        audio_encoder=AUDIO.get(audio, ""),
+        audio_bit_rate=output.audio_bitrate or (192_000 if audio in ("aac", "opus", "mp3") else 0),
+        container_format=CONTAINER_FORMATS.get(output.container, "mp4"),
+        fallback_reason=fallback,
+    )

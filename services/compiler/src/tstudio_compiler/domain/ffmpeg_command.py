@@ -1,0 +1,115 @@
+"""The plan as an `ffmpeg` command line a user can run by hand: every segment's graph in one
+filter_complex, joined with `concat`, plus the whole-timeline audio mix."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+
+from tstudio_compiler.domain.encoding import EncodeSettings
+from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
+from tstudio_compiler.domain.plan import InputSpec, RenderPlan
+
+# Text is rasterised by the service; the command reads the rasterised picture from this path.
+TextImage = Callable[[InputSpec], str]
+
+
+def ffmpeg_args(
+    plan: RenderPlan, encode: EncodeSettings, text_image: TextImage, ffmpeg: str = "ffmpeg"
+) -> list[str]:
+    args = [ffmpeg, "-hide_banner", "-y"]
+    parts: list[str] = []
+    index = 0
+    seg_outputs = []
+    for segment in plan.segments:
+        prefix = f"s{segment.index}_"
+        rename = {}
+        for spec in segment.graph.inputs:
+            args += _input_args(spec, plan, text_image)
+            label = prefix + spec.label
+            parts.append(Chain((f"{index}:v",), _normalise(spec), label).render())
+            rename[spec.label] = label
+            index += 1
+        for chain in segment.graph.graph.chains:
+            rename.setdefault(chain.output, prefix + chain.output)
+            for label in chain.inputs:
+                rename.setdefault(label, prefix + label)
+        parts.append(Graph(segment.graph.graph.chains).render(rename))
+        seg_outputs.append(prefix + "out")
+    if len(seg_outputs) > 1:
+        concat = Filter("concat", options(n=len(seg_outputs), v=1, a=0))
+        parts.append(Chain(tuple(seg_outputs), (concat,), "vout").render())
+    else:
+        parts.append(Chain(tuple(seg_outputs), (Filter("null"),), "vout").render())
+    has_audio = bool(encode.audio_encoder)
+    if has_audio:
+        layout = "stereo" if plan.channels == 2 else "mono"
+        for audio in plan.audio:
+            args += [
+                "-ss",
+                number(audio.source_in),
+                "-t",
+                number(audio.source_out - audio.source_in),
+                "-i",
+                audio.path,
+            ]
+            parts.append(
+                Chain(
+                    (f"{index}:a",),
+                    (
+                        Filter("aresample", str(plan.sample_rate)),
+                        Filter("aformat", options(sample_fmts="fltp", channel_layouts=layout)),
+                        Filter("asetpts", "PTS-STARTPTS"),
+                    ),
+                    audio.label,
+                ).render()
+            )
+            index += 1
+        parts.append(plan.audio_graph().render())
+    graph = ";".join(parts)
+    args += ["-filter_complex", graph, "-map", "[vout]"]
+    if has_audio:
+        args += ["-map", "[aout]"]
+    args += ["-c:v", encode.video_encoder, "-pix_fmt", encode.pix_fmt, "-r", number(plan.fps)]
+    for key, value in encode.options.items():
+        args += [f"-{key}", value]
+    if encode.bit_rate:
+        args += ["-b:v", str(encode.bit_rate)]
+    if has_audio:
+        args += ["-c:a", encode.audio_encoder, "-ar", str(plan.sample_rate)]
+        if encode.audio_bit_rate:
+            args += ["-b:a", str(encode.audio_bit_rate)]
+    if encode.container_format in ("mp4", "mov"):
+        args += ["-movflags", "+faststart"]
+    args += ["-f", encode.container_format, plan.output.path or "out.mp4"]
+    return args
+
+
+def shell_command(args: list[str]) -> str:
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _input_args(spec: InputSpec, plan: RenderPlan, text_image: TextImage) -> list[str]:
+    seconds = number(spec.frames / plan.fps + 1 / plan.fps)
+    if spec.kind == "video":
+        span = number((spec.frames + 2) / plan.fps * spec.speed)
+        return ["-ss", number(spec.source_time(spec.first_frame)), "-t", span, "-i", spec.path]
+    if spec.kind in ("image", "text"):
+        path = spec.path if spec.kind == "image" else text_image(spec)
+        return ["-loop", "1", "-framerate", number(plan.fps), "-t", seconds, "-i", path]
+    color = f"color=c={spec.color}:s={spec.width}x{spec.height}:r={number(plan.fps)}"
+    return ["-f", "lavfi", "-t", seconds, "-i", color]
+
+
+def _normalise(spec: InputSpec) -> tuple[Filter, ...]:
+    """Turn an input into what the executor feeds: one frame per output frame, clip-local pts."""
+    out: list[Filter] = []
+    if spec.kind == "video":
+        speed = "" if spec.speed == 1 else f"/{number(spec.speed)}"
+        out.append(Filter("setpts", f"(PTS-STARTPTS){speed}"))
+        out.append(Filter("fps", options(fps=number(spec.fps))))
+    else:
+        out.append(Filter("settb", f"1/{number(spec.fps)}"))
+    out.append(Filter("trim", options(end_frame=spec.frames)))
+    out.append(Filter("setpts", f"N+{spec.first_frame}"))
+    return tuple(out)

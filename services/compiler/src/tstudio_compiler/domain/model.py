@@ -1,0 +1,164 @@
+"""The timeline as plain dataclasses, converted from `tstudio.compiler.v1.Project` at the API edge.
+
+Times are seconds on the timeline (or in the source for `source_in`/`source_out`); the planner snaps
+them to the output frame grid.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class TrackKind(enum.Enum):
+    UNSPECIFIED = 0
+    VIDEO = 1
+    OVERLAY = 2
+    AUDIO = 3
+    TEXT = 4
+
+
+class Acceleration(enum.Enum):
+    UNSPECIFIED = 0
+    AUTO = 1
+    NONE = 2
+    REQUIRED = 3
+
+
+@dataclass(frozen=True)
+class TextSource:
+    text: str
+    font_size: float = 48.0
+    color: str = "#ffffff"
+    font: str = ""
+    background_color: str = ""
+    align: str = "center"
+    stroke_color: str = ""
+    stroke_width: float = 0.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """Exactly one of `path`, `text`, `color` is set."""
+
+    path: str = ""
+    text: TextSource | None = None
+    color: str = ""
+
+    @property
+    def kind(self) -> str:
+        if self.path:
+            return "media"
+        if self.text is not None:
+            return "text"
+        if self.color:
+            return "color"
+        return "none"
+
+
+@dataclass(frozen=True)
+class Transform:
+    x: float | None = None
+    y: float | None = None
+    scale: float | None = None
+    rotation: float = 0.0
+    flip_horizontal: bool = False
+    flip_vertical: bool = False
+
+
+@dataclass(frozen=True)
+class Crop:
+    left: float = 0.0
+    top: float = 0.0
+    right: float = 0.0
+    bottom: float = 0.0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.left or self.top or self.right or self.bottom)
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    type: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    type: str
+    duration: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Clip:
+    id: str
+    source: Source
+    start: float = 0.0
+    source_in: float = 0.0
+    source_out: float = 0.0
+    duration: float = 0.0
+    speed: float = 1.0
+    volume: float = 1.0
+    muted: bool = False
+    opacity: float = 1.0
+    fade_in: float = 0.0
+    fade_out: float = 0.0
+    transform: Transform = field(default_factory=Transform)
+    crop: Crop = field(default_factory=Crop)
+    effects: tuple[EffectSpec, ...] = ()
+    audio_effects: tuple[EffectSpec, ...] = ()
+    transition: TransitionSpec | None = None
+
+
+@dataclass(frozen=True)
+class Track:
+    id: str
+    kind: TrackKind
+    clips: tuple[Clip, ...] = ()
+    muted: bool = False
+    hidden: bool = False
+    volume: float = 1.0
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    width: int = 1920
+    height: int = 1080
+    fps: float = 30.0
+    sample_rate: int = 48000
+    background_color: str = "#000000"
+    channels: int = 2
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    path: str = ""
+    container: str = "mp4"
+    video_codec: str = "h264"
+    audio_codec: str = "aac"
+    quality: int = 0
+    preset: str = ""
+    crf: int | None = None
+    video_bitrate: int = 0
+    audio_bitrate: int = 0
+    acceleration: Acceleration = Acceleration.UNSPECIFIED
+    encoder: str = ""
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+
+    @property
+    def has_audio(self) -> bool:
+        return self.audio_codec.lower() not in ("", "none")
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str = ""
+    settings: ProjectSettings = field(default_factory=ProjectSettings)
+    tracks: tuple[Track, ...] = ()
+    output: OutputSettings = field(default_factory=OutputSettings)
+    base_dir: str = ""

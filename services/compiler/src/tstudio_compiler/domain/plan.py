@@ -1,0 +1,150 @@
+"""The render plan: what the executor runs and the ffmpeg command builder prints."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
+from tstudio_compiler.domain.model import OutputSettings, TextSource
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One picture stream fed into a segment graph, one frame per output frame.
+
+    Frames carry clip-local timestamps (`pts` = frame index since the clip's start, time base 1/fps);
+    the graph shifts them to the segment's clock itself.
+    """
+
+    label: str
+    clip_id: str
+    # "video", "image", "text" or "color"
+    kind: str
+    path: str = ""
+    color: str = ""
+    text: TextSource | None = None
+    width: int = 0
+    height: int = 0
+    # Clip-local index of the first frame fed, and how many are fed.
+    first_frame: int = 0
+    frames: int = 0
+    # Source seconds at clip-local frame 0, and source seconds per timeline second.
+    source_in: float = 0.0
+    speed: float = 1.0
+    fps: float = 30.0
+
+    def source_time(self, local_frame: int) -> float:
+        return self.source_in + local_frame / self.fps * self.speed
+
+
+@dataclass(frozen=True)
+class SegmentGraph:
+    inputs: tuple[InputSpec, ...]
+    # Reads the inputs' labels, writes "out" (yuv420p, output size).
+    graph: Graph
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    start_frame: int
+    end_frame: int
+    # Visible clips, bottom to top.
+    clip_ids: tuple[str, ...]
+    graph: SegmentGraph
+
+    @property
+    def frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+    def cache_key(self) -> str:
+        """Content address of the segment: its graph and what feeds it."""
+        digest = hashlib.sha256(self.graph.graph.render().encode())
+        for spec in self.graph.inputs:
+            digest.update(repr(spec).encode())
+        return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class AudioInput:
+    """One clip's sound: source seconds `source_in..source_out`, through `filters`, placed at `start`."""
+
+    label: str
+    clip_id: str
+    path: str
+    source_in: float
+    source_out: float
+    start: float
+    length: float
+    filters: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    width: int
+    height: int
+    fps: float
+    frames: int
+    sample_rate: int
+    channels: int
+    background: str
+    segments: tuple[Segment, ...]
+    audio: tuple[AudioInput, ...]
+    output: OutputSettings
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.fps
+
+    def segment_at(self, frame: int) -> Segment | None:
+        for segment in self.segments:
+            if segment.start_frame <= frame < segment.end_frame:
+                return segment
+        return None
+
+    def audio_graph(self) -> Graph:
+        """The whole-timeline mix in filtergraph syntax, reading `[<label>]` per audio input."""
+        from tstudio_compiler.domain.filtergraph import options
+
+        layout = "stereo" if self.channels == 2 else "mono"
+        chains: list[Chain] = []
+        for a in self.audio:
+            delay = round(a.start * 1000)
+            chains.append(
+                Chain(
+                    (a.label,),
+                    (
+                        *a.filters,
+                        Filter("atrim", options(end=a.length)),
+                        Filter("adelay", options(delays=delay, all=1)) if delay else Filter("anull"),
+                    ),
+                    f"{a.label}p",
+                )
+            )
+        if chains:
+            mixed = tuple(c.output for c in chains)
+            chains.append(
+                Chain(
+                    mixed,
+                    (
+                        Filter("amix", options(inputs=len(mixed), normalize=0, duration="longest")),
+                        Filter("apad"),
+                        Filter("atrim", options(end=self.duration)),
+                        Filter("aformat", options(sample_fmts="fltp", channel_layouts=layout)),
+                    ),
+                    "aout",
+                )
+            )
+        else:
+            chains.append(
+                Chain(
+                    (),
+                    (
+                        Filter("anullsrc", options(r=self.sample_rate, cl=layout)),
+                        Filter("atrim", options(end=self.duration)),
+                    ),
+                    "aout",
+                )
+            )
+        return Graph(tuple(chains))

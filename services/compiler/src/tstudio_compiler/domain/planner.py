@@ -1,0 +1,452 @@
+"""Compiles a validated project into a render plan.
+
+The timeline is cut into segments wherever the set of visible clips changes; each segment is a small
+filter graph over the clips visible in it (later tracks on top, transitions as `xfade`). Audio is
+one mix over the whole timeline. The same graphs feed the PyAV executor and the ffmpeg command.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from tstudio_compiler.domain.colors import ffmpeg_color
+from tstudio_compiler.domain.effects import EffectCatalog
+from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
+from tstudio_compiler.domain.model import Clip, Project, TrackKind
+from tstudio_compiler.domain.params import resolve
+from tstudio_compiler.domain.plan import AudioInput, InputSpec, RenderPlan, Segment, SegmentGraph
+from tstudio_compiler.domain.sources import SourceInfo
+from tstudio_compiler.domain.timing import clip_length, to_frame
+from tstudio_compiler.domain.transitions import TransitionCatalog
+
+VISUAL = (TrackKind.VIDEO, TrackKind.OVERLAY, TrackKind.TEXT)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A visual clip on the frame grid."""
+
+    clip: Clip
+    track_kind: TrackKind
+    start_frame: int
+    end_frame: int
+    # "video", "image", "text" or "color"
+    kind: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Join:
+    """A transition: `incoming` replaces `outgoing` over `start_frame..end_frame`."""
+
+    outgoing: Placed
+    incoming: Placed
+    xfade: str
+    start_frame: int
+    end_frame: int
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What one track shows during a segment: one clip, or two joined by a transition."""
+
+    clip: Placed
+    join: Join | None = None
+
+
+def resolve_path(path: str, base_dir: str) -> str:
+    """Relative paths are relative to the project's base_dir."""
+    if not path:
+        return ""
+    expanded = os.path.expanduser(path)
+    if os.path.isabs(expanded) or not base_dir:
+        return os.path.normpath(expanded)
+    return os.path.normpath(os.path.join(base_dir, expanded))
+
+
+def effective_size(project: Project) -> tuple[int, int, float]:
+    out, s = project.output, project.settings
+    return (out.width or s.width, out.height or s.height, out.fps or s.fps)
+
+
+class Planner:
+    def __init__(self, effects: EffectCatalog, transitions: TransitionCatalog) -> None:
+        self._effects = effects
+        self._transitions = transitions
+
+    def plan(self, project: Project, sources: Mapping[str, SourceInfo]) -> RenderPlan:
+        """`sources` maps each resolved media path to its probed info."""
+        width, height, fps = effective_size(project)
+        tracks, joins = self._timeline(project, sources, fps)
+        visual_end = max((p.end_frame for t in tracks for p in t), default=0)
+        audio = self._audio(project, sources, fps, visual_end)
+        frames = visual_end or max((to_frame(a.start + a.length, fps) for a in audio), default=0)
+        audio = tuple(a for a in audio if a.start < frames / fps)
+        bounds = {0, frames}
+        for t in tracks:
+            for p in t:
+                bounds.update((min(p.start_frame, frames), min(p.end_frame, frames)))
+        edges = sorted(bounds)
+        background = ffmpeg_color(project.settings.background_color)
+        segments = []
+        for a, b in itertools.pairwise(edges):
+            layers = _layers_at(tracks, joins, a)
+            graph = _segment_graph(layers, self._effects, width, height, fps, background, a, b - a)
+            clip_ids = tuple(cid for layer in layers for cid in _layer_ids(layer))
+            segments.append(Segment(len(segments), a, b, clip_ids, graph))
+        output = replace(project.output, path=resolve_path(project.output.path, project.base_dir))
+        return RenderPlan(
+            width=width,
+            height=height,
+            fps=fps,
+            frames=frames,
+            sample_rate=project.settings.sample_rate,
+            channels=project.settings.channels,
+            background=background,
+            segments=tuple(segments),
+            audio=audio,
+            output=output,
+        )
+
+    def segment_graph_at(
+        self, plan: RenderPlan, project: Project, sources: Mapping[str, SourceInfo], frame: int
+    ) -> SegmentGraph:
+        """The graph of the segment holding `frame`, fed from that frame only (for previews)."""
+        segment = plan.segment_at(frame)
+        if segment is None:
+            raise ValueError("frame outside the timeline")
+        tracks, joins = self._timeline(project, sources, plan.fps)
+        layers = _layers_at(tracks, joins, segment.start_frame)
+        return _segment_graph(
+            layers, self._effects, plan.width, plan.height, plan.fps, plan.background, frame, 1
+        )
+
+    def _timeline(
+        self, project: Project, sources: Mapping[str, SourceInfo], fps: float
+    ) -> tuple[list[list[Placed]], list[Join]]:
+        """Visual clips on the frame grid, per track (bottom first), and the transitions between them."""
+        tracks: list[list[Placed]] = []
+        joins: list[Join] = []
+        for track in project.tracks:
+            if track.kind not in VISUAL or track.hidden:
+                continue
+            placed = [self._place(c, track.kind, project, sources, fps) for c in track.clips]
+            tracks.append(placed)
+            for before, after in itertools.pairwise(placed):
+                if after.clip.transition is not None:
+                    definition = self._transitions.get(after.clip.transition.type)
+                    assert definition is not None, "validated before planning"
+                    joins.append(Join(before, after, definition.xfade, after.start_frame, before.end_frame))
+        return tracks, joins
+
+    def _place(
+        self, clip: Clip, kind: TrackKind, project: Project, sources: Mapping[str, SourceInfo], fps: float
+    ) -> Placed:
+        path = resolve_path(clip.source.path, project.base_dir)
+        info = sources.get(path)
+        if clip.source.kind == "media":
+            source_kind = "image" if info is not None and info.is_image else "video"
+        else:
+            source_kind = clip.source.kind
+        length = clip_length(clip, info.duration if info and not info.is_image else None) or 0.0
+        start = to_frame(clip.start, fps)
+        return Placed(clip, kind, start, start + max(1, to_frame(length, fps)), source_kind, path)
+
+    def _audio(
+        self, project: Project, sources: Mapping[str, SourceInfo], fps: float, visual_end: int
+    ) -> tuple[AudioInput, ...]:
+        out: list[AudioInput] = []
+        rate = project.settings.sample_rate
+        for track in project.tracks:
+            if track.muted or track.kind is TrackKind.TEXT:
+                continue
+            for clip in track.clips:
+                path = resolve_path(clip.source.path, project.base_dir)
+                info = sources.get(path)
+                if clip.muted or not path or info is None or not info.has_audio or info.is_image:
+                    continue
+                length = clip_length(clip, info.duration) or 0.0
+                start = to_frame(clip.start, fps) / fps
+                length = max(1, to_frame(length, fps)) / fps
+                if visual_end:
+                    length = min(length, visual_end / fps - start)
+                if length <= 0:
+                    continue
+                filters: list[Filter] = list(_atempo(clip.speed))
+                volume = clip.volume * track.volume
+                if volume != 1.0:
+                    filters.append(Filter("volume", options(volume=volume)))
+                if clip.fade_in > 0:
+                    filters.append(Filter("afade", options(t="in", st=0.0, d=clip.fade_in)))
+                if clip.fade_out > 0:
+                    full = clip_length(clip, info.duration) or length
+                    filters.append(
+                        Filter("afade", options(t="out", st=max(0.0, full - clip.fade_out), d=clip.fade_out))
+                    )
+                for spec in clip.audio_effects:
+                    definition = self._effects.get(spec.type)
+                    assert definition is not None and definition.build is not None
+                    params = {**resolve(definition.params, spec.params), "_sample_rate": rate}
+                    filters.extend(definition.build(params))
+                source_out = clip.source_in + length * clip.speed
+                out.append(
+                    AudioInput(
+                        f"a{len(out)}",
+                        clip.id,
+                        path,
+                        clip.source_in,
+                        source_out,
+                        start,
+                        length,
+                        tuple(filters),
+                    )
+                )
+        return tuple(out)
+
+
+def _atempo(speed: float) -> tuple[Filter, ...]:
+    """atempo takes 0.5..2 per instance; larger changes are a chain (pitch is kept)."""
+    if abs(speed - 1.0) < 1e-9:
+        return ()
+    out = []
+    remaining = speed
+    while remaining > 2.0:
+        out.append(Filter("atempo", "tempo=2"))
+        remaining /= 2.0
+    while remaining < 0.5:
+        out.append(Filter("atempo", "tempo=0.5"))
+        remaining /= 0.5
+    out.append(Filter("atempo", options(tempo=remaining)))
+    return tuple(out)
+
+
+def _layers_at(tracks: list[list[Placed]], joins: list[Join], frame: int) -> list[Layer]:
+    """Per track, bottom first, its clips visible at `frame` in list order (later on top); a clip
+    joined to the one before it by a transition forms one layer with it."""
+    layers = []
+    for placed in tracks:
+        active = [p for p in placed if p.start_frame <= frame < p.end_frame]
+        joined = {id(j.outgoing): j for j in joins if j.outgoing in active and j.incoming in active}
+        skip: set[int] = set()
+        for p in active:
+            if id(p) in skip:
+                continue
+            join = joined.get(id(p))
+            if join is not None:
+                skip.add(id(join.incoming))
+                layers.append(Layer(join.incoming, join))
+            else:
+                layers.append(Layer(p))
+    return layers
+
+
+def _layer_ids(layer: Layer) -> tuple[str, ...]:
+    if layer.join:
+        return (layer.join.outgoing.clip.id, layer.join.incoming.clip.id)
+    return (layer.clip.clip.id,)
+
+
+class _GraphBuilder:
+    def __init__(
+        self,
+        effects: EffectCatalog,
+        width: int,
+        height: int,
+        fps: float,
+        background: str,
+        feed_start: int,
+        frames: int,
+    ) -> None:
+        self.effects = effects
+        self.w, self.h, self.fps = width, height, fps
+        self.background = background
+        self.feed_start, self.frames = feed_start, frames
+        self.inputs: list[InputSpec] = []
+        self.chains: list[Chain] = []
+        self._labels = 0
+
+    def label(self, prefix: str = "v") -> str:
+        self._labels += 1
+        return f"{prefix}{self._labels}"
+
+    def canvas(self) -> str:
+        label = f"in{len(self.inputs)}"
+        self.inputs.append(
+            InputSpec(
+                label,
+                "",
+                "color",
+                color=self.background,
+                width=self.w,
+                height=self.h,
+                first_frame=0,
+                frames=self.frames,
+                fps=self.fps,
+            )
+        )
+        return label
+
+    def source(self, p: Placed) -> str:
+        label = f"in{len(self.inputs)}"
+        c = p.clip
+        self.inputs.append(
+            InputSpec(
+                label,
+                c.id,
+                p.kind,
+                path=p.path,
+                color=ffmpeg_color(c.source.color) if p.kind == "color" else "",
+                text=c.source.text,
+                width=self.w if p.kind == "color" else 0,
+                height=self.h if p.kind == "color" else 0,
+                first_frame=self.feed_start - p.start_frame,
+                frames=self.frames,
+                source_in=c.source_in,
+                speed=c.speed,
+                fps=self.fps,
+            )
+        )
+        return label
+
+    def clip(self, p: Placed, full_frame: bool) -> tuple[str, bool, tuple[str, str] | None]:
+        """The clip's processed picture: (label, has alpha, overlay position or None for full frame)."""
+        c, t = p.clip, p.clip.transform
+        f: list[Filter] = []
+        if not c.crop.is_empty:
+            k = c.crop
+            f.append(
+                Filter(
+                    "crop",
+                    options(
+                        w=f"iw*{number(1 - k.left - k.right)}",
+                        h=f"ih*{number(1 - k.top - k.bottom)}",
+                        x=f"iw*{number(k.left)}",
+                        y=f"ih*{number(k.top)}",
+                    ),
+                )
+            )
+        if t.flip_horizontal:
+            f.append(Filter("hflip"))
+        if t.flip_vertical:
+            f.append(Filter("vflip"))
+        if t.scale is not None:
+            f.append(Filter("scale", options(w=_even(t.scale * self.w), h=-2)))
+        elif p.kind != "text":
+            f.append(
+                Filter(
+                    "scale",
+                    options(w=self.w, h=self.h, force_original_aspect_ratio="decrease", force_divisible_by=2),
+                )
+            )
+        for spec in c.effects:
+            definition = self.effects.get(spec.type)
+            assert definition is not None
+            if definition.build is None:
+                continue  # applied to frames by the executor (plugins)
+            f.extend(definition.build(resolve(definition.params, spec.params)))
+        video_track = p.track_kind is TrackKind.VIDEO
+        alpha = (
+            p.kind == "text"
+            or (p.kind == "image" and not video_track)
+            or c.opacity < 1
+            or bool(t.rotation)
+            or any(s.type == "chroma-key" for s in c.effects)
+        )
+        if alpha:
+            f.append(Filter("format", "rgba"))
+        if t.rotation:
+            rad = number(t.rotation * math.pi / 180)
+            f.append(Filter("rotate", options(a=rad, ow=f"rotw({rad})", oh=f"roth({rad})", c="none")))
+        length = (p.end_frame - p.start_frame) / self.fps
+        fade_alpha = 1 if alpha else 0
+        if c.fade_in > 0:
+            f.append(Filter("fade", options(t="in", st=0.0, d=c.fade_in, alpha=fade_alpha)))
+        if c.fade_out > 0:
+            f.append(
+                Filter(
+                    "fade", options(t="out", st=max(0.0, length - c.fade_out), d=c.fade_out, alpha=fade_alpha)
+                )
+            )
+        if c.opacity < 1:
+            f.append(Filter("colorchannelmixer", options(aa=c.opacity)))
+        shift = self.feed_start - p.start_frame
+        if shift:
+            f.append(Filter("setpts", f"PTS-{shift}"))
+        positioned = t.x is not None or t.y is not None or t.scale is not None or bool(t.rotation)
+        position = (
+            f"W*{number(0.5 if t.x is None else t.x)}-w/2",
+            f"H*{number(0.5 if t.y is None else t.y)}-h/2",
+        )
+        if full_frame and not positioned and not alpha:
+            f.append(
+                Filter(
+                    "pad", options(w=self.w, h=self.h, x="(ow-iw)/2", y="(oh-ih)/2", color=self.background)
+                )
+            )
+            f.append(Filter("setsar", "1"))
+            out = self.label()
+            self.chains.append(Chain((self.source(p),), tuple(f), out))
+            return out, False, None
+        out = self.label()
+        self.chains.append(Chain((self.source(p),), tuple(f), out))
+        if not full_frame:
+            return out, alpha, position
+        flat = self.label()
+        self.chains.append(
+            Chain(
+                (self.canvas(), out),
+                (Filter("overlay", options(x=position[0], y=position[1])), Filter("setsar", "1")),
+                flat,
+            )
+        )
+        return flat, False, None
+
+    def layer(self, layer: Layer) -> tuple[str, bool, tuple[str, str] | None]:
+        if layer.join is None:
+            return self.clip(layer.clip, layer.clip.track_kind is TrackKind.VIDEO)
+        j = layer.join
+        a, _, _ = self.clip(j.outgoing, True)
+        b, _, _ = self.clip(j.incoming, True)
+        out = self.label()
+        duration = (j.end_frame - j.start_frame) / self.fps
+        offset = (j.start_frame - self.feed_start) / self.fps
+        xfade = Filter("xfade", options(transition=j.xfade, duration=duration, offset=offset))
+        self.chains.append(Chain((a, b), (xfade,), out))
+        return out, False, None
+
+
+def _segment_graph(
+    layers: list[Layer],
+    effects: EffectCatalog,
+    width: int,
+    height: int,
+    fps: float,
+    background: str,
+    feed_start: int,
+    frames: int,
+) -> SegmentGraph:
+    g = _GraphBuilder(effects, width, height, fps, background, feed_start, frames)
+    base: str | None = None
+    for layer in layers:
+        label, alpha, position = g.layer(layer)
+        if base is None and position is None and not alpha:
+            base = label
+            continue
+        if base is None:
+            base = g.canvas()
+        x, y = position or ("0", "0")
+        out = g.label()
+        g.chains.append(Chain((base, label), (Filter("overlay", options(x=x, y=y)),), out))
+        base = out
+    if base is None:
+        base = g.canvas()
+    g.chains.append(Chain((base,), (Filter("format", "yuv420p"), Filter("setsar", "1")), "out"))
+    return SegmentGraph(tuple(g.inputs), Graph(tuple(g.chains)))
+
+
+def _even(value: float) -> int:
+    return max(2, round(value / 2) * 2)

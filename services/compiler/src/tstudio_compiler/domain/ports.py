@@ -1,0 +1,75 @@
+"""What the compiler's core needs from the outside world, as small protocols (adapters implement them)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings
+from tstudio_compiler.domain.plan import InputSpec, RenderPlan, SegmentGraph
+from tstudio_compiler.domain.sources import SourceInfo
+
+T = TypeVar("T")
+
+# (frames done, frames total, stage: "preparing" | "running" | "finalizing")
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class RenderStats:
+    output_path: str
+    frames: int
+    duration: float
+    size_bytes: int
+    video_encoder: str
+    fallback_reason: str
+    segments: int
+    segments_reused: int
+    wall_seconds: float
+
+
+class Blocking(Protocol):
+    """Runs blocking work off the event loop (svckit's BlockingExecutor)."""
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+
+class PathPolicy(Protocol):
+    """Allowed roots: returns the resolved path or raises PermissionDenied/InvalidArgument."""
+
+    def check(self, path: str | Path, field: str = "path") -> Path: ...
+
+
+class SourceProber(Protocol):
+    def probe_all(self, paths: Mapping[str, str]) -> dict[str, SourceInfo]:
+        """(field path -> file path) to file path -> info; raises naming every missing/unreadable file."""
+        ...
+
+
+class Renderer(Protocol):
+    def render(
+        self, plan: RenderPlan, encode: EncodeSettings, progress: ProgressCallback, cancelled: threading.Event
+    ) -> RenderStats: ...
+
+
+class FramePreviewer(Protocol):
+    def render_frame(
+        self, graph: SegmentGraph, plan: RenderPlan, width: int, image_format: str, quality: int
+    ) -> tuple[bytes, int, int]:
+        """(image bytes, width, height) of the graph's single output frame."""
+        ...
+
+
+class TextImages(Protocol):
+    def path_for(self, spec: InputSpec) -> str:
+        """A PNG of the rasterised text the ffmpeg command can read."""
+        ...
+
+
+class EncoderInventory(Protocol):
+    def encoders(self) -> Mapping[str, EncoderStatus]: ...
+
+    def ffmpeg_version(self) -> str: ...

@@ -1,0 +1,27 @@
+"""The compiler's settings, read once from `COMPILER_*` environment variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from svckit.settings import ServiceSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompilerSettings(ServiceSettings):
+    port: int = 50051
+    # Sources are read and outputs written only under these roots; empty allows every path.
+    allowed_roots: tuple[Path, ...] = ()
+    # Rasterised text for printed ffmpeg commands and other scratch files.
+    data_dir: Path = Path("~/.cache/tstudio/compiler")
+    # Renders running at once, and renders waiting beyond those before RESOURCE_EXHAUSTED.
+    max_concurrent_renders: int = 1
+    max_queued_renders: int = 8
+    # Project limits (validation).
+    max_tracks: int = 32
+    max_clips_per_track: int = 500
+    max_width: int = 7680
+    max_height: int = 4320
+    max_fps: float = 120.0
+    max_duration_seconds: float = 6 * 3600.0
