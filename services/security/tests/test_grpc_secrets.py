@@ -97,13 +97,15 @@ async def test_delete_then_get_is_not_found(service: Any) -> None:
         ("has.dot", OPENAI, "name"),
         ("ok-name", "", "value"),
         ("ok-name", "v" * (65 * 1024), "value"),
+        ("ok-name", OPENAI, "provider"),
     ],
 )
 async def test_bad_names_and_values_are_invalid_argument(
     service: Any, name: str, value: str, field: str
 ) -> None:
+    provider = "Open AI!" if field == "provider" else "openai"
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await put(service, name, value)
+        await put(service, name, value, provider)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert [v.field for v in error_details(caught.value).field_violations] == [field]
 

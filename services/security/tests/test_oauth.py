@@ -387,3 +387,17 @@ async def test_presets_fill_in_provider_urls(tmp_path: Path) -> None:
     assert providers["youtube"].token_url == "https://oauth2.googleapis.com/token"
     with pytest.raises(ValueError, match="lacks"):
         providers_from_config({"custom": {"client_id": "x"}})
+
+
+async def test_background_refresh_renews_only_token_sets_about_to_expire(
+    service: Any, clock: MovableClock, provider: tuple[str, ProviderState]
+) -> None:
+    _, state = provider
+    first = await complete_flow(service, "channel-a")
+    assert await service.deps.oauth.refresh_due() == 0
+    clock.offset = timedelta(minutes=59)
+    requests = state.token_requests
+    assert await service.deps.oauth.refresh_due() == 1
+    assert state.token_requests == requests + 1
+    assert (await token_set(service, "channel-a"))["access_token"] != first["access_token"]
+    assert await service.deps.oauth.refresh_due() == 0

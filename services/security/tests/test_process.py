@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import grpc
+import pytest
 from svckit.healthcheck import wait_serving
+from svckit.otlp_receiver import OtlpReceiver
 from svckit.testing import free_port
 from tstudio.security.v1 import security_pb2, security_pb2_grpc
 
@@ -37,8 +39,17 @@ def launch(tmp_path: Path, log_name: str, **extra: str) -> tuple[subprocess.Pope
     return process, port, log_path
 
 
-async def test_serves_until_sigterm_and_never_logs_values(tmp_path: Path) -> None:
-    process, port, log_path = launch(tmp_path, "run.log")
+async def test_serves_until_sigterm_and_never_logs_or_traces_values(tmp_path: Path) -> None:
+    with OtlpReceiver() as receiver:
+        await serve_and_stop(tmp_path, receiver)
+        spans = receiver.wait_for(lambda spans: any("GetSecret" in s.name for s in spans))
+    assert VALUE not in str(spans) and VALUE[8:-4] not in str(spans)
+
+
+async def serve_and_stop(tmp_path: Path, receiver: OtlpReceiver) -> None:
+    process, port, log_path = launch(
+        tmp_path, "run.log", OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY="100"
+    )
     try:
         await wait_serving(f"127.0.0.1:{port}", timeout=30)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -49,6 +60,8 @@ async def test_serves_until_sigterm_and_never_logs_values(tmp_path: Path) -> Non
                 security_pb2.GetSecretRequest(name="openai"), metadata=[("x-tstudio-service-token", TOKEN)]
             )
             assert got.value == VALUE
+            with pytest.raises(grpc.aio.AioRpcError):
+                await stub.GetSecret(security_pb2.GetSecretRequest(name="openai"))
             await stub.ValidateApiKey(security_pb2.ValidateApiKeyRequest(name="openai", provider="anthropic"))
     finally:
         process.send_signal(signal.SIGTERM)

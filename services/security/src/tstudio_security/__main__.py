@@ -26,7 +26,16 @@ async def main() -> None:
     # Opening the store proves the master key and finishes an interrupted rotation before serving.
     deps = build_deps(settings, bus)
     handle = create_server(settings, deps)
-    await serve(handle, settings, on_shutdown=[deps.close, bus.close])
+    refresher = None
+    if settings.oauth_refresh_interval_seconds > 0:
+        refresher = asyncio.create_task(deps.oauth.keep_fresh(settings.oauth_refresh_interval_seconds))
+
+    async def stop_refresher() -> None:
+        if refresher is not None:
+            refresher.cancel()
+            await asyncio.gather(refresher, return_exceptions=True)
+
+    await serve(handle, settings, on_shutdown=[stop_refresher, deps.close, bus.close])
 
 
 def run() -> int:

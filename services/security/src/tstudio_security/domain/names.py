@@ -60,3 +60,18 @@ def check_metadata(metadata: dict[str, str], field: str = "metadata") -> dict[st
             ],
         )
     return dict(metadata)
+
+
+_PROVIDER = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+def check_provider_label(provider: str, field: str = "provider") -> str:
+    """A provider label on a stored secret: empty, or a short lower-case identifier like `openai`."""
+    if provider and not _PROVIDER.match(provider):
+        raise InvalidArgument(
+            "malformed provider",
+            field_violations=[
+                FieldViolation(field, "lower-case letters, digits, '.', '_' or '-', at most 64")
+            ],
+        )
+    return provider

@@ -7,7 +7,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, ServiceError
 
 from tstudio_security.domain.model import Secret, SecretKind, SecretRecord
 from tstudio_security.domain.names import check_name
@@ -136,3 +136,30 @@ class OAuthFlows:
         ):
             return secret
         return await self.refresh(secret.record.name, force=False)
+
+    async def refresh_due(self) -> int:
+        """Refresh every stored token set that expires within the margin; returns how many were refreshed."""
+        refreshed = 0
+        for entry in await self.secrets.runner.run(self.secrets.vault.entries):
+            if entry.record.kind is not SecretKind.OAUTH_TOKEN or entry.value is None:
+                continue
+            before = entry.value
+            try:
+                after = await self.refresh_if_due(Secret(entry.record, entry.value))
+            except ServiceError as exc:
+                # One provider refusing must not stop the others; the user re-authorizes that one.
+                log.warning("could not refresh %s: %s", entry.record.name, exc.message)
+                continue
+            refreshed += after.value != before
+        return refreshed
+
+    async def keep_fresh(self, interval_seconds: float) -> None:
+        """Refresh due token sets every `interval_seconds` until cancelled, so they rarely expire unused."""
+        while True:
+            await asyncio.sleep(interval_seconds)
+            try:
+                count = await self.refresh_due()
+                if count:
+                    log.info("refreshed %d OAuth token set(s) ahead of expiry", count)
+            except Exception:
+                log.exception("background OAuth refresh failed")

@@ -22,7 +22,7 @@ from tstudio_security.domain.model import (
     Validation,
     ValidationState,
 )
-from tstudio_security.domain.names import check_metadata, check_name, check_value
+from tstudio_security.domain.names import check_metadata, check_name, check_provider_label, check_value
 from tstudio_security.domain.ports import (
     ApiKeyChecker,
     AuditSink,
@@ -72,7 +72,7 @@ class SecretsService:
         record = SecretRecord(
             name=check_name(name),
             kind=kind,
-            provider=provider[:64],
+            provider=check_provider_label(provider),
             metadata=check_metadata(dict(metadata)),
             updated_at=self.clock.now(),
         )
