@@ -56,6 +56,19 @@ class RenderWorker:
 
     async def run(self, stop: asyncio.Event, fetch_timeout: float = 1.0) -> None:
         """Work until `stop` is set; a task in hand is finished (or left to redelivery) first."""
+        try:
+            await self._work(stop, fetch_timeout)
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Drop the pull subscription, so draining the connection afterwards does not wait on it."""
+        subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+
+    async def _work(self, stop: asyncio.Event, fetch_timeout: float) -> None:
         while not stop.is_set():
             try:
                 await self.run_once(fetch_timeout)
