@@ -106,7 +106,8 @@ class TextReader:
         if not found:
             return []
         sx, sy = width / dw, height / dh
-        crops, boxes = [], []
+        crops: list[np.ndarray] = []
+        boxes: list[tuple[float, float, float, float]] = []
         for box, _ in found:
             x0, y0 = math.floor(box[0] * sx), math.floor(box[1] * sy)
             x1, y1 = math.ceil(box[2] * sx), math.ceil(box[3] * sy)
@@ -117,10 +118,10 @@ class TextReader:
         if self._cls is not None and crops:
             crops = self._upright(crops)
         detections = []
-        for (text, score), box in zip(self._recognise(crops), boxes, strict=True):
+        for (text, score), pixels in zip(self._recognise(crops), boxes, strict=True):
             if text.strip() and score >= min_score:
                 detections.append(
-                    normalised(Task.TEXT, "text", score, box, (width, height), text=text.strip())
+                    normalised(Task.TEXT, "text", score, pixels, (width, height), text=text.strip())
                 )
         return detections
 
