@@ -187,6 +187,21 @@ def test_malformed_names_are_rejected(tmp_path: Path, name: str) -> None:
         file_vault(tmp_path).get(name)
 
 
+def test_keychain_backend_holds_the_master_key(tmp_path: Path) -> None:
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
+    vault = EncryptedFileVault(tmp_path / "store", KeychainMasterKey(backend=backend)).open()
+    vault.put(record("kept"), OPENAI)
+    assert backend.get_password("tstudio-security", "master-key")
+    reopened = EncryptedFileVault(tmp_path / "store", KeychainMasterKey(backend=backend)).open()
+    assert reopened.get("kept").value == OPENAI
+    backend.delete_password("tstudio-security", "master-key")  # a new, different key is made
+    with pytest.raises(FailedPrecondition, match="does not open"):
+        EncryptedFileVault(tmp_path / "store", KeychainMasterKey(backend=backend)).open()
+
+
 def test_keychain_without_a_backend_says_so() -> None:
     from keyring.backends import fail
 
