@@ -179,18 +179,25 @@ class Recognition:
 
 @pytest.fixture
 async def recognition(
-    builtins: list[ModelManifest], tmp_path: Path, media_dir: Path
+    request: pytest.FixtureRequest, builtins: list[ModelManifest], tmp_path: Path, media_dir: Path
 ) -> AsyncIterator[Recognition]:
-    """The real server on a free port; media and model files must lie under the test temp dirs."""
+    """The real server on a free port; media and model files must lie under the test temp dirs.
+    Parametrize indirectly with a dict to override settings."""
+    overrides = getattr(request, "param", {})
     settings = RecognitionSettings(
-        port=0,
-        data_dir=tmp_path / "data",
-        allowed_roots=(media_dir, tmp_path),
-        max_workers=2,
-        intra_op_threads=2,
+        **{
+            "port": 0,
+            "data_dir": tmp_path / "data",
+            "allowed_roots": (media_dir, tmp_path),
+            "max_workers": 2,
+            "intra_op_threads": 2,
+            **overrides,
+        }
     )
     registry = ModelRegistry(builtins, JsonManifestStore(tmp_path / "models.json"), OnnxModelFiles())
-    sessions = OrtSessions(registry, SessionSettings(settings.intra_op_threads, settings.inter_op_threads))
+    sessions = OrtSessions(
+        registry, SessionSettings(settings.intra_op_threads, settings.inter_op_threads, settings.providers)
+    )
     bus = InProcessBus()
     executor = BlockingExecutor(settings.max_workers, "recognition-test")
     deps = build_deps(settings, bus, executor, models=(registry, sessions))

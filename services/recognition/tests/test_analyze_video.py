@@ -152,3 +152,39 @@ async def test_bad_video_requests_get_clear_statuses(
     # Still serving.
     _, summary = await analyze(recognition, path=str(face_video), tasks=[pb.TASK_FACES], sample_fps=1)
     assert summary.frames_analyzed == 6
+
+
+async def test_start_analysis_refuses_bad_requests_at_once(
+    recognition: Recognition, face_video: Path
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await recognition.stub.StartAnalysis(
+            pb.StartAnalysisRequest(
+                analysis=pb.AnalyzeVideoRequest(path=str(face_video), tasks=[pb.TASK_FACES], start=99)
+            )
+        )
+    assert caught.value.code() == grpc.StatusCode.OUT_OF_RANGE
+
+
+async def test_a_cancelled_stream_stops_its_decoder_and_the_service_keeps_serving(
+    recognition: Recognition, face_video: Path
+) -> None:
+    import threading
+
+    from svckit.testing import wait_until
+
+    call = recognition.stub.AnalyzeVideo(pb.AnalyzeVideoRequest(path=str(face_video), tasks=[pb.TASK_FACES]))
+    first = await call.read()
+    analysis_id = first.analysis_id
+    call.cancel()
+
+    def decoders() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name == "decode"]
+
+    assert await asyncio.to_thread(wait_until, lambda: not decoders(), 10.0)
+    state = await recognition.stub.GetRecognitionResults(
+        pb.GetRecognitionResultsRequest(analysis_id=analysis_id)
+    )
+    assert state.progress.stage == common_pb2.STAGE_CANCELLED
+    _, summary = await analyze(recognition, path=str(face_video), tasks=[pb.TASK_FACES], sample_fps=1)
+    assert summary.frames_analyzed == 6

@@ -162,3 +162,20 @@ async def test_built_in_models_cannot_be_removed(recognition: Recognition) -> No
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await recognition.stub.RemoveModel(pb.RemoveModelRequest(name="nope"))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize("recognition", [{"providers": ("CUDAExecutionProvider",)}], indirect=True)
+async def test_a_gpu_provider_the_build_lacks_falls_back_to_cpu_and_says_so(
+    recognition: Recognition, kit: Any
+) -> None:
+    caps = await recognition.stub.GetCapabilities(pb.GetCapabilitiesRequest())
+    assert "CUDAExecutionProvider" in caps.fallback_reason
+    assert list(caps.requested_providers) == ["CPUExecutionProvider"]
+    reply = await recognition.stub.DetectImage(
+        pb.DetectImageRequest(image=kit.png_bytes(kit.astronaut()), tasks=[pb.TASK_FACES])
+    )
+    assert len(reply.detections) == 1
+    caps = await recognition.stub.GetCapabilities(pb.GetCapabilitiesRequest())
+    assert caps.active_provider == "CPUExecutionProvider" and caps.fallback_reason
+    diagnostics = (await recognition.stub.GetDiagnostics(pb.GetDiagnosticsRequest())).diagnostics
+    assert any(i.name == "providers.fallback" and not i.ok for i in diagnostics.items)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,12 @@ from tstudio_recognition.adapters.ort_sessions import OrtSessions, SessionSettin
 from tstudio_recognition.adapters.video_reader import open_video
 from tstudio_recognition.domain.analysis import Analyzer, ResultCache
 from tstudio_recognition.domain.jobs import AnalysisJobs
-from tstudio_recognition.domain.providers import requested_providers
+from tstudio_recognition.domain.providers import missing_providers_note, requested_providers
 from tstudio_recognition.domain.recognizer import Recognizer
 from tstudio_recognition.domain.registry import ModelRegistry
 from tstudio_recognition.settings import RecognitionSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,6 +45,8 @@ class RecognitionDeps:
     runtime_version: str
     available_providers: tuple[str, ...]
     requested_providers: tuple[str, ...]
+    # Set when configured providers are not offered by the installed onnxruntime.
+    provider_note: str = ""
 
 
 def build_models(settings: RecognitionSettings) -> tuple[ModelRegistry, OrtSessions]:
@@ -79,6 +84,9 @@ def build_deps(
     )
     jobs = AnalysisJobs(analyzer, BusJobEvents(bus), max_running=settings.max_running_analyses)
     available = available_providers()
+    note = missing_providers_note(settings.providers, available)
+    if note:
+        log.warning("execution providers: %s", note)
     return RecognitionDeps(
         settings=settings,
         registry=registry,
@@ -93,4 +101,5 @@ def build_deps(
         runtime_version=onnxruntime.__version__,
         available_providers=available,
         requested_providers=tuple(requested_providers(settings.providers, available)),
+        provider_note=note,
     )

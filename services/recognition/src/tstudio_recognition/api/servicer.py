@@ -84,15 +84,15 @@ class RecognitionServicer(recognition_pb2_grpc.RecognitionServiceServicer):
         self, request: pb.AnalyzeVideoRequest, context: Any
     ) -> AsyncIterator[pb.AnalyzeVideoResponse]:
         params = convert.analysis_params(request)
-        self._d.recognizer.models_for(params.detect)
         source = await self._source(request.path)
+        self._d.analyzer.check(source, params)
         async for analysis_id, update in self._d.jobs.run(source, params):
             yield convert.update_pb(analysis_id, update)
 
     async def StartAnalysis(self, request: pb.StartAnalysisRequest, context: Any) -> pb.StartAnalysisResponse:
         params = convert.analysis_params(request.analysis)
-        self._d.recognizer.models_for(params.detect)
         source = await self._source(request.analysis.path)
+        self._d.analyzer.check(source, params)
         return pb.StartAnalysisResponse(analysis_id=self._d.jobs.start(source, params))
 
     async def GetRecognitionResults(
@@ -120,7 +120,7 @@ class RecognitionServicer(recognition_pb2_grpc.RecognitionServiceServicer):
     def _capabilities(self) -> pb.GetCapabilitiesResponse:
         settings = self._d.settings
         reports = list(self._d.sessions.loaded().values())
-        fallback = next((r.fallback for r in reports if r.fallback), "")
+        fallback = next((r.fallback for r in reports if r.fallback), "") or self._d.provider_note
         return pb.GetCapabilitiesResponse(
             onnxruntime_version=self._d.runtime_version,
             available_providers=self._d.available_providers,

@@ -129,13 +129,18 @@ class Analyzer:
         models = tuple((m.name, m.sha256) for m in self._recognizer.models_for(params.detect))
         return ("analysis", source.info.identity, models, params, self._max_side)
 
+    def check(self, source: VideoSource, params: AnalysisParams) -> tuple[float, float]:
+        """Refuse a bad request before any work (sampling, time range, models); returns (start, end)."""
+        check_sampling(params.sample_fps, params.every_n_frames, params.start, params.end)
+        self._recognizer.models_for(params.detect)
+        return check_range(params, source.info.duration, source.info.fps)
+
     async def analyze(
         self, source: VideoSource, params: AnalysisParams
     ) -> AsyncIterator[ProgressUpdate | AnalysisResult]:
         """Yield a ProgressUpdate per analysed frame (carrying its result), then one AnalysisResult."""
         info = source.info
-        check_sampling(params.sample_fps, params.every_n_frames, params.start, params.end)
-        start, end = check_range(params, info.duration, info.fps)
+        start, end = self.check(source, params)
         key = self.cache_key(source, params)
         cached = self._cache.get(key)
         if cached is not None:

@@ -17,6 +17,16 @@ def requested_providers(wanted: tuple[str, ...], available: tuple[str, ...]) -> 
     return [*chosen, CPU]
 
 
+def missing_providers_note(wanted: tuple[str, ...], available: tuple[str, ...]) -> str:
+    """Explains explicitly configured providers this onnxruntime build does not offer ("" when none)."""
+    if not wanted or wanted == ("auto",):
+        return ""
+    missing = [p for p in wanted if p not in available]
+    if not missing:
+        return ""
+    return f"{', '.join(missing)} not offered by this onnxruntime build (GPU images install onnxruntime-gpu); using {requested_providers(wanted, available)[0]}"
+
+
 @dataclass(frozen=True)
 class ProviderReport:
     """What a session asked for and got; `fallback` explains a GPU provider that could not start."""
