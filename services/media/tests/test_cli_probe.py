@@ -8,17 +8,15 @@ from pathlib import Path
 
 import pytest
 from tstudio_cli.main import main as tstudio
-from tstudio_media.settings import MediaSettings
 
-from .conftest import Media, start_media
+from .conftest import Media, media_settings, start_media
 
 
 async def test_tstudio_probe_prints_media_info_json(
     media: Media, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "missing.mp4"
-    settings = MediaSettings(port=0, data_dir=tmp_path / "data")
-    async for service in start_media(settings):
+    async for service in start_media(media_settings(tmp_path)):
         # The sync CLI blocks; run it in a thread so this loop keeps serving the call.
         code = await asyncio.to_thread(tstudio, ["probe", str(media.video), "--server", service.address])
         assert code == 0

@@ -5,36 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import grpc
-import numpy as np
 import pytest
 from svckit.grpc_errors import error_details
 from tstudio.events.v1 import events_pb2
 from tstudio.media.v1 import media_pb2
-from tstudio_media.settings import MediaSettings
 
-from .conftest import Media, RunningMedia, start_media
-
-
-def write_rotated_video(path: Path, counterclockwise: int, creation_time: str) -> Path:
-    """A 1 s 160x120 H.264 clip whose display matrix turns it, with a creation_time tag."""
-    with av.open(str(path), "w") as container:
-        container.metadata["creation_time"] = creation_time
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
-        stream.set_display_rotation(counterclockwise)
-        for index in range(25):
-            frame = av.VideoFrame.from_ndarray(np.zeros((120, 160, 3), np.uint8), format="rgb24")
-            frame.pts, frame.time_base = index, Fraction(1, 25)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+from .conftest import Media, RunningMedia, media_settings, start_media
+from .media_files import write_rotated_video, write_unknown_codec_wav
 
 
 async def probe(service: RunningMedia, path: Path | str) -> media_pb2.ProbeResponse:
@@ -181,8 +161,7 @@ async def test_paths_outside_allowed_roots_are_permission_denied(media: Media, t
     shutil.copy(media.video, inside)
     escape = allowed / "escape.mp4"
     escape.symlink_to(media.video)  # points outside the root
-    settings = MediaSettings(port=0, allowed_roots=(allowed,), data_dir=tmp_path / "data")
-    async for service in start_media(settings):
+    async for service in start_media(media_settings(tmp_path, allowed_roots=(allowed,))):
         for outside in (media.video, escape, allowed / ".." / media.video.name):
             error = error_details(await probe_error(service, outside))
             assert error.code == grpc.StatusCode.PERMISSION_DENIED, outside
@@ -212,3 +191,9 @@ async def test_diagnostics_report_ffmpeg_and_codecs(service: RunningMedia) -> No
     assert items["ffmpeg.version"].value
     assert items["encoder.libx264"].ok
     assert items["decoder.h264"].ok
+
+
+async def test_probe_reports_a_stream_without_decoder(service: RunningMedia, tmp_path: Path) -> None:
+    info = (await probe(service, write_unknown_codec_wav(tmp_path / "odd.wav"))).info
+    assert info.kind == media_pb2.MEDIA_KIND_AUDIO
+    assert info.streams[0].codec == "unknown"

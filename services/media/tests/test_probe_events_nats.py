@@ -6,14 +6,11 @@ import asyncio
 from pathlib import Path
 
 from svckit.bus import NatsBus
-from svckit.channels import open_channel
 from svckit.testing import NatsServer
 from tstudio.events.v1 import events_pb2
-from tstudio.media.v1 import media_pb2, media_pb2_grpc
-from tstudio_media.server import create_server
-from tstudio_media.settings import MediaSettings
+from tstudio.media.v1 import media_pb2
 
-from .conftest import Media, build_deps
+from .conftest import Media, media_settings, start_media
 
 
 async def test_probe_event_arrives_on_its_nats_subject(media: Media, tmp_path: Path) -> None:
@@ -27,21 +24,13 @@ async def test_probe_event_arrives_on_its_nats_subject(media: Media, tmp_path: P
 
         await listener.subscribe("tstudio.media.probe.*.completed", on_event)
         await listener.nc.flush()
-        settings = MediaSettings(port=0, nats_url=nats.url, data_dir=tmp_path / "data")
-        deps = build_deps(settings, service_bus)
-        handle = create_server(settings, deps)
-        await handle.start()
         try:
-            async with open_channel(f"127.0.0.1:{handle.port}") as channel:
-                reply = await media_pb2_grpc.MediaServiceStub(channel).Probe(
-                    media_pb2.ProbeRequest(path=str(media.video)), timeout=30
-                )
-            event = await asyncio.wait_for(received.get(), 10)
-            assert event.subject == f"tstudio.media.probe.{reply.probe_id}.completed"
-            assert event.probe_completed.info.streams[0].width == 160
-            assert event.probe_completed.info.duration_seconds == reply.info.duration_seconds
+            async for service in start_media(media_settings(tmp_path, nats_url=nats.url), bus=service_bus):
+                reply = await service.stub.Probe(media_pb2.ProbeRequest(path=str(media.video)), timeout=30)
+                event = await asyncio.wait_for(received.get(), 10)
+                assert event.subject == f"tstudio.media.probe.{reply.probe_id}.completed"
+                assert event.probe_completed.info.streams[0].width == 160
+                assert event.probe_completed.info.duration_seconds == reply.info.duration_seconds
         finally:
-            await handle.stop(0)
             await service_bus.close()
             await listener.close()
-            deps.executor.shutdown()

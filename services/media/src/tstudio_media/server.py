@@ -3,7 +3,9 @@ and for tests (which bind port 0)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from svckit.executor import BlockingExecutor
 from svckit.paths import AllowedRoots
@@ -13,10 +15,16 @@ from tstudio.media.v1 import media_pb2, media_pb2_grpc
 
 from tstudio_media.adapters.media_events import MediaEvents
 from tstudio_media.api.media_servicer import MediaServicer
-from tstudio_media.domain.ports import DiagnosticsSource, Prober
+from tstudio_media.api.result_cache import ResultCache
+from tstudio_media.domain.ports import DiagnosticsSource, Pictures, Prober, Proxies, Waveforms
+from tstudio_media.domain.proxy_plan import JobRegistry
+from tstudio_media.domain.stream_signing import UrlSigner
 from tstudio_media.settings import MediaSettings
 
 SERVICE_NAME = media_pb2.DESCRIPTOR.services_by_name["MediaService"].full_name
+
+# (root, recursive, extensions, roots) -> media files under root
+ListMedia = Callable[[Path, bool, frozenset[str], AllowedRoots], list[Path]]
 
 
 @dataclass(frozen=True)
@@ -26,8 +34,20 @@ class MediaDeps:
     executor: BlockingExecutor
     roots: AllowedRoots
     prober: Prober
+    pictures: Pictures
+    waveforms: Waveforms
+    proxies: Proxies
+    list_media: ListMedia
+    cache: ResultCache
     events: MediaEvents
     diagnostics: DiagnosticsSource
+    jobs: JobRegistry
+    signer: UrlSigner
+    # Where default proxy outputs go.
+    proxy_dir: Path
+    # Base of stream URLs (the HTTP video server); empty when it is off.
+    stream_base_url: str
+    batch_concurrency: int = 4
 
 
 def create_server(settings: MediaSettings, deps: MediaDeps) -> ServerHandle:

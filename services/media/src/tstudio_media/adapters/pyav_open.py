@@ -16,6 +16,7 @@ from typing import Any
 import av
 import av.error
 from svckit.errors import (
+    FailedPrecondition,
     FieldViolation,
     InvalidArgument,
     NotFound,
@@ -25,6 +26,11 @@ from svckit.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def is_image_format(name: str) -> bool:
+    """A demuxer that reads one picture: FFmpeg's image2 and the "<codec>_pipe" family."""
+    return any(part == "image2" or part.endswith("_pipe") for part in name.split(","))
 
 
 def not_media(path: Path, why: str, field: str = "path") -> InvalidArgument:
@@ -57,6 +63,12 @@ def translate_av_error(path: Path, exc: BaseException, field: str = "path") -> S
             reason="NOT_A_FILE",
             field_violations=[FieldViolation(field, "must name a file, not a directory")],
         )
+    if isinstance(exc, av.error.DecoderNotFoundError):
+        return FailedPrecondition(
+            f"this FFmpeg build has no decoder for a stream of {path.name}",
+            reason="UNSUPPORTED_CODEC",
+            resources=[Resource("file", str(path))],
+        )
     if isinstance(exc, av.error.InvalidDataError):
         return not_media(path, "FFmpeg found no media it can read (invalid data)", field)
     return not_media(path, _describe(exc), field)
@@ -68,13 +80,26 @@ def _describe(exc: BaseException) -> str:
     return str(strerror or exc or type(exc).__name__)
 
 
+DEFAULT_MAX_PIXELS = 64 * 1024 * 1024
+
+
+def limit_decoder(stream: Any, max_pixels: int) -> None:
+    """Make the stream's decoder refuse pictures over `max_pixels` (set before the first decode)."""
+    context = stream.codec_context
+    if context is not None and not context.is_open:
+        context.options = {**context.options, "max_pixels": str(max_pixels)}
+
+
 @contextlib.contextmanager
-def open_media(path: Path, field: str = "path") -> Iterator[Any]:
-    """`av.open(path)` for reading; errors on opening and reading become service errors."""
+def open_media(path: Path, field: str = "path", max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[Any]:
+    """`av.open(path)` for reading; errors on opening and reading become service errors.
+
+    `max_pixels` reaches the decoders FFmpeg runs while probing, so a picture that declares huge
+    dimensions is refused instead of allocated (a 16000x16000 PNG header alone costs ~770 MB)."""
     try:
         if path.stat().st_size == 0:
             raise not_media(path, "the file is empty", field)
-        container = av.open(str(path), "r")
+        container = av.open(str(path), "r", options={"max_pixels": str(max_pixels)})
     except (OSError, av.error.FFmpegError, EOFError, ValueError) as exc:
         raise translate_av_error(path, exc, field) from exc
     try:

@@ -10,7 +10,7 @@ from typing import Any
 import av
 import av.error
 
-from tstudio_media.adapters.pyav_open import not_media, open_media
+from tstudio_media.adapters.pyav_open import is_image_format, limit_decoder, not_media, open_media
 from tstudio_media.domain.media_info import (
     MediaInfo,
     MediaKind,
@@ -27,8 +27,6 @@ _STREAM_TYPES = {
     "audio": StreamType.AUDIO,
     "subtitle": StreamType.SUBTITLE,
 }
-# Demuxers that read one picture: FFmpeg's image2 and the "<codec>_pipe" family.
-_IMAGE_FORMATS = ("image2", "_pipe")
 
 
 class PyAVProber:
@@ -38,9 +36,9 @@ class PyAVProber:
         self._max_pixels = max_pixels
 
     def probe(self, path: Path) -> MediaInfo:
-        with open_media(path) as container:
+        with open_media(path, max_pixels=self._max_pixels) as container:
             size = path.stat().st_size
-            image = _is_image_format(container.format.name)
+            image = is_image_format(container.format.name)
             streams = tuple(self._stream(container, s, image) for s in container.streams)
             if not any(s.type in (StreamType.VIDEO, StreamType.AUDIO) for s in streams):
                 raise not_media(path, "the file has no audio or video stream")
@@ -62,6 +60,9 @@ class PyAVProber:
     def _stream(self, container: Any, stream: Any, image: bool) -> StreamInfo:
         kind = _STREAM_TYPES.get(stream.type, StreamType.DATA)
         context = stream.codec_context
+        if context is None:
+            # No decoder in this FFmpeg build: report the stream, without decoder-derived facts.
+            return StreamInfo(index=stream.index, type=kind, codec="unknown", language=_language(stream))
         common: dict[str, Any] = {
             "index": stream.index,
             "type": kind,
@@ -107,18 +108,15 @@ class PyAVProber:
         """Rotation from the display matrix. PyAV exposes it on decoded frames only, so decode the
         first one; skipped for pictures too large to decode safely."""
         context = stream.codec_context
-        if context is None or (context.width or 0) * (context.height or 0) > self._max_pixels:
+        if context is None or not context.width or context.width * context.height > self._max_pixels:
             return 0
+        limit_decoder(stream, self._max_pixels)
         try:
             for frame in container.decode(stream):
                 return clockwise_rotation(frame.rotation)
         except (av.error.FFmpegError, ValueError, EOFError) as exc:
             log.debug("no frame decoded for rotation of stream %d: %s", stream.index, exc)
         return 0
-
-
-def _is_image_format(name: str) -> bool:
-    return any(part == "image2" or part.endswith("_pipe") for part in name.split(","))
 
 
 def _kind(streams: tuple[StreamInfo, ...], image: bool) -> MediaKind:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from svckit.errors import ServiceError
 from tstudio.common.v1 import common_pb2
 from tstudio.media.v1 import media_pb2
 
 from tstudio_media.domain.diagnostics import DiagnosticItem
 from tstudio_media.domain.media_info import MediaInfo, MediaKind, StreamInfo, StreamType
+from tstudio_media.domain.picture_request import PictureFormat, SeekMode
+from tstudio_media.domain.pictures import Filmstrip, Picture
+from tstudio_media.domain.waveform import Waveform
 
 _KINDS = {
     MediaKind.VIDEO: media_pb2.MEDIA_KIND_VIDEO,
@@ -18,6 +22,12 @@ _STREAM_TYPES = {
     StreamType.AUDIO: media_pb2.STREAM_TYPE_AUDIO,
     StreamType.SUBTITLE: media_pb2.STREAM_TYPE_SUBTITLE,
     StreamType.DATA: media_pb2.STREAM_TYPE_DATA,
+}
+
+_PICTURE_FORMATS = {
+    media_pb2.IMAGE_FORMAT_JPEG: PictureFormat.JPEG,
+    media_pb2.IMAGE_FORMAT_WEBP: PictureFormat.WEBP,
+    media_pb2.IMAGE_FORMAT_PNG: PictureFormat.PNG,
 }
 
 
@@ -72,4 +82,70 @@ def diagnostics_to_proto(
         version=version,
         ready=ready,
         items=[common_pb2.DiagnosticItem(name=i.name, value=i.value, ok=i.ok) for i in items],
+    )
+
+
+def picture_format(value: int) -> PictureFormat:
+    return _PICTURE_FORMATS.get(value, PictureFormat.JPEG)
+
+
+def seek_mode(value: int) -> SeekMode:
+    return SeekMode.FAST if value == media_pb2.SEEK_MODE_FAST else SeekMode.ACCURATE
+
+
+def thumbnail_to_proto(picture: Picture) -> media_pb2.ThumbnailResponse:
+    return media_pb2.ThumbnailResponse(
+        image=picture.data,
+        mime_type=picture.mime_type,
+        width=picture.width,
+        height=picture.height,
+        frame_time_seconds=picture.frame_time_seconds,
+    )
+
+
+def filmstrip_to_proto(strip: Filmstrip) -> media_pb2.FilmstripResponse:
+    return media_pb2.FilmstripResponse(
+        image=strip.sheet.data,
+        mime_type=strip.sheet.mime_type,
+        width=strip.sheet.width,
+        height=strip.sheet.height,
+        tiles=[
+            media_pb2.FilmstripTile(
+                time_seconds=p.tile.time_seconds,
+                frame_time_seconds=p.frame_time_seconds,
+                x=p.tile.x,
+                y=p.tile.y,
+                width=p.tile.width,
+                height=p.tile.height,
+            )
+            for p in strip.tiles
+        ],
+    )
+
+
+def waveform_to_proto(waveform: Waveform) -> media_pb2.WaveformResponse:
+    return media_pb2.WaveformResponse(
+        sample_rate=waveform.sample_rate,
+        start_seconds=waveform.window.start_seconds,
+        bucket_seconds=waveform.window.bucket_seconds,
+        channels=[media_pb2.ChannelPeaks(min=lows, max=highs) for lows, highs in waveform.channels],
+    )
+
+
+def item_error(error: ServiceError) -> media_pb2.ItemError:
+    return media_pb2.ItemError(code=error.code.value, message=error.message, reason=error.reason)
+
+
+def progress(
+    stage: int, done: float, total: float, rate: float = 0.0, eta: float = -1.0, message: str = ""
+) -> common_pb2.Progress:
+    percent = 100.0 * done / total if total > 0 else 0.0
+    return common_pb2.Progress(
+        stage=stage,  # type: ignore[arg-type]
+        percent=min(100.0, percent),
+        done=int(done),
+        total=int(total),
+        rate=rate,
+        eta_seconds=eta,
+        message=message,
     )

@@ -1,0 +1,152 @@
+"""The HTTP video server: signed URLs to files under the allowed roots, for a browser's <video>.
+
+Bodies go out through aiohttp's `FileResponse`, which uses `sendfile` (zero-copy), and which also
+answers `If-None-Match`/`If-Match`/`If-Modified-Since`. Range and If-Range are decided here, per
+RFC 9110 (see `domain.range_header`), and handed to FileResponse as one normalised range, because
+aiohttp alone answers 416 to a Range it cannot parse and only compares If-Range as a date.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+from pathlib import Path
+
+from aiohttp import hdrs, web
+from svckit.errors import Code, ServiceError
+from svckit.paths import AllowedRoots
+
+from tstudio_media.domain.range_header import RangeOutcome, decide_range, if_range_matches
+from tstudio_media.domain.stream_signing import UrlSigner
+
+log = logging.getLogger(__name__)
+
+STREAM_PATH = "/v1/stream"
+_HTTP_STATUS = {
+    Code.PERMISSION_DENIED: 403,
+    Code.NOT_FOUND: 404,
+    Code.INVALID_ARGUMENT: 400,
+    Code.FAILED_PRECONDITION: 400,
+}
+# Types browsers need for <video> that Python's table lacks or gets wrong on some systems.
+_MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".m4a": "audio/mp4",
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".flac": "audio/flac",
+}
+_EXPOSED = "Content-Range, Content-Length, Accept-Ranges, ETag, Last-Modified"
+
+
+def media_type(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return _MEDIA_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def etag_for(stat: os.stat_result) -> str:
+    # The same strong validator FileResponse sends, so If-Range compares like for like.
+    return f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+
+
+class RangeServer:
+    def __init__(self, roots: AllowedRoots, signer: UrlSigner, cors_origins: tuple[str, ...] = ()) -> None:
+        self._roots = roots
+        self._signer = signer
+        self._cors = frozenset(cors_origins)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.on_response_prepare.append(self.add_cors_headers)
+        app.router.add_route("GET", STREAM_PATH, self.stream)  # GET also answers HEAD
+        app.router.add_route("OPTIONS", STREAM_PATH, self.preflight)
+        app.router.add_get("/healthz", self.healthz)
+        return app
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        return web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+                "Access-Control-Allow-Headers": "Range, If-Range, If-None-Match, If-Modified-Since",
+                "Access-Control-Max-Age": "600",
+            },
+        )
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        try:
+            path = self._roots.existing_file(self._signer.verify(dict(request.query)))
+            stat = path.stat()
+        except ServiceError as error:
+            return web.Response(status=_HTTP_STATUS.get(error.code, 400), text=error.message + "\n")
+        except OSError:
+            return web.Response(status=404, text="not found\n")
+        headers = {hdrs.CONTENT_TYPE: media_type(path), hdrs.CACHE_CONTROL: "private, max-age=3600"}
+        forwarded = request
+        if hdrs.RANGE in request.headers or hdrs.IF_RANGE in request.headers:
+            forwarded, unsatisfiable = _normalise_range(request, stat)
+            if unsatisfiable:
+                return web.Response(
+                    status=416,
+                    headers={hdrs.CONTENT_RANGE: f"bytes */{stat.st_size}", hdrs.ACCEPT_RANGES: "bytes"},
+                )
+        response = web.FileResponse(path, chunk_size=1024 * 1024, headers=headers)
+        await response.prepare(forwarded)
+        return response
+
+    async def add_cors_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        """on_response_prepare hook: CORS headers for allowed origins, on every response."""
+        origin = request.headers.get(hdrs.ORIGIN)
+        if origin is None or not ("*" in self._cors or origin in self._cors):
+            return
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = _EXPOSED
+        response.headers.add(hdrs.VARY, "Origin")
+
+
+def _normalise_range(request: web.Request, stat: os.stat_result) -> tuple[web.Request, bool]:
+    """A copy of the request whose Range FileResponse can only read our way: removed (serve the
+    whole file) or one explicit `bytes=first-last`. Returns (request, unsatisfiable)."""
+    headers = request.headers.copy()
+    header = headers.pop(hdrs.RANGE, None)
+    if_range = headers.pop(hdrs.IF_RANGE, None)
+    if header is None or not if_range_matches(if_range, etag_for(stat), int(stat.st_mtime)):
+        return request.clone(headers=headers), False
+    decision = decide_range(header, stat.st_size)
+    if decision.outcome is RangeOutcome.UNSATISFIABLE:
+        return request, True
+    if decision.outcome is RangeOutcome.PARTIAL:
+        headers[hdrs.RANGE] = f"bytes={decision.first}-{decision.last}"
+    return request.clone(headers=headers), False
+
+
+class HttpRunner:
+    """Starts and stops the range server on its own port (0 picks a free one, for tests)."""
+
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        self._runner = web.AppRunner(app, access_log=None)
+        self._host, self._port = host, port
+        self.port = 0
+
+    async def start(self) -> int:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port, backlog=1024)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = int(sockets[0].getsockname()[1]) if sockets else self._port
+        log.info("video server on http://%s:%d%s", self._host, self.port, STREAM_PATH)
+        return self.port
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
