@@ -139,10 +139,18 @@ class VideoFeeder:
         while self._next is not None and (self._current is None or self._next[0] < limit):
             self._current = self._next
             self._next = self._take()
+        wanted = spec.source_time(local_frame)
         if self._current is None:
             raise DataLoss(
-                f"{spec.path} has no picture at {spec.source_time(local_frame):.3f} s",
+                f"{spec.path} has no picture at {wanted:.3f} s",
                 reason="MEDIA_CORRUPT",
+                resources=[Resource("file", spec.path)],
+            )
+        if self._next is None and wanted - self._current[0] > 0.5 + 2 * spec.speed / spec.fps:
+            # The file ends (truncated or corrupt) well before the clip does: never pad silently.
+            raise DataLoss(
+                f"{spec.path} ends at {self._current[0]:.3f} s but the clip needs {wanted:.3f} s",
+                reason="MEDIA_TRUNCATED",
                 resources=[Resource("file", spec.path)],
             )
         return self._current[1]
