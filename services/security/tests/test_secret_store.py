@@ -141,6 +141,23 @@ def test_rotation_reencrypts_everything_and_retires_the_old_key(tmp_path: Path) 
     assert '"1"' not in (tmp_path / "store" / "keyring.json").read_text()
 
 
+def test_rotation_skips_a_damaged_secret_and_keeps_its_key(tmp_path: Path) -> None:
+    vault = file_vault(tmp_path)
+    vault.put(record("good"), OPENAI)
+    vault.put(record("bad"), OPENAI + "b")
+    path = tmp_path / "store" / "secrets" / "bad.secret"
+    blob = bytearray(path.read_bytes())
+    blob[-2] ^= 0x10
+    path.write_bytes(bytes(blob))
+    result = vault.rotate()
+    assert (result.key_version, result.reencrypted) == (2, 1)
+    assert file_vault(tmp_path).get("good").record.key_version == 2
+    ring = (tmp_path / "store" / "keyring.json").read_text()
+    assert '"1"' in ring and '"2"' in ring  # v1 stays: the damaged file still names it
+    path.write_bytes(bytes(blob[:-2]) + bytes([blob[-2] ^ 0x10]) + bytes(blob[-1:]))
+    assert file_vault(tmp_path).get("bad").value == OPENAI + "b"  # restored from backup: still opens
+
+
 def test_a_second_process_sees_a_rotation(tmp_path: Path) -> None:
     first, second = file_vault(tmp_path), file_vault(tmp_path)
     first.put(record("shared"), OPENAI)

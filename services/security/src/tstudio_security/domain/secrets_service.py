@@ -23,6 +23,7 @@ from tstudio_security.domain.model import (
     ValidationState,
 )
 from tstudio_security.domain.names import check_metadata, check_name, check_provider_label, check_value
+from tstudio_security.domain.oauth import TokenSet
 from tstudio_security.domain.ports import (
     ApiKeyChecker,
     AuditSink,
@@ -144,12 +145,16 @@ class SecretsService:
                     field_violations=[FieldViolation("value", "required when name is empty")],
                 )
             value = (await self.runner.run(self.vault.get, check_name(name))).value
+            store_result = True
+        else:
+            # A value given inline is only checked: it may not be what `name` holds.
+            store_result = False
         problem = format_problem(provider, value)
         if problem is not None:
             result = Validation(ValidationState.INVALID, problem, self.clock.now())
         else:
             result = await self.checker.check(provider, value)
-        if name:
+        if store_result:
 
             def record_result(secret: Secret) -> Secret:
                 return Secret(replace(secret.record, validation=result), secret.value)
@@ -167,8 +172,6 @@ class SecretsService:
 def masked_value(secret: Secret) -> str:
     """Tokens sets are masked by their access token, so the JSON around it never shows."""
     if secret.record.kind is SecretKind.OAUTH_TOKEN:
-        from tstudio_security.domain.oauth import TokenSet
-
         try:
             return mask(TokenSet.from_value(secret.value).access_token)
         except (ValueError, KeyError):
