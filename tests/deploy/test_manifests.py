@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -66,23 +65,12 @@ def combinations() -> list[tuple[str, ...]]:
 COMBINATIONS = combinations()
 
 
-def kustomize(kubectl: str, directory: Path) -> Resources:
-    result = subprocess.run(
-        [kubectl, "kustomize", str(directory)], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-
 @pytest.fixture(scope="session")
-def kubectl(tool: Callable[[str], str]) -> str:
-    return tool("kubectl")
-
-
-@pytest.fixture(scope="session")
-def builds(kubectl: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Resources]:
+def builds(
+    kustomize: Callable[[Path], Resources], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Resources]:
     """Every overlay, and base with every allowed combination of components, built once."""
-    out: dict[str, Resources] = {f"overlays/{o}": kustomize(kubectl, K8S / "overlays" / o) for o in OVERLAYS}
+    out: dict[str, Resources] = {f"overlays/{o}": kustomize(K8S / "overlays" / o) for o in OVERLAYS}
     root = tmp_path_factory.mktemp("combinations")
     for combo in COMBINATIONS:
         directory = root / ("base+" + "+".join(combo) if combo else "base")
@@ -96,7 +84,7 @@ def builds(kubectl: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
             "components": [os.path.relpath(K8S / "components" / c, directory) for c in combo],
         }
         (directory / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
-        out[directory.name] = kustomize(kubectl, directory)
+        out[directory.name] = kustomize(directory)
     return out
 
 
