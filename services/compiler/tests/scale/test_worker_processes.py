@@ -73,7 +73,11 @@ async def test_sigkilled_worker_has_its_segment_redelivered_and_the_job_complete
                     if process.poll() is None:
                         process.terminate()
                 for process in processes.values():
-                    process.wait(30)
+                    try:
+                        process.wait(15)
+                    except subprocess.TimeoutExpired:
+                        process.kill()  # never leave a worker behind, even when the test fails
+                        process.wait()
         finally:
             await nc.close()
     assert final.status is JobStatus.SUCCEEDED, final.error
