@@ -25,6 +25,14 @@ def main() -> None:
 
         vault.rotate(progress)
         return
+    if mode == "die-before-rename":
+        # The new bytes are written and fsynced to the temp file; die just before the rename.
+        def replace_then_die(src: object, dst: object) -> None:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        os.replace = replace_then_die  # type: ignore[assignment]
+        vault.put(SecretRecord(name=sys.argv[4], kind=SecretKind.API_KEY), "sk-new-value-never-committed")
+        return
     # write-forever: announce each value before writing it so the parent knows what may be on disk.
     count = 0
     while True:

@@ -52,6 +52,29 @@ def test_rotation_killed_halfway_resumes_on_next_open(tmp_path: Path) -> None:
         assert (secret.value, secret.record.key_version) == (value, 2)
 
 
+def test_write_killed_before_its_rename_keeps_the_old_value(tmp_path: Path) -> None:
+    vault = open_vault(tmp_path)
+    vault.put(SecretRecord(name="steady", kind=SecretKind.API_KEY), "sk-old-value-still-here")
+    child = subprocess.run(
+        [
+            sys.executable,
+            str(WORKER),
+            "die-before-rename",
+            str(tmp_path / "store"),
+            str(tmp_path / "master.key"),
+            "steady",
+        ],
+        check=False,
+        timeout=60,
+    )
+    assert child.returncode == -signal.SIGKILL
+    assert list((tmp_path / "store" / "secrets").glob(".*.tmp"))  # the unfinished write is there...
+    assert vault.get("steady").value == "sk-old-value-still-here"
+    reopened = open_vault(tmp_path)
+    assert not list((tmp_path / "store" / "secrets").glob(".*.tmp"))  # ...and swept on the next open
+    assert reopened.get("steady").value == "sk-old-value-still-here"
+
+
 def test_writer_killed_at_arbitrary_points_leaves_every_secret_readable(tmp_path: Path) -> None:
     open_vault(tmp_path)  # create the key ring and the key file first
     # Per secret, every value it may hold: None (never written) or any value announced so far.
