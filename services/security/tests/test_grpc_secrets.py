@@ -51,6 +51,8 @@ async def test_put_then_list_shows_masked_values_only(service: Any) -> None:
     assert [s.name for s in listed.secrets] == ["openai-main"]
     assert OPENAI not in str(listed)
     assert listed.secrets[0].metadata == {"owner": "me"}
+    info = await service.stub.GetSecretInfo(security_pb2.GetSecretInfoRequest(name="openai-main"))
+    assert info.secret == listed.secrets[0]
 
 
 async def test_get_secret_only_for_callers_on_the_allow_list(

@@ -249,6 +249,45 @@ class GetSecretResponse(_message.Message):
 Global___GetSecretResponse: _TypeAlias = GetSecretResponse  # noqa: Y015
 
 @_typing.final
+class GetSecretInfoRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSecretInfoRequest: _TypeAlias = GetSecretInfoRequest  # noqa: Y015
+
+@_typing.final
+class GetSecretInfoResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SECRET_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def secret(self) -> Global___SecretInfo: ...
+    def __init__(
+        self,
+        *,
+        secret: Global___SecretInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["secret", b"secret"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["secret", b"secret"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSecretInfoResponse: _TypeAlias = GetSecretInfoResponse  # noqa: Y015
+
+@_typing.final
 class ListSecretsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -45,6 +45,11 @@ class SecurityServiceStub:
                 request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretRequest.SerializeToString,
                 response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretResponse.FromString,
                 _registered_method=True)
+        self.GetSecretInfo = channel.unary_unary(
+                '/tstudio.security.v1.SecurityService/GetSecretInfo',
+                request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretInfoRequest.SerializeToString,
+                response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretInfoResponse.FromString,
+                _registered_method=True)
         self.ListSecrets = channel.unary_unary(
                 '/tstudio.security.v1.SecurityService/ListSecrets',
                 request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.ListSecretsRequest.SerializeToString,
@@ -104,6 +109,13 @@ class SecurityServiceServicer:
 
     def GetSecret(self, request, context):
         """Returns a secret's value; only for allowed callers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSecretInfo(self, request, context):
+        """One secret's masked value, metadata and validation; for any caller (never the value).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -182,6 +194,11 @@ def add_SecurityServiceServicer_to_server(servicer, server):
                     servicer.GetSecret,
                     request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretRequest.FromString,
                     response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretResponse.SerializeToString,
+            ),
+            'GetSecretInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSecretInfo,
+                    request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretInfoRequest.FromString,
+                    response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretInfoResponse.SerializeToString,
             ),
             'ListSecrets': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSecrets,
@@ -284,6 +301,33 @@ class SecurityService:
             '/tstudio.security.v1.SecurityService/GetSecret',
             tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretRequest.SerializeToString,
             tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSecretInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.security.v1.SecurityService/GetSecretInfo',
+            tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretInfoRequest.SerializeToString,
+            tstudio_dot_security_dot_v1_dot_security__pb2.GetSecretInfoResponse.FromString,
             options,
             channel_credentials,
             insecure,

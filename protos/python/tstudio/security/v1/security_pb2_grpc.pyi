@@ -36,6 +36,8 @@ class SecurityServiceStub:
     PutSecret: _grpc.UnaryUnaryMultiCallable[_security_pb2.PutSecretRequest, _security_pb2.PutSecretResponse]
     GetSecret: _grpc.UnaryUnaryMultiCallable[_security_pb2.GetSecretRequest, _security_pb2.GetSecretResponse]
     """Returns a secret's value; only for allowed callers."""
+    GetSecretInfo: _grpc.UnaryUnaryMultiCallable[_security_pb2.GetSecretInfoRequest, _security_pb2.GetSecretInfoResponse]
+    """One secret's masked value, metadata and validation; for any caller (never the value)."""
     ListSecrets: _grpc.UnaryUnaryMultiCallable[_security_pb2.ListSecretsRequest, _security_pb2.ListSecretsResponse]
     """Lists secrets with masked values."""
     DeleteSecret: _grpc.UnaryUnaryMultiCallable[_security_pb2.DeleteSecretRequest, _security_pb2.DeleteSecretResponse]
@@ -61,6 +63,8 @@ class SecurityServiceAsyncStub(SecurityServiceStub):
     PutSecret: _aio.UnaryUnaryMultiCallable[_security_pb2.PutSecretRequest, _security_pb2.PutSecretResponse]  # type: ignore[assignment]
     GetSecret: _aio.UnaryUnaryMultiCallable[_security_pb2.GetSecretRequest, _security_pb2.GetSecretResponse]  # type: ignore[assignment]
     """Returns a secret's value; only for allowed callers."""
+    GetSecretInfo: _aio.UnaryUnaryMultiCallable[_security_pb2.GetSecretInfoRequest, _security_pb2.GetSecretInfoResponse]  # type: ignore[assignment]
+    """One secret's masked value, metadata and validation; for any caller (never the value)."""
     ListSecrets: _aio.UnaryUnaryMultiCallable[_security_pb2.ListSecretsRequest, _security_pb2.ListSecretsResponse]  # type: ignore[assignment]
     """Lists secrets with masked values."""
     DeleteSecret: _aio.UnaryUnaryMultiCallable[_security_pb2.DeleteSecretRequest, _security_pb2.DeleteSecretResponse]  # type: ignore[assignment]
@@ -95,6 +99,14 @@ class SecurityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_security_pb2.GetSecretResponse, _abc.Awaitable[_security_pb2.GetSecretResponse]]:
         """Returns a secret's value; only for allowed callers."""
+
+    @_abc_1.abstractmethod
+    def GetSecretInfo(
+        self,
+        request: _security_pb2.GetSecretInfoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.GetSecretInfoResponse, _abc.Awaitable[_security_pb2.GetSecretInfoResponse]]:
+        """One secret's masked value, metadata and validation; for any caller (never the value)."""
 
     @_abc_1.abstractmethod
     def ListSecrets(

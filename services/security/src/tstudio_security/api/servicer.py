@@ -90,6 +90,11 @@ class SecurityServicer(security_pb2_grpc.SecurityServiceServicer):
             secret=secret_info(secret.record, masked_value(secret)), value=secret.value
         )
 
+    async def GetSecretInfo(
+        self, request: security_pb2.GetSecretInfoRequest, context: grpc.aio.ServicerContext
+    ) -> security_pb2.GetSecretInfoResponse:
+        return security_pb2.GetSecretInfoResponse(secret=_listed(await self.secrets.describe(request.name)))
+
     async def ListSecrets(
         self, request: security_pb2.ListSecretsRequest, context: grpc.aio.ServicerContext
     ) -> security_pb2.ListSecretsResponse:
