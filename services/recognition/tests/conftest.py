@@ -3,20 +3,23 @@ and media made here with PyAV, Pillow and scikit-image's astronaut photo."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import grpc
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
-from svckit.bus import InProcessBus
+from svckit.bus import EventBus, InProcessBus, NatsBus
 from svckit.executor import BlockingExecutor
+from svckit.testing import NatsServer
 from tstudio.recognition.v1 import recognition_pb2_grpc
 from tstudio_recognition.adapters.builtin_models import builtin_manifests
 from tstudio_recognition.adapters.manifest_store import JsonManifestStore
@@ -172,18 +175,17 @@ def builtins(tmp_path_factory: pytest.TempPathFactory) -> list[ModelManifest]:
 @dataclass
 class Recognition:
     stub: recognition_pb2_grpc.RecognitionServiceStub
-    bus: InProcessBus
+    bus: EventBus
     deps: RecognitionDeps
     port: int
 
 
-@pytest.fixture
-async def recognition(
-    request: pytest.FixtureRequest, builtins: list[ModelManifest], tmp_path: Path, media_dir: Path
+@contextlib.asynccontextmanager
+async def serve_recognition(
+    builtins: list[ModelManifest], tmp_path: Path, media_dir: Path, bus: EventBus, **overrides: Any
 ) -> AsyncIterator[Recognition]:
-    """The real server on a free port; media and model files must lie under the test temp dirs.
-    Parametrize indirectly with a dict to override settings."""
-    overrides = getattr(request, "param", {})
+    """The real server on a free port, publishing on `bus`; media and model files must lie under the
+    test temp dirs."""
     settings = RecognitionSettings(
         **{
             "port": 0,
@@ -198,7 +200,6 @@ async def recognition(
     sessions = OrtSessions(
         registry, SessionSettings(settings.intra_op_threads, settings.inter_op_threads, settings.providers)
     )
-    bus = InProcessBus()
     executor = BlockingExecutor(settings.max_workers, "recognition-test")
     deps = build_deps(settings, bus, executor, models=(registry, sessions))
     handle = create_server(settings, deps)
@@ -213,6 +214,28 @@ async def recognition(
         await handle.stop(0)
         await bus.close()
         executor.shutdown(wait=True)
+
+
+@pytest.fixture
+async def recognition(
+    request: pytest.FixtureRequest, builtins: list[ModelManifest], tmp_path: Path, media_dir: Path
+) -> AsyncIterator[Recognition]:
+    """The server on the in-process bus. Parametrize indirectly with a dict to override settings."""
+    async with serve_recognition(
+        builtins, tmp_path, media_dir, InProcessBus(), **getattr(request, "param", {})
+    ) as rec:
+        yield rec
+
+
+@pytest.fixture
+async def recognition_on_nats(
+    builtins: list[ModelManifest], tmp_path: Path, media_dir: Path
+) -> AsyncIterator[tuple[Recognition, NatsServer]]:
+    """The server publishing on a real nats-server (core subjects)."""
+    async with NatsServer(jetstream=False) as nats:
+        bus = await NatsBus.connect(nats.url, "recognition")
+        async with serve_recognition(builtins, tmp_path, media_dir, bus) as rec:
+            yield rec, nats
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ async def test_service_starts_serves_and_stops_on_sigterm(tmp_path: Path) -> Non
         "RECOGNITION_DATA_DIR": str(tmp_path / "data"),
         "RECOGNITION_LOG_FORMAT": "text",
         "RECOGNITION_INTRA_OP_THREADS": "1",
+        "RECOGNITION_PRELOAD_MODELS": "centerface",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "tstudio_recognition"],
@@ -38,6 +39,8 @@ async def test_service_starts_serves_and_stops_on_sigterm(tmp_path: Path) -> Non
             stub = recognition_pb2_grpc.RecognitionServiceStub(channel)
             caps = await stub.GetCapabilities(pb.GetCapabilitiesRequest())
             assert caps.intra_op_threads == 1 and "CPUExecutionProvider" in caps.available_providers
+            # Preloaded before SERVING.
+            assert caps.active_provider == "CPUExecutionProvider"
         # The dynamic CenterFace was cached in the data dir on first start.
         assert list((tmp_path / "data" / "models").glob("centerface-dynamic-*.onnx"))
         process.send_signal(signal.SIGTERM)

@@ -25,6 +25,9 @@ async def main() -> None:
     executor = BlockingExecutor(settings.max_workers, "recognition")
     # Reading the model packages (and converting CenterFace on the first start) is blocking.
     deps = await executor.run(build_deps, settings, bus, executor)
+    for name in settings.preload_models:
+        session = await executor.run(deps.sessions.session, name)
+        log.info("preloaded %s on %s", name, session.report.primary)
     handle = create_server(settings, deps)
 
     async def stop_jobs() -> None:

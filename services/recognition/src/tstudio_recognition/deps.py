@@ -20,11 +20,13 @@ from tstudio_recognition.adapters.manifest_store import JsonManifestStore
 from tstudio_recognition.adapters.model_files import OnnxModelFiles
 from tstudio_recognition.adapters.ort_sessions import OrtSessions, SessionSettings, available_providers
 from tstudio_recognition.adapters.video_reader import open_video
-from tstudio_recognition.domain.analysis import Analyzer, ResultCache
+from tstudio_recognition.domain.analysis import Analyzer
 from tstudio_recognition.domain.jobs import AnalysisJobs
 from tstudio_recognition.domain.providers import missing_providers_note, requested_providers
 from tstudio_recognition.domain.recognizer import Recognizer
 from tstudio_recognition.domain.registry import ModelRegistry
+from tstudio_recognition.domain.result_cache import ResultCache
+from tstudio_recognition.domain.shots import ShotFinder
 from tstudio_recognition.settings import RecognitionSettings
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class RecognitionDeps:
     recognizer: Recognizer
     analyzer: Analyzer
     jobs: AnalysisJobs
+    shots: ShotFinder
     executor: BlockingExecutor
     roots: AllowedRoots
     open_video: Callable[[Path], Any]
@@ -94,6 +97,7 @@ def build_deps(
         recognizer=recognizer,
         analyzer=analyzer,
         jobs=jobs,
+        shots=ShotFinder(executor.run, ResultCache(settings.cache_entries)),
         executor=executor,
         roots=AllowedRoots(settings.allowed_roots),
         open_video=lambda path: open_video(path, settings.decode_threads),

@@ -28,5 +28,7 @@ class RecognitionSettings(ServiceSettings):
     max_side: int = 640
     cache_entries: int = 32
     max_running_analyses: int = 2
+    # Models whose sessions are created at start-up (health turns SERVING after), e.g. "centerface".
+    preload_models: tuple[str, ...] = ()
     # FFmpeg decoder threads; 0 means FFmpeg's choice.
     decode_threads: int = 0

@@ -13,15 +13,12 @@ from tstudio.recognition.v1 import recognition_pb2_grpc
 from tstudio_recognition import __version__
 from tstudio_recognition.api import convert
 from tstudio_recognition.deps import RecognitionDeps
-from tstudio_recognition.domain.analysis import ResultCache
 from tstudio_recognition.domain.recognizer import check_detect_params
-from tstudio_recognition.domain.shots import check_shot_params, detect_shots
 
 
 class RecognitionServicer(recognition_pb2_grpc.RecognitionServiceServicer):
     def __init__(self, deps: RecognitionDeps) -> None:
         self._d = deps
-        self._shot_cache = ResultCache(deps.settings.cache_entries)
 
     def _info(self, name: str) -> pb.ModelInfo:
         manifest = self._d.registry.get(name)
@@ -101,13 +98,8 @@ class RecognitionServicer(recognition_pb2_grpc.RecognitionServiceServicer):
         return convert.results_pb(self._d.jobs.get(request.analysis_id), request.include_frames)
 
     async def DetectShots(self, request: pb.DetectShotsRequest, context: Any) -> pb.DetectShotsResponse:
-        threshold, min_shot = check_shot_params(request.threshold, request.min_shot_seconds)
         source = await self._source(request.path)
-        key = ("shots", source.info.identity, threshold, min_shot)
-        shots = self._shot_cache.get(key)
-        if shots is None:
-            shots = await self._d.executor.run(detect_shots, source, threshold, min_shot)
-            self._shot_cache.put(key, shots)
+        shots = await self._d.shots.find(source, request.threshold, request.min_shot_seconds)
         return pb.DetectShotsResponse(
             shots=[convert.shot_pb(s) for s in shots], cuts=[s.start for s in shots[1:]]
         )

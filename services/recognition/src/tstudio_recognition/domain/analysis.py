@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import time as clock
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,6 +15,7 @@ from tstudio_recognition.domain.detections import FrameResult
 from tstudio_recognition.domain.image_ops import analysis_size
 from tstudio_recognition.domain.prefetch import Prefetcher
 from tstudio_recognition.domain.recognizer import DetectParams, Recognizer
+from tstudio_recognition.domain.result_cache import ResultCache
 from tstudio_recognition.domain.shots import ShotDetector
 from tstudio_recognition.domain.summary import Summary, SummaryBuilder
 from tstudio_recognition.domain.video import DecodedFrame, Sampler, VideoSource
@@ -83,28 +83,6 @@ class AnalysisResult:
     summary: Summary
     wall_seconds: float
     cached: bool = False
-
-
-class ResultCache:
-    """Least-recently-used results keyed by (file identity, models, parameters)."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._items: OrderedDict[object, Any] = OrderedDict()
-
-    def get(self, key: object) -> Any | None:
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        return None
-
-    def put(self, key: object, value: Any) -> None:
-        if self._capacity <= 0:
-            return
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self._capacity:
-            self._items.popitem(last=False)
 
 
 class Analyzer:

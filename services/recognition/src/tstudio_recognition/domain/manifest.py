@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tstudio_recognition.domain.detections import Task
 
@@ -36,7 +36,6 @@ class ModelManifest:
     # The score below which detections are dropped unless a request asks otherwise.
     default_score: float = 0.5
     description: str = ""
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

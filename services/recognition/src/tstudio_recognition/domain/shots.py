@@ -4,11 +4,14 @@ The score has the same scale as PySceneDetect's ContentDetector (default thresho
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from svckit.errors import FieldViolation, InvalidArgument
 
+from tstudio_recognition.domain.result_cache import ResultCache
 from tstudio_recognition.domain.video import VideoSource
 
 DEFAULT_THRESHOLD = 27.0
@@ -101,3 +104,20 @@ def detect_shots(source: VideoSource, threshold: float, min_shot_seconds: float)
         if frame.thumb is not None:
             detector.push(frame.time, frame.index, frame.thumb)
     return detector.shots()
+
+
+class ShotFinder:
+    """DetectShots: validated parameters, detection in the pool, results cached by (file identity, parameters)."""
+
+    def __init__(self, run_blocking: Callable[..., Awaitable[Any]], cache: ResultCache) -> None:
+        self._run = run_blocking
+        self._cache = cache
+
+    async def find(self, source: VideoSource, threshold: float, min_shot_seconds: float) -> list[Shot]:
+        threshold, min_shot_seconds = check_shot_params(threshold, min_shot_seconds)
+        key = ("shots", source.info.identity, threshold, min_shot_seconds)
+        shots = self._cache.get(key)
+        if shots is None:
+            shots = await self._run(detect_shots, source, threshold, min_shot_seconds)
+            self._cache.put(key, shots)
+        return list(shots)
