@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -40,9 +40,6 @@ class SecretRecord:
     updated_at: datetime | None = None
     validation: Validation = Validation(ValidationState.UNKNOWN)
     key_version: int = 0
-
-    def with_validation(self, validation: Validation) -> SecretRecord:
-        return replace(self, validation=validation)
 
 
 @dataclass(frozen=True)

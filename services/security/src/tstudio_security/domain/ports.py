@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -67,6 +67,3 @@ class AuditSink(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
-
-
-AsyncFactory = Callable[[], Awaitable[Any]]
