@@ -188,3 +188,25 @@ async def test_a_cancelled_stream_stops_its_decoder_and_the_service_keeps_servin
     assert state.progress.stage == common_pb2.STAGE_CANCELLED
     _, summary = await analyze(recognition, path=str(face_video), tasks=[pb.TASK_FACES], sample_fps=1)
     assert summary.frames_analyzed == 6
+
+
+async def test_a_stream_without_duration_or_timestamps_is_read_to_its_end(
+    recognition: Recognition, tmp_path: Path
+) -> None:
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+
+    path = tmp_path / "raw.h264"
+    with av.open(str(path), "w", format="h264") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 128, "yuv420p"
+        for index in range(20):
+            frame = av.VideoFrame.from_ndarray(np.full((128, 160, 3), index * 10, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, 10)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    replies, summary = await analyze(recognition, path=str(path), tasks=[pb.TASK_FACES])
+    assert summary.frames_analyzed == 20
+    assert replies[0].progress.eta_seconds == -1.0

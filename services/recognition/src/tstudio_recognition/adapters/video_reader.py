@@ -73,10 +73,12 @@ class PyAvVideo:
                 if start > 0:
                     # Seek lands on the keyframe before `start`; frames before it are skipped below.
                     container.seek(int((start + offset) / stream.time_base), stream=stream, backward=True)
-                for frame in container.decode(stream):
+                for decoded, frame in enumerate(container.decode(stream)):
+                    # Raw elementary streams carry no timestamps: count frames instead.
                     if frame.pts is None:
-                        continue
-                    time = float(frame.pts * stream.time_base) - offset
+                        time = decoded / info.fps + start
+                    else:
+                        time = float(frame.pts * stream.time_base) - offset
                     if time < start - 1e-6:
                         continue
                     if time >= end - 1e-6:

@@ -35,7 +35,10 @@ class AnalysisParams:
 
 
 def check_range(params: AnalysisParams, duration: float, fps: float) -> tuple[float, float]:
-    """The (start, end) to analyse; a range past the end of the video is refused."""
+    """The (start, end) to analyse; a range past the end of the video is refused. A container that
+    does not state its duration (0) is read to its end."""
+    if duration <= 0:
+        return params.start, params.end or math.inf
     end = params.end or duration
     if params.start >= duration:
         raise OutOfRange(
@@ -129,7 +132,8 @@ class Analyzer:
             return
         sampler = Sampler(params.sample_fps, params.every_n_frames, start)
         interval = sampler.interval(info.fps)
-        total = max(1, round((end - start) / interval))
+        # Unknown (0) when the container does not state its duration.
+        total = max(1, round((end - start) / interval)) if math.isfinite(end) else 0
         size = analysis_size(info.width, info.height, self._max_side)
         builder = SummaryBuilder(interval=interval)
         shots = ShotDetector()
@@ -154,11 +158,9 @@ class Analyzer:
                         builder.add(result)
                         elapsed = clock.monotonic() - began
                         rate = len(frames) / elapsed if elapsed > 0 else 0.0
-                        eta = (total - len(frames)) / rate if rate > 0 else -1.0
-                        yield ProgressUpdate(
-                            len(frames), max(total, len(frames)), rate, max(eta, 0.0), result
-                        )
-        summary = builder.finish(end, shots.shots())
+                        eta = max((total - len(frames)) / rate, 0.0) if rate > 0 and total else -1.0
+                        yield ProgressUpdate(len(frames), max(total, len(frames)), rate, eta, result)
+        summary = builder.finish(end if math.isfinite(end) else None, shots.shots())
         result_all = AnalysisResult(tuple(frames), summary, clock.monotonic() - began)
         self._cache.put(key, result_all)
         yield result_all
