@@ -222,10 +222,13 @@ class SecretAccessed(_message.Message):
     CALLER_FIELD_NUMBER: _builtins.int
     ACTION_FIELD_NUMBER: _builtins.int
     ALLOWED_FIELD_NUMBER: _builtins.int
+    ON_BEHALF_OF_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     caller: _builtins.str
     action: _builtins.str
     allowed: _builtins.bool
+    on_behalf_of: _builtins.str
+    """The end user a calling service (the gateway) acted for, when it said so."""
     def __init__(
         self,
         *,
@@ -233,10 +236,11 @@ class SecretAccessed(_message.Message):
         caller: _builtins.str = ...,
         action: _builtins.str = ...,
         allowed: _builtins.bool = ...,
+        on_behalf_of: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "allowed", b"allowed", "caller", b"caller", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "allowed", b"allowed", "caller", b"caller", "name", b"name", "on_behalf_of", b"on_behalf_of"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
