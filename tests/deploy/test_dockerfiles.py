@@ -251,6 +251,8 @@ def test_entrypoint_starts_and_passes_the_healthcheck(
     steps = instructions(REPO / image.dockerfile)
     entrypoint = json.loads(dict(steps)["ENTRYPOINT"])
     healthcheck = json.loads(dict(steps)["HEALTHCHECK"].split(" CMD ", 1)[1])
+    # The image's root filesystem is read-only: nothing may be written into the installed venv.
+    installed_before = {p: p.stat().st_mtime_ns for p in venv.rglob("*")}
     log = (tmp_path / "service.log").open("wb")
     service = subprocess.Popen(entrypoint, cwd=data_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -271,3 +273,10 @@ def test_entrypoint_starts_and_passes_the_healthcheck(
             service.wait()
     # Graceful shutdown on SIGTERM, as Kubernetes sends it.
     assert service.returncode == 0, (tmp_path / "service.log").read_text()[-3000:]
+    installed_after = {p: p.stat().st_mtime_ns for p in venv.rglob("*")}
+    changed = {
+        p
+        for p in installed_before.keys() | installed_after.keys()
+        if installed_before.get(p) != installed_after.get(p)
+    }
+    assert not changed, sorted(map(str, changed))[:20]
