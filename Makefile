@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PROTO_FILES := $(shell find protos/tstudio -name '*.proto' | sort)
 STUBS := protos/python
 
-.PHONY: help setup demo test bench up protos check-protos lint typecheck check ci clean
+.PHONY: help setup demo test bench soak up protos check-protos lint typecheck check ci clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,9 @@ test: setup ## Run the whole test suite (unit, servicer, integration, end-to-end
 
 bench: setup ## Run the benchmarks; each prints its ratio against a baseline from the same run
 	$(PY) -m bench
+
+soak: setup ## Load and chaos run on loopback (bounded in time); prints requests/s, p99, jobs lost, memory
+	$(PY) -m soak
 
 up: setup ## Start NATS and every service on their default ports (Ctrl-C stops them)
 	$(VENV)/bin/tstudio up
