@@ -9,11 +9,14 @@ aiohttp alone answers 416 to a Range it cannot parse and only compares If-Range 
 from __future__ import annotations
 
 import logging
+import math
 import mimetypes
 import os
 from pathlib import Path
+from typing import Any
 
 from aiohttp import hdrs, web
+from aiohttp.abc import AbstractStreamWriter
 from svckit.errors import Code, ServiceError
 from svckit.paths import AllowedRoots
 
@@ -65,7 +68,7 @@ class RangeServer:
     def app(self) -> web.Application:
         app = web.Application()
         app.on_response_prepare.append(self.add_cors_headers)
-        app.router.add_route("GET", STREAM_PATH, self.stream)  # GET also answers HEAD
+        app.router.add_get(STREAM_PATH, self.stream)  # and HEAD
         app.router.add_route("OPTIONS", STREAM_PATH, self.preflight)
         app.router.add_get("/healthz", self.healthz)
         return app
@@ -100,9 +103,7 @@ class RangeServer:
                     status=416,
                     headers={hdrs.CONTENT_RANGE: f"bytes */{stat.st_size}", hdrs.ACCEPT_RANGES: "bytes"},
                 )
-        response = web.FileResponse(path, chunk_size=1024 * 1024, headers=headers)
-        await response.prepare(forwarded)
-        return response
+        return _FileResponseFor(forwarded, path, chunk_size=1024 * 1024, headers=headers)
 
     async def add_cors_headers(self, request: web.Request, response: web.StreamResponse) -> None:
         """on_response_prepare hook: CORS headers for allowed origins, on every response."""
@@ -114,13 +115,26 @@ class RangeServer:
         response.headers.add(hdrs.VARY, "Origin")
 
 
+class _FileResponseFor(web.FileResponse):
+    """A FileResponse that reads its request headers from the normalised copy of the request."""
+
+    def __init__(self, forwarded: web.BaseRequest, path: Path, **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
+        self._forwarded = forwarded
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        return await super().prepare(self._forwarded)
+
+
 def _normalise_range(request: web.Request, stat: os.stat_result) -> tuple[web.Request, bool]:
     """A copy of the request whose Range FileResponse can only read our way: removed (serve the
     whole file) or one explicit `bytes=first-last`. Returns (request, unsatisfiable)."""
     headers = request.headers.copy()
     header = headers.pop(hdrs.RANGE, None)
     if_range = headers.pop(hdrs.IF_RANGE, None)
-    if header is None or not if_range_matches(if_range, etag_for(stat), int(stat.st_mtime)):
+    # Last-Modified as FileResponse sends it: aiohttp rounds the mtime up to whole seconds.
+    last_modified = math.ceil(stat.st_mtime)
+    if header is None or not if_range_matches(if_range, etag_for(stat), last_modified):
         return request.clone(headers=headers), False
     decision = decide_range(header, stat.st_size)
     if decision.outcome is RangeOutcome.UNSATISFIABLE:

@@ -45,7 +45,7 @@ def decide_range(header: str | None, size: int) -> RangeDecision:
     if header is None:
         return FULL
     unit, equals, spec = header.partition("=")
-    if not equals or unit.strip().lower() != "bytes":
+    if not equals or unit.lower() != "bytes":  # no whitespace around "=" in the grammar
         return FULL
     parts = [p.strip() for p in spec.split(",")]
     if not parts or len(parts) > _MAX_RANGES or any(not p for p in parts):
