@@ -3,15 +3,15 @@ baselines measured in the same run.
 
 1. Per-task overhead of the queue (submit -> pull -> in-progress -> KV compare-and-set -> ack) with a
    renderer that does no work, against a bare JetStream publish -> pull -> ack loop (nats-py alone).
-2. Segments/s with 1 vs 3 workers (asyncio tasks in this process, test-pattern H.264 segments), as a
-   ratio, and segments/s per worker.
+2. Segments/s with 1 vs 3 replicas (worker processes, test-pattern H.264 segments), as a ratio,
+   and segments/s per replica.
 3. Cache lookup (checksum-verified fetch) and the remux join, against encoding the same segment;
    and an incremental re-render (1 of 6 segments changed: render 1, fetch 5, join) against a full
    one (render 6, join) — the shape of issue 4's ">= 5x faster re-render" target.
 4. A projection of wall time on N replicas on N machines from the measured per-segment cost,
    per-task overhead and join cost.
 
-    .venv/bin/python bench/compiler_scale.py [--tasks 200] [--segments 12] [--size 320x240]
+    .venv/bin/python bench/compiler_scale.py [--tasks 200] [--segments 12] [--size 640x360] [--frames 60]
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,8 +32,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy
 from svckit.testing import NatsServer
 from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue, QueueConfig
 from tstudio_compiler.scale.adapters.jetstream_worker import RenderWorker
-from tstudio_compiler.scale.adapters.pattern_renderer import PatternSegmentRenderer, encode_pattern_segment
-from tstudio_compiler.scale.adapters.pyav_joiner import RemuxJoiner
+from tstudio_compiler.scale.adapters.pattern_renderer import encode_pattern_segment
 from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.scale.adapters.segment_join import join_segments
 from tstudio_compiler.scale.domain.job_state import JobStatus
@@ -70,13 +72,50 @@ async def run_job(
     running = [asyncio.create_task(w.run(stop, fetch_timeout=0.2)) for w in workers]
     started = time.perf_counter()
     state = await queue.submit(segments, output)
-    final = await queue.wait_finished(state.job_id, timeout=600, poll=0.01)
+    final = await queue.wait_finished(state.job_id, timeout=600, poll=0.05)
     elapsed = time.perf_counter() - started
     stop.set()
     await asyncio.gather(*running)
     if final.status is not JobStatus.SUCCEEDED:
         raise SystemExit(f"job failed: {final.error}")
     return elapsed
+
+
+async def replicas_run(
+    queue: JetStreamRenderQueue, url: str, work_dir: Path, count: int, segments: list[SegmentSpec], tmp: Path
+) -> float:
+    """Wall seconds for `count` worker processes to finish one job of `segments` (started beforehand)."""
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tstudio_compiler.scale.pattern_worker",
+                url,
+                str(work_dir),
+                f"p{count}.{i}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(count)
+    ]
+    try:
+        for process in processes:
+            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        started = time.perf_counter()
+        state = await queue.submit(segments, str(tmp / f"replicas{count}.mp4"))
+        final = await queue.wait_finished(state.job_id, timeout=600, poll=0.05)
+        elapsed = time.perf_counter() - started
+        if final.status is not JobStatus.SUCCEEDED:
+            raise SystemExit(f"job failed: {final.error}")
+        print(f"  segments per replica: {dict(sorted(final.segments_by_worker().items()))}")
+        return elapsed
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)
 
 
 async def bare_jetstream(url: str, count: int) -> float:
@@ -134,22 +173,26 @@ async def main(args: argparse.Namespace) -> None:
                 f"({segment_cost * 1000:.1f} ms): {per_task / segment_cost:.1%}"
             )
 
-            # 2. 1 vs 3 workers, real (test-pattern) encodes
+            # 2. 1 vs 3 replicas (worker processes), real test-pattern encodes
             rates = {}
             for count in (1, 3):
-                pool = [
-                    RenderWorker(queue, PatternSegmentRenderer(), RemuxJoiner(), f"r{count}.{i}")
-                    for i in range(count)
-                ]
-                wall = await run_job(
-                    queue, pool, specs(args.segments, description, f"w{count}"), str(tmp / f"w{count}.mp4")
+                wall = await replicas_run(
+                    queue,
+                    server.url,
+                    tmp / "work",
+                    count,
+                    specs(args.segments, description, f"w{count}"),
+                    tmp,
                 )
                 rates[count] = args.segments / wall
                 print(
-                    f"{count} worker(s): {args.segments} segments in {wall:.2f} s = {rates[count]:.2f} segments/s "
-                    f"({rates[count] / count:.2f} per worker)"
+                    f"{count} replica(s): {args.segments} segments in {wall:.2f} s = {rates[count]:.2f} segments/s "
+                    f"({rates[count] / count:.2f} per replica)"
                 )
-            print(f"  3 workers vs 1 on this machine (2 vCPUs): {rates[3] / rates[1]:.2f}x")
+            load = os.getloadavg()[0]
+            print(
+                f"  3 replicas vs 1 on this machine (2 vCPUs, load average {load:.1f}): {rates[3] / rates[1]:.2f}x"
+            )
             await nc.close()
 
         # 3. cache and join
@@ -212,6 +255,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--tasks", type=int, default=200)
     parser.add_argument("--segments", type=int, default=12)
-    parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--size", default="320x240")
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--size", default="640x360")
     asyncio.run(main(parser.parse_args()))

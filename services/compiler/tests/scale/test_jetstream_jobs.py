@@ -16,6 +16,7 @@ from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue
 from tstudio_compiler.scale.adapters.jetstream_worker import RenderWorker
 from tstudio_compiler.scale.adapters.pattern_renderer import PatternSegmentRenderer, pattern_color
 from tstudio_compiler.scale.adapters.pyav_joiner import RemuxJoiner
+from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.scale.domain.job_state import JobStatus
 from tstudio_compiler.scale.domain.render_ports import SegmentSpec
 
@@ -68,11 +69,13 @@ async def connected(url: str) -> AsyncIterator[nats.NATS]:
 
 @contextlib.asynccontextmanager
 async def workers(
-    queue: JetStreamRenderQueue, count: int, frame_delay: float = 0.0
+    queue: JetStreamRenderQueue, count: int, frame_delay: float = 0.0, cache: SegmentCache | None = None
 ) -> AsyncIterator[list[RenderWorker]]:
     stop = asyncio.Event()
     pool = [
-        RenderWorker(queue, PatternSegmentRenderer(frame_delay), RemuxJoiner(), f"w{i}", heartbeat=0.2)
+        RenderWorker(
+            queue, PatternSegmentRenderer(frame_delay), RemuxJoiner(), f"w{i}", heartbeat=0.2, cache=cache
+        )
         for i in range(count)
     ]
     tasks = [asyncio.create_task(w.run(stop, fetch_timeout=0.3)) for w in pool]
@@ -185,3 +188,41 @@ async def test_a_renderer_that_keeps_crashing_fails_the_job_after_max_deliver(tm
         await running
         assert final.status is JobStatus.FAILED and "failed 2 times" in final.error
         assert renderer.calls == 2
+
+
+def decoded_frames(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="yuv420p") for frame in container.decode(video=0)]
+
+
+async def test_rerender_after_one_change_reuses_every_other_segment_and_matches_a_fresh_render(
+    tmp_path: Path,
+) -> None:
+    cache = SegmentCache(tmp_path / "cache", max_bytes=50_000_000)
+    first = job_segments(6)
+    changed = list(first)
+    changed[2] = SegmentSpec(2, "f" * 64, {"frames": 10, "color": [250, 250, 0]})  # one clip's effect changed
+    async with NatsServer() as server, connected(server.url) as nc:
+        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work")))
+        await queue.start()
+        async with workers(queue, 2, cache=cache):
+            one = await queue.submit(first, str(tmp_path / "first.mp4"))
+            one = await queue.wait_finished(one.job_id, timeout=60)
+            # A corrupted entry must be rebuilt, never served.
+            corrupted = cache.get(first[4].key)
+            assert corrupted is not None
+            corrupted.write_bytes(b"\x00" * corrupted.stat().st_size)
+            two = await queue.submit(changed, str(tmp_path / "again.mp4"))
+            two = await queue.wait_finished(two.job_id, timeout=60)
+            fresh = await queue.submit(changed, str(tmp_path / "fresh.mp4"), use_cache=False)
+            fresh = await queue.wait_finished(fresh.job_id, timeout=60)
+    assert one.status is two.status is fresh.status is JobStatus.SUCCEEDED
+    assert one.segments_reused == 0
+    assert two.segments_reused == 4, "all but the changed and the corrupted segment come from the cache"
+    assert {i for i, d in two.done.items() if not d.reused} == {2, 4}
+    assert two.result is not None and two.result["segments_reused"] == 4
+    assert fresh.segments_reused == 0
+    assert cache.stats().corrupted == 1
+    again, scratch = decoded_frames(tmp_path / "again.mp4"), decoded_frames(tmp_path / "fresh.mp4")
+    assert len(again) == len(scratch) == 60
+    assert all(np.array_equal(a, b) for a, b in zip(again, scratch, strict=True))

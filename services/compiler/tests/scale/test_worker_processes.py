@@ -18,13 +18,20 @@ from tstudio_compiler.scale.adapters.pattern_renderer import pattern_color
 from tstudio_compiler.scale.domain.job_state import JobStatus
 from tstudio_compiler.scale.domain.render_ports import SegmentSpec
 
-WORKER_SCRIPT = Path(__file__).with_name("worker_process.py")
 ACK_WAIT = 2.0
 
 
 def start_worker(url: str, work_dir: Path, worker_id: str) -> subprocess.Popen[str]:
     process = subprocess.Popen(
-        [sys.executable, str(WORKER_SCRIPT), url, str(work_dir), worker_id, str(ACK_WAIT)],
+        [
+            sys.executable,
+            "-m",
+            "tstudio_compiler.scale.pattern_worker",
+            url,
+            str(work_dir),
+            worker_id,
+            str(ACK_WAIT),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

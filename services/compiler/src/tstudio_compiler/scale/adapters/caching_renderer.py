@@ -13,26 +13,34 @@ from tstudio_compiler.scale.domain.render_ports import SegmentRenderer, SegmentT
 log = logging.getLogger(__name__)
 
 
+async def render_with_cache(
+    renderer: SegmentRenderer, cache: SegmentCache | None, task: SegmentTask
+) -> tuple[Path, bool]:
+    """The task's segment file and whether it came from the cache. Reads and writes the cache only
+    when there is one and `task.use_cache` is set."""
+    if cache is None or not task.use_cache:
+        return await renderer.render(task), False
+    if await asyncio.to_thread(cache.fetch, task.segment.key, task.output_path):
+        log.debug("segment %d of job %s reused from cache", task.segment.index, task.job_id)
+        return task.output_path, True
+    path = await renderer.render(task)
+    await asyncio.to_thread(cache.put, task.segment.key, path)
+    return path, False
+
+
 class CachingRenderer:
-    def __init__(
-        self, inner: SegmentRenderer, cache: SegmentCache, *, read: bool = True, write: bool = True
-    ) -> None:
-        # read/write False gives `--no-cache`: render from scratch and leave the cache untouched.
+    """A `SegmentRenderer` for the single-process path; counts what it reused."""
+
+    def __init__(self, inner: SegmentRenderer, cache: SegmentCache) -> None:
         self.inner = inner
         self.cache = cache
-        self.read = read
-        self.write = write
         self.reused = 0
         self.rendered = 0
 
     async def render(self, task: SegmentTask) -> Path:
-        target = task.output_path
-        if self.read and await asyncio.to_thread(self.cache.fetch, task.segment.key, target):
+        path, reused = await render_with_cache(self.inner, self.cache, task)
+        if reused:
             self.reused += 1
-            log.debug("segment %d of job %s reused from cache", task.segment.index, task.job_id)
-            return target
-        path = await self.inner.render(task)
-        self.rendered += 1
-        if self.write:
-            await asyncio.to_thread(self.cache.put, task.segment.key, path)
+        else:
+            self.rendered += 1
         return path

@@ -203,9 +203,10 @@ class JetStreamRenderQueue:
         audio_path: str = "",
         client_key: str = "",
         metadata: dict[str, Any] | None = None,
+        use_cache: bool = True,
     ) -> JobState:
         """Queue a job of `segments` (timeline order). With a `client_key`, a second submission
-        returns the first job instead of creating another."""
+        returns the first job instead of creating another. `use_cache=False` is `--no-cache`."""
         if not segments:
             raise InvalidArgument(
                 "a job needs segments", field_violations=[FieldViolation("segments", "empty")]
@@ -250,15 +251,16 @@ class JetStreamRenderQueue:
                     "index": segment.index,
                     "key": segment.key,
                     "description": segment.description,
+                    "use_cache": use_cache,
                 }
             ).encode()
-            await self.retrying(
-                lambda payload=payload, segment=segment: self.js.publish(
-                    self.config.task_subject(job_id),
-                    payload,
-                    headers={"Nats-Msg-Id": f"task.{job_id}.{segment.index}"},
-                )
+            publish = functools.partial(
+                self.js.publish,
+                self.config.task_subject(job_id),
+                payload,
+                headers={"Nats-Msg-Id": f"task.{job_id}.{segment.index}"},
             )
+            await self.retrying(publish)
         log.info("submitted job %s with %d segments", job_id, len(segments))
         return state
 

@@ -20,7 +20,9 @@ from typing import Any
 import nats.errors
 from svckit.errors import ServiceError
 
+from tstudio_compiler.scale.adapters.caching_renderer import render_with_cache
 from tstudio_compiler.scale.adapters.jetstream_queue import TRANSIENT_ERRORS, JetStreamRenderQueue
+from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.scale.domain import job_state as js_state
 from tstudio_compiler.scale.domain.job_state import JobStatus
 from tstudio_compiler.scale.domain.render_ports import Joiner, SegmentRenderer, SegmentSpec, SegmentTask
@@ -36,8 +38,10 @@ class RenderWorker:
         joiner: Joiner,
         worker_id: str,
         heartbeat: float | None = None,
+        cache: SegmentCache | None = None,
     ) -> None:
         self.queue = queue
+        self.cache = cache
         self.renderer = renderer
         self.joiner = joiner
         self.worker_id = worker_id
@@ -101,6 +105,7 @@ class RenderWorker:
                 segment=segment,
                 work_dir=self.queue.config.work_dir,
                 delivery=int(msg.metadata.num_delivered),
+                use_cache=bool(body.get("use_cache", True)),
             )
         except (ValueError, KeyError, TypeError):
             log.error("worker %s: dropping an unreadable task message", self.worker_id)
@@ -159,7 +164,7 @@ class RenderWorker:
         index = task.segment.index
         if index not in state.done:
             try:
-                path = await self.renderer.render(task)
+                path, reused = await render_with_cache(self.renderer, self.cache, task)
             except ServiceError as exc:
                 # The segment cannot be rendered (bad input, engine refusal): the job fails, clearly.
                 log.warning(
@@ -170,7 +175,7 @@ class RenderWorker:
                 return
             self.segments_rendered += 1
             transition = await self.queue.transact(
-                task.job_id, lambda s: js_state.record_segment(s, index, str(path), self.worker_id)
+                task.job_id, lambda s: js_state.record_segment(s, index, str(path), self.worker_id, reused)
             )
             state = transition.state
         # Whoever recorded the last segment joins; a redelivery of that same task (its worker died
@@ -199,6 +204,7 @@ class RenderWorker:
         result = {
             **result,
             "segments_total": state.segments_total,
+            "segments_reused": state.segments_reused,
             "join_seconds": time.monotonic() - started,
             "joined_by": self.worker_id,
         }

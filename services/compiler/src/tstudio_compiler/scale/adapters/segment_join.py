@@ -69,7 +69,7 @@ def _read_segment(path: Path, index: int) -> _Segment:
             raise DataLoss(f"segment {index} has no video stream", resources=[Resource("file", str(path))])
         stream = container.streams.video[0]
         try:
-            packets = [p for p in container.demux(stream) if p.size and p.pts is not None]
+            packets: list[Any] = [p for p in container.demux(stream) if p.size and p.pts is not None]
         except av.error.FFmpegError as exc:
             raise DataLoss(
                 f"segment {index} is corrupt: {exc}", resources=[Resource("file", str(path))]
@@ -81,6 +81,8 @@ def _read_segment(path: Path, index: int) -> _Segment:
                 f"segment {index} does not start on a keyframe; it cannot be joined without re-encoding",
                 resources=[Resource("file", str(path))],
             )
+        if stream.time_base is None:
+            raise DataLoss(f"segment {index} has no time base", resources=[Resource("file", str(path))])
         time_base = Fraction(stream.time_base)
         start = min(p.pts for p in packets)
         end = max(p.pts + (p.duration or 0) for p in packets)
@@ -141,7 +143,7 @@ def join_segments(
             out_audio = None
             if audio_container is not None:
                 out_audio = out.add_stream_from_template(audio_container.streams.audio[0])
-            state = {"frames": 0, "end": Fraction(0)}
+            state: dict[str, Any] = {"frames": 0, "end": Fraction(0)}
             video = _video_packets(paths, out_video, state)
             streams: list[Iterator[tuple[float, int, Any]]] = [video]
             if audio_container is not None and out_audio is not None:

@@ -33,6 +33,8 @@ class JobStatus(enum.Enum):
 class SegmentDone:
     path: str
     worker: str
+    # Taken from the segment cache rather than rendered.
+    reused: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ class JobState:
     @property
     def segments_done(self) -> int:
         return len(self.done)
+
+    @property
+    def segments_reused(self) -> int:
+        return sum(1 for item in self.done.values() if item.reused)
 
     @property
     def progress(self) -> float:
@@ -79,7 +85,10 @@ class JobState:
             "job_id": self.job_id,
             "segments_total": self.segments_total,
             "status": self.status.value,
-            "done": {str(i): {"path": d.path, "worker": d.worker} for i, d in sorted(self.done.items())},
+            "done": {
+                str(i): {"path": d.path, "worker": d.worker, "reused": d.reused}
+                for i, d in sorted(self.done.items())
+            },
             "joiner": self.joiner,
             "join_segment": self.join_segment,
             "join_attempts": self.join_attempts,
@@ -99,7 +108,10 @@ class JobState:
                 job_id=value["job_id"],
                 segments_total=int(value["segments_total"]),
                 status=JobStatus(value["status"]),
-                done={int(i): SegmentDone(d["path"], d["worker"]) for i, d in value["done"].items()},
+                done={
+                    int(i): SegmentDone(d["path"], d["worker"], bool(d.get("reused", False)))
+                    for i, d in value["done"].items()
+                },
                 joiner=value.get("joiner", ""),
                 join_segment=int(value.get("join_segment", -1)),
                 join_attempts=int(value.get("join_attempts", 0)),
@@ -122,14 +134,14 @@ class Transition:
     must_join: bool = False
 
 
-def record_segment(state: JobState, index: int, path: str, worker: str) -> Transition:
+def record_segment(state: JobState, index: int, path: str, worker: str, reused: bool = False) -> Transition:
     """Mark segment `index` rendered by `worker`. A repeat (a redelivered task) changes nothing; the
     last segment moves the job to JOINING and names this worker the joiner."""
     if state.status.finished or index in state.done:
         return Transition(state, changed=False)
     if not 0 <= index < state.segments_total:
         raise DataLoss(f"job {state.job_id} has no segment {index}")
-    done = {**state.done, index: SegmentDone(path, worker)}
+    done = {**state.done, index: SegmentDone(path, worker, reused)}
     if len(done) == state.segments_total:
         joined = replace(
             state, done=done, status=JobStatus.JOINING, joiner=worker, join_segment=index, join_attempts=1

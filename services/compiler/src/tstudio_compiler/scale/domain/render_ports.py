@@ -41,6 +41,8 @@ class SegmentTask:
     segment: SegmentSpec
     work_dir: str
     delivery: int = 1
+    # False renders from scratch without reading or writing the segment cache (`--no-cache`).
+    use_cache: bool = True
 
     @property
     def output_path(self) -> Path:
