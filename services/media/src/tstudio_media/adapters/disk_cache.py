@@ -11,6 +11,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class DiskCache:
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, int] = OrderedDict()
         self._bytes = 0
+        self._last_touch = 0
         self.hits = 0
         self.misses = 0
         directory.mkdir(parents=True, exist_ok=True)
@@ -41,10 +43,19 @@ class DiskCache:
                 found.append((stat.st_mtime_ns, entry.name[: -len(_SUFFIX)], stat.st_size))
             elif entry.name.startswith(".tmp"):
                 Path(entry.path).unlink(missing_ok=True)  # left by a crash mid-write
-        for _, key, size in sorted(found):
+        for mtime, key, size in sorted(found):
             self._entries[key] = size
             self._bytes += size
+            self._last_touch = max(self._last_touch, mtime)
         self._evict()
+
+    def _touch(self, path: Path) -> None:
+        # File clocks are coarse (a tick can cover several writes), so recency is stamped with a
+        # strictly increasing time: the order survives a restart exactly.
+        with self._lock:
+            self._last_touch = max(time.time_ns(), self._last_touch + 1)
+            stamp = self._last_touch
+        os.utime(path, ns=(stamp, stamp))
 
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}{_SUFFIX}"
@@ -57,7 +68,7 @@ class DiskCache:
             self._entries.move_to_end(key)
         try:
             data = self._path(key).read_bytes()
-            os.utime(self._path(key))
+            self._touch(self._path(key))
         except FileNotFoundError:
             with self._lock:
                 self._forget(key)
@@ -74,6 +85,7 @@ class DiskCache:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
+            self._touch(Path(tmp))
             os.replace(tmp, self._path(key))
         except OSError:
             Path(tmp).unlink(missing_ok=True)
