@@ -106,6 +106,21 @@ async def test_three_workers_share_one_job_and_exactly_one_joins(tmp_path: Path)
         assert await queue.pending_tasks() == 0
 
 
+async def test_watch_streams_progress_until_the_job_ends(tmp_path: Path) -> None:
+    async with NatsServer() as server, connected(server.url) as nc:
+        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work")))
+        await queue.start()
+        state = await queue.submit(job_segments(5, frame_delay=0.01), str(tmp_path / "out.mp4"))
+        seen = []
+        async with workers(queue, 2):
+            async for update in queue.watch(state.job_id):
+                seen.append(update)
+        assert seen[0].status is JobStatus.QUEUED
+        assert seen[-1].status is JobStatus.SUCCEEDED and seen[-1].progress == 1.0
+        progress = [s.progress for s in seen]
+        assert progress == sorted(progress) and len(seen) >= 3
+
+
 async def test_two_submissions_with_one_client_key_give_one_job(tmp_path: Path) -> None:
     async with NatsServer() as server, connected(server.url) as a, connected(server.url) as b:
         config = QueueConfig(work_dir=str(tmp_path / "work"))

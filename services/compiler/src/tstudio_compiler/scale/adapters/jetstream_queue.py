@@ -16,13 +16,14 @@ reconnects on its own), and the streams and bucket are file-backed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -327,6 +328,32 @@ class JetStreamRenderQueue:
             except nats.js.errors.KeyWrongLastSequenceError:
                 continue  # someone else changed it first; decide again on the new state
         raise Aborted(f"render job {job_id} is too contended to update")
+
+    async def watch(self, job_id: str, resync: float = 2.0) -> AsyncIterator[JobState]:
+        """The job's state now and after every change, ending once it is finished (WatchRender).
+        Changes come from a KV watch; every `resync` seconds without one, the state is re-read, so a
+        watch lost to a NATS restart only delays updates."""
+        state = await self.require(job_id)
+        yield state
+        if state.status.finished:
+            return
+        watcher = await self.retrying(lambda: self.kv.watch(_job_key(job_id)))
+        try:
+            while True:
+                try:
+                    entry = await watcher.updates(timeout=resync)
+                    fresh = JobState.from_bytes(entry.value) if entry is not None and entry.value else None
+                except nats.errors.TimeoutError:
+                    fresh = await self.get(job_id)
+                if fresh is None or fresh == state:
+                    continue
+                state = fresh
+                yield state
+                if state.status.finished:
+                    return
+        finally:
+            with contextlib.suppress(Exception):
+                await watcher.stop()
 
     async def wait_finished(self, job_id: str, timeout: float, poll: float = 0.1) -> JobState:
         """Poll until the job succeeded, failed or was cancelled (for clients and tests)."""
