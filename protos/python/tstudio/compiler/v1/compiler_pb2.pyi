@@ -993,3 +993,217 @@ class GetDiagnosticsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetDiagnosticsResponse: _TypeAlias = GetDiagnosticsResponse  # noqa: Y015
+
+@_typing.final
+class MissingMedia(_message.Message):
+    """A media source of a project that is no longer a file."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    RESOLVED_PATH_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    """The path as the project writes it."""
+    resolved_path: _builtins.str
+    """The absolute path it resolves to (relative paths against the project's base_dir)."""
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Every field that uses it, e.g. "tracks[0].clips[1].source.path"."""
+
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        resolved_path: _builtins.str = ...,
+        fields: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fields", b"fields", "path", b"path", "resolved_path", b"resolved_path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MissingMedia: _TypeAlias = MissingMedia  # noqa: Y015
+
+@_typing.final
+class MediaFingerprint(_message.Message):
+    """What was recorded about a source while it existed; it lets a renamed file be found by content
+    and an impostor with the same name be refused.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    SIZE_FIELD_NUMBER: _builtins.int
+    SAMPLE_HASH_FIELD_NUMBER: _builtins.int
+    DURATION_SECONDS_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    """The absolute path the source had."""
+    size: _builtins.int
+    sample_hash: _builtins.str
+    """Hash of sampled bytes (the compiler's fingerprint; see FindMissingMedia's ledger)."""
+    duration_seconds: _builtins.float
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        size: _builtins.int | None = ...,
+        sample_hash: _builtins.str = ...,
+        duration_seconds: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_duration_seconds", b"_duration_seconds", "_size", b"_size", "duration_seconds", b"duration_seconds", "size", b"size"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_duration_seconds", b"_duration_seconds", "_size", b"_size", "duration_seconds", b"duration_seconds", "path", b"path", "sample_hash", b"sample_hash", "size", b"size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__duration_seconds: _TypeAlias = _typing.Literal["duration_seconds"]  # noqa: Y015
+    _WhichOneofArgType__duration_seconds: _TypeAlias = _typing.Literal["_duration_seconds", b"_duration_seconds"]  # noqa: Y015
+    _WhichOneofReturnType__size: _TypeAlias = _typing.Literal["size"]  # noqa: Y015
+    _WhichOneofArgType__size: _TypeAlias = _typing.Literal["_size", b"_size"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__duration_seconds) -> _WhichOneofReturnType__duration_seconds | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__size) -> _WhichOneofReturnType__size | None: ...
+
+Global___MediaFingerprint: _TypeAlias = MediaFingerprint  # noqa: Y015
+
+@_typing.final
+class FindMissingMediaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def project(self) -> _project_pb2.Project: ...
+    def __init__(
+        self,
+        *,
+        project: _project_pb2.Project | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindMissingMediaRequest: _TypeAlias = FindMissingMediaRequest  # noqa: Y015
+
+@_typing.final
+class FindMissingMediaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MISSING_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def missing(self) -> _containers.RepeatedCompositeFieldContainer[Global___MissingMedia]: ...
+    def __init__(
+        self,
+        *,
+        missing: _abc.Iterable[Global___MissingMedia] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["missing", b"missing"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindMissingMediaResponse: _TypeAlias = FindMissingMediaResponse  # noqa: Y015
+
+@_typing.final
+class RelinkProposal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MISSING_FIELD_NUMBER: _builtins.int
+    NEW_PATH_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
+    new_path: _builtins.str
+    confidence: _builtins.float
+    """0..1; nothing under 0.5 is proposed. 1 means the content fingerprint matched."""
+    @_builtins.property
+    def missing(self) -> Global___MissingMedia: ...
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Why, e.g. "content fingerprint matches", "renamed", "same name"."""
+
+    def __init__(
+        self,
+        *,
+        missing: Global___MissingMedia | None = ...,
+        new_path: _builtins.str = ...,
+        confidence: _builtins.float = ...,
+        reasons: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["missing", b"missing"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confidence", b"confidence", "missing", b"missing", "new_path", b"new_path", "reasons", b"reasons"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RelinkProposal: _TypeAlias = RelinkProposal  # noqa: Y015
+
+@_typing.final
+class RelinkMediaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_FIELD_NUMBER: _builtins.int
+    SEARCH_ROOTS_FIELD_NUMBER: _builtins.int
+    KNOWN_FIELD_NUMBER: _builtins.int
+    APPLY_FIELD_NUMBER: _builtins.int
+    apply: _builtins.bool
+    """Also return the project with every proposal applied."""
+    @_builtins.property
+    def project(self) -> _project_pb2.Project: ...
+    @_builtins.property
+    def search_roots(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Folders to search, as the compiler sees them; they must lie under its allowed media roots."""
+
+    @_builtins.property
+    def known(self) -> _containers.RepeatedCompositeFieldContainer[Global___MediaFingerprint]:
+        """Fingerprints the client knows, added to the ledger kept beside the project."""
+
+    def __init__(
+        self,
+        *,
+        project: _project_pb2.Project | None = ...,
+        search_roots: _abc.Iterable[_builtins.str] | None = ...,
+        known: _abc.Iterable[Global___MediaFingerprint] | None = ...,
+        apply: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["apply", b"apply", "known", b"known", "project", b"project", "search_roots", b"search_roots"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RelinkMediaRequest: _TypeAlias = RelinkMediaRequest  # noqa: Y015
+
+@_typing.final
+class RelinkMediaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSALS_FIELD_NUMBER: _builtins.int
+    UNRESOLVED_FIELD_NUMBER: _builtins.int
+    PROJECT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def proposals(self) -> _containers.RepeatedCompositeFieldContainer[Global___RelinkProposal]: ...
+    @_builtins.property
+    def unresolved(self) -> _containers.RepeatedCompositeFieldContainer[Global___MissingMedia]:
+        """Missing sources nothing confident was found for."""
+
+    @_builtins.property
+    def project(self) -> _project_pb2.Project:
+        """The project with the proposals applied; set only when apply was asked."""
+
+    def __init__(
+        self,
+        *,
+        proposals: _abc.Iterable[Global___RelinkProposal] | None = ...,
+        unresolved: _abc.Iterable[Global___MissingMedia] | None = ...,
+        project: _project_pb2.Project | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project", b"project", "proposals", b"proposals", "unresolved", b"unresolved"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RelinkMediaResponse: _TypeAlias = RelinkMediaResponse  # noqa: Y015

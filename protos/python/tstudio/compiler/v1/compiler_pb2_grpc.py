@@ -100,6 +100,16 @@ class CompilerServiceStub:
                 request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetDiagnosticsRequest.SerializeToString,
                 response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetDiagnosticsResponse.FromString,
                 _registered_method=True)
+        self.FindMissingMedia = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/FindMissingMedia',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.FindMissingMediaRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.FindMissingMediaResponse.FromString,
+                _registered_method=True)
+        self.RelinkMedia = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/RelinkMedia',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaResponse.FromString,
+                _registered_method=True)
 
 
 class CompilerServiceServicer:
@@ -192,6 +202,20 @@ class CompilerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindMissingMedia(self, request, context):
+        """Lists the project's media sources that are no longer files.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RelinkMedia(self, request, context):
+        """Proposes a new path for each missing source, found by name, size, duration and content.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CompilerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -259,6 +283,16 @@ def add_CompilerServiceServicer_to_server(servicer, server):
                     servicer.GetDiagnostics,
                     request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetDiagnosticsRequest.FromString,
                     response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetDiagnosticsResponse.SerializeToString,
+            ),
+            'FindMissingMedia': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindMissingMedia,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.FindMissingMediaRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.FindMissingMediaResponse.SerializeToString,
+            ),
+            'RelinkMedia': grpc.unary_unary_rpc_method_handler(
+                    servicer.RelinkMedia,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -613,6 +647,60 @@ class CompilerService:
             '/tstudio.compiler.v1.CompilerService/GetDiagnostics',
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetDiagnosticsRequest.SerializeToString,
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetDiagnosticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindMissingMedia(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/FindMissingMedia',
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.FindMissingMediaRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.FindMissingMediaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RelinkMedia(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/RelinkMedia',
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,10 @@ class CompilerServiceStub:
     GetCapabilities: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.GetCapabilitiesRequest, _compiler_pb2.GetCapabilitiesResponse]
     """Encoders found by opening them, containers, and what AUTO picks."""
     GetDiagnostics: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.GetDiagnosticsRequest, _compiler_pb2.GetDiagnosticsResponse]
+    FindMissingMedia: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.FindMissingMediaRequest, _compiler_pb2.FindMissingMediaResponse]
+    """Lists the project's media sources that are no longer files."""
+    RelinkMedia: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.RelinkMediaRequest, _compiler_pb2.RelinkMediaResponse]
+    """Proposes a new path for each missing source, found by name, size, duration and content."""
 
 @_typing.type_check_only
 class CompilerServiceAsyncStub(CompilerServiceStub):
@@ -81,6 +85,10 @@ class CompilerServiceAsyncStub(CompilerServiceStub):
     GetCapabilities: _aio.UnaryUnaryMultiCallable[_compiler_pb2.GetCapabilitiesRequest, _compiler_pb2.GetCapabilitiesResponse]  # type: ignore[assignment]
     """Encoders found by opening them, containers, and what AUTO picks."""
     GetDiagnostics: _aio.UnaryUnaryMultiCallable[_compiler_pb2.GetDiagnosticsRequest, _compiler_pb2.GetDiagnosticsResponse]  # type: ignore[assignment]
+    FindMissingMedia: _aio.UnaryUnaryMultiCallable[_compiler_pb2.FindMissingMediaRequest, _compiler_pb2.FindMissingMediaResponse]  # type: ignore[assignment]
+    """Lists the project's media sources that are no longer files."""
+    RelinkMedia: _aio.UnaryUnaryMultiCallable[_compiler_pb2.RelinkMediaRequest, _compiler_pb2.RelinkMediaResponse]  # type: ignore[assignment]
+    """Proposes a new path for each missing source, found by name, size, duration and content."""
 
 class CompilerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Renders timelines to video."""
@@ -183,5 +191,21 @@ class CompilerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _compiler_pb2.GetDiagnosticsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_compiler_pb2.GetDiagnosticsResponse, _abc.Awaitable[_compiler_pb2.GetDiagnosticsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def FindMissingMedia(
+        self,
+        request: _compiler_pb2.FindMissingMediaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compiler_pb2.FindMissingMediaResponse, _abc.Awaitable[_compiler_pb2.FindMissingMediaResponse]]:
+        """Lists the project's media sources that are no longer files."""
+
+    @_abc_1.abstractmethod
+    def RelinkMedia(
+        self,
+        request: _compiler_pb2.RelinkMediaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compiler_pb2.RelinkMediaResponse, _abc.Awaitable[_compiler_pb2.RelinkMediaResponse]]:
+        """Proposes a new path for each missing source, found by name, size, duration and content."""
 
 def add_CompilerServiceServicer_to_server(servicer: CompilerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
