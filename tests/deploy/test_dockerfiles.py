@@ -172,15 +172,31 @@ def replay_builder(image: Image, workdir: Path, uv: str) -> Path:
     return venv
 
 
+@pytest.fixture(scope="session")
+def builder_venv(
+    tool: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[Image], Path]:
+    """`builder_venv(image)`: the venv the image's builder stage makes, replayed once per session."""
+    venvs: dict[str, Path] = {}
+
+    def build(image: Image) -> Path:
+        if image.dockerfile not in venvs:
+            workdir = tmp_path_factory.mktemp(image.member)
+            venvs[image.dockerfile] = replay_builder(image, workdir, tool("uv"))
+        return venvs[image.dockerfile]
+
+    return build
+
+
 # The CPU images, which are what a cluster without GPUs runs; the GPU ones differ only in base
 # image and (recognition) the onnxruntime wheel.
 @pytest.mark.parametrize(
     "image", [i for i in IMAGES if not i.gpu], ids=[i.dockerfile for i in IMAGES if not i.gpu]
 )
 def test_builder_stage_installs_a_venv_that_imports_the_service(
-    image: Image, tmp_path: Path, tool: Callable[[str], str]
+    image: Image, tmp_path: Path, builder_venv: Callable[[Image], Path]
 ) -> None:
-    venv = replay_builder(image, tmp_path, tool("uv"))
+    venv = builder_venv(image)
     python = venv / "bin" / "python"
     # The composition root imports every runtime dependency, so a package that only the dev group
     # brings (and the image therefore lacks) fails here. Services not yet written have no __main__.
@@ -226,11 +242,11 @@ def dockerfile_env(image: Image) -> dict[str, str]:
     "image", [i for i in IMAGES if not i.gpu], ids=[i.dockerfile for i in IMAGES if not i.gpu]
 )
 def test_entrypoint_starts_and_passes_the_healthcheck(
-    image: Image, tmp_path: Path, tool: Callable[[str], str]
+    image: Image, tmp_path: Path, builder_venv: Callable[[Image], Path]
 ) -> None:
     if not (REPO / image.dockerfile).parent.joinpath("src", image.module, "__main__.py").exists():
         pytest.skip(f"{image.module} has no __main__ yet")
-    venv = replay_builder(image, tmp_path, tool("uv"))
+    venv = builder_venv(image)
     data_dir, home = tmp_path / "data", tmp_path / "home"
     data_dir.mkdir()
     home.mkdir()
