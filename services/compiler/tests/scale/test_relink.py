@@ -129,7 +129,7 @@ def make_project(folder: Path) -> tuple[Path, dict[str, object]]:
 def test_moved_and_renamed_files_are_found_and_an_impostor_is_refused(tmp_path: Path) -> None:
     project_file, project = make_project(tmp_path / "proj")
     base = str(project_file.parent)
-    ledger = FingerprintLedger(ledger_path_for(project_file))
+    ledger = FingerprintLedger(ledger_path_for(project_file.parent))
     ledger.record([s.resolved for s in project_sources(project, base)])
 
     library = tmp_path / "library"

@@ -18,9 +18,9 @@ log = logging.getLogger(__name__)
 LEDGER_NAME = ".tstudio-media.json"
 
 
-def ledger_path_for(project_file: Path) -> Path:
-    """The ledger beside a project file."""
-    return project_file.parent / LEDGER_NAME
+def ledger_path_for(base_dir: Path) -> Path:
+    """The ledger in a project's folder (its base_dir, where the project file lives)."""
+    return base_dir / LEDGER_NAME
 
 
 class FingerprintLedger:

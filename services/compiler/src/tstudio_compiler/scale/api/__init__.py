@@ -1,0 +1,1 @@
+"""Proto <-> library translation of the scale features, for the compiler servicer to delegate to."""
