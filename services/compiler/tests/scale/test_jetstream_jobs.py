@@ -241,3 +241,38 @@ async def test_rerender_after_one_change_reuses_every_other_segment_and_matches_
     again, scratch = decoded_frames(tmp_path / "again.mp4"), decoded_frames(tmp_path / "fresh.mp4")
     assert len(again) == len(scratch) == 60
     assert all(np.array_equal(a, b) for a, b in zip(again, scratch, strict=True))
+
+
+class HangingJoiner:
+    """A joiner whose replica dies mid-join: it never returns."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def join(self, job: object, segment_paths: list[Path]) -> dict[str, object]:
+        self.started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_joiner_that_dies_mid_join_has_the_join_taken_over(tmp_path: Path) -> None:
+    async with NatsServer() as server, connected(server.url) as nc:
+        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work"), ack_wait=1.5))
+        await queue.start()
+        segments = job_segments(3)
+        state = await queue.submit(segments, str(tmp_path / "out.mp4"))
+        hanging = HangingJoiner()
+        doomed = RenderWorker(queue, PatternSegmentRenderer(), hanging, "doomed", heartbeat=0.3)
+        stop = asyncio.Event()
+        doomed_task = asyncio.create_task(doomed.run(stop, fetch_timeout=0.3))
+        await asyncio.wait_for(hanging.started.wait(), timeout=60)
+        doomed_task.cancel()  # the replica is gone: no more in-progress acks, no ack
+        with contextlib.suppress(asyncio.CancelledError):
+            await doomed_task
+        assert (await queue.require(state.job_id)).status is JobStatus.JOINING
+        async with workers(queue, 1):
+            final = await queue.wait_finished(state.job_id, timeout=60)
+        assert final.status is JobStatus.SUCCEEDED, final.error
+        assert final.joiner == "w0" and final.join_attempts == 2
+        assert final.segments_by_worker() == {"doomed": 3}
+        assert_output_matches_pattern(tmp_path / "out.mp4", segments)

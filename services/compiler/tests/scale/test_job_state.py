@@ -7,6 +7,7 @@ from tstudio_compiler.scale.domain.job_state import (
     JobStatus,
     cancel,
     record_segment,
+    start,
     succeed,
     take_over_join,
 )
@@ -62,3 +63,9 @@ def test_lru_evicts_least_recently_used_until_it_fits() -> None:
     assert choose_evictions(entries, 40) == ["a", "c"]
     assert choose_evictions(entries, 40, protect={"a"}) == ["c", "b"]
     assert choose_evictions(entries, 200) == []
+
+
+def test_start_moves_only_a_queued_job_to_running() -> None:
+    started = start(JobState(job_id="j", segments_total=2))
+    assert started.changed and started.state.status is JobStatus.RUNNING
+    assert not start(started.state).changed

@@ -162,6 +162,8 @@ class RenderWorker:
         if state.status.finished:
             return
         index = task.segment.index
+        if state.status is JobStatus.QUEUED:
+            state = (await self.queue.transact(task.job_id, js_state.start)).state
         if index not in state.done:
             try:
                 path, reused = await render_with_cache(self.renderer, self.cache, task)

@@ -134,6 +134,13 @@ class Transition:
     must_join: bool = False
 
 
+def start(state: JobState) -> Transition:
+    """A worker took the job's first task: QUEUED becomes RUNNING (later calls change nothing)."""
+    if state.status is not JobStatus.QUEUED:
+        return Transition(state, changed=False)
+    return Transition(replace(state, status=JobStatus.RUNNING), changed=True)
+
+
 def record_segment(state: JobState, index: int, path: str, worker: str, reused: bool = False) -> Transition:
     """Mark segment `index` rendered by `worker`. A repeat (a redelivered task) changes nothing; the
     last segment moves the job to JOINING and names this worker the joiner."""
