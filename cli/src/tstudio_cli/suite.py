@@ -82,7 +82,7 @@ class Suite:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 180.0) -> None:
         """Start everything and wait until each component reports healthy."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
