@@ -14,9 +14,14 @@ import numpy as np
 from svckit.testing import NatsServer
 from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue, QueueConfig
 from tstudio_compiler.scale.adapters.jetstream_worker import RenderWorker
-from tstudio_compiler.scale.adapters.pattern_renderer import PatternSegmentRenderer, pattern_color
+from tstudio_compiler.scale.adapters.pattern_renderer import (
+    PatternSegmentRenderer,
+    encode_pattern_segment,
+    pattern_color,
+)
 from tstudio_compiler.scale.adapters.pyav_joiner import RemuxJoiner
 from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
+from tstudio_compiler.scale.adapters.segment_join import join_segments
 from tstudio_compiler.scale.domain.job_state import JobStatus
 from tstudio_compiler.scale.domain.render_ports import SegmentSpec
 
@@ -104,6 +109,13 @@ async def test_three_workers_share_one_job_and_exactly_one_joins(tmp_path: Path)
         assert final.result["joined_by"] == final.joiner
         assert_output_matches_pattern(tmp_path / "out.mp4", segments)
         assert await queue.pending_tasks() == 0
+        assert not (tmp_path / "work" / state.job_id).exists(), "segment working copies are removed"
+    # The same segments rendered and joined in one process give the same frames, bit for bit.
+    local = [encode_pattern_segment(tmp_path / "local" / f"{s.index}.mp4", s.description) for s in segments]
+    join_segments(local, tmp_path / "local.mp4")
+    distributed, single = decoded_frames(tmp_path / "out.mp4"), decoded_frames(tmp_path / "local.mp4")
+    assert len(distributed) == len(single) == 90
+    assert all(np.array_equal(a, b) for a, b in zip(distributed, single, strict=True))
 
 
 async def test_watch_streams_progress_until_the_job_ends(tmp_path: Path) -> None:

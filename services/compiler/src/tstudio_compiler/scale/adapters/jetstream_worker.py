@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -211,5 +212,8 @@ class RenderWorker:
             "joined_by": self.worker_id,
         }
         await self.queue.transact(job_id, lambda s: js_state.succeed(s, result, time.time()))
+        # The segments live on in the cache (when there is one); the job's working copies go.
+        job_dir = Path(self.queue.config.work_dir) / job_id
+        await asyncio.to_thread(shutil.rmtree, job_dir, True)
         self.jobs_joined += 1
         log.info("worker %s joined job %s", self.worker_id, job_id)
