@@ -8,6 +8,7 @@ from typing import Any
 import av
 import av.filter
 
+from tstudio_compiler.domain.filtergraph import Filter
 from tstudio_compiler.domain.plan import SegmentGraph
 
 
@@ -32,14 +33,15 @@ class SegmentRunner:
             self.sources[spec.label] = ctx
         for chain in segment.graph.chains:
             first = last = None
-            for flt in chain.filters:
+            # An empty chain passes its input through, as its printed form (`null`) says.
+            for flt in chain.filters or (Filter("null"),):
                 ctx = graph.add(flt.name, flt.args or None)
                 if last is not None:
                     last.link_to(ctx)
                 else:
                     first = ctx
                 last = ctx
-            assert first is not None and last is not None, "chains always hold a filter"
+            assert first is not None and last is not None
             for pad, label in enumerate(chain.inputs):
                 producers[label].link_to(first, 0, pad)
             producers[chain.output] = last

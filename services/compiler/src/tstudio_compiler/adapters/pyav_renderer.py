@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 import uuid
@@ -173,32 +174,61 @@ class PyAvRenderer:
 
 
 class _AudioWriter:
-    """Encodes the mix alongside the picture so the file stays interleaved."""
+    """Encodes the mix in its own thread (AAC is not free: it would otherwise wait on the picture)
+    and muxes its packets alongside the picture so the file stays interleaved."""
 
     def __init__(self, container: Any, stream: Any, mix: np.ndarray, plan: RenderPlan) -> None:
         self._container, self._stream, self._mix = container, stream, mix
         self._rate = plan.sample_rate
         self._fps = plan.fps
         self._layout = "stereo" if plan.channels == 2 else "mono"
-        self._done = 0
-        self._chunk = 1024
+        self._packets: queue.Queue[Any] = queue.Queue()
+        self._pending: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._encode_all, name="audio-encode", daemon=True)
+        self._thread.start()
+
+    def _encode_all(self) -> None:
+        chunk = 1024
+        try:
+            for start in range(0, self._mix.shape[1], chunk):
+                samples = np.ascontiguousarray(self._mix[:, start : start + chunk])
+                frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=self._layout)
+                frame.sample_rate = self._rate
+                frame.pts = start
+                frame.time_base = Fraction(1, self._rate)
+                for packet in self._stream.encode(frame):
+                    self._packets.put(packet)
+            for packet in self._stream.encode():
+                self._packets.put(packet)
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._packets.put(None)
 
     def until_frame(self, frame: int) -> None:
-        self._write_to(min(self._mix.shape[1], round(frame / self._fps * self._rate)))
-
-    def _write_to(self, end: int) -> None:
-        while self._done + self._chunk <= end or (end == self._mix.shape[1] and self._done < end):
-            count = min(self._chunk, end - self._done)
-            samples = np.ascontiguousarray(self._mix[:, self._done : self._done + count])
-            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=self._layout)
-            frame.sample_rate = self._rate
-            frame.pts = self._done
-            frame.time_base = Fraction(1, self._rate)
-            for packet in self._stream.encode(frame):
-                self._container.mux(packet)
-            self._done += count
+        """Mux the audio packets encoded so far that start before the picture's time."""
+        limit = frame / self._fps
+        while True:
+            if self._pending is None:
+                try:
+                    self._pending = self._packets.get_nowait()
+                except queue.Empty:
+                    return
+                if self._pending is None:
+                    self._packets.put(None)  # keep the end marker for finish()
+                    return
+            packet = self._pending
+            if packet.pts is not None and float(packet.pts * packet.time_base) > limit:
+                return
+            self._container.mux(packet)
+            self._pending = None
 
     def finish(self) -> None:
-        self._write_to(self._mix.shape[1])
-        for packet in self._stream.encode():
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self._pending is not None:
+            self._container.mux(self._pending)
+        while (packet := self._packets.get()) is not None:
             self._container.mux(packet)

@@ -37,6 +37,9 @@ class Placed:
     # "video", "image", "text" or "color"
     kind: str
     path: str
+    # Probed picture size of media sources (0 when unknown).
+    width: int = 0
+    height: int = 0
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,9 @@ class Planner:
             source_kind = clip.source.kind
         length = clip_length(clip, info.duration if info and not info.is_image else None) or 0.0
         start = to_frame(clip.start, fps)
-        return Placed(clip, kind, start, start + max(1, to_frame(length, fps)), source_kind, path)
+        end = start + max(1, to_frame(length, fps))
+        width, height = (info.width, info.height) if info is not None else (0, 0)
+        return Placed(clip, kind, start, end, source_kind, path, width, height)
 
     def _audio(
         self, project: Project, sources: Mapping[str, SourceInfo], fps: float, visual_end: int
@@ -164,7 +169,7 @@ class Planner:
         for track in project.tracks:
             if track.muted or track.kind is TrackKind.TEXT:
                 continue
-            for clip in track.clips:
+            for index, clip in enumerate(track.clips):
                 path = resolve_path(clip.source.path, project.base_dir)
                 info = sources.get(path)
                 if clip.muted or not path or info is None or not info.has_audio or info.is_image:
@@ -180,12 +185,19 @@ class Planner:
                 volume = clip.volume * track.volume
                 if volume != 1.0:
                     filters.append(Filter("volume", options(volume=volume)))
-                if clip.fade_in > 0:
-                    filters.append(Filter("afade", options(t="in", st=0.0, d=clip.fade_in)))
-                if clip.fade_out > 0:
+                # Under a transition the sound crossfades with the picture.
+                following = track.clips[index + 1] if index + 1 < len(track.clips) else None
+                fade_in = max(clip.fade_in, clip.transition.duration if clip.transition else 0.0)
+                fade_out = max(
+                    clip.fade_out,
+                    following.transition.duration if following and following.transition else 0.0,
+                )
+                if fade_in > 0:
+                    filters.append(Filter("afade", options(t="in", st=0.0, d=fade_in)))
+                if fade_out > 0:
                     full = clip_length(clip, info.duration) or length
                     filters.append(
-                        Filter("afade", options(t="out", st=max(0.0, full - clip.fade_out), d=clip.fade_out))
+                        Filter("afade", options(t="out", st=max(0.0, full - fade_out), d=fade_out))
                     )
                 for spec in clip.audio_effects:
                     definition = self._effects.get(spec.type)
@@ -316,6 +328,8 @@ class _GraphBuilder:
         """The clip's processed picture: (label, has alpha, overlay position or None for full frame)."""
         c, t = p.clip, p.clip.transform
         f: list[Filter] = []
+        # A source already at the output size needs no scaling or padding (saves a copy per frame).
+        full_size = (p.width, p.height) == (self.w, self.h) and c.crop.is_empty and p.kind == "video"
         if not c.crop.is_empty:
             k = c.crop
             f.append(
@@ -335,7 +349,7 @@ class _GraphBuilder:
             f.append(Filter("vflip"))
         if t.scale is not None:
             f.append(Filter("scale", options(w=_even(t.scale * self.w), h=-2)))
-        elif p.kind != "text":
+        elif p.kind != "text" and not full_size:
             f.append(
                 Filter(
                     "scale",
@@ -382,11 +396,13 @@ class _GraphBuilder:
             f"H*{number(0.5 if t.y is None else t.y)}-h/2",
         )
         if full_frame and not positioned and not alpha:
-            f.append(
-                Filter(
-                    "pad", options(w=self.w, h=self.h, x="(ow-iw)/2", y="(oh-ih)/2", color=self.background)
+            if not full_size:
+                f.append(
+                    Filter(
+                        "pad",
+                        options(w=self.w, h=self.h, x="(ow-iw)/2", y="(oh-ih)/2", color=self.background),
+                    )
                 )
-            )
             f.append(Filter("setsar", "1"))
             out = self.label()
             self.chains.append(Chain((self.source(p),), tuple(f), out))
@@ -405,12 +421,19 @@ class _GraphBuilder:
         )
         return flat, False, None
 
+    def yuv(self, label: str) -> str:
+        out = self.label()
+        self.chains.append(Chain((label,), (Filter("format", "yuv420p"),), out))
+        return out
+
     def layer(self, layer: Layer) -> tuple[str, bool, tuple[str, str] | None]:
         if layer.join is None:
             return self.clip(layer.clip, layer.clip.track_kind is TrackKind.VIDEO)
         j = layer.join
-        a, _, _ = self.clip(j.outgoing, True)
-        b, _, _ = self.clip(j.incoming, True)
+        # xfade needs one pixel format on both inputs; naming it keeps format negotiation (which
+        # differs between FFmpeg versions) from changing the picture.
+        a = self.yuv(self.clip(j.outgoing, True)[0])
+        b = self.yuv(self.clip(j.incoming, True)[0])
         out = self.label()
         duration = (j.end_frame - j.start_frame) / self.fps
         offset = (j.start_frame - self.feed_start) / self.fps

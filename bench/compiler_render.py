@@ -1,0 +1,296 @@
+"""Compiler render engine against the ffmpeg CLI and MoviePy, measured in the same run.
+
+The issue's edit: three 10 s 1280x720 30 fps clips (moving test pattern + tone) joined by 1 s
+crossfades, libx264 veryfast CRF 23 + AAC, 28 s out. Printed:
+
+- wall time of our engine (a Render call on an in-process compiler over gRPC) against
+  (a) the ffmpeg CLI running the same edit as one hand-written xfade/acrossfade graph,
+  (b) the ffmpeg CLI running the command our ExplainRender prints for the plan,
+  (c) MoviePy doing the same edit, when a Python with MoviePy is available (MoviePy 2.2 pins
+      pillow<12, which the workspace cannot take; point TSTUDIO_BENCH_MOVIEPY_PYTHON at a
+      separate environment's python to include it);
+- peak memory (max RSS) of each;
+- RenderFrame latency (p50/p90) at 720p against one `ffmpeg -ss T -frames:v 1` still.
+
+    .venv/bin/python bench/compiler_render.py [--seconds 10] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import grpc
+import imageio_ffmpeg
+from google.protobuf import json_format
+from svckit.bus import InProcessBus
+from svckit.executor import BlockingExecutor
+from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc, project_pb2
+from tstudio_compiler.composition import build_compiler
+from tstudio_compiler.server import create_server
+from tstudio_compiler.settings import CompilerSettings
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+W, H, FPS = 1280, 720, 30
+
+
+def run_child(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of a child process, which must succeed."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if process.returncode:
+        raise RuntimeError(f"{args[0]} failed:\n{err.decode()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def make_clips(folder: Path, seconds: float) -> list[Path]:
+    clips = []
+    for index, (hue, tone) in enumerate(((0, 330), (120, 440), (240, 550))):
+        path = folder / f"clip{index}.mp4"
+        run_child(
+            [
+                FFMPEG,
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc2=size={W}x{H}:rate={FPS}:duration={seconds}",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency={tone}:sample_rate=48000:duration={seconds}",
+                "-vf",
+                f"hue=h={hue}",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "23",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-ac",
+                "2",
+                "-shortest",
+                str(path),
+            ]
+        )
+        clips.append(path)
+    return clips
+
+
+def edit(clips: list[Path], seconds: float, output: Path) -> dict[str, Any]:
+    step = seconds - 1
+    return {
+        "name": "bench",
+        "settings": {"width": W, "height": H, "fps": FPS, "sampleRate": 48000},
+        "tracks": [
+            {
+                "id": "v",
+                "kind": "TRACK_KIND_VIDEO",
+                "clips": [
+                    {
+                        "id": f"c{i}",
+                        "source": {"path": str(p)},
+                        "start": i * step,
+                        **({"transition": {"type": "crossfade", "duration": 1}} if i else {}),
+                    }
+                    for i, p in enumerate(clips)
+                ],
+            }
+        ],
+        "output": {
+            "path": str(output),
+            "videoCodec": "h264",
+            "audioCodec": "aac",
+            "preset": "veryfast",
+            "crf": 23,
+        },
+    }
+
+
+def ffmpeg_by_hand(clips: list[Path], seconds: float, output: Path) -> list[str]:
+    first, second = seconds - 1, 2 * seconds - 2
+    graph = (
+        f"[0:v][1:v]xfade=transition=fade:duration=1:offset={first}[x];"
+        f"[x][2:v]xfade=transition=fade:duration=1:offset={second},format=yuv420p[v];"
+        "[0:a][1:a]acrossfade=d=1[a1];[a1][2:a]acrossfade=d=1[a]"
+    )
+    inputs = [arg for clip in clips for arg in ("-i", str(clip))]
+    return [
+        FFMPEG,
+        "-y",
+        *inputs,
+        "-filter_complex",
+        graph,
+        "-map",
+        "[v]",
+        "-map",
+        "[a]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "23",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "192k",
+        str(output),
+    ]
+
+
+MOVIEPY_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from moviepy import VideoFileClip, concatenate_videoclips, vfx, afx
+    paths, out = sys.argv[1:4], sys.argv[4]
+    clips = [VideoFileClip(p) for p in paths]
+    clips = [c if i == 0 else c.with_effects([vfx.CrossFadeIn(1), afx.AudioFadeIn(1)]) for i, c in enumerate(clips)]
+    final = concatenate_videoclips(clips, method="compose", padding=-1)
+    final.write_videofile(out, codec="libx264", preset="veryfast", ffmpeg_params=["-crf", "23"],
+                          audio_codec="aac", fps=30, threads=2, logger=None)
+    """
+)
+
+
+def moviepy_python() -> str | None:
+    configured = os.environ.get("TSTUDIO_BENCH_MOVIEPY_PYTHON")
+    if configured:
+        return configured
+    try:
+        import moviepy  # noqa: F401
+    except ImportError:
+        return None
+    return sys.executable
+
+
+async def ours(project: project_pb2.Project, frame_times: list[float], data: Path) -> dict[str, Any]:
+    settings = CompilerSettings(port=0, data_dir=data)
+    executor = BlockingExecutor(4, "bench")
+    compiler = build_compiler(settings, InProcessBus(), executor)
+    await asyncio.to_thread(compiler.encoders.encoders)  # open the encoders before timing
+    handle = create_server(settings, compiler)
+    await handle.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{handle.port}") as channel:
+            stub = compiler_pb2_grpc.CompilerServiceStub(channel)
+            started = time.perf_counter()
+            job = None
+            async for reply in stub.Render(compiler_pb2.RenderRequest(project=project)):
+                job = reply.job
+            wall = time.perf_counter() - started
+            assert job is not None and job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            latencies = []
+            for t in frame_times:
+                began = time.perf_counter()
+                await stub.RenderFrame(compiler_pb2.RenderFrameRequest(project=project, time=t))
+                latencies.append(time.perf_counter() - began)
+            explained = await stub.ExplainRender(compiler_pb2.ExplainRenderRequest(project=project))
+    finally:
+        await handle.stop(0)
+        executor.shutdown()
+    return {
+        "wall": wall,
+        "peak": peak,
+        "frames": job.result.frames,
+        "latencies": latencies,
+        "explain": list(explained.ffmpeg_args),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--keep", type=Path, help="keep the media and outputs here")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-compiler-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        print(f"making 3 x {args.seconds:g} s {W}x{H} {FPS} fps clips ...", flush=True)
+        clips = make_clips(folder, args.seconds)
+        length = 3 * args.seconds - 2
+        project = json_format.Parse(
+            json.dumps(edit(clips, args.seconds, folder / "ours.mp4")), project_pb2.Project()
+        )
+        frame_times = [length * i / 21 for i in range(1, 21)]
+        result = asyncio.run(ours(project, frame_times, folder / "data"))
+        by_hand = run_child(ffmpeg_by_hand(clips, args.seconds, folder / "ffmpeg.mp4"))
+        explain_args = [FFMPEG, *result["explain"][1:]]
+        explain_args[-1] = str(folder / "explained.mp4")
+        explained = run_child(explain_args)
+        still = [
+            run_child(
+                [
+                    FFMPEG,
+                    "-y",
+                    "-ss",
+                    f"{t:.3f}",
+                    "-i",
+                    str(clips[1]),
+                    "-frames:v",
+                    "1",
+                    str(folder / "still.jpg"),
+                ]
+            )[0]
+            for t in (1.0, 4.0, 7.0)
+        ]
+        python = moviepy_python()
+        moviepy = None
+        if python:
+            script = folder / "moviepy_edit.py"
+            script.write_text(MOVIEPY_SCRIPT)
+            moviepy = run_child([python, str(script), *map(str, clips), str(folder / "moviepy.mp4")])
+
+        wall, peak = result["wall"], result["peak"]
+        lat = sorted(result["latencies"])
+        p50, p90 = statistics.median(lat) * 1000, lat[int(len(lat) * 0.9) - 1] * 1000
+        print(f"\noutput: {length:g} s, {result['frames']} frames, libx264 veryfast crf 23 + aac")
+        print(f"{'':34} {'wall s':>8} {'x realtime':>10} {'peak MiB':>9} {'ours is':>12}")
+        rows = [
+            ("ours (PyAV, gRPC Render)", wall, peak),
+            ("ffmpeg CLI, hand-written graph", *by_hand),
+            ("ffmpeg CLI, ExplainRender command", *explained),
+        ]
+        if moviepy:
+            rows.append(("MoviePy 2 (same edit)", *moviepy))
+        for name, seconds, rss in rows:
+            ratio = "" if name.startswith("ours") else f"{seconds / wall:.2f}x faster"
+            print(f"{name:34} {seconds:8.2f} {length / seconds:10.2f} {rss:9.0f} {ratio:>12}")
+        if not moviepy:
+            print("MoviePy: not measured (set TSTUDIO_BENCH_MOVIEPY_PYTHON to a python with moviepy 2.x)")
+        print(f"peak memory ratio ours/ffmpeg CLI: {peak / by_hand[1]:.2f} (ours includes the gRPC server)")
+        ffmpeg_still = statistics.median(still) * 1000
+        print(
+            f"RenderFrame at 720p: p50 {p50:.1f} ms, p90 {p90:.1f} ms; ffmpeg CLI one still "
+            f"(process start included): {ffmpeg_still:.1f} ms -> {ffmpeg_still / p50:.2f}x"
+        )
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
