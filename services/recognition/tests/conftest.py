@@ -125,7 +125,8 @@ def build_yolo_model(path: Path, rows: int | None = None, names: tuple[str, ...]
     """A tiny model with the YOLOv8/11 layout: input (1, 3, 64, 64), output (1, 4 + C, 4) holding four
     fixed candidates (in input pixels), tied to the input so it really runs on the image:
     0: person 0.9 at (32, 32, 20x10); 1: person 0.8 shifted 1 px (NMS drops it);
-    2: car 0.7 on the same box (another class, kept); 3: dog 0.1 (below the threshold)."""
+    2: car 0.7 on the same box (another class, kept); 3: dog 0.1 (below the threshold).
+    `rows` other than 4 + C makes a model that does not fit its labels."""
     import onnx
     from onnx import TensorProto, helper
 

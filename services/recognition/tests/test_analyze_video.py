@@ -210,3 +210,21 @@ async def test_a_stream_without_duration_or_timestamps_is_read_to_its_end(
     replies, summary = await analyze(recognition, path=str(path), tasks=[pb.TASK_FACES])
     assert summary.frames_analyzed == 20
     assert replies[0].progress.eta_seconds == -1.0
+
+
+async def test_a_video_damaged_in_the_middle_never_breaks_the_service(
+    recognition: Recognition, face_video: Path, tmp_path: Path
+) -> None:
+    data = bytearray(face_video.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4000] = bytes(range(256)) * 15 + bytes(160)
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    try:
+        _, summary = await analyze(recognition, path=str(damaged), tasks=[pb.TASK_FACES])
+        assert summary.frames_analyzed > 0
+    except grpc.aio.AioRpcError as exc:
+        # FFmpeg conceals most damage; what it cannot is a clear INVALID_ARGUMENT, never INTERNAL.
+        assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT
+    _, again = await analyze(recognition, path=str(face_video), tasks=[pb.TASK_FACES], sample_fps=1)
+    assert again.frames_analyzed == 6

@@ -129,3 +129,16 @@ async def test_bad_requests_get_clear_statuses_and_the_service_keeps_serving(
     if field:
         assert field in [v.field for v in details.field_violations]
     assert (await recognition.stub.ListModels(pb.ListModelsRequest())).models
+
+
+async def test_a_decompression_bomb_is_refused(recognition: Recognition) -> None:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(out, format="PNG")  # a few kB that would decode to 430 MB of RGB
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await recognition.stub.DetectImage(pb.DetectImageRequest(image=out.getvalue(), tasks=[pb.TASK_FACES]))
+    details = error_details(caught.value)
+    assert details.code == grpc.StatusCode.INVALID_ARGUMENT and details.reason == "IMAGE_TOO_LARGE"

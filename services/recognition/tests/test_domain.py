@@ -100,6 +100,25 @@ def test_face_detector_batches_frames_of_one_size() -> None:
     assert session.batches == [(3, 3, 64, 96), (1, 3, 32, 32)]
 
 
+def test_object_detector_refuses_a_model_that_gives_more_rows_than_declared() -> None:
+    from tstudio_recognition.domain.manifest import Decoder, ModelManifest
+    from tstudio_recognition.domain.objects import ObjectDetector
+
+    class WrongRows:
+        input_names = ("images",)
+        batch_dynamic = False
+
+        def run(self, feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+            return [np.zeros((1, 10, 8), np.float32)]
+
+    manifest = ModelManifest(
+        "m", Task.OBJECTS, Decoder.YOLO, "m.onnx", "0" * 64, "test", 64, 64, labels=("a", "b")
+    )
+    with pytest.raises(FailedPrecondition) as caught:
+        ObjectDetector(WrongRows(), manifest).detect([np.zeros((32, 32, 3), np.uint8)])
+    assert caught.value.reason == "MODEL_OUTPUT_MISMATCH"
+
+
 def test_yolo_decoder_refuses_outputs_that_do_not_fit_the_labels() -> None:
     with pytest.raises(FailedPrecondition):
         decode_yolo(np.zeros((10, 5), np.float32), ("a", "b"), 0.25)

@@ -15,6 +15,14 @@ from tstudio_recognition.domain.image_ops import analysis_size
 _MAX_PIXELS = 7680 * 4320
 
 
+def _too_large() -> InvalidArgument:
+    return InvalidArgument(
+        "image is too large",
+        reason="IMAGE_TOO_LARGE",
+        field_violations=[FieldViolation("image", f"at most {_MAX_PIXELS} pixels")],
+    )
+
+
 def decode_image(data: bytes, max_side: int) -> tuple[np.ndarray, tuple[int, int]]:
     """RGB array at analysis size and the image's original (width, height)."""
     if not data:
@@ -24,11 +32,7 @@ def decode_image(data: bytes, max_side: int) -> tuple[np.ndarray, tuple[int, int
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 if image.width * image.height > _MAX_PIXELS:
-                    raise InvalidArgument(
-                        "image is too large",
-                        reason="IMAGE_TOO_LARGE",
-                        field_violations=[FieldViolation("image", f"at most {_MAX_PIXELS} pixels")],
-                    )
+                    raise _too_large()
                 original = image.size
                 rgb = image.convert("RGB")
                 size = analysis_size(original[0], original[1], max_side)
@@ -36,13 +40,9 @@ def decode_image(data: bytes, max_side: int) -> tuple[np.ndarray, tuple[int, int
                 return np.asarray(resized), original
     except InvalidArgument:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large() from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InvalidArgument(
             "cannot decode image",
             reason="IMAGE_UNREADABLE",
