@@ -15,7 +15,6 @@ from svckit.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFou
 from tstudio_compiler.domain.effects import EffectDef, EffectKind
 from tstudio_compiler.domain.transitions import TransitionDef
 from tstudio_compiler.plugins.abi import check_module, check_param_values, check_permissions, encode_params
-from tstudio_compiler.plugins.errors import PluginFault
 from tstudio_compiler.plugins.host import LoadedPlugin, PluginHost
 from tstudio_compiler.plugins.manifest import MANIFEST_NAME, PluginKind, PluginManifest, parse_manifest
 from tstudio_compiler.plugins.plugin_folder import PluginFolder
@@ -129,14 +128,7 @@ class PluginRegistry:
             stats=PluginStats(manifest.id),
         )
         # A trial instance proves the module starts within its limits and speaks our ABI.
-        try:
-            self._host.check_abi(plugin)
-        except PluginFault as exc:
-            raise InvalidArgument(
-                f"the module failed its trial start: {exc.message}",
-                reason="PLUGIN_TRIAL_FAILED",
-                field_violations=[FieldViolation("module", exc.message)],
-            ) from None
+        self._host.check_abi(plugin)
         with self._lock:
             if not replace and manifest.id in self._plugins:
                 raise AlreadyExists(f"plugin {manifest.id!r} is already installed", reason="PLUGIN_EXISTS")
