@@ -91,7 +91,12 @@ def limit_decoder(stream: Any, max_pixels: int) -> None:
 
 
 @contextlib.contextmanager
-def open_media(path: Path, field: str = "path", max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[Any]:
+def open_media(
+    path: Path,
+    field: str = "path",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    options: dict[str, str] | None = None,
+) -> Iterator[Any]:
     """`av.open(path)` for reading; errors on opening and reading become service errors.
 
     `max_pixels` reaches the decoders FFmpeg runs while probing, so a picture that declares huge
@@ -99,7 +104,7 @@ def open_media(path: Path, field: str = "path", max_pixels: int = DEFAULT_MAX_PI
     try:
         if path.stat().st_size == 0:
             raise not_media(path, "the file is empty", field)
-        container = av.open(str(path), "r", options={"max_pixels": str(max_pixels)})
+        container = av.open(str(path), "r", options={**(options or {}), "max_pixels": str(max_pixels)})
     except (OSError, av.error.FFmpegError, EOFError, ValueError) as exc:
         raise translate_av_error(path, exc, field) from exc
     try:

@@ -1,0 +1,37 @@
+"""Media for the media benchmarks, generated once per run (nothing is downloaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+
+HD_GOP_FRAMES = 60  # 2 s at 30 fps
+
+
+def hd_video(path: Path, seconds: int = 6) -> Path:
+    """1080p30 H.264 (x264 veryfast, B-frames, a keyframe exactly every 2 s) of FFmpeg's testsrc2
+    pattern with a stereo tone: moving, detailed content, not flat colours that decode for free."""
+    if path.exists():
+        return path
+    video_src = av.open(f"testsrc2=size=1920x1080:rate=30:duration={seconds}", format="lavfi")
+    audio_src = av.open(f"sine=frequency=440:sample_rate=48000:duration={seconds}", format="lavfi")
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = 1920, 1080, "yuv420p"
+        video.codec_context.gop_size = HD_GOP_FRAMES
+        video.options = {"preset": "veryfast", "keyint_min": str(HD_GOP_FRAMES), "sc_threshold": "0"}
+        audio = out.add_stream("aac", rate=48000)
+        audio.layout = "stereo"  # type: ignore[union-attr]
+        for frame in video_src.decode(video=0):
+            for packet in video.encode(frame.reformat(format="yuv420p")):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+        for frame in audio_src.decode(audio=0):
+            frame.pts = None
+            for packet in audio.encode(frame):
+                out.mux(packet)
+        for packet in audio.encode():
+            out.mux(packet)
+    return path

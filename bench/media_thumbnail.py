@@ -1,0 +1,88 @@
+"""Media service: thumbnail latency on a 1080p H.264 file with a 2 s GOP, at a keyframe and at the
+worst place (the frame just before the next keyframe), against `ffmpeg -ss T -i F -frames:v 1`
+(an accurate seek, like our accurate mode) measured in the same run.
+
+Run: `.venv/bin/python bench/media_thumbnail.py` (or `make bench`).
+Targets: fast mode <= 30 ms anywhere; accurate mode >= 1.5x faster than the CLI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from _media_fixtures import HD_GOP_FRAMES, hd_video
+from tstudio_media.adapters.pyav_pictures import PyAVPictures
+from tstudio_media.domain.picture_request import PictureFormat, PictureSpec, SeekMode
+
+RUNS = 9
+FPS = 30
+SPEC = PictureSpec(width=320, format=PictureFormat.JPEG, quality=85)
+POSITIONS = {
+    "keyframe (t=2.000)": 2.0,
+    "worst (t=3.967, 59 frames after the keyframe)": (2 * HD_GOP_FRAMES - 1) / FPS,
+}
+
+
+def ffmpeg_binary() -> str:
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    import imageio_ffmpeg  # the dev dependency's bundled binary
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def median_seconds(fn: Callable[[], object], *others: Callable[[], object]) -> list[float]:
+    """Medians of RUNS calls of each function, alternating them so machine load hits all alike."""
+    times: list[list[float]] = [[] for _ in (fn, *others)]
+    for _ in range(RUNS):
+        for index, call in enumerate((fn, *others)):
+            started = time.perf_counter()
+            call()
+            times[index].append(time.perf_counter() - started)
+    return [statistics.median(t) for t in times]
+
+
+def main() -> None:
+    ffmpeg = ffmpeg_binary()
+    with tempfile.TemporaryDirectory() as tmp:
+        video = hd_video(Path(tmp) / "hd.mp4")
+        out = Path(tmp) / "out.jpg"
+        pictures = PyAVPictures(max_pixels=64 * 1024 * 1024)
+        print(
+            f"1080p30 H.264, keyframe every {HD_GOP_FRAMES} frames; thumbnails 320 px wide JPEG; baseline {ffmpeg}"
+        )
+        for label, seconds in POSITIONS.items():
+
+            def cli(t: float = seconds) -> None:
+                subprocess.run(
+                    [ffmpeg, "-v", "error", "-y", "-ss", f"{t:.4f}", "-i", str(video), "-frames:v", "1",
+                     "-vf", "scale=320:-2", str(out)],
+                    check=True,
+                )  # fmt: skip
+
+            def fast(t: float = seconds) -> None:
+                pictures.thumbnail(video, t, SPEC, SeekMode.FAST)
+
+            def accurate(t: float = seconds) -> None:
+                pictures.thumbnail(video, t, SPEC, SeekMode.ACCURATE)
+
+            fast()  # warm up
+            base, fast_s, accurate_s = median_seconds(cli, fast, accurate)
+            print(f"{label}")
+            print(f"  baseline ffmpeg CLI     {base * 1000:8.1f} ms")
+            print(f"  fast mode               {fast_s * 1000:8.1f} ms   ratio {base / fast_s:5.1f}x")
+            print(f"  accurate mode           {accurate_s * 1000:8.1f} ms   ratio {base / accurate_s:5.1f}x")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    print("targets: fast <= 30 ms anywhere; accurate >= 1.5x the CLI")
+
+
+if __name__ == "__main__":
+    main()
