@@ -60,7 +60,7 @@ def media_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaPro
     )
     address = f"127.0.0.1:{port}"
     try:
-        if not wait_until(lambda: process.poll() is not None or check(address, timeout=0.5), timeout=30):
+        if not wait_until(lambda: process.poll() is not None or check(address, timeout=0.5), timeout=90):
             raise RuntimeError("media service did not start")
         if process.poll() is not None:
             raise RuntimeError("media service exited:\n" + (root / "media.log").read_text()[-2000:])

@@ -8,7 +8,7 @@ the service (`grpc-timeout`).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -62,7 +62,7 @@ class Backends:
 
     async def stream(
         self, command: Command, request: Message, *, timeout: float | None, metadata: Metadata = ()
-    ) -> AsyncIterator[Message]:
+    ) -> AsyncGenerator[Message, None]:
         """The responses of a server-streaming call; closing the iterator cancels the call."""
         call_factory = self._stream.get(command.path)
         if call_factory is None:

@@ -98,8 +98,8 @@ def _json_type(value: Any) -> str:
 
 
 def to_json(message: Message) -> dict[str, Any]:
-    """A response as a JSON object; every field present, so clients see a stable shape."""
-    result: dict[str, Any] = json_format.MessageToDict(
-        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
+    """A response as canonical proto3 JSON: fields at their default value (0, "", false, empty)
+    are left out. Printing them too cost ~3.5x the conversion time (180 µs on a probe result),
+    a good part of the gateway's whole latency budget."""
+    result: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
     return result

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import FieldDescriptor
+
+# Descriptors are typed loosely: the upb and pure-Python classes differ in their stubs.
+Descriptor = Any
 
 _INT32 = {FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SFIXED32}
 _UINT32 = {FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_FIXED32}
@@ -78,7 +81,7 @@ class SchemaBuilder:
             )
         return schema
 
-    def _field(self, field: FieldDescriptor) -> dict[str, Any]:
+    def _field(self, field: Any) -> dict[str, Any]:
         if _is_map(field):
             value_field = field.message_type.fields_by_name["value"]
             return {"type": "object", "additionalProperties": self._single(value_field)}
@@ -86,7 +89,7 @@ class SchemaBuilder:
             return {"type": "array", "items": self._single(field)}
         return self._single(field)
 
-    def _single(self, field: FieldDescriptor) -> dict[str, Any]:
+    def _single(self, field: Any) -> dict[str, Any]:
         kind = field.type
         if kind == FieldDescriptor.TYPE_MESSAGE or kind == FieldDescriptor.TYPE_GROUP:
             return self.ref(field.message_type)
@@ -110,11 +113,11 @@ class SchemaBuilder:
         return {"type": "string"}
 
 
-def _is_repeated(field: FieldDescriptor) -> bool:
+def _is_repeated(field: Any) -> bool:
     return bool(field.is_repeated)
 
 
-def _is_map(field: FieldDescriptor) -> bool:
+def _is_map(field: Any) -> bool:
     return (
         _is_repeated(field)
         and field.type == FieldDescriptor.TYPE_MESSAGE

@@ -7,7 +7,7 @@ same errors and deadlines.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +67,7 @@ class Invoker:
 
     async def stream(
         self, command: Command, args: Any, *, timeout: float | None = None, caller: Caller | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Each response of a command as JSON; a unary command yields its one response."""
         if not command.server_streaming:
             yield await self.invoke(command, args, timeout=timeout, caller=caller)
@@ -79,7 +79,7 @@ class Invoker:
             async for response in responses:
                 yield to_json(response)
         finally:
-            await responses.aclose()  # type: ignore[attr-defined]
+            await responses.aclose()
 
     async def _local(self, command: Command) -> dict[str, Any]:
         if command.name == "check_services_health":
