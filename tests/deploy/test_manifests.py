@@ -20,6 +20,7 @@ import yaml
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
 from kubernetes_validate.utils import SchemaNotFoundError  # noqa: E402
+from tstudio_compiler.scale.adapters.jetstream_queue import QueueConfig  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "k8s"
@@ -336,7 +337,9 @@ def test_autoscalers_follow_their_signals(builds: dict[str, Resources]) -> None:
         (trigger,) = scaled["spec"]["triggers"]
         assert trigger["type"] == "nats-jetstream"
         metadata = trigger["metadata"]
-        assert metadata["stream"] == "RENDER_SEGMENTS" and metadata["consumer"] == "compiler-workers"
+        # The names the compiler really creates, so KEDA reads the queue the replicas pull from.
+        queue = QueueConfig(work_dir="/media/.tstudio/render")
+        assert (metadata["stream"], metadata["consumer"]) == (queue.tasks_stream, queue.consumer)
         assert all(isinstance(v, str) for v in metadata.values()), "KEDA trigger metadata are strings"
         host, port = metadata["natsServerMonitoringEndpoint"].split(":")
         service_name, namespace = host.split(".")[:2]
