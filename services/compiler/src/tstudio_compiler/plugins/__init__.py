@@ -21,7 +21,7 @@ The ABI plugins implement is in docs/plugins.md. For the compiler engine, the wh
     registry.install(manifest_text, module_bytes, replace=False)  # InstallPlugin; persisted atomically
     registry.load_dir(folder)            # install from a folder (plugin.toml + .wasm/.wat)
     registry.remove(plugin_id)           # RemovePlugin
-    registry.list() / registry.get(id)   # ListPlugins: PluginInfo(manifest, module_bytes, limits)
+    registry.list_plugins() / registry.get(id)   # ListPlugins: PluginInfo(manifest, module_bytes, limits)
     registry.stats(id=None)              # GetPluginStats: calls, faults by reason, fuel, seconds, peak memory
     PluginMetrics(registry)              # a Prometheus collector: REGISTRY.register(PluginMetrics(registry))
 

@@ -207,7 +207,7 @@ def _param(p: Mapping[str, Any], where: str, v: list[FieldViolation]) -> Param |
     unknown = set(p) - {"name", "type", "min", "max", "default", "description", "choices"}
     for key in sorted(unknown):
         v.append(FieldViolation(f"{where}.{key}", "unknown key"))
-    if len(v) > before or ptype is None:
+    if len(v) > before or ptype is None or not isinstance(name, str):
         return None
     description = str(p.get("description", ""))
     if ptype in (ParamType.NUMBER, ParamType.INTEGER):

@@ -15,6 +15,7 @@ from svckit.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFou
 from tstudio_compiler.domain.effects import EffectDef, EffectKind
 from tstudio_compiler.domain.transitions import TransitionDef
 from tstudio_compiler.plugins.abi import check_module, check_param_values, check_permissions, encode_params
+from tstudio_compiler.plugins.errors import PluginFault
 from tstudio_compiler.plugins.host import LoadedPlugin, PluginHost
 from tstudio_compiler.plugins.manifest import MANIFEST_NAME, PluginKind, PluginManifest, parse_manifest
 from tstudio_compiler.plugins.plugin_folder import PluginFolder
@@ -128,7 +129,14 @@ class PluginRegistry:
             stats=PluginStats(manifest.id),
         )
         # A trial instance proves the module starts within its limits and speaks our ABI.
-        self._host.check_abi(plugin)
+        try:
+            self._host.check_abi(plugin)
+        except PluginFault as exc:
+            raise InvalidArgument(
+                f"the module failed its trial start: {exc.message}",
+                reason="PLUGIN_TRIAL_FAILED",
+                field_violations=[FieldViolation("module", exc.message)],
+            ) from None
         with self._lock:
             if not replace and manifest.id in self._plugins:
                 raise AlreadyExists(f"plugin {manifest.id!r} is already installed", reason="PLUGIN_EXISTS")
@@ -154,7 +162,7 @@ class PluginRegistry:
 
     # -- listing ----------------------------------------------------------------------------------------
 
-    def list(self) -> list[PluginInfo]:
+    def list_plugins(self) -> list[PluginInfo]:
         return [self._info(p) for p in sorted(self._plugins.values(), key=lambda p: p.id)]
 
     def get(self, plugin_id: str) -> PluginInfo:

@@ -212,7 +212,8 @@ class PluginInstance:
         length = self.memory.data_len(self.store)
         if length != self._view_len:
             address = ctypes.addressof(self.memory.data_ptr(self.store).contents)
-            self._view = np.frombuffer((ctypes.c_ubyte * length).from_address(address), dtype=np.uint8)
+            buffer = memoryview((ctypes.c_ubyte * length).from_address(address)).cast("B")
+            self._view = np.frombuffer(buffer, dtype=np.uint8)
             self._view_len = length
         return self._view
 
@@ -240,15 +241,20 @@ class PluginInstance:
                 reason="PLUGIN_DEADLINE_EXCEEDED",
                 detail=detail,
             )
-        if self.memory_bytes() + WASM_PAGE > self.limits.memory_bytes:
+        pages, ceiling = self.memory_bytes() // WASM_PAGE, self.limits.memory_bytes // WASM_PAGE
+        if pages >= ceiling:
+            # A trap with the memory full is almost always an allocation that could not grow it.
             return PluginFault(
                 self.plugin_id,
-                f"trapped at its memory ceiling of {self.limits.memory_bytes // WASM_PAGE} pages while {what}: "
-                f"{_trap_name(code)}",
+                f"trapped at its memory ceiling of {ceiling} pages while {what}: {_trap_name(code)}",
                 reason="PLUGIN_MEMORY_LIMIT",
                 detail=detail,
             )
-        return PluginFault(self.plugin_id, f"trapped while {what}: {_trap_name(code)}", detail=detail)
+        return PluginFault(
+            self.plugin_id,
+            f"trapped while {what}: {_trap_name(code)} (memory {pages} of {ceiling} pages)",
+            detail=detail,
+        )
 
     def _read_text(self, caller: wasmtime.Caller, ptr: int, length: int) -> str:
         memory = caller["memory"]
