@@ -1,0 +1,142 @@
+"""One soak run: start the suite, load it, inject faults, follow every job, gather the figures."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import secrets
+import tempfile
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from soak.chaos import FAULTS, fault_actions, inject
+from soak.cluster import Cluster, start_cluster
+from soak.gateway_client import GatewayClient
+from soak.media_load import MediaLoad
+from soak.memory import PeakRssSampler
+from soak.render_jobs import GatewayJobs, GrpcJobs, JobEndpoint, run_job
+from soak.report import Summary, summarize
+from soak.retry_policy import RetryPolicy
+from soak.server_metrics import rpc_codes
+from soak.workload import make_media, media_requests, render_specs
+
+log = logging.getLogger(__name__)
+
+# Start-up is bounded on its own: on a busy 2-core host six processes may need a minute.
+STARTUP_TIMEOUT = 180.0
+
+
+@dataclass(frozen=True)
+class SoakOptions:
+    # Budget of the work once the suite is up: the load takes at most half, renders the rest.
+    duration: float = 240.0
+    requests: int = 20_000
+    concurrency: int = 500
+    jobs: int = 20
+    render_concurrency: int = 2
+    replicas: int = 2
+    faults: tuple[str, ...] = FAULTS
+    media_files: int = 8
+    memory_limit_mb: float = 2048.0
+    # Where media, outputs and the services' logs go; a temporary folder when None.
+    data_dir: Path | None = None
+
+
+def compiler_queue_mode() -> str:
+    """`jetstream` when this compiler build has COMPILER_QUEUE (shared jobs across replicas)."""
+    from tstudio_compiler.settings import CompilerSettings
+
+    names = {f.name for f in dataclasses.fields(CompilerSettings)}
+    return "jetstream" if "queue" in names else "local"
+
+
+def suite_env(options: SoakOptions, token: str, queue: str) -> dict[str, str]:
+    env = {
+        "GATEWAY_DEV_TOKEN": token,
+        # Raised for the load (one token sends everything); 429 beyond it is still documented.
+        "GATEWAY_RATE_LIMIT_PER_SECOND": "5000",
+        "GATEWAY_RATE_LIMIT_BURST": str(max(1000, options.concurrency * 2)),
+        "COMPILER_MAX_CONCURRENT_RENDERS": str(options.render_concurrency),
+        # The range video server is not under test; a fixed default port could clash on a shared host.
+        "MEDIA_HTTP_PORT": "0",
+    }
+    for prefix in ("COMPILER", "MEDIA", "RECOGNITION", "SECURITY", "GATEWAY"):
+        # Per-request INFO lines would cost the 2-core host more than the load itself.
+        env[f"{prefix}_LOG_LEVEL"] = "WARNING"
+    if queue == "jetstream":
+        env["COMPILER_QUEUE"] = "jetstream"
+    return env
+
+
+async def soak(options: SoakOptions) -> Summary:
+    """Start the suite, run load, faults and renders within `options.duration` seconds, stop it."""
+    with tempfile.TemporaryDirectory(prefix="tstudio-soak-") as tmp:
+        root = (options.data_dir or Path(tmp)).resolve()
+        clips = await asyncio.to_thread(make_media, root / "media", options.media_files)
+        token = secrets.token_urlsafe(24)
+        queue = compiler_queue_mode()
+        log.info("starting the suite (%d compiler replica(s), queue=%s) in %s", options.replicas, queue, root)
+        began = time.monotonic()
+        cluster = await asyncio.to_thread(
+            start_cluster, root / "suite", suite_env(options, token, queue), options.replicas, STARTUP_TIMEOUT
+        )
+        startup = time.monotonic() - began
+        try:
+            with PeakRssSampler(lambda: cluster.pids) as sampler:
+                summary = await _drive(cluster, options, clips, root, token, queue)
+                summary.startup_seconds = round(startup, 1)
+                summary.server_rpcs = {
+                    name: rpc_codes(f"http://127.0.0.1:{port}/metrics")
+                    for name, port in cluster.metrics_ports.items()
+                    if name in cluster.pids
+                }
+            summary.peak_rss_mb = {k: round(v / 2**20, 1) for k, v in sorted(sampler.peaks.items())}
+        finally:
+            await asyncio.to_thread(cluster.stop)
+    return summary
+
+
+async def _drive(
+    cluster: Cluster,
+    options: SoakOptions,
+    clips: list[Path],
+    root: Path,
+    token: str,
+    queue: str,
+) -> Summary:
+    started = time.monotonic()
+    # The media load and the faults take at most the first half; renders may use all of it.
+    load_window = options.duration / 2
+    jobs_deadline = started + options.duration
+    policy = RetryPolicy()
+    async with AsyncExitStack() as stack:
+        connector = aiohttp.TCPConnector(limit=options.concurrency + 50)
+        session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
+        client = GatewayClient(session, cluster.gateway_url, token, policy)
+        endpoints: list[JobEndpoint] = [GatewayJobs("compiler", client)]
+        if queue == "local":
+            # The gateway knows one compiler address; with no shared queue the other replicas
+            # are reached directly, each owning the jobs it accepted.
+            for name, address in cluster.replicas.items():
+                if name != "compiler":
+                    grpc_jobs = GrpcJobs(name, address)
+                    stack.push_async_callback(grpc_jobs.close)
+                    endpoints.append(grpc_jobs)
+        specs = render_specs(clips, root / "out", options.jobs, secrets.token_hex(4))
+        jobs = asyncio.gather(
+            *(
+                run_job(endpoints[i % len(endpoints)], spec, client, policy, jobs_deadline)
+                for i, spec in enumerate(specs)
+            )
+        )
+        load = MediaLoad(client, media_requests(clips, options.requests), options.concurrency)
+        faults = asyncio.create_task(inject(options.faults, fault_actions(cluster), load.reached, started))
+        load_result = await load.run(until=started + load_window)
+        fault_records = await faults
+        job_records = await jobs
+    return summarize(load_result, job_records, fault_records, {}, options.memory_limit_mb)
