@@ -64,6 +64,8 @@ class QueueConfig:
     max_deliver: int = 20
     # How long a call keeps retrying while NATS is unreachable before it gives up (UNAVAILABLE).
     retry_for: float = 60.0
+    # Job specs, job states and idempotency keys are forgotten after this long.
+    retention_seconds: float = 7 * 24 * 3600.0
 
     @property
     def jobs_stream(self) -> str:
@@ -140,7 +142,9 @@ class JetStreamRenderQueue:
         """Create (or update) the streams, the consumer and the state bucket."""
         cfg = self.config
         await self.retrying(
-            lambda: self._ensure_stream(cfg.jobs_stream, [cfg.job_subject("*")], RetentionPolicy.LIMITS)
+            lambda: self._ensure_stream(
+                cfg.jobs_stream, [cfg.job_subject("*")], RetentionPolicy.LIMITS, cfg.retention_seconds
+            )
         )
         await self.retrying(
             lambda: self._ensure_stream(cfg.tasks_stream, [cfg.task_subject("*")], RetentionPolicy.WORK_QUEUE)
@@ -148,7 +152,9 @@ class JetStreamRenderQueue:
         await self.retrying(self._ensure_consumer)
         self.kv = await self.retrying(self._open_bucket)
 
-    async def _ensure_stream(self, name: str, subjects: list[str], retention: RetentionPolicy) -> None:
+    async def _ensure_stream(
+        self, name: str, subjects: list[str], retention: RetentionPolicy, max_age: float | None = None
+    ) -> None:
         try:
             await self.js.stream_info(name)
         except nats.js.errors.NotFoundError:
@@ -156,6 +162,7 @@ class JetStreamRenderQueue:
                 name=name,
                 subjects=subjects,
                 retention=retention,
+                max_age=max_age,
                 storage=StorageType.FILE,
                 duplicate_window=120.0,
             )
@@ -175,7 +182,10 @@ class JetStreamRenderQueue:
             return await self.js.key_value(self.config.state_bucket)
         except nats.js.errors.BucketNotFoundError:
             return await self.js.create_key_value(
-                bucket=self.config.state_bucket, history=1, storage=StorageType.FILE
+                bucket=self.config.state_bucket,
+                history=1,
+                ttl=self.config.retention_seconds,
+                storage=StorageType.FILE,
             )
 
     async def retrying(self, call: Callable[[], Awaitable[T]]) -> T:
@@ -218,15 +228,12 @@ class JetStreamRenderQueue:
                 "segment indexes must be 0..n-1",
                 field_violations=[FieldViolation("segments", "indexes not 0..n-1")],
             )
-        job_id = uuid.uuid4().hex
         if client_key:
-            try:
-                await self.retrying(lambda: self.kv.create(_client_key(client_key), job_id.encode()))
-            except nats.js.errors.KeyWrongLastSequenceError:
-                entry = await self.retrying(lambda: self.kv.get(_client_key(client_key)))
-                existing = entry.value.decode()
-                log.info("client key already submitted as job %s", existing)
-                return await self._wait_for_state(existing)
+            existing = await self._job_for_key(client_key)
+            if existing is not None:
+                log.info("client key already submitted as job %s", existing.job_id)
+                return existing
+        job_id = uuid.uuid4().hex
         state = JobState(
             job_id=job_id, segments_total=len(segments), client_key=client_key, created_at=time.time()
         )
@@ -262,25 +269,43 @@ class JetStreamRenderQueue:
                 headers={"Nats-Msg-Id": f"task.{job_id}.{segment.index}"},
             )
             await self.retrying(publish)
+        if client_key:
+            # The key is claimed only once the job is complete in the queue, so a key never points
+            # at a half-submitted job; a submitter that loses a race cancels its own copy.
+            try:
+                await self.retrying(lambda: self._claim_key(client_key, job_id))
+            except nats.js.errors.KeyWrongLastSequenceError:
+                winner = await self._job_for_key(client_key)
+                await self.cancel(job_id)
+                if winner is None:
+                    raise Unavailable(
+                        "idempotency key is being claimed; retry", retry_after_seconds=1.0
+                    ) from None
+                log.info("client key won by job %s; job %s cancelled", winner.job_id, job_id)
+                return winner
         log.info("submitted job %s with %d segments", job_id, len(segments))
         return state
+
+    async def _claim_key(self, client_key: str, job_id: str) -> None:
+        try:
+            await self.kv.create(_client_key(client_key), job_id.encode())
+        except nats.js.errors.KeyWrongLastSequenceError:
+            entry = await self.kv.get(_client_key(client_key))
+            if entry.value.decode() != job_id:  # not merely our own retried create
+                raise
+
+    async def _job_for_key(self, client_key: str) -> JobState | None:
+        try:
+            entry = await self.retrying(lambda: self.kv.get(_client_key(client_key)))
+        except nats.js.errors.KeyNotFoundError:
+            return None
+        return await self.get(entry.value.decode())
 
     async def _create_state(self, state: JobState) -> None:
         try:
             await self.kv.create(_job_key(state.job_id), state.to_bytes())
         except nats.js.errors.KeyWrongLastSequenceError:
             pass  # a retried create that had landed
-
-    async def _wait_for_state(self, job_id: str, timeout: float = 10.0) -> JobState:
-        """The state of a job another submitter is creating right now."""
-        deadline = time.monotonic() + timeout
-        while True:
-            state = await self.get(job_id)
-            if state is not None:
-                return state
-            if time.monotonic() > deadline:
-                raise Unavailable(f"job {job_id} is still being created", retry_after_seconds=1.0)
-            await asyncio.sleep(0.05)
 
     async def get(self, job_id: str) -> JobState | None:
         try:
