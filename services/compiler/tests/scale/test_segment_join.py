@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +78,35 @@ def test_nothing_to_join_and_unknown_containers_are_invalid(tmp_path: Path) -> N
         join_segments([], tmp_path / "out.mp4")
     with pytest.raises(InvalidArgument):
         join_segments(segments(tmp_path, ".mp4", frames=(5,)), tmp_path / "out.xyz")
+
+
+def encode_with_b_frames(path: Path, frames: int, base: int) -> Path:
+    """A segment as a real x264 preset makes it: B-frames, so dts runs behind pts."""
+    with av.open(str(path), "w") as container:
+        stream: Any = container.add_stream("libx264", rate=30, options={"preset": "veryfast", "bf": "3"})
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        stream.codec_context.thread_count = 1
+        image = np.empty((120, 160, 3), np.uint8)
+        for index in range(frames):
+            image[:] = ((base + index * 8) % 256, (index * 3) % 256, 100)
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, 30)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_segments_with_b_frames_join_with_every_frame_in_place(tmp_path: Path) -> None:
+    parts = [encode_with_b_frames(tmp_path / f"b{i}.mp4", 20 + i * 7, i * 50) for i in range(3)]
+    with av.open(str(parts[0])) as container:
+        assert any(
+            p.dts is not None and p.pts is not None and p.dts < p.pts for p in container.demux(video=0)
+        )
+    result = join_segments(parts, tmp_path / "out.mp4")
+    expected = [frame for part in parts for frame in decoded(part)]
+    got = decoded(tmp_path / "out.mp4")
+    assert result.frames == len(got) == len(expected) == 81
+    assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        times = [float(frame.time) for frame in container.decode(video=0)]
+    assert times == pytest.approx([i / 30 for i in range(81)], abs=1e-3)
