@@ -68,6 +68,8 @@ async def test_repeated_analysis_is_served_from_the_cache(recognition: Recogniti
     _, first = await analyze(recognition, path=str(face_video), tasks=[pb.TASK_FACES], sample_fps=2)
     _, second = await analyze(recognition, path=str(face_video), tasks=[pb.TASK_FACES], sample_fps=2)
     assert not first.cached and second.cached
+    diagnostics = (await recognition.stub.GetDiagnostics(pb.GetDiagnosticsRequest())).diagnostics
+    assert {i.name: i.value for i in diagnostics.items}["cache.analysis_entries"] == "1"
     assert list(second.segments) == list(first.segments)
     _, other = await analyze(
         recognition, path=str(face_video), tasks=[pb.TASK_FACES], sample_fps=2, min_score=0.9

@@ -61,7 +61,7 @@ def build_models(settings: RecognitionSettings) -> tuple[ModelRegistry, OrtSessi
         builtin_manifests(data_dir), JsonManifestStore(data_dir / "models.json"), OnnxModelFiles()
     )
     session_settings = SessionSettings(
-        settings.intra_op_threads, settings.inter_op_threads, settings.providers
+        settings.intra_op_threads, settings.inter_op_threads, settings.providers, data_dir / "trt-engines"
     )
     return registry, OrtSessions(registry, session_settings)
 

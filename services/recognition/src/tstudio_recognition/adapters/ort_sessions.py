@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,29 @@ class SessionSettings:
     intra_op_threads: int = 0
     inter_op_threads: int = 1
     providers: tuple[str, ...] = ("auto",)
+    # TensorRT engines are slow to build; they are kept here between runs (None: not cached).
+    engine_cache_dir: Path | None = None
+
+
+def with_options(providers: list[str], settings: SessionSettings) -> list[Any]:
+    """Provider names with their options: TensorRT caches its engines (and uses FP16 where the GPU can)."""
+    out: list[Any] = []
+    for name in providers:
+        if name == "TensorrtExecutionProvider" and settings.engine_cache_dir is not None:
+            settings.engine_cache_dir.mkdir(parents=True, exist_ok=True)
+            out.append(
+                (
+                    name,
+                    {
+                        "trt_engine_cache_enable": True,
+                        "trt_engine_cache_path": str(settings.engine_cache_dir),
+                        "trt_fp16_enable": True,
+                    },
+                )
+            )
+        else:
+            out.append(name)
+    return out
 
 
 class OrtSessions:
@@ -110,7 +134,9 @@ class OrtSessions:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         wanted = requested_providers(self._settings.providers, available_providers())
         try:
-            session = ort.InferenceSession(manifest.path, sess_options=options, providers=wanted)
+            session = ort.InferenceSession(
+                manifest.path, sess_options=options, providers=with_options(wanted, self._settings)
+            )
         except Exception as exc:
             if wanted == ["CPUExecutionProvider"]:
                 raise InvalidArgument(

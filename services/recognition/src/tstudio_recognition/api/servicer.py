@@ -142,6 +142,9 @@ class RecognitionServicer(recognition_pb2_grpc.RecognitionServiceServicer):
                 ok=not caps.fallback_reason,
             ),
             common_pb2.DiagnosticItem(name="python", value=platform.python_version(), ok=True),
+            common_pb2.DiagnosticItem(
+                name="cache.analysis_entries", value=str(self._d.analyzer.cached_results), ok=True
+            ),
         ]
         if caps.fallback_reason:
             items.append(

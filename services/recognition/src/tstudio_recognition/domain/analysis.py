@@ -104,7 +104,11 @@ class Analyzer:
         self._max_side = max_side
         self._batch = max(1, batch_size)
         self._depth = max(1, pipeline_depth)
-        self._cache = cache or ResultCache(0)
+        self._cache = cache if cache is not None else ResultCache(0)
+
+    @property
+    def cached_results(self) -> int:
+        return len(self._cache)
 
     def cache_key(self, source: VideoSource, params: AnalysisParams) -> tuple[object, ...]:
         models = tuple((m.name, m.sha256) for m in self._recognizer.models_for(params.detect))

@@ -13,6 +13,9 @@ class ResultCache:
         self._capacity = capacity
         self._items: OrderedDict[object, Any] = OrderedDict()
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def get(self, key: object) -> Any | None:
         if key in self._items:
             self._items.move_to_end(key)
