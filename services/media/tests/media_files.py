@@ -54,3 +54,13 @@ def write_unknown_codec_wav(path: Path) -> Path:
     )
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
     return path
+
+
+def write_exif_rotated_jpeg(path: Path, width: int = 64, height: int = 48) -> Path:
+    """A JPEG stored landscape with EXIF orientation 6 ("turn 90° clockwise to display")."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.new("RGB", (width, height), (255, 0, 0)).save(path, exif=exif)
+    return path

@@ -14,7 +14,7 @@ from svckit.testing import PALETTE, make_image, make_video
 from tstudio.media.v1 import media_pb2
 
 from .conftest import Media, RunningMedia
-from .media_files import write_huge_png, write_rotated_video
+from .media_files import write_exif_rotated_jpeg, write_huge_png, write_rotated_video
 
 FPS = 30
 
@@ -198,3 +198,12 @@ async def test_bad_filmstrip_requests_name_the_field(
     )
     assert error.code == grpc.StatusCode.INVALID_ARGUMENT
     assert field in [v.field for v in error.field_violations]
+
+
+async def test_jpeg_exif_orientation_is_probed_and_applied(service: RunningMedia, tmp_path: Path) -> None:
+    photo = write_exif_rotated_jpeg(tmp_path / "phone.jpg", 64, 48)
+    info = (await service.stub.Probe(media_pb2.ProbeRequest(path=str(photo)), timeout=30)).info
+    assert info.kind == media_pb2.MEDIA_KIND_IMAGE
+    assert info.streams[0].rotation == 90
+    reply = await thumbnail(service, photo)
+    assert (reply.width, reply.height) == (48, 64)

@@ -3,13 +3,16 @@ conditional requests, and refusal of forged, expired, unsigned and escaping requ
 
 from __future__ import annotations
 
+import socket
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import grpc
 import pytest
+from svckit.grpc_errors import error_details
 from svckit.testing import make_video
 from tstudio.media.v1 import media_pb2
 from tstudio_media.domain.stream_signing import UrlSigner
@@ -180,9 +183,6 @@ async def test_signed_paths_outside_the_roots_are_refused(
 
 
 async def test_get_stream_url_checks_the_roots(guarded: RunningMedia, tmp_path: Path) -> None:
-    import grpc
-    from svckit.grpc_errors import error_details
-
     outside = make_video(tmp_path / "elsewhere.mp4", seconds=0.2, audio_hz=None)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stream_url(guarded, outside)
@@ -201,3 +201,22 @@ async def test_cors_only_for_configured_origins(
     async with http.options(url, headers={"Origin": "https://app.example"}) as response:
         assert response.status == 204
         assert "Range" in response.headers["Access-Control-Allow-Headers"]
+
+
+async def test_a_busy_video_port_leaves_grpc_serving(tmp_path: Path, root: Path) -> None:
+    media_dir_video = root / "clip.mp4"
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        settings = media_settings(tmp_path, http_port=busy.getsockname()[1])
+        async for service in start_media(settings):
+            assert service.runtime.http is None
+            probe = await service.stub.Probe(media_pb2.ProbeRequest(path=str(media_dir_video)))
+            assert probe.info.kind == media_pb2.MEDIA_KIND_VIDEO
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stream_url(service, media_dir_video)
+            assert error_details(caught.value).reason == "VIDEO_SERVER_OFF"
+            reply = await service.stub.GetDiagnostics(media_pb2.GetDiagnosticsRequest())
+            item = next(i for i in reply.diagnostics.items if i.name == "video_server.url")
+            assert not item.ok and "unavailable" in item.value

@@ -59,11 +59,22 @@ async def build_media(settings: MediaSettings, bus: EventBus) -> MediaRuntime:
     signer = UrlSigner(signing_key(settings), settings.url_ttl_seconds)
     http: HttpRunner | None = None
     base_url = ""
+    video_server_state = "off (MEDIA_HTTP_PORT=0)"
     if settings.http_port or settings.http_public_url:
         server = RangeServer(roots, signer, settings.cors_origins)
         http = HttpRunner(server.app(), settings.host, settings.http_port)
-        port = await http.start()
-        base_url = settings.http_public_url or f"http://{settings.host}:{port}"
+        try:
+            port = await http.start()
+        except OSError as exc:
+            # gRPC work (probe, thumbnails, ...) does not need the video server: keep serving it,
+            # say so loudly, and let GetStreamUrl and diagnostics report the video server as down.
+            log.error("video server could not listen on %s:%d: %s", settings.host, settings.http_port, exc)
+            await http.stop()
+            http = None
+            video_server_state = f"down: port {settings.http_port} unavailable ({exc.strerror or exc})"
+        else:
+            base_url = settings.http_public_url or f"http://{settings.host}:{port}"
+            video_server_state = base_url
 
     def live_items() -> list[DiagnosticItem]:
         return [
@@ -71,7 +82,9 @@ async def build_media(settings: MediaSettings, bus: EventBus) -> MediaRuntime:
             DiagnosticItem("proxy.jobs_running", str(len(jobs))),
             DiagnosticItem("executor.max_workers", str(executor.max_workers)),
             DiagnosticItem("allowed_roots", ",".join(str(r) for r in roots.roots) or "(any)"),
-            DiagnosticItem("video_server.url", base_url or "(off)", ok=True),
+            DiagnosticItem(
+                "video_server.url", video_server_state, ok=bool(base_url) or not settings.http_port
+            ),
         ]
 
     deps = MediaDeps(
