@@ -21,6 +21,8 @@ def open_channel(
     options = [
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.max_send_message_length", max_message_bytes),
+        # With `dns:///svc-pods:port` every replica behind a headless Service gets calls, not one.
+        ("grpc.lb_policy_name", "round_robin"),
     ]
     interceptors = client_interceptors()
     if tls_ca_file:

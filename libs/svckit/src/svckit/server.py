@@ -81,6 +81,9 @@ def create_server(
             ("grpc.max_receive_message_length", settings.max_message_bytes),
             ("grpc.max_send_message_length", settings.max_message_bytes),
             ("grpc.so_reuseport", 0),
+            # Clients reconnect now and then, so new replicas behind a Service receive traffic.
+            ("grpc.max_connection_age_ms", settings.max_connection_age_seconds * 1000),
+            ("grpc.max_connection_age_grace_ms", int(settings.grace_seconds * 1000)),
         ],
     )
     health_servicer = health.aio.HealthServicer()

@@ -40,6 +40,8 @@ class ServiceSettings:
     # JSON lines (production) or plain text (a developer's terminal).
     log_format: str = "json"
     max_message_bytes: int = 64 * 1024 * 1024
+    # Connections are closed (gracefully) after this long, so load spreads over new replicas.
+    max_connection_age_seconds: int = 300
     # Threads for blocking work (decoding, inference, KDFs).
     max_workers: int = 4
     # PEM files; when all three are set the server requires mTLS.
