@@ -41,7 +41,7 @@ class RecognitionServicer(recognition_pb2_grpc.RecognitionServiceServicer):
             request.name,
             str(path),
             request.sha256,
-            task,  # type: ignore[arg-type]  # None is refused by the registry with a field violation
+            task,
             tuple(request.labels),
             request.default_score,
             request.description,

@@ -87,7 +87,7 @@ class ModelRegistry:
         name: str,
         path: str,
         sha256: str,
-        task: Task,
+        task: Task | None,
         labels: tuple[str, ...] = (),
         default_score: float = 0.0,
         description: str = "",
@@ -126,7 +126,7 @@ class ModelRegistry:
         width, height = check_yolo_signature(signature, labels)
         manifest = ModelManifest(
             name=name,
-            task=task,
+            task=Task.OBJECTS,
             decoder=Decoder.YOLO,
             path=path,
             sha256=actual,
