@@ -165,43 +165,9 @@ class VideoFeeder:
         self._thread.join(timeout=2)
 
 
-class SeekFeeder:
-    """One frame at a time, found by seeking (previews, not sequential renders)."""
-
-    def __init__(self, spec: InputSpec) -> None:
-        self._spec = spec
-
-    def frame(self, local_frame: int) -> av.VideoFrame:
-        spec = self._spec
-        target = spec.source_time(local_frame)
-        limit = target + 0.5 / spec.fps * spec.speed - 1e-6
-        best: av.VideoFrame | None = None
-        with av.open(spec.path) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            origin = (container.start_time or 0) / av.time_base
-            if target > 0.2 and stream.time_base:
-                container.seek(int((target + origin) / stream.time_base), stream=stream, backward=True)
-            for frame in container.decode(stream):
-                if frame.pts is None:
-                    continue
-                t = float(frame.pts * frame.time_base) - origin
-                if t >= limit and best is not None:
-                    break
-                best = frame
-        if best is None:
-            raise DataLoss(
-                f"{spec.path} has no picture", reason="MEDIA_CORRUPT", resources=[Resource("file", spec.path)]
-            )
-        return best
-
-    def close(self) -> None:
-        pass
-
-
-def make_feeder(spec: InputSpec, sequential: bool = True) -> FrameFeeder:
+def make_feeder(spec: InputSpec) -> FrameFeeder:
     if spec.kind == "video":
-        return VideoFeeder(spec) if sequential else SeekFeeder(spec)
+        return VideoFeeder(spec)
     if spec.kind == "image":
         return StillFeeder(image_frame(spec.path))
     if spec.kind == "text":

@@ -6,24 +6,28 @@ import io
 
 from tstudio_compiler.adapters.frame_feeders import make_feeder
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
+from tstudio_compiler.adapters.preview_decoders import PreviewDecoders
 from tstudio_compiler.domain.plan import RenderPlan, SegmentGraph
 
 
 class PyAvFramePreviewer:
+    def __init__(self, decoders: PreviewDecoders | None = None) -> None:
+        self._decoders = decoders or PreviewDecoders()
+
     def render_frame(
         self, graph: SegmentGraph, plan: RenderPlan, width: int, image_format: str, quality: int
     ) -> tuple[bytes, int, int]:
-        feeders = {spec.label: make_feeder(spec, sequential=False) for spec in graph.inputs}
-        try:
-            frames = {spec.label: feeders[spec.label].frame(spec.first_frame) for spec in graph.inputs}
-            runner = SegmentRunner(graph, frames, plan.fps)
-            for spec in graph.inputs:
-                runner.push(spec.label, frames[spec.label], spec.first_frame)
-            runner.end()
-            out = runner.pull()
-        finally:
-            for feeder in feeders.values():
-                feeder.close()
+        frames = {
+            spec.label: self._decoders.frame(spec, spec.first_frame)
+            if spec.kind == "video"
+            else make_feeder(spec).frame(spec.first_frame)
+            for spec in graph.inputs
+        }
+        runner = SegmentRunner(graph, frames, plan.fps)
+        for spec in graph.inputs:
+            runner.push(spec.label, frames[spec.label], spec.first_frame)
+        runner.end()
+        out = runner.pull()
         frame = out[0]
         height = max(2, round(plan.height * width / plan.width / 2) * 2)
         image = (

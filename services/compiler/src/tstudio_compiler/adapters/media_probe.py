@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
 import av
@@ -82,7 +85,37 @@ def probe_all(paths: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str,
 
 
 class PyAvProber:
-    """`SourceProber` over PyAV."""
+    """`SourceProber` over PyAV, remembering files by (path, size, mtime) so previews and re-renders
+    of an edited timeline do not reopen every source."""
+
+    def __init__(self, capacity: int = 512) -> None:
+        self._cache: OrderedDict[tuple[str, int, int], SourceInfo] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
 
     def probe_all(self, paths: Mapping[str, str]) -> dict[str, SourceInfo]:
-        return probe_all(paths)
+        known: dict[str, SourceInfo] = {}
+        unknown: dict[str, str] = {}
+        keys: dict[str, tuple[str, int, int]] = {}
+        for field, path in paths.items():
+            try:
+                stat = os.stat(path)
+            except OSError:
+                unknown[field] = path
+                continue
+            key = (path, stat.st_size, stat.st_mtime_ns)
+            with self._lock:
+                info = self._cache.get(key)
+            if info is None:
+                unknown[field] = path
+                keys[path] = key
+            else:
+                known[path] = info
+        found = probe_all(unknown) if unknown else {}
+        with self._lock:
+            for path, info in found.items():
+                if path in keys:
+                    self._cache[keys[path]] = info
+            while len(self._cache) > self._capacity:
+                self._cache.popitem(last=False)
+        return {**known, **found}
