@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
-from tstudio_compiler.plugins import PluginRegistry
+from tstudio_compiler.plugins import PluginFault, PluginRegistry
 
-from .conftest import random_frame
+from .conftest import effect_wat, manifest, random_frame
 
 
 def numpy_invert(rgba: np.ndarray) -> np.ndarray:
@@ -116,3 +118,28 @@ def test_stats_count_calls_and_fuel(examples: PluginRegistry) -> None:
     assert stats.faults == 0
     assert stats.fuel_used > 0
     assert stats.peak_memory_bytes >= 20 * 20 * 4
+
+
+def test_view_result_is_read_only_and_valid_until_the_next_call(examples: PluginRegistry) -> None:
+    bound = examples.bind("invert", {})
+    first = random_frame(12, 16, seed=1)
+    view = bound.effect_view(first, 0.0)
+    assert not view.flags.writeable
+    np.testing.assert_array_equal(view, numpy_invert(first))
+    kept = view.copy()
+    bound.effect_view(random_frame(12, 16, seed=2), 0.0)
+    assert not np.array_equal(view, kept)  # the documented contract: the next call reuses the buffer
+
+
+def test_a_view_survives_its_instance_being_dropped_after_a_fault(registry: PluginRegistry) -> None:
+    # Passes frames through untouched at t <= 0.5 and traps after, which drops the thread's instance.
+    body = "(if (f64.gt (local.get $t) (f64.const 0.5)) (then unreachable)) (i32.const 0)"
+    registry.install(manifest("late-trap"), effect_wat(body).encode())
+    bound = registry.bind("late-trap", {})
+    frame = random_frame(8, 8)
+    view = bound.effect_view(frame, 0.0)
+    with pytest.raises(PluginFault):
+        bound.effect(frame, 1.0)
+    gc.collect()
+    np.testing.assert_array_equal(view, frame)  # still readable: the view keeps its memory alive
+    np.testing.assert_array_equal(bound.effect(frame, 0.0), frame)  # and a fresh instance serves

@@ -15,6 +15,8 @@ The ABI plugins implement is in docs/plugins.md. For the compiler engine, the wh
     bound = registry.bind(plugin_id, params)          # once per clip: params checked and encoded once
     out = bound.effect(rgba, time_s, out=None)        # rgba: uint8 (h, w, 4); returns `out` or a new array
     out = bound.transition(a, b, progress, out=None)  # a outgoing, b incoming, progress 0..1
+    view = bound.effect_view(rgba, time_s)            # no copy out: a read-only view of the plugin's
+    view = bound.transition_view(a, b, progress)      #   memory, valid until this thread's next call
     registry.apply_effect(id, rgba, t, params) / registry.apply_transition(id, a, b, progress, params)
 
     # management RPCs:

@@ -2,7 +2,8 @@
 
 Each worker thread gets its own instance of each plugin (a wasmtime store is single-threaded), made on
 first use and kept for the thread's life. The caller's frame is copied once into the instance's memory
-through a numpy view, the plugin works on it in place, and the result is copied once into `out`. An
+through a numpy view, the plugin works on it in place, and the result is copied once into `out` (or
+handed back as a read-only view of that memory, with no copy at all). An
 instance that faulted is dropped (its memory and globals are suspect); the next call makes a fresh one.
 """
 
@@ -74,8 +75,14 @@ class PluginHost:
         scalar: float,
         params_blob: bytes,
         out: np.ndarray | None = None,
+        *,
+        view: bool = False,
     ) -> np.ndarray:
-        """Run the plugin's entry point on one frame (effect) or two (transition); result in `out`."""
+        """Run the plugin's entry point on one frame (effect) or two (transition); result in `out`.
+
+        `view=True` returns a read-only view of the result in the instance's memory instead of a copy:
+        valid until this thread's next call of the same plugin (which overwrites it).
+        """
         kind = plugin.manifest.kind
         h, w = _check_frames(frames, out)
         nbytes = h * w * 4
@@ -117,6 +124,9 @@ class PluginHost:
                 raise PluginFault(plugin.id, f"returned error status {status}", reason="PLUGIN_ERROR_STATUS")
             # The view is re-made if the plugin grew its memory (the buffer may have moved).
             result = instance.memory_view()[base : base + nbytes].reshape(h, w, 4)
+            if view:
+                result.flags.writeable = False
+                return result
             if out is None:
                 out = np.empty((h, w, 4), np.uint8)
             np.copyto(out, result)

@@ -46,12 +46,30 @@ class BoundPlugin:
             raise InvalidArgument(f"plugin {self._plugin.id!r} is a transition, not an effect")
         return self._host.apply(self._plugin, (rgba,), time_s, self._blob, out)
 
+    def effect_view(self, rgba: np.ndarray, time_s: float) -> np.ndarray:
+        """Like `effect`, but the result is a read-only view of the plugin's memory (no copy out),
+        valid until this thread's next call of the same plugin: consume it (encode, composite) first."""
+        if self.kind is not PluginKind.EFFECT:
+            raise InvalidArgument(f"plugin {self._plugin.id!r} is a transition, not an effect")
+        return self._host.apply(self._plugin, (rgba,), time_s, self._blob, view=True)
+
     def transition(
         self, a: np.ndarray, b: np.ndarray, progress: float, out: np.ndarray | None = None
     ) -> np.ndarray:
+        return self._transition(a, b, progress, out, view=False)
+
+    def transition_view(self, a: np.ndarray, b: np.ndarray, progress: float) -> np.ndarray:
+        """Like `transition`, returning a read-only view (see `effect_view`)."""
+        return self._transition(a, b, progress, None, view=True)
+
+    def _transition(
+        self, a: np.ndarray, b: np.ndarray, progress: float, out: np.ndarray | None, *, view: bool
+    ) -> np.ndarray:
         if self.kind is not PluginKind.TRANSITION:
             raise InvalidArgument(f"plugin {self._plugin.id!r} is an effect, not a transition")
-        return self._host.apply(self._plugin, (a, b), min(1.0, max(0.0, progress)), self._blob, out)
+        return self._host.apply(
+            self._plugin, (a, b), min(1.0, max(0.0, progress)), self._blob, out, view=view
+        )
 
 
 class PluginRegistry:

@@ -78,6 +78,9 @@ class WasmRuntime:
         config.cranelift_opt_level = "speed"
         # Shared memories and threads would let a plugin outlive its call; plugins are single-threaded.
         config.wasm_threads = False
+        # Linear memories stay where they are when they grow (they sit in a 4 GiB reservation), so a
+        # numpy view handed to a caller never points at memory that moved away.
+        config.memory_may_move = False
         self.engine = wasmtime.Engine(config)
         self._ticker = EpochTicker(self.engine, epoch_tick_ms)
 
@@ -212,8 +215,10 @@ class PluginInstance:
         length = self.memory.data_len(self.store)
         if length != self._view_len:
             address = ctypes.addressof(self.memory.data_ptr(self.store).contents)
-            buffer = memoryview((ctypes.c_ubyte * length).from_address(address)).cast("B")
-            self._view = np.frombuffer(buffer, dtype=np.uint8)
+            raw = (ctypes.c_ubyte * length).from_address(address)
+            # Views keep this instance (its store owns the memory) alive, even after the pool drops it.
+            raw.owner = self  # type: ignore[attr-defined]
+            self._view = np.frombuffer(memoryview(raw).cast("B"), dtype=np.uint8)
             self._view_len = length
         return self._view
 
