@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from svckit.errors import FieldViolation, InvalidArgument, NotFound, ResourceExhausted
+from svckit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 from svckit.paths import AllowedRoots
 
 from tstudio_media.domain.scan_filter import MAX_FILES, wanted
@@ -32,7 +32,7 @@ def media_files(root: Path, recursive: bool, extensions: frozenset[str], roots: 
             if path.is_symlink():
                 try:
                     roots.check(path)
-                except Exception:
+                except PermissionDenied:
                     continue
             found.append(path)
             if len(found) > MAX_FILES:
