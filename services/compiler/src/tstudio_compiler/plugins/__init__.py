@@ -18,6 +18,10 @@ The ABI plugins implement is in docs/plugins.md. For the compiler engine, the wh
     view = bound.effect_view(rgba, time_s)            # no copy out: a read-only view of the plugin's
     view = bound.transition_view(a, b, progress)      #   memory, valid until this thread's next call
     registry.apply_effect(id, rgba, t, params) / registry.apply_transition(id, a, b, progress, params)
+    # on PyAV frames (plugins/frame_stage.py), after the clip's FFmpeg filter graph, before the encoder:
+    stage = PluginEffectStage([registry.bind(id, params) for each plugin effect of the clip])
+    frame = stage.apply(frame, time_s)                # RGBA frame out, same pts/time_base
+    frame = apply_transition(bound, outgoing_frame, incoming_frame, progress)
 
     # management RPCs:
     registry.install(manifest_text, module_bytes, replace=False)  # InstallPlugin; persisted atomically
