@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from svckit.settings import ServiceSettings
+from svckit.settings import ServiceSettings, SettingsError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,3 +30,20 @@ class MediaSettings(ServiceSettings):
     cors_origins: tuple[str, ...] = ()
     # Pictures larger than this many pixels are refused rather than decoded (memory bombs).
     max_pixels: int = 64 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.cache_max_bytes < 0:
+            problems.append("MEDIA_CACHE_MAX_BYTES must be >= 0")
+        if self.batch_concurrency < 1:
+            problems.append("MEDIA_BATCH_CONCURRENCY must be >= 1")
+        if not 0 <= self.http_port <= 65535:
+            problems.append("MEDIA_HTTP_PORT must be a port number (0 turns the video server off)")
+        if self.url_ttl_seconds < 1:
+            problems.append("MEDIA_URL_TTL_SECONDS must be >= 1")
+        if self.url_signing_key and len(self.url_signing_key) < 16:
+            problems.append("MEDIA_URL_SIGNING_KEY must be at least 16 characters")
+        if self.max_pixels < 1:
+            problems.append("MEDIA_MAX_PIXELS must be >= 1")
+        if problems:
+            raise SettingsError("; ".join(problems))
