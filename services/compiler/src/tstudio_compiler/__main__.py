@@ -12,6 +12,7 @@ from svckit.server import serve
 from svckit.settings import load_settings
 
 from tstudio_compiler.composition import build_compiler
+from tstudio_compiler.plugins.registry import PluginRegistry
 from tstudio_compiler.server import create_server
 from tstudio_compiler.settings import CompilerSettings
 
@@ -22,13 +23,16 @@ async def main() -> None:
     bus = await connect_bus(settings.nats_url, name="compiler")
     # Renders hold one worker each for their whole length; previews and probes need the rest.
     executor = BlockingExecutor(settings.max_workers + settings.max_concurrent_renders, "compiler")
-    compiler = build_compiler(settings, bus, executor)
+    plugins = PluginRegistry(settings.data_dir.expanduser() / "plugins")
+    plugins.load_installed()
+    compiler = build_compiler(settings, bus, executor, plugins)
     handle = create_server(settings, compiler)
 
     async def stop_jobs() -> None:
         # Running renders are cancelled; their partial outputs are removed, never left under the final name.
         await compiler.jobs.close()
         executor.shutdown(wait=False)
+        plugins.close()
 
     await serve(handle, settings, on_shutdown=[stop_jobs, bus.close])
 

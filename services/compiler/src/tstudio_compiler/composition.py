@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Protocol
 
 from svckit.bus import EventBus
 from svckit.executor import BlockingExecutor
@@ -17,9 +17,14 @@ from tstudio_compiler.adapters.text_raster import TextImageFolder
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.effects import EffectCatalog, EffectProvider, builtin_effects
 from tstudio_compiler.domain.jobs import JobManager
+from tstudio_compiler.domain.ports import FrameEffects
 from tstudio_compiler.domain.transitions import TransitionCatalog, builtin_transitions
 from tstudio_compiler.domain.validation import Catalogs, Limits
 from tstudio_compiler.settings import CompilerSettings
+
+
+class PluginEffects(EffectProvider, FrameEffects, Protocol):
+    """Lists plugin effects and runs them (tstudio_compiler.plugins.registry.PluginRegistry)."""
 
 
 def limits_from(settings: CompilerSettings) -> Limits:
@@ -37,19 +42,18 @@ def build_compiler(
     settings: CompilerSettings,
     bus: EventBus,
     executor: BlockingExecutor,
-    effect_providers: Iterable[EffectProvider] = (),
+    plugins: PluginEffects | None = None,
 ) -> Compiler:
-    """`effect_providers` add effects to the catalog (the WASM plugin host registers `plugin:<id>`)."""
-    catalogs = Catalogs(
-        EffectCatalog(builtin_effects(), effect_providers), TransitionCatalog(builtin_transitions())
-    )
+    """`plugins` (the WASM plugin registry) adds its `plugin:<id>` effects to the catalog and runs them."""
+    providers: list[EffectProvider] = [plugins] if plugins is not None else []
+    catalogs = Catalogs(EffectCatalog(builtin_effects(), providers), TransitionCatalog(builtin_transitions()))
     return Compiler(
         catalogs=catalogs,
         limits=limits_from(settings),
         paths=AllowedRoots(settings.allowed_roots),
         prober=PyAvProber(),
-        renderer=PyAvRenderer(),
-        previewer=PyAvFramePreviewer(),
+        renderer=PyAvRenderer(plugins),
+        previewer=PyAvFramePreviewer(plugins=plugins),
         text_images=TextImageFolder(settings.data_dir.expanduser() / "text"),
         encoders=ProbedEncoders(),
         blocking=executor,

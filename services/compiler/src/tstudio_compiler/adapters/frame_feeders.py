@@ -16,11 +16,12 @@ from typing import Any, Protocol
 
 import av
 import numpy as np
-from svckit.errors import DataLoss, Resource
+from svckit.errors import DataLoss, FailedPrecondition, Resource
 
 from tstudio_compiler.adapters.text_raster import rasterise
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.plan import InputSpec
+from tstudio_compiler.domain.ports import FrameEffects
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,41 @@ class VideoFeeder:
         self._thread.join(timeout=2)
 
 
-def make_feeder(spec: InputSpec) -> FrameFeeder:
+class PluginFeeder:
+    """Runs plugin effects on another feeder's frames (as RGBA, the plugins' frame format)."""
+
+    def __init__(self, inner: FrameFeeder, spec: InputSpec, plugins: FrameEffects) -> None:
+        self._inner = inner
+        self._fps = spec.fps
+        self._bound = [
+            plugins.bind(kind.removeprefix("plugin:"), params) for kind, params in spec.frame_effects
+        ]
+
+    def frame(self, local_frame: int) -> av.VideoFrame:
+        rgba = self._inner.frame(local_frame).to_ndarray(format="rgba")
+        for bound in self._bound:
+            rgba = bound.effect(rgba, local_frame / self._fps)
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(rgba), format="rgba")
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def make_feeder(spec: InputSpec, plugins: FrameEffects | None = None) -> FrameFeeder:
+    feeder = _plain_feeder(spec)
+    if not spec.frame_effects:
+        return feeder
+    if plugins is None:
+        feeder.close()
+        raise FailedPrecondition(
+            "this compiler runs no plugin host",
+            reason="PLUGINS_UNAVAILABLE",
+            resources=[Resource("effect", t) for t, _ in spec.frame_effects],
+        )
+    return PluginFeeder(feeder, spec, plugins)
+
+
+def _plain_feeder(spec: InputSpec) -> FrameFeeder:
     if spec.kind == "video":
         return VideoFeeder(spec)
     if spec.kind == "image":

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import io
 
+import av
+
 from tstudio_compiler.adapters.frame_feeders import make_feeder
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
 from tstudio_compiler.adapters.preview_decoders import PreviewDecoders
-from tstudio_compiler.domain.plan import RenderPlan, SegmentGraph
+from tstudio_compiler.domain.plan import InputSpec, RenderPlan, SegmentGraph
+from tstudio_compiler.domain.ports import FrameEffects
 
 
 class PyAvFramePreviewer:
-    def __init__(self, decoders: PreviewDecoders | None = None) -> None:
+    def __init__(self, decoders: PreviewDecoders | None = None, plugins: FrameEffects | None = None) -> None:
         self._decoders = decoders or PreviewDecoders()
+        self._plugins = plugins
 
     def render_frame(
         self, graph: SegmentGraph, plan: RenderPlan, width: int, image_format: str, quality: int
     ) -> tuple[bytes, int, int]:
-        frames = {
-            spec.label: self._decoders.frame(spec, spec.first_frame)
-            if spec.kind == "video"
-            else make_feeder(spec).frame(spec.first_frame)
-            for spec in graph.inputs
-        }
+        frames = {spec.label: self._input_frame(spec) for spec in graph.inputs}
         runner = SegmentRunner(graph, frames, plan.fps)
         for spec in graph.inputs:
             runner.push(spec.label, frames[spec.label], spec.first_frame)
@@ -43,3 +42,12 @@ class PyAvFramePreviewer:
         else:
             image.save(buffer, format="JPEG", quality=quality)
         return buffer.getvalue(), image.width, image.height
+
+    def _input_frame(self, spec: InputSpec) -> av.VideoFrame:
+        if spec.kind == "video" and not spec.frame_effects:
+            return self._decoders.frame(spec, spec.first_frame)
+        feeder = make_feeder(spec, self._plugins)
+        try:
+            return feeder.frame(spec.first_frame)
+        finally:
+            feeder.close()

@@ -25,12 +25,15 @@ from tstudio_compiler.adapters.frame_feeders import FrameFeeder, make_feeder
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.plan import RenderPlan
-from tstudio_compiler.domain.ports import ProgressCallback, RenderStats
+from tstudio_compiler.domain.ports import FrameEffects, ProgressCallback, RenderStats
 
 log = logging.getLogger(__name__)
 
 
 class PyAvRenderer:
+    def __init__(self, plugins: FrameEffects | None = None) -> None:
+        self._plugins = plugins
+
     def render(
         self,
         plan: RenderPlan,
@@ -119,7 +122,7 @@ class PyAvRenderer:
                     if spec.clip_id and spec.clip_id in feeders:
                         local[spec.label] = feeders[spec.clip_id]
                     else:
-                        local[spec.label] = make_feeder(spec)
+                        local[spec.label] = make_feeder(spec, self._plugins)
                         if spec.clip_id:
                             feeders[spec.clip_id] = local[spec.label]
                 templates = {s.label: local[s.label].frame(s.first_frame) for s in inputs}

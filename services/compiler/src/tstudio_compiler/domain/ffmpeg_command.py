@@ -6,6 +6,8 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
+from svckit.errors import FailedPrecondition
+
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan
@@ -17,6 +19,12 @@ TextImage = Callable[[InputSpec], str]
 def ffmpeg_args(
     plan: RenderPlan, encode: EncodeSettings, text_image: TextImage, ffmpeg: str = "ffmpeg"
 ) -> list[str]:
+    plugged = sorted({t for s in plan.segments for i in s.graph.inputs for t, _ in i.frame_effects})
+    if plugged:
+        raise FailedPrecondition(
+            f"plugin effects have no ffmpeg equivalent: {', '.join(plugged)}",
+            reason="NOT_EXPRESSIBLE_IN_FFMPEG",
+        )
     args = [ffmpeg, "-hide_banner", "-y"]
     parts: list[str] = []
     index = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
@@ -33,6 +34,8 @@ class InputSpec:
     source_in: float = 0.0
     speed: float = 1.0
     fps: float = 30.0
+    # Plugin effects (type, params) applied to each frame before the graph, in order.
+    frame_effects: tuple[tuple[str, dict[str, Any]], ...] = ()
 
     def source_time(self, local_frame: int) -> float:
         return self.source_in + local_frame / self.fps * self.speed

@@ -12,6 +12,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from tstudio_compiler.domain.colors import ffmpeg_color
 from tstudio_compiler.domain.effects import EffectCatalog
@@ -302,7 +303,7 @@ class _GraphBuilder:
         )
         return label
 
-    def source(self, p: Placed) -> str:
+    def source(self, p: Placed, frame_effects: tuple[tuple[str, dict[str, Any]], ...] = ()) -> str:
         label = f"in{len(self.inputs)}"
         c = p.clip
         self.inputs.append(
@@ -320,6 +321,7 @@ class _GraphBuilder:
                 source_in=c.source_in,
                 speed=c.speed,
                 fps=self.fps,
+                frame_effects=frame_effects,
             )
         )
         return label
@@ -356,12 +358,16 @@ class _GraphBuilder:
                     options(w=self.w, h=self.h, force_original_aspect_ratio="decrease", force_divisible_by=2),
                 )
             )
+        frame_effects = []
         for spec in c.effects:
             definition = self.effects.get(spec.type)
             assert definition is not None
+            params = resolve(definition.params, spec.params)
             if definition.build is None:
-                continue  # applied to frames by the executor (plugins)
-            f.extend(definition.build(resolve(definition.params, spec.params)))
+                # Plugins run on the decoded frames, before the graph's own filters.
+                frame_effects.append((spec.type, params))
+                continue
+            f.extend(definition.build(params))
         video_track = p.track_kind is TrackKind.VIDEO
         alpha = (
             p.kind == "text"
@@ -405,10 +411,10 @@ class _GraphBuilder:
                 )
             f.append(Filter("setsar", "1"))
             out = self.label()
-            self.chains.append(Chain((self.source(p),), tuple(f), out))
+            self.chains.append(Chain((self.source(p, tuple(frame_effects)),), tuple(f), out))
             return out, False, None
         out = self.label()
-        self.chains.append(Chain((self.source(p),), tuple(f), out))
+        self.chains.append(Chain((self.source(p, tuple(frame_effects)),), tuple(f), out))
         if not full_frame:
             return out, alpha, position
         flat = self.label()

@@ -69,6 +69,18 @@ class TextImages(Protocol):
         ...
 
 
+class BoundFrameEffect(Protocol):
+    def effect(self, rgba: Any, time_s: float) -> Any:
+        """Return the (h, w, 4) uint8 RGBA frame changed."""
+        ...
+
+
+class FrameEffects(Protocol):
+    """Effects applied to decoded frames outside FFmpeg (the WASM plugin host)."""
+
+    def bind(self, plugin_id: str, params: Mapping[str, Any]) -> BoundFrameEffect: ...
+
+
 class EncoderInventory(Protocol):
     def encoders(self) -> Mapping[str, EncoderStatus]: ...
 
