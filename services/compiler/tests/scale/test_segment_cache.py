@@ -95,8 +95,13 @@ def test_reopening_forgets_entries_whose_files_vanished(tmp_path: Path) -> None:
 def test_a_garbage_index_starts_empty_instead_of_failing(tmp_path: Path) -> None:
     cache = SegmentCache(tmp_path / "cache", max_bytes=10_000)
     cache.put(key("a"), blob(tmp_path, "a", 1000))
-    (tmp_path / "cache" / "index.json").write_text("{truncated")
-    assert SegmentCache(tmp_path / "cache", max_bytes=10_000).get(key("a")) is None
+    for leftover in (tmp_path / "cache").glob("index.sqlite*"):
+        leftover.unlink()
+    (tmp_path / "cache" / "index.sqlite").write_bytes(b"this is not a database" * 100)
+    reopened = SegmentCache(tmp_path / "cache", max_bytes=10_000)
+    assert reopened.get(key("a")) is None
+    reopened.put(key("a"), blob(tmp_path, "a", 1000))
+    assert reopened.get(key("a")) is not None
 
 
 def test_clear_removes_everything(tmp_path: Path) -> None:
