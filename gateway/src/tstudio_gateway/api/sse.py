@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from aiohttp import web
 from svckit.errors import FieldViolation, InvalidArgument
 
-from tstudio_gateway.adapters.event_relay import EventRelay
+from tstudio_gateway.adapters.event_relay import EventRelay, RelayedEvent
 from tstudio_gateway.api.http_routes import json_bytes
 
 log = logging.getLogger(__name__)
@@ -39,10 +38,10 @@ class SseRoutes:
                 "the subject query parameter is required",
                 field_violations=[FieldViolation("subject", "a pattern such as tstudio.compiler.render.*.*")],
             )
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_LIMIT)
+        queue: asyncio.Queue[RelayedEvent] = asyncio.Queue(QUEUE_LIMIT)
         dropped = 0
 
-        async def enqueue(event: dict[str, Any]) -> None:
+        def enqueue(event: RelayedEvent) -> None:
             nonlocal dropped
             try:
                 queue.put_nowait(event)
@@ -77,7 +76,8 @@ class SseRoutes:
         return response
 
 
-def _frame(event: dict[str, Any]) -> bytes:
-    kind = str(event.get("type", "event")).replace("\n", " ")
-    event_id = str(event.get("id", "")).replace("\n", " ")
-    return f"event: {kind}\nid: {event_id}\n".encode() + b"data: " + json_bytes(event) + b"\n\n"
+def _frame(event: RelayedEvent) -> bytes:
+    # Line breaks would end an SSE field early; the JSON text itself never contains a raw one.
+    kind = (event.type or "event").replace("\n", " ")
+    event_id = event.id.replace("\n", " ")
+    return f"event: {kind}\nid: {event_id}\ndata: {event.json_text}\n\n".encode()

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from svckit.bus import Subscription
 from svckit.errors import FieldViolation, InvalidArgument, NotFound, ServiceError
 from svckit.telemetry import current_trace_id
 
-from tstudio_gateway.adapters.event_relay import EventRelay
+from tstudio_gateway.adapters.event_relay import EventRelay, RelayedEvent, RelaySubscription, Sink
 from tstudio_gateway.api.errors import error_body
 from tstudio_gateway.api.http_routes import decode_json, json_bytes
 from tstudio_gateway.api.invoker import Invoker
@@ -36,6 +36,8 @@ from tstudio_gateway.domain.auth import Caller
 from tstudio_gateway.domain.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
+
+EVENT_QUEUE_LIMIT = 1000
 
 
 class WebSocketRoutes:
@@ -81,9 +83,14 @@ class _Session:
         self.routes = routes
         self.caller = caller
         self.tasks: dict[str, asyncio.Task[None]] = {}
-        self.subscriptions: dict[str, Subscription] = {}
+        self.subscriptions: dict[str, RelaySubscription] = {}
         # One frame at a time: results, stream messages and events come from many tasks.
         self._send_lock = asyncio.Lock()
+        # Events wait here for this client alone; a client too slow to take them loses the
+        # overflow (counted and logged) instead of slowing the relay for everyone.
+        self._events: asyncio.Queue[str] = asyncio.Queue(EVENT_QUEUE_LIMIT)
+        self._dropped = 0
+        self._writer = asyncio.create_task(self._write_events())
 
     async def send(self, message: dict[str, Any]) -> None:
         if self.ws.closed:
@@ -184,12 +191,7 @@ class _Session:
         if not isinstance(subject, str):
             raise _required("subject", "a subject pattern such as tstudio.compiler.render.*.progress")
 
-        async def forward(event: dict[str, Any]) -> None:
-            await self.send(
-                {"type": "event", "subscription": request_id, "subject": event.get("subject"), "event": event}
-            )
-
-        self.subscriptions[request_id] = await self.routes.relay.subscribe(subject, forward)
+        self.subscriptions[request_id] = await self.routes.relay.subscribe(subject, self._sink(request_id))
         await self.send({"id": request_id, "type": "subscribed", "subject": subject})
 
     async def _unsubscribe(self, request_id: str | None, message: dict[str, Any]) -> None:
@@ -211,7 +213,38 @@ class _Session:
             await task
         await self.send({"id": request_id, "type": "cancelled", "target": target})
 
+    def _sink(self, subscription: str) -> Sink:
+        # The event's JSON was encoded once by the relay; only this small envelope is per client.
+        prefix = '{"type":"event","subscription":' + json.dumps(subscription) + ',"subject":'
+
+        def sink(event: RelayedEvent) -> None:
+            frame = prefix + json.dumps(event.subject) + ',"event":' + event.json_text + "}"
+            try:
+                self._events.put_nowait(frame)
+            except asyncio.QueueFull:
+                self._dropped += 1
+
+        return sink
+
+    async def _write_events(self) -> None:
+        while not self.ws.closed:
+            frames = [await self._events.get()]
+            # Take whatever else is waiting, so a burst goes out under one lock.
+            while not self._events.empty() and len(frames) < 256:
+                frames.append(self._events.get_nowait())
+            async with self._send_lock:
+                try:
+                    for frame in frames:
+                        await self.ws.send_str(frame)
+                except ConnectionResetError:
+                    return
+
     async def close(self) -> None:
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        if self._dropped:
+            log.warning("a WebSocket client was too slow for its events; %d dropped", self._dropped)
         for task in list(self.tasks.values()):
             task.cancel()
         for task in list(self.tasks.values()):
