@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from fractions import Fraction
+from typing import Any
 
 import av
 import av.filter
@@ -43,7 +44,7 @@ def decode(clip: AudioInput, rate: int, channels: int) -> np.ndarray:
     first_time: float | None = None
     try:
         with av.open(clip.path) as container:
-            stream = container.streams.audio[0]
+            stream: Any = container.streams.audio[0]
             stream.thread_type = "AUTO"
             origin = (container.start_time or 0) / av.time_base
             if clip.source_in > 0.5 and stream.time_base:
@@ -51,7 +52,7 @@ def decode(clip: AudioInput, rate: int, channels: int) -> np.ndarray:
                     int((clip.source_in + origin - 0.5) / stream.time_base), stream=stream, backward=True
                 )
             for frame in container.decode(stream):
-                if frame.pts is None:
+                if frame.pts is None or frame.time_base is None:
                     continue
                 t = float(frame.pts * frame.time_base) - origin
                 if t > clip.source_out:
@@ -106,7 +107,8 @@ def _run_filters(samples: np.ndarray, filters: tuple[Filter, ...], rate: int, ch
     def drain() -> None:
         while True:
             try:
-                out.append(sink.pull().to_ndarray().reshape(channels, -1))
+                pulled: Any = sink.pull()
+                out.append(pulled.to_ndarray().reshape(channels, -1))
             except (BlockingIOError, av.error.BlockingIOError, EOFError, av.error.EOFError):
                 return
 

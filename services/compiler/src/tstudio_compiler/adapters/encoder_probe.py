@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from fractions import Fraction
+from typing import Any
 
 import av
 
@@ -21,7 +22,7 @@ def _open(name: str) -> str:
     except Exception:
         return "not in this FFmpeg build"
     try:
-        ctx = av.CodecContext.create(name, "w")
+        ctx: Any = av.CodecContext.create(name, "w")
         ctx.width, ctx.height = 256, 144
         ctx.time_base = Fraction(1, 30)
         ctx.framerate = Fraction(30, 1)

@@ -177,7 +177,7 @@ class PluginFeeder:
         ]
 
     def frame(self, local_frame: int) -> av.VideoFrame:
-        rgba = self._inner.frame(local_frame).to_ndarray(format="rgba")
+        rgba: Any = self._inner.frame(local_frame).to_ndarray(format="rgba")
         for bound in self._bound:
             rgba = bound.effect(rgba, local_frame / self._fps)
         return av.VideoFrame.from_ndarray(np.ascontiguousarray(rgba), format="rgba")

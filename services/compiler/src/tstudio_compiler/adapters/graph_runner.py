@@ -66,9 +66,9 @@ class SegmentRunner:
 
     def pull(self) -> list[av.VideoFrame]:
         """Every frame ready now (after `end()`, every remaining frame)."""
-        out = []
+        out: list[av.VideoFrame] = []
         while True:
             try:
-                out.append(self.sink.pull())
+                out.append(self.sink.pull())  # type: ignore[arg-type]
             except (BlockingIOError, av.error.BlockingIOError, EOFError, av.error.EOFError):
                 return out

@@ -87,7 +87,9 @@ class PyAvRenderer:
                 audio.layout = "stereo" if plan.channels == 2 else "mono"
                 if encode.audio_bit_rate:
                     audio.bit_rate = encode.audio_bit_rate
-            writer = _AudioWriter(container, audio, mix, plan) if audio is not None else None
+            writer = (
+                _AudioWriter(container, audio, mix, plan) if audio is not None and mix is not None else None
+            )
             written = self._video(plan, container, video, writer, progress, cancelled, encode.pix_fmt)
             progress(written, plan.frames, "finalizing")
             for packet in video.encode():

@@ -36,8 +36,8 @@ def rasterise(text: TextSource) -> Image.Image:
         (0, 0), text.text, font=font, stroke_width=stroke, align=text.align or "center"
     )
     margin = max(2, size // 8)
-    width = right - left + 2 * margin
-    height = bottom - top + 2 * margin
+    width = int(right - left) + 2 * margin
+    height = int(bottom - top) + 2 * margin
     width += width % 2
     height += height % 2
     background = parse_color(text.background_color) if text.background_color else None

@@ -96,7 +96,7 @@ class Planner:
                 bounds.update((min(p.start_frame, frames), min(p.end_frame, frames)))
         edges = sorted(bounds)
         background = ffmpeg_color(project.settings.background_color)
-        segments = []
+        segments: list[Segment] = []
         for a, b in itertools.pairwise(edges):
             layers = _layers_at(tracks, joins, a)
             graph = _segment_graph(layers, self._effects, width, height, fps, background, a, b - a)
