@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import av
 import nats
@@ -296,3 +296,28 @@ async def test_a_joiner_that_dies_mid_join_has_the_join_taken_over(tmp_path: Pat
         assert final.joiner == "w0" and final.join_attempts == 2
         assert final.segments_by_worker() == {"doomed": 3}
         assert_output_matches_pattern(tmp_path / "out.mp4", segments)
+
+
+class CancellingJoiner:
+    """Joins for real, but the job is cancelled while it does."""
+
+    def __init__(self, queue: JetStreamRenderQueue) -> None:
+        self.queue = queue
+        self.inner = RemuxJoiner()
+
+    async def join(self, job: Any, segment_paths: list[Path]) -> dict[str, Any]:
+        await self.queue.cancel(job.job_id)
+        return await self.inner.join(job, segment_paths)
+
+
+async def test_a_job_cancelled_during_its_join_leaves_no_output(tmp_path: Path) -> None:
+    async with NatsServer() as server, connected(server.url) as nc:
+        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work")))
+        await queue.start()
+        state = await queue.submit(job_segments(2), str(tmp_path / "out.mp4"))
+        worker = RenderWorker(queue, PatternSegmentRenderer(), CancellingJoiner(queue), "w", heartbeat=0.2)
+        for _ in range(2):
+            assert await worker.run_once(fetch_timeout=5)
+        final = await queue.require(state.job_id)
+        assert final.status is JobStatus.CANCELLED
+        assert not (tmp_path / "out.mp4").exists()

@@ -48,6 +48,7 @@ class RenderWorker:
         self.worker_id = worker_id
         self.heartbeat = heartbeat if heartbeat is not None else max(queue.config.ack_wait / 3, 0.1)
         self.segments_rendered = 0
+        self.segments_reused = 0
         self.jobs_joined = 0
         self._subscription: Any = None
 
@@ -176,7 +177,10 @@ class RenderWorker:
                 reason = f"segment {index}: {exc}"
                 await self.queue.transact(task.job_id, lambda s: js_state.fail(s, reason, time.time()))
                 return
-            self.segments_rendered += 1
+            if reused:
+                self.segments_reused += 1
+            else:
+                self.segments_rendered += 1
             transition = await self.queue.transact(
                 task.job_id, lambda s: js_state.record_segment(s, index, str(path), self.worker_id, reused)
             )
@@ -211,7 +215,13 @@ class RenderWorker:
             "join_seconds": time.monotonic() - started,
             "joined_by": self.worker_id,
         }
-        await self.queue.transact(job_id, lambda s: js_state.succeed(s, result, time.time()))
+        outcome = await self.queue.transact(job_id, lambda s: js_state.succeed(s, result, time.time()))
+        if not outcome.changed and outcome.state.status is JobStatus.CANCELLED:
+            # Cancelled while joining: a cancelled job leaves no output behind.
+            await asyncio.to_thread(Path(spec.output_path).unlink, True)
+            log.info(
+                "worker %s: job %s was cancelled during its join; output removed", self.worker_id, job_id
+            )
         # The segments live on in the cache (when there is one); the job's working copies go.
         job_dir = Path(self.queue.config.work_dir) / job_id
         await asyncio.to_thread(shutil.rmtree, job_dir, True)
