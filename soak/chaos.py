@@ -1,5 +1,7 @@
-"""Faults injected while the load runs. Each fires when a share of the media requests has been
-started (so it lands inside the load however fast this machine is), or when the load ends."""
+"""Faults injected while the load runs. Each fires on a trigger tied to the work rather than to
+the clock, so it lands inside the load however fast or busy this machine is: media and NATS
+restarts when a share of the media requests has started, the replica kill when the first render
+job has ended (the replicas then still hold queued and running jobs)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from soak.cluster import Cluster
 log = logging.getLogger(__name__)
 
 FAULTS = ("media", "compiler", "nats")
-# Share of the load's requests started when each fault fires.
-WHEN = {"media": 0.15, "compiler": 0.3, "nats": 0.45}
+# Share of the load's requests started when the restarts fire.
+LOAD_SHARE = {"media": 0.15, "nats": 0.45}
 
 
 @dataclass
@@ -45,21 +47,22 @@ def _kill_extra_replica(cluster: Cluster) -> float:
 
 
 async def inject(
-    faults: tuple[str, ...],
+    triggers: dict[str, Callable[[], Awaitable[None]]],
     actions: dict[str, Callable[[], float]],
-    reached: Callable[[float], Awaitable[None]],
     started: float,
 ) -> list[FaultRecord]:
-    """Fire each fault in `faults` once `reached(share)` returns, one after another (in a thread:
-    the actions block on processes)."""
-    records = []
-    for name in sorted(faults, key=WHEN.__getitem__):
-        await reached(WHEN[name])
+    """Fire each fault of `triggers` once its trigger returns (in a thread: the actions block on
+    processes); faults whose triggers come together run side by side, as real ones would."""
+
+    async def fire(name: str) -> FaultRecord:
+        await triggers[name]()
         record = FaultRecord(name=name, at=time.monotonic() - started)
         try:
             record.recovery = await asyncio.to_thread(actions[name])
         except Exception as exc:  # a fault that could not be made is reported, not hidden
             record.error = f"{type(exc).__name__}: {exc}"
             log.error("fault %s failed: %s", name, record.error)
-        records.append(record)
-    return records
+        return record
+
+    records = await asyncio.gather(*(fire(name) for name in triggers))
+    return sorted(records, key=lambda r: r.at)

@@ -119,9 +119,27 @@ async def run_job(
     prober: GatewayClient,
     policy: RetryPolicy,
     deadline: float,
+    ended: asyncio.Event | None = None,
     poll_seconds: float = 0.5,
 ) -> JobRecord:
-    """Submit `spec`, poll until the job ends (or `deadline`), then probe its output."""
+    """Submit `spec`, poll until the job ends (or `deadline`), then probe its output; `ended` is
+    set when the job is seen to end, or when following it stops."""
+    try:
+        return await _follow(endpoint, spec, prober, policy, deadline, poll_seconds, ended)
+    finally:
+        if ended is not None:
+            ended.set()
+
+
+async def _follow(
+    endpoint: JobEndpoint,
+    spec: RenderSpec,
+    prober: GatewayClient,
+    policy: RetryPolicy,
+    deadline: float,
+    poll_seconds: float,
+    ended: asyncio.Event | None,
+) -> JobRecord:
     record = JobRecord(spec=spec, replica=endpoint.name)
     started = time.monotonic()
     # Back-pressure (a full queue) is waited out until the run's deadline, as a client would.
@@ -147,6 +165,8 @@ async def run_job(
         job = polled.body["job"]
     record.status = job["status"]
     record.seconds = time.monotonic() - started
+    if ended is not None:
+        ended.set()
     if record.status != "JOB_STATUS_SUCCEEDED":
         record.error = job.get("error", "")
         return record

@@ -45,7 +45,9 @@ class Summary:
     peak_rss_mb: dict[str, float]
     faults: list[dict[str, Any]]
     server_rpcs: dict[str, dict[str, int]] = field(default_factory=dict)
+    metric_families: dict[str, list[str]] = field(default_factory=dict)
     startup_seconds: float = 0.0
+    compiler_queue: str = ""
     memory_limit_mb: float = 0.0
 
     @property
@@ -144,12 +146,19 @@ def render_text(summary: Summary) -> str:
         f"{s.jobs_failed} failed, {s.jobs_lost} lost, {s.jobs_rejected} rejected",
     ]
     lines += [f"    - {problem}" for problem in s.job_problems]
+    if s.jobs_lost and s.compiler_queue == "local":
+        lines.append(
+            "    (COMPILER_QUEUE=local: each replica owns the jobs it accepted, so a killed replica's "
+            "jobs die with it; the JetStream queue is what makes them survive)"
+        )
     lines.append("  peak RSS (MiB)        " + ", ".join(f"{k} {v:.0f}" for k, v in s.peak_rss_mb.items()))
     for fault in s.faults:
         what = f"failed: {fault['error']}" if fault["error"] else f"back in {fault['recovery']:.1f}s"
         lines.append(f"  fault {fault['name']:<15} at {fault['at']:.1f}s, {what}")
     for service, codes in s.server_rpcs.items():
         lines.append(f"  {service:<12} RPCs by code (its /metrics, since its last start): {codes}")
+    for service, families in s.metric_families.items():
+        lines.append(f"  {service:<12} exposes {', '.join(families) or 'no tstudio_* metrics'}")
     if s.memory_exceeded:
         lines.append(f"  memory over {s.memory_limit_mb:.0f} MiB: {s.memory_exceeded}")
     lines.append(f"  verdict               {'PASS' if s.passed else 'FAIL'}")

@@ -10,11 +10,12 @@ import tempfile
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import aiohttp
 
-from soak.chaos import FAULTS, fault_actions, inject
+from soak.chaos import FAULTS, LOAD_SHARE, fault_actions, inject
 from soak.cluster import Cluster, start_cluster
 from soak.gateway_client import GatewayClient
 from soak.media_load import MediaLoad
@@ -22,7 +23,7 @@ from soak.memory import PeakRssSampler
 from soak.render_jobs import GatewayJobs, GrpcJobs, JobEndpoint, run_job
 from soak.report import Summary, summarize
 from soak.retry_policy import RetryPolicy
-from soak.server_metrics import rpc_codes
+from soak.server_metrics import scrape
 from soak.workload import make_media, media_requests, render_specs
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ STARTUP_TIMEOUT = 180.0
 class SoakOptions:
     # Budget of the work once the suite is up: the load takes at most half, renders the rest.
     duration: float = 240.0
-    requests: int = 20_000
+    requests: int = 50_000
     concurrency: int = 500
     jobs: int = 20
     render_concurrency: int = 2
@@ -90,11 +91,14 @@ async def soak(options: SoakOptions) -> Summary:
             with PeakRssSampler(lambda: cluster.pids) as sampler:
                 summary = await _drive(cluster, options, clips, root, token, queue)
                 summary.startup_seconds = round(startup, 1)
-                summary.server_rpcs = {
-                    name: rpc_codes(f"http://127.0.0.1:{port}/metrics")
+                summary.compiler_queue = queue
+                scraped = {
+                    name: scrape(f"http://127.0.0.1:{port}/metrics")
                     for name, port in cluster.metrics_ports.items()
                     if name in cluster.pids
                 }
+                summary.server_rpcs = {name: m.rpc_codes for name, m in scraped.items() if m}
+                summary.metric_families = {name: m.families for name, m in scraped.items() if m}
             summary.peak_rss_mb = {k: round(v / 2**20, 1) for k, v in sorted(sampler.peaks.items())}
         finally:
             await asyncio.to_thread(cluster.stop)
@@ -128,14 +132,19 @@ async def _drive(
                     stack.push_async_callback(grpc_jobs.close)
                     endpoints.append(grpc_jobs)
         specs = render_specs(clips, root / "out", options.jobs, secrets.token_hex(4))
+        first_job_ended = asyncio.Event()
         jobs = asyncio.gather(
             *(
-                run_job(endpoints[i % len(endpoints)], spec, client, policy, jobs_deadline)
+                run_job(endpoints[i % len(endpoints)], spec, client, policy, jobs_deadline, first_job_ended)
                 for i, spec in enumerate(specs)
             )
         )
         load = MediaLoad(client, media_requests(clips, options.requests), options.concurrency)
-        faults = asyncio.create_task(inject(options.faults, fault_actions(cluster), load.reached, started))
+        triggers = {
+            name: (first_job_ended.wait if name == "compiler" else partial(load.reached, LOAD_SHARE[name]))
+            for name in options.faults
+        }
+        faults = asyncio.create_task(inject(triggers, fault_actions(cluster), started))
         load_result = await load.run(until=started + load_window)
         fault_records = await faults
         job_records = await jobs
