@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -185,3 +187,19 @@ def test_a_spinning_plugin_does_not_stop_other_threads(hostile: PluginRegistry) 
         assert spinning.result() == "PLUGIN_OUT_OF_FUEL"
     for frame, out in zip(frames, results, strict=True):
         np.testing.assert_array_equal(out[..., :3], 255 - frame[..., :3])
+
+
+def test_faulted_instances_are_freed(hostile: PluginRegistry) -> None:
+    # Host callbacks live in a process-global table of wasmtime-py; they must not keep instances alive.
+    install(
+        hostile, "late-trap", "(if (f64.gt (local.get $t) (f64.const 0.5)) (then unreachable)) (i32.const 0)"
+    )
+    plugin = hostile._plugins["late-trap"]
+    dropped = []
+    for _ in range(3):
+        hostile.apply_effect("late-trap", random_frame(8, 8), 0.0)
+        dropped.append(weakref.ref(plugin._local.slot.instance))
+        with pytest.raises(PluginFault):
+            hostile.apply_effect("late-trap", random_frame(8, 8), 1.0)
+    gc.collect()
+    assert [ref() for ref in dropped] == [None, None, None]

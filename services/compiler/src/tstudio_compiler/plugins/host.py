@@ -123,10 +123,9 @@ class PluginHost:
             if status != 0:
                 raise PluginFault(plugin.id, f"returned error status {status}", reason="PLUGIN_ERROR_STATUS")
             # The view is re-made if the plugin grew its memory (the buffer may have moved).
-            result = instance.memory_view()[base : base + nbytes].reshape(h, w, 4)
             if view:
-                result.flags.writeable = False
-                return result
+                return instance.outside_view(base, nbytes).reshape(h, w, 4)
+            result = instance.memory_view()[base : base + nbytes].reshape(h, w, 4)
             if out is None:
                 out = np.empty((h, w, 4), np.uint8)
             np.copyto(out, result)

@@ -15,8 +15,10 @@ its next instruction.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,7 +28,9 @@ from svckit.errors import FieldViolation, InvalidArgument
 from wasmtime import _bindings as ffi
 
 from tstudio_compiler.plugins.abi import (
+    COMMON_EXPORTS,
     HOST_MODULE,
+    KIND_EXPORTS,
     WASI_MODULE,
     Export,
     FuncSig,
@@ -39,6 +43,8 @@ from tstudio_compiler.plugins.policy import WASM_PAGE, EffectiveLimits
 log = logging.getLogger(__name__)
 
 _WASM_MAGIC = b"\0asm"
+# The only exports the host ever calls (their signatures were checked at install).
+CALLED_EXPORTS = frozenset(COMMON_EXPORTS) | {name for name, _ in KIND_EXPORTS.values()}
 _MAX_LOG_BYTES = 1024
 
 
@@ -162,8 +168,15 @@ class PluginInstance:
         )
         linker = wasmtime.Linker(engine)
         unit = wasmtime.FuncType([wasmtime.ValType.i32(), wasmtime.ValType.i32()], [])
-        linker.define_func(HOST_MODULE, "log", unit, self._host_log, access_caller=True)
-        linker.define_func(HOST_MODULE, "abort", unit, self._host_abort, access_caller=True)
+        # wasmtime-py keeps host callbacks in a process-global table until the store is deleted, so
+        # they must not hold the instance (which owns the store): that cycle would never be freed.
+        me = weakref.ref(self)
+        linker.define_func(
+            HOST_MODULE, "log", unit, functools.partial(_host_call, me, "_host_log"), access_caller=True
+        )
+        linker.define_func(
+            HOST_MODULE, "abort", unit, functools.partial(_host_call, me, "_host_abort"), access_caller=True
+        )
         if any(imp.module == WASI_MODULE for imp in compiled.shape.imports):
             # Only the functions its permissions grant were let through at install; the WASI context
             # itself has no preopened directories, no environment, no arguments and no stdio.
@@ -185,12 +198,11 @@ class PluginInstance:
         memory = exports["memory"]
         assert isinstance(memory, wasmtime.Memory)
         self.memory = memory
-        sigs = {e.name: e.sig for e in compiled.shape.exports if e.sig is not None}
         self._funcs: dict[str, _FastFunc] = {}
-        for name, sig in sigs.items():
-            func = exports[name]
-            if isinstance(func, wasmtime.Func):
-                self._funcs[name] = _FastFunc(self.store, func, sig)
+        for export in compiled.shape.exports:
+            func = exports[export.name]
+            if export.name in CALLED_EXPORTS and export.sig is not None and isinstance(func, wasmtime.Func):
+                self._funcs[export.name] = _FastFunc(self.store, func, export.sig)
         self._view_len = -1
         self._view = np.empty(0, np.uint8)
 
@@ -216,11 +228,21 @@ class PluginInstance:
         if length != self._view_len:
             address = ctypes.addressof(self.memory.data_ptr(self.store).contents)
             raw = (ctypes.c_ubyte * length).from_address(address)
-            # Views keep this instance (its store owns the memory) alive, even after the pool drops it.
-            raw.owner = self  # type: ignore[attr-defined]
             self._view = np.frombuffer(memoryview(raw).cast("B"), dtype=np.uint8)
             self._view_len = length
         return self._view
+
+    def outside_view(self, start: int, nbytes: int) -> np.ndarray:
+        """A read-only view of `nbytes` at `start` for a caller to keep: it holds this instance (whose
+        store owns the memory) alive, even after the pool has dropped it."""
+        if start < 0 or start + nbytes > self.memory_bytes():
+            raise ValueError("view outside the plugin's memory")
+        address = ctypes.addressof(self.memory.data_ptr(self.store).contents) + start
+        raw = (ctypes.c_ubyte * nbytes).from_address(address)
+        raw.owner = self  # type: ignore[attr-defined]
+        view = np.frombuffer(memoryview(raw).cast("B"), dtype=np.uint8)
+        view.flags.writeable = False
+        return view
 
     def memory_bytes(self) -> int:
         return self.memory.data_len(self.store)
@@ -284,6 +306,14 @@ class PluginInstance:
             ffi.wasmtime_context_set_fuel(caller._context(), 0)
         except Exception:
             log.exception("plugin %s: abort failed", self.plugin_id)
+
+
+def _host_call(
+    instance: weakref.ref[PluginInstance], method: str, caller: wasmtime.Caller, *args: int
+) -> None:
+    target = instance()
+    if target is not None:
+        getattr(target, method)(caller, *args)
 
 
 def _shape(module: wasmtime.Module) -> ModuleShape:
