@@ -11,6 +11,7 @@ import av
 import av.error
 
 from tstudio_media.adapters.mp4_rotation import video_track_rotations
+from tstudio_media.adapters.png_header import png_info
 from tstudio_media.adapters.pyav_open import is_image_format, limit_decoder, not_media, open_media
 from tstudio_media.domain.media_info import (
     MediaInfo,
@@ -42,17 +43,23 @@ class PyAVProber:
         self._max_pixels = max_pixels
 
     def probe(self, path: Path) -> MediaInfo:
+        if path.suffix.lower() == ".png" and (still := png_info(path)) is not None:
+            return still
         if path.suffix.lower() in _HEADER_ONLY_SUFFIXES:
             info = self._probe(path, _QUICK_OPTIONS)
             if _complete(info):
                 return info
         return self._probe(path, None)
 
-    def _probe(self, path: Path, options: dict[str, str] | None) -> MediaInfo:
+    def probe_with_ffmpeg(self, path: Path) -> MediaInfo:
+        """The full FFmpeg probe, bypassing the header-only shortcuts (for comparisons)."""
+        return self._probe(path, None, headers_only=False)
+
+    def _probe(self, path: Path, options: dict[str, str] | None, headers_only: bool = True) -> MediaInfo:
         with open_media(path, max_pixels=self._max_pixels, options=options) as container:
             size = path.stat().st_size
             image = is_image_format(container.format.name)
-            rotations = self._rotations(path, container, image)
+            rotations = self._rotations(path, container, image, headers_only)
             streams = tuple(self._stream(s, image, rotations.get(s.index, 0)) for s in container.streams)
             if not any(s.type in (StreamType.VIDEO, StreamType.AUDIO) for s in streams):
                 raise not_media(path, "the file has no audio or video stream")
@@ -118,12 +125,16 @@ class PyAVProber:
             )
         return StreamInfo(**common)
 
-    def _rotations(self, path: Path, container: Any, image: bool) -> dict[int, int]:
+    def _rotations(self, path: Path, container: Any, image: bool, headers_only: bool) -> dict[int, int]:
         """Clockwise rotation per video stream index, from the display matrix."""
         video = [s for s in container.streams.video if s.codec_context is not None]
         if not video:
             return {}
-        if not image and any(name in ("mov", "mp4") for name in container.format.name.split(",")):
+        if (
+            headers_only
+            and not image
+            and any(name in ("mov", "mp4") for name in container.format.name.split(","))
+        ):
             from_headers = video_track_rotations(path)
             if from_headers is not None and len(from_headers) == len(video):
                 return {s.index: r for s, r in zip(video, from_headers, strict=True)}
