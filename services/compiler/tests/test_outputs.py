@@ -16,7 +16,7 @@ CASES = [
     ("mkv", "hevc", "opus", "hevc", "opus"),
     ("webm", "vp9", "opus", "vp9", "opus"),
     ("mov", "prores", "pcm", "prores", "pcm_s16le"),
-    ("mp4", "av1", "mp3", "libdav1d", "mp3"),
+    ("mp4", "av1", "mp3", "libdav1d", "mp3float"),
     ("gif", "gif", "none", "gif", None),
 ]
 
