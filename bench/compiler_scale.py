@@ -204,6 +204,12 @@ async def main(args: argparse.Namespace) -> None:
             f"cache fetch (checksum-verified) {fetch_cost * 1000:.2f} ms vs encoding the segment "
             f"{segment_cost * 1000:.1f} ms: {segment_cost / fetch_cost:.0f}x cheaper"
         )
+        for i in range(1000):
+            cache.put(hashlib.sha256(f"filler{i}".encode()).hexdigest(), sample)
+        fetch_full = timed(lambda: cache.fetch(key, tmp / "fetched.mp4"), 20)
+        print(
+            f"  with 1000 entries in the cache: {fetch_full * 1000:.2f} ms ({fetch_full / fetch_cost:.2f}x the first)"
+        )
         six = [
             encode_pattern_segment(tmp / f"six{i}.mp4", {**description, "color": [i * 40, 0, 0]})
             for i in range(6)
