@@ -11,7 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from google.rpc import error_details_pb2
 from svckit.errors import Code
+from svckit.grpc_errors import to_rpc_status
 from tstudio_compiler.plugins import HostPolicy, PluginFault, PluginRegistry
 from tstudio_compiler.plugins.policy import WASM_PAGE
 
@@ -203,3 +205,15 @@ def test_faulted_instances_are_freed(hostile: PluginRegistry) -> None:
             hostile.apply_effect("late-trap", random_frame(8, 8), 1.0)
     gc.collect()
     assert [ref() for ref in dropped] == [None, None, None]
+
+
+def test_a_fault_becomes_a_rich_failed_precondition_status(hostile: PluginRegistry) -> None:
+    install(hostile, "spin", ENDLESS_LOOP)
+    status = to_rpc_status(fault_of(hostile, "spin"), "compiler.tstudio", "trace-1")
+    assert status.code == 9  # FAILED_PRECONDITION
+    details = {d.type_url.rsplit(".", 1)[-1]: d for d in status.details}
+    info, resource = error_details_pb2.ErrorInfo(), error_details_pb2.ResourceInfo()
+    details["ErrorInfo"].Unpack(info)
+    details["ResourceInfo"].Unpack(resource)
+    assert (info.reason, info.metadata["plugin_id"]) == ("PLUGIN_OUT_OF_FUEL", "spin")
+    assert (resource.resource_type, resource.resource_name) == ("plugin", "spin")
