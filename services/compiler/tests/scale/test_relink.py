@@ -100,6 +100,8 @@ def test_project_sources_collect_fields_and_resolve_relative_paths() -> None:
     assert relinked["tracks"][1]["clips"][1]["source"]["path"] == "/new/b.wav"
     assert relinked["tracks"][0]["clips"][0]["source"]["path"] == "media/a.mp4"
     assert project["tracks"][1]["clips"][1]["source"]["path"] == "/abs/b.wav", "input left unchanged"
+    inside = apply_relinks(project, report.proposals, base_dir="/new")
+    assert inside["tracks"][1]["clips"][1]["source"]["path"] == "b.wav"
 
 
 # -- on real files ----------------------------------------------------------------------------------

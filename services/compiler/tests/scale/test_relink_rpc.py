@@ -207,3 +207,17 @@ async def test_cli_refuses_a_project_file_that_is_not_a_project(
     code = await asyncio.to_thread(cli_main, ["relink", str(bad), "--search", str(tmp_path), "--local"])
     assert code == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+async def test_media_moved_inside_the_project_folder_is_written_back_relative(tmp_path: Path) -> None:
+    project_file = write_project(tmp_path / "proj")
+    await asyncio.to_thread(cli_main, ["relink", str(project_file), "--search", str(tmp_path), "--local"])
+    (tmp_path / "proj" / "footage").mkdir()
+    shutil.move(tmp_path / "proj/media/a.mp4", tmp_path / "proj/footage/a-final.mp4")
+    code = await asyncio.to_thread(
+        cli_main, ["relink", str(project_file), "--search", str(tmp_path / "proj"), "--local", "--apply"]
+    )
+    assert code == 0
+    clips = json.loads(project_file.read_text())["tracks"][0]["clips"]
+    assert clips[0]["source"]["path"] == "footage/a-final.mp4"
+    assert clips[1]["source"]["path"] == "media/b.mp4"

@@ -81,7 +81,7 @@ class RelinkRpc:
             unresolved=[_missing(s) for s in report.unresolved],
         )
         if request.apply:
-            relinked = apply_relinks(project, report.proposals)
+            relinked = apply_relinks(project, report.proposals, base_dir)
             response.project.CopyFrom(json_format.ParseDict(relinked, project_pb2.Project()))
         return response
 

@@ -174,9 +174,21 @@ def relink(missing: Sequence[ProjectSource], candidates: Sequence[Candidate]) ->
     return RelinkReport(tuple(proposals), tuple(unresolved))
 
 
-def apply_relinks(project: Mapping[str, Any], proposals: Iterable[Proposal]) -> dict[str, Any]:
-    """A copy of the project (proto3 JSON form) with each relinked source path replaced."""
-    new_paths = {proposal.source.path: proposal.new_path for proposal in proposals}
+def _portable(path: str, base_dir: str) -> str:
+    """`path` relative to `base_dir` when it lies inside it, so the project folder stays movable."""
+    if base_dir and posixpath.isabs(path):
+        relative = posixpath.relpath(path, base_dir)
+        if not relative.startswith(".."):
+            return relative
+    return path
+
+
+def apply_relinks(
+    project: Mapping[str, Any], proposals: Iterable[Proposal], base_dir: str = ""
+) -> dict[str, Any]:
+    """A copy of the project (proto3 JSON form) with each relinked source path replaced; new paths
+    inside `base_dir` are written relative to it."""
+    new_paths = {proposal.source.path: _portable(proposal.new_path, base_dir) for proposal in proposals}
     result: dict[str, Any] = dict(project)
     tracks = []
     for track in project.get("tracks", []) or []:
