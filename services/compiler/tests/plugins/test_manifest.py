@@ -9,6 +9,7 @@ from svckit.errors import InvalidArgument
 from tstudio_compiler.domain.params import ParamType
 from tstudio_compiler.plugins import PluginKind, parse_manifest
 from tstudio_compiler.plugins.abi import encode_params
+from tstudio_compiler.plugins.policy import WASM_PAGE, HostPolicy, effective_limits
 
 FULL = """
 id = "look.warm-1"
@@ -106,3 +107,11 @@ def test_bad_manifests_name_the_field(text: str, field: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
         parse_manifest(text)
     assert field in {v.field for v in caught.value.details.field_violations}
+
+
+def test_requested_limits_are_capped_by_the_operator() -> None:
+    m = parse_manifest(FULL.replace("memory_pages = 64", "memory_pages = 4096\ndeadline_ms = 90000"))
+    limits = effective_limits(m, HostPolicy(max_memory_pages=128, deadline_ms=1000, epoch_tick_ms=10))
+    assert limits.memory_bytes == 128 * WASM_PAGE
+    assert limits.deadline_ticks == 101  # 1000 ms of 10 ms ticks, plus the tick already running
+    assert limits.fuel_for(100) == HostPolicy().base_fuel + 50 * 100
