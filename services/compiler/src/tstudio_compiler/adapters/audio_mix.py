@@ -1,11 +1,19 @@
 """The whole timeline's sound in one pass: each clip decoded, trimmed, run through its filters
-(speed, volume, fades, effects) and summed into one buffer at its place."""
+(speed, volume, fades, effects) and summed into one buffer at its place.
+
+Clips stream through in chunks; a long mix lives in a memory-mapped scratch file rather than in
+RAM (an hour of 48 kHz stereo float is 1.4 GB).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
+from collections.abc import Iterator
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import av
@@ -18,30 +26,50 @@ from tstudio_compiler.domain.plan import AudioInput, RenderPlan
 
 log = logging.getLogger(__name__)
 _CHUNK = 4096
+# Mixes larger than this go to a memory-mapped scratch file.
+_IN_MEMORY_BYTES = 64 * 1024 * 1024
 
 
-def mix(plan: RenderPlan, cancelled: threading.Event | None = None) -> np.ndarray:
-    """Float32 samples, shape (channels, frames * rate / fps)."""
+def mix(
+    plan: RenderPlan, cancelled: threading.Event | None = None, scratch: Path | None = None
+) -> np.ndarray:
+    """Float32 samples, shape (channels, duration * rate)."""
     rate, channels = plan.sample_rate, plan.channels
     total = round(plan.duration * rate)
-    out = np.zeros((channels, total), dtype=np.float32)
+    out = _buffer(channels, total, scratch)
     for clip in plan.audio:
-        if cancelled is not None and cancelled.is_set():
-            raise Cancelled("render cancelled")
-        samples = _run_filters(decode(clip, rate, channels), clip.filters, rate, channels)
         at = round(clip.start * rate)
-        length = min(samples.shape[1], round(clip.length * rate), total - at)
-        if length > 0:
-            out[:, at : at + length] += samples[:, :length]
+        end = min(total, at + round(clip.length * rate))
+        for samples in _filtered(decode(clip, rate, channels), clip.filters, rate, channels):
+            if cancelled is not None and cancelled.is_set():
+                raise Cancelled("render cancelled")
+            count = min(samples.shape[1], end - at)
+            if count <= 0:
+                break
+            out[:, at : at + count] += samples[:, :count]
+            at += count
     return out
 
 
-def decode(clip: AudioInput, rate: int, channels: int) -> np.ndarray:
-    """The source's sound from `source_in` to `source_out`, resampled to the mix format."""
+def _buffer(channels: int, total: int, scratch: Path | None) -> np.ndarray:
+    if channels * total * 4 <= _IN_MEMORY_BYTES:
+        return np.zeros((channels, total), dtype=np.float32)
+    handle, name = tempfile.mkstemp(prefix=".mix-", suffix=".f32", dir=scratch)
+    os.close(handle)
+    try:
+        buffer = np.memmap(name, dtype=np.float32, mode="w+", shape=(channels, total))
+    finally:
+        os.unlink(name)  # the mapping keeps the pages; nothing is left behind on disk
+    return buffer
+
+
+def decode(clip: AudioInput, rate: int, channels: int) -> Iterator[np.ndarray]:
+    """The source's sound from `source_in` to `source_out` in the mix format, chunk by chunk."""
     layout = "stereo" if channels == 2 else "mono"
     resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-    parts: list[np.ndarray] = []
-    first_time: float | None = None
+    wanted = round((clip.source_out - clip.source_in) * rate)
+    skip: int | None = None
+    given = 0
     try:
         with av.open(clip.path) as container:
             stream: Any = container.streams.audio[0]
@@ -54,74 +82,72 @@ def decode(clip: AudioInput, rate: int, channels: int) -> np.ndarray:
             for frame in container.decode(stream):
                 if frame.pts is None or frame.time_base is None:
                     continue
-                t = float(frame.pts * frame.time_base) - origin
-                if t > clip.source_out:
-                    break
-                if first_time is None:
-                    first_time = t
+                if skip is None:
+                    skip = round((clip.source_in - (float(frame.pts * frame.time_base) - origin)) * rate)
+                    if skip < 0:  # the sound starts after source_in: silence first
+                        pad = min(-skip, wanted)
+                        yield np.zeros((channels, pad), dtype=np.float32)
+                        given, skip = pad, 0
                 for converted in resampler.resample(frame):
-                    parts.append(converted.to_ndarray().reshape(channels, -1))
-            for converted in resampler.resample(None):
-                parts.append(converted.to_ndarray().reshape(channels, -1))
+                    samples = converted.to_ndarray().reshape(channels, -1)
+                    if skip:
+                        dropped = min(skip, samples.shape[1])
+                        samples, skip = samples[:, dropped:], skip - dropped
+                    samples = samples[:, : wanted - given]
+                    if samples.shape[1]:
+                        given += samples.shape[1]
+                        yield np.ascontiguousarray(samples)
+                if given >= wanted:
+                    return
     except av.error.FFmpegError as exc:
-        if not parts:
+        if not given:
             raise DataLoss(
                 f"cannot decode the sound of {clip.path}",
                 reason="MEDIA_CORRUPT",
                 resources=[Resource("file", clip.path)],
             ) from exc
         log.warning("sound of %s ends early: %s", clip.path, exc)
-    if not parts or first_time is None:
-        return np.zeros((channels, 0), dtype=np.float32)
-    samples = np.concatenate(parts, axis=1)
-    skip = round((clip.source_in - first_time) * rate)
-    if skip < 0:
-        samples = np.concatenate([np.zeros((channels, -skip), dtype=np.float32), samples], axis=1)
-        skip = 0
-    end = round((clip.source_out - first_time) * rate)
-    return np.ascontiguousarray(samples[:, skip:end])
 
 
-def _run_filters(samples: np.ndarray, filters: tuple[Filter, ...], rate: int, channels: int) -> np.ndarray:
-    if not filters or samples.shape[1] == 0:
-        return samples
+def _filtered(
+    chunks: Iterator[np.ndarray], filters: tuple[Filter, ...], rate: int, channels: int
+) -> Iterator[np.ndarray]:
+    if not filters:
+        yield from chunks
+        return
     layout = "stereo" if channels == 2 else "mono"
     graph = av.filter.Graph()
     source = graph.add(
         "abuffer", f"sample_rate={rate}:sample_fmt=fltp:channel_layout={layout}:time_base=1/{rate}"
     )
     last = source
-    for flt in (
-        *filters,
-        Filter("aresample", str(rate)),
-        Filter("aformat", f"sample_fmts=fltp:channel_layouts={layout}"),
-    ):
+    tail = (Filter("aresample", str(rate)), Filter("aformat", f"sample_fmts=fltp:channel_layouts={layout}"))
+    for flt in (*filters, *tail):
         ctx = graph.add(flt.name, flt.args or None)
         last.link_to(ctx)
         last = ctx
     sink = graph.add("abuffersink")
     last.link_to(sink)
     graph.configure()
-    out: list[np.ndarray] = []
 
-    def drain() -> None:
+    def drain() -> Iterator[np.ndarray]:
         while True:
             try:
                 pulled: Any = sink.pull()
-                out.append(pulled.to_ndarray().reshape(channels, -1))
             except (BlockingIOError, av.error.BlockingIOError, EOFError, av.error.EOFError):
                 return
+            yield pulled.to_ndarray().reshape(channels, -1)
 
-    for start in range(0, samples.shape[1], _CHUNK):
-        chunk = np.ascontiguousarray(samples[:, start : start + _CHUNK])
-        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
-        frame.sample_rate = rate
-        frame.pts = start
-        frame.time_base = Fraction(1, rate)
-        source.push(frame)
-        drain()
+    pts = 0
+    for samples in chunks:
+        for start in range(0, samples.shape[1], _CHUNK):
+            part = np.ascontiguousarray(samples[:, start : start + _CHUNK])
+            frame = av.AudioFrame.from_ndarray(part, format="fltp", layout=layout)
+            frame.sample_rate = rate
+            frame.pts = pts
+            frame.time_base = Fraction(1, rate)
+            pts += part.shape[1]
+            source.push(frame)
+            yield from drain()
     source.push(None)
-    drain()
-    if not out:
-        return np.zeros((channels, 0), dtype=np.float32)
-    return np.concatenate(out, axis=1)
+    yield from drain()

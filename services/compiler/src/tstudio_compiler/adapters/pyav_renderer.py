@@ -72,7 +72,7 @@ class PyAvRenderer:
     ) -> int:
         rate = Fraction(plan.fps).limit_denominator(1001)
         progress(0, plan.frames, "preparing")
-        mix = audio_mix.mix(plan, cancelled) if encode.audio_encoder else None
+        mix = audio_mix.mix(plan, cancelled, temp.parent) if encode.audio_encoder else None
         with av.open(str(temp), "w", format=encode.container_format) as container:
             video: Any = container.add_stream(encode.video_encoder, rate=rate)
             video.width, video.height = plan.width, plan.height
