@@ -321,3 +321,17 @@ async def test_a_job_cancelled_during_its_join_leaves_no_output(tmp_path: Path) 
         final = await queue.require(state.job_id)
         assert final.status is JobStatus.CANCELLED
         assert not (tmp_path / "out.mp4").exists()
+
+
+async def test_a_garbage_task_message_is_dropped_and_the_worker_goes_on(tmp_path: Path) -> None:
+    async with NatsServer() as server, connected(server.url) as nc:
+        config = QueueConfig(work_dir=str(tmp_path / "work"))
+        queue = JetStreamRenderQueue(nc, config)
+        await queue.start()
+        await nc.jetstream().publish(config.task_subject("junk"), b"\xff not json")
+        state = await queue.submit(job_segments(1), str(tmp_path / "out.mp4"))
+        worker = RenderWorker(queue, PatternSegmentRenderer(), RemuxJoiner(), "w", heartbeat=0.2)
+        assert await worker.run_once(fetch_timeout=5)  # the junk
+        assert await worker.run_once(fetch_timeout=5)  # the real task
+        assert (await queue.require(state.job_id)).status is JobStatus.SUCCEEDED
+        assert await until(queue.pending_tasks, lambda left: left == 0) == 0
