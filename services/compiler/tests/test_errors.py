@@ -182,3 +182,19 @@ async def test_paths_outside_the_allowed_roots_are_refused(media: Media, tmp_pat
             assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
         job = await render(running, project(one_clip("clip.mp4", allowed / "ok.mp4"), allowed))
         assert job.status == compiler_pb2.JOB_STATUS_SUCCEEDED
+
+
+async def test_sound_only_files_on_picture_tracks_and_silent_files_on_audio_tracks_are_refused(
+    compiler: Running, media: Media, tmp_path: Path
+) -> None:
+    edit = one_clip(str(media.tone), tmp_path / "out.mp4")
+    edit["tracks"].append(
+        {
+            "id": "a",
+            "kind": "TRACK_KIND_AUDIO",
+            "clips": [{"id": "m", "source": {"path": str(media.logo)}, "start": 0}],
+        }
+    )
+    reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=project(edit)))
+    fields = {v.field for v in reply.violations}
+    assert {"tracks[0].clips[0].source.path", "tracks[1].clips[0].source.path"} <= fields

@@ -15,9 +15,9 @@ from svckit.errors import FieldViolation, InvalidArgument, ServiceError
 from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, encode_settings
 from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
 from tstudio_compiler.domain.jobs import JobManager, JobView
-from tstudio_compiler.domain.model import Project
+from tstudio_compiler.domain.model import Project, TrackKind
 from tstudio_compiler.domain.plan import RenderPlan
-from tstudio_compiler.domain.planner import Planner, resolve_path
+from tstudio_compiler.domain.planner import VISUAL, Planner, resolve_path
 from tstudio_compiler.domain.ports import (
     Blocking,
     EncoderInventory,
@@ -129,6 +129,12 @@ class Compiler:
         violations = validate(
             project, self.catalogs, self.limits, {p: i.duration for p, i in sources.items()}
         )
+        for field, path in files.items():
+            track = project.tracks[int(field.split("]")[0].removeprefix("tracks["))]
+            if track.kind in VISUAL and not sources[path].has_video:
+                violations.append((field, "has no picture; put sound-only files on an audio track"))
+            elif track.kind is TrackKind.AUDIO and not sources[path].has_audio:
+                violations.append((field, "has no sound"))
         if violations:
             raise _invalid(violations)
         planned_sources = sources
