@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PROTO_FILES := $(shell find protos/tstudio -name '*.proto' | sort)
 STUBS := protos/python
 
-.PHONY: help setup demo test bench soak deploy-check up protos check-protos lint typecheck check ci clean
+.PHONY: help setup demo test bench soak deploy-check plugins-examples up protos check-protos lint typecheck check ci clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,9 @@ lint: setup ## ruff and buf lint (STANDARD)
 
 typecheck: setup ## mypy over libs/, services/, gateway/ and cli/
 	$(VENV)/bin/mypy libs/svckit/src services/*/src gateway/src cli/src
+
+plugins-examples: setup ## Rebuild the example WASM plugins (C via the ziglang package, WAT)
+	$(PY) plugins/examples/build.py
 
 deploy-check: setup ## Dockerfiles (hadolint) and every kustomize overlay/component combination, validated
 	$(VENV)/bin/pytest tests/deploy -q
