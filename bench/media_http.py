@@ -27,7 +27,7 @@ from tstudio.media.v1 import media_pb2, media_pb2_grpc
 FILE_BYTES = 64 * 1024 * 1024
 RANGE_BYTES = 1024 * 1024
 SECONDS = 5
-ROUNDS = 2
+ROUNDS = 3
 CONNECTIONS = 16
 
 _UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
