@@ -29,6 +29,7 @@ from pathlib import Path
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy
+from svckit.bus import NatsBus
 from svckit.testing import NatsServer
 from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue, QueueConfig
 from tstudio_compiler.scale.adapters.jetstream_worker import RenderWorker
@@ -158,8 +159,8 @@ async def main(args: argparse.Namespace) -> None:
         async with NatsServer() as server:
             # 1. queue overhead
             bare = await bare_jetstream(server.url, args.tasks)
-            nc = await nats.connect(server.url)
-            queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp / "work"), ack_wait=30))
+            bus = await NatsBus.connect(server.url)
+            queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(tmp / "work"), ack_wait=30))
             await queue.start()
             worker = RenderWorker(queue, NoWorkRenderer(sample), NoJoin(), "w0")
             overhead = await run_job(queue, [worker], specs(args.tasks, description, "o"), str(tmp / "o.mp4"))
@@ -193,7 +194,7 @@ async def main(args: argparse.Namespace) -> None:
             print(
                 f"  3 replicas vs 1 on this machine (2 vCPUs, load average {load:.1f}): {rates[3] / rates[1]:.2f}x"
             )
-            await nc.close()
+            await bus.close()
 
         # 3. cache and join
         cache = SegmentCache(tmp / "cache", max_bytes=1 << 30)

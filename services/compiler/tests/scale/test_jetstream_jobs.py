@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import av
-import nats
 import numpy as np
+from svckit.bus import NatsBus
 from svckit.testing import NatsServer
 from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue, QueueConfig
 from tstudio_compiler.scale.adapters.jetstream_worker import RenderWorker
@@ -64,12 +64,12 @@ async def until(read: Callable[[], Awaitable[T]], done: Callable[[T], bool], tim
 
 
 @contextlib.asynccontextmanager
-async def connected(url: str) -> AsyncIterator[nats.NATS]:
-    nc = await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+async def connected(url: str) -> AsyncIterator[NatsBus]:
+    bus = await NatsBus.connect(url)
     try:
-        yield nc
+        yield bus
     finally:
-        await nc.close()
+        await bus.nc.close()
 
 
 @contextlib.asynccontextmanager
@@ -92,8 +92,8 @@ async def workers(
 
 
 async def test_three_workers_share_one_job_and_exactly_one_joins(tmp_path: Path) -> None:
-    async with NatsServer() as server, connected(server.url) as nc:
-        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work"), ack_wait=5))
+    async with NatsServer() as server, connected(server.url) as bus:
+        queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(tmp_path / "work"), ack_wait=5))
         await queue.start()
         # A little delay per frame keeps any one worker from taking every task on 2 cores.
         segments = job_segments(9, frame_delay=0.01)
@@ -119,8 +119,8 @@ async def test_three_workers_share_one_job_and_exactly_one_joins(tmp_path: Path)
 
 
 async def test_watch_streams_progress_until_the_job_ends(tmp_path: Path) -> None:
-    async with NatsServer() as server, connected(server.url) as nc:
-        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work")))
+    async with NatsServer() as server, connected(server.url) as bus:
+        queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(tmp_path / "work")))
         await queue.start()
         state = await queue.submit(job_segments(5, frame_delay=0.01), str(tmp_path / "out.mp4"))
         seen = []
@@ -159,8 +159,8 @@ async def test_two_submissions_with_one_client_key_give_one_job(tmp_path: Path) 
 
 
 async def test_restarting_nats_server_mid_job_does_not_lose_the_job(tmp_path: Path) -> None:
-    async with NatsServer() as server, connected(server.url) as nc:
-        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work"), ack_wait=3))
+    async with NatsServer() as server, connected(server.url) as bus:
+        queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(tmp_path / "work"), ack_wait=3))
         await queue.start()
         segments = job_segments(8, frames=10, frame_delay=0.02)
         state = await queue.submit(segments, str(tmp_path / "out.mp4"))
@@ -174,8 +174,8 @@ async def test_restarting_nats_server_mid_job_does_not_lose_the_job(tmp_path: Pa
 
 
 async def test_cancelled_job_drops_its_remaining_tasks(tmp_path: Path) -> None:
-    async with NatsServer() as server, connected(server.url) as nc:
-        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work")))
+    async with NatsServer() as server, connected(server.url) as bus:
+        queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(tmp_path / "work")))
         await queue.start()
         state = await queue.submit(job_segments(4), str(tmp_path / "out.mp4"))
         cancelled = await queue.cancel(state.job_id)
@@ -187,8 +187,8 @@ async def test_cancelled_job_drops_its_remaining_tasks(tmp_path: Path) -> None:
 
 
 async def test_a_segment_the_renderer_refuses_fails_the_job_clearly(tmp_path: Path) -> None:
-    async with NatsServer() as server, connected(server.url) as nc:
-        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work")))
+    async with NatsServer() as server, connected(server.url) as bus:
+        queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(tmp_path / "work")))
         await queue.start()
         bad = SegmentSpec(index=0, key="0" * 64, description={"frames": 5, "width": -5})
         state = await queue.submit([bad], str(tmp_path / "out.mp4"))
@@ -210,8 +210,8 @@ class CrashingRenderer:
 
 
 async def test_a_renderer_that_keeps_crashing_fails_the_job_after_max_deliver(tmp_path: Path) -> None:
-    async with NatsServer() as server, connected(server.url) as nc:
-        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work"), max_deliver=2))
+    async with NatsServer() as server, connected(server.url) as bus:
+        queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(tmp_path / "work"), max_deliver=2))
         await queue.start()
         state = await queue.submit(job_segments(1), str(tmp_path / "out.mp4"))
         renderer = CrashingRenderer()
@@ -237,8 +237,8 @@ async def test_rerender_after_one_change_reuses_every_other_segment_and_matches_
     first = job_segments(6)
     changed = list(first)
     changed[2] = SegmentSpec(2, "f" * 64, {"frames": 10, "color": [250, 250, 0]})  # one clip's effect changed
-    async with NatsServer() as server, connected(server.url) as nc:
-        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work")))
+    async with NatsServer() as server, connected(server.url) as bus:
+        queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(tmp_path / "work")))
         await queue.start()
         async with workers(queue, 2, cache=cache):
             one = await queue.submit(first, str(tmp_path / "first.mp4"))
@@ -276,8 +276,8 @@ class HangingJoiner:
 
 
 async def test_a_joiner_that_dies_mid_join_has_the_join_taken_over(tmp_path: Path) -> None:
-    async with NatsServer() as server, connected(server.url) as nc:
-        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work"), ack_wait=1.5))
+    async with NatsServer() as server, connected(server.url) as bus:
+        queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(tmp_path / "work"), ack_wait=1.5))
         await queue.start()
         segments = job_segments(3)
         state = await queue.submit(segments, str(tmp_path / "out.mp4"))
@@ -311,8 +311,8 @@ class CancellingJoiner:
 
 
 async def test_a_job_cancelled_during_its_join_leaves_no_output(tmp_path: Path) -> None:
-    async with NatsServer() as server, connected(server.url) as nc:
-        queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(tmp_path / "work")))
+    async with NatsServer() as server, connected(server.url) as bus:
+        queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(tmp_path / "work")))
         await queue.start()
         state = await queue.submit(job_segments(2), str(tmp_path / "out.mp4"))
         worker = RenderWorker(queue, PatternSegmentRenderer(), CancellingJoiner(queue), "w", heartbeat=0.2)
@@ -324,11 +324,11 @@ async def test_a_job_cancelled_during_its_join_leaves_no_output(tmp_path: Path) 
 
 
 async def test_a_garbage_task_message_is_dropped_and_the_worker_goes_on(tmp_path: Path) -> None:
-    async with NatsServer() as server, connected(server.url) as nc:
+    async with NatsServer() as server, connected(server.url) as bus:
         config = QueueConfig(work_dir=str(tmp_path / "work"))
-        queue = JetStreamRenderQueue(nc, config)
+        queue = JetStreamRenderQueue(bus, config)
         await queue.start()
-        await nc.jetstream().publish(config.task_subject("junk"), b"\xff not json")
+        await bus.jetstream.publish(config.task_subject("junk"), b"\xff not json")
         state = await queue.submit(job_segments(1), str(tmp_path / "out.mp4"))
         worker = RenderWorker(queue, PatternSegmentRenderer(), RemuxJoiner(), "w", heartbeat=0.2)
         assert await worker.run_once(fetch_timeout=5)  # the junk

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import av
-import nats
 import numpy as np
+from svckit.bus import NatsBus
 from svckit.testing import NatsServer
 from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue, QueueConfig
 from tstudio_compiler.scale.adapters.pattern_renderer import pattern_color
@@ -56,9 +56,9 @@ async def test_sigkilled_worker_has_its_segment_redelivered_and_the_job_complete
         for i in range(6)
     ]
     async with NatsServer() as server:
-        nc = await nats.connect(server.url)
+        bus = await NatsBus.connect(server.url)
         try:
-            queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=str(work_dir), ack_wait=ACK_WAIT))
+            queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=str(work_dir), ack_wait=ACK_WAIT))
             await queue.start()
             processes = {f"p{i}": start_worker(server.url, work_dir, f"p{i}") for i in range(3)}
             by_pid = {p.pid: name for name, p in processes.items()}
@@ -86,7 +86,7 @@ async def test_sigkilled_worker_has_its_segment_redelivered_and_the_job_complete
                         process.kill()  # never leave a worker behind, even when the test fails
                         process.wait()
         finally:
-            await nc.close()
+            await bus.nc.close()
     assert final.status is JobStatus.SUCCEEDED, final.error
     killed_index, killed_worker = victim
     assert final.done[killed_index].worker != killed_worker, "the killed worker cannot have finished it"

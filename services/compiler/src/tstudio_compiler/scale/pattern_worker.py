@@ -14,7 +14,7 @@ import logging
 import signal
 import sys
 
-import nats
+from svckit.bus import NatsBus
 
 from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue, QueueConfig
 from tstudio_compiler.scale.adapters.jetstream_worker import RenderWorker
@@ -23,8 +23,8 @@ from tstudio_compiler.scale.adapters.pyav_joiner import RemuxJoiner
 
 
 async def work(url: str, work_dir: str, worker_id: str, ack_wait: float) -> None:
-    nc = await nats.connect(url, name=worker_id, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
-    queue = JetStreamRenderQueue(nc, QueueConfig(work_dir=work_dir, ack_wait=ack_wait))
+    bus = await NatsBus.connect(url, name=worker_id)
+    queue = JetStreamRenderQueue(bus, QueueConfig(work_dir=work_dir, ack_wait=ack_wait))
     await queue.start()
     worker = RenderWorker(queue, PatternSegmentRenderer(), RemuxJoiner(), worker_id, heartbeat=ack_wait / 4)
     stop = asyncio.Event()
@@ -34,7 +34,7 @@ async def work(url: str, work_dir: str, worker_id: str, ack_wait: float) -> None
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     await worker.run(stop, fetch_timeout=0.5)
-    await nc.drain()
+    await bus.close()
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import nats.errors
 import nats.js.errors
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType
+from svckit.bus import NatsBus
 from svckit.errors import Aborted, FieldViolation, InvalidArgument, NotFound, Unavailable
 
 from tstudio_compiler.scale.domain import job_state as js_state
@@ -129,43 +130,39 @@ def spec_from_json(data: bytes) -> JobSpec:
 class JetStreamRenderQueue:
     """Submit, look up and cancel distributed jobs; shared by the API side and the workers.
 
-    `connection` is a connected nats-py client (`NatsBus.nc`). Call `await start()` once.
+    `bus` is the service's `svckit.bus.NatsBus`. Call `await start()` once.
     """
 
-    def __init__(self, connection: Any, config: QueueConfig) -> None:
-        self.nc = connection
+    def __init__(self, bus: NatsBus, config: QueueConfig) -> None:
+        self.bus = bus
         self.config = config
-        self.js = connection.jetstream()
+        self.js = bus.jetstream
         self.kv: Any = None
 
     async def start(self) -> None:
         """Create (or update) the streams, the consumer and the state bucket."""
         cfg = self.config
+        common = {"storage": StorageType.FILE, "duplicate_window": 120.0}
         await self.retrying(
-            lambda: self._ensure_stream(
-                cfg.jobs_stream, [cfg.job_subject("*")], RetentionPolicy.LIMITS, cfg.retention_seconds
+            lambda: self.bus.ensure_stream(
+                cfg.jobs_stream,
+                [cfg.job_subject("*")],
+                retention=RetentionPolicy.LIMITS,
+                max_age=cfg.retention_seconds,
+                **common,
             )
         )
         await self.retrying(
-            lambda: self._ensure_stream(cfg.tasks_stream, [cfg.task_subject("*")], RetentionPolicy.WORK_QUEUE)
+            lambda: self.bus.ensure_stream(
+                cfg.tasks_stream, [cfg.task_subject("*")], retention=RetentionPolicy.WORK_QUEUE, **common
+            )
         )
         await self.retrying(self._ensure_consumer)
-        self.kv = await self.retrying(self._open_bucket)
-
-    async def _ensure_stream(
-        self, name: str, subjects: list[str], retention: RetentionPolicy, max_age: float | None = None
-    ) -> None:
-        try:
-            await self.js.stream_info(name)
-        except nats.js.errors.NotFoundError:
-            await self.js.add_stream(
-                name=name,
-                subjects=subjects,
-                retention=retention,
-                max_age=max_age,
-                storage=StorageType.FILE,
-                duplicate_window=120.0,
+        self.kv = await self.retrying(
+            lambda: self.bus.key_value(
+                cfg.state_bucket, history=1, ttl=cfg.retention_seconds, storage=StorageType.FILE
             )
+        )
 
     async def _ensure_consumer(self) -> None:
         config = ConsumerConfig(
@@ -176,17 +173,6 @@ class JetStreamRenderQueue:
             filter_subject=self.config.task_subject("*"),
         )
         await self.js.add_consumer(self.config.tasks_stream, config=config)
-
-    async def _open_bucket(self) -> Any:
-        try:
-            return await self.js.key_value(self.config.state_bucket)
-        except nats.js.errors.BucketNotFoundError:
-            return await self.js.create_key_value(
-                bucket=self.config.state_bucket,
-                history=1,
-                ttl=self.config.retention_seconds,
-                storage=StorageType.FILE,
-            )
 
     async def retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run `call`, retrying transient NATS errors (reconnects, restarts) for `retry_for` seconds."""
