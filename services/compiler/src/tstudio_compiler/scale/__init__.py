@@ -29,7 +29,7 @@ Distributed rendering (COMPILER_QUEUE=jetstream) — domain.render_ports, adapte
     Protocols SegmentRenderer.render(task) -> Path and Joiner.join(job, paths) -> dict;
     SegmentSpec(index, key, description), SegmentTask(job_id, segment, work_dir, delivery,
     use_cache; .output_path = work_dir/job/NNNNNN.mp4), JobSpec.
-    queue = JetStreamRenderQueue(nats_connection, QueueConfig(work_dir=shared_dir, ack_wait=30))
+    queue = JetStreamRenderQueue(nats_bus, QueueConfig(work_dir=shared_dir, ack_wait=30))   # svckit NatsBus
     await queue.start()
     state = await queue.submit(segments, output_path, audio_path=..., client_key=..., use_cache=True)
     await queue.get / require / cancel / wait_finished(job_id, timeout) / job_spec / pending_tasks
