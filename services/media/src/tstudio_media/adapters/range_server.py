@@ -156,9 +156,8 @@ class HttpRunner:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port, backlog=1024)
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = int(sockets[0].getsockname()[1]) if sockets else self._port
+        # The port actually bound (the configured one, or the free one picked for port 0).
+        self.port = int(self._runner.addresses[0][1])
         log.info("video server on http://%s:%d%s", self._host, self.port, STREAM_PATH)
         return self.port
 

@@ -89,6 +89,14 @@ def picture_format(value: int) -> PictureFormat:
     return _PICTURE_FORMATS.get(value, PictureFormat.JPEG)
 
 
+def picture_format_to_proto(fmt: PictureFormat) -> media_pb2.ImageFormat:
+    return next(k for k, v in _PICTURE_FORMATS.items() if v is fmt)
+
+
+def seek_mode_to_proto(mode: SeekMode) -> media_pb2.SeekMode:
+    return media_pb2.SEEK_MODE_FAST if mode is SeekMode.FAST else media_pb2.SEEK_MODE_ACCURATE
+
+
 def seek_mode(value: int) -> SeekMode:
     return SeekMode.FAST if value == media_pb2.SEEK_MODE_FAST else SeekMode.ACCURATE
 

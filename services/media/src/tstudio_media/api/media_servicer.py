@@ -35,7 +35,7 @@ from tstudio_media.adapters.range_server import STREAM_PATH, media_type
 from tstudio_media.api import convert
 from tstudio_media.api.result_cache import file_identity
 from tstudio_media.domain.cache_key import cache_key
-from tstudio_media.domain.picture_request import SeekMode, check_time, picture_spec
+from tstudio_media.domain.picture_request import PictureSpec, SeekMode, check_time, picture_spec
 from tstudio_media.domain.pictures import FilmstripRequest
 from tstudio_media.domain.proxy_plan import proxy_plan
 from tstudio_media.domain.scan_filter import scan_extensions
@@ -129,19 +129,32 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
     async def Thumbnail(
         self, request: media_pb2.ThumbnailRequest, context: grpc.aio.ServicerContext
     ) -> media_pb2.ThumbnailResponse:
-        deps = self._deps
-        path = deps.roots.existing_file(request.path)
+        path = self._deps.roots.existing_file(request.path)
         seconds = check_time(request.time_seconds, "time_seconds")
         spec = picture_spec(
             request.width, request.height, convert.picture_format(request.format), request.quality
         )
-        mode = convert.seek_mode(request.mode)
+        return await self._thumbnail(path, seconds, spec, convert.seek_mode(request.mode))
+
+    async def _thumbnail(
+        self, path: Path, seconds: float, spec: PictureSpec, mode: SeekMode
+    ) -> media_pb2.ThumbnailResponse:
+        """A thumbnail through the cache; the key is the normalised request."""
+        deps = self._deps
 
         async def compute() -> media_pb2.ThumbnailResponse:
             picture = await deps.executor.run(deps.pictures.thumbnail, path, seconds, spec, mode)
             return convert.thumbnail_to_proto(picture)
 
-        keyed = _with_path(request, path)
+        keyed = media_pb2.ThumbnailRequest(
+            path=str(path),
+            time_seconds=seconds,
+            width=spec.width,
+            height=spec.height,
+            format=convert.picture_format_to_proto(spec.format),
+            quality=spec.quality,
+            mode=convert.seek_mode_to_proto(mode),
+        )
         reply, cached = await deps.cache.get_or_compute(
             "thumbnail", path, keyed, media_pb2.ThumbnailResponse, compute
         )
