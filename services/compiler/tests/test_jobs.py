@@ -12,6 +12,7 @@ import pytest
 from svckit.grpc_errors import error_details
 from tstudio.compiler.v1 import compiler_pb2
 from tstudio.events.v1 import events_pb2
+from tstudio_compiler.domain.encoding import EncoderStatus
 
 from .conftest import Media, Running, project
 
@@ -171,3 +172,44 @@ async def test_required_hardware_without_one_fails_before_queueing(
         await compiler.stub.SubmitRender(compiler_pb2.SubmitRenderRequest(project=project(edit)))
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_details(caught.value).field_violations[0].field == "output.hardware_acceleration"
+
+
+class _ClaimsNvenc:
+    """An inventory that believes NVENC opens, so the render meets the real failure here."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def encoders(self) -> dict[str, EncoderStatus]:
+        found = dict(self._real.encoders())
+        found["h264_nvenc"] = EncoderStatus("h264_nvenc", "h264", True, True)
+        return found
+
+    def ffmpeg_version(self) -> str:
+        return str(self._real.ffmpeg_version())
+
+
+async def test_a_hardware_encoder_that_fails_to_open_falls_back_to_software_and_says_so(
+    compiler: Running, media: Media, tmp_path: Path
+) -> None:
+    real = compiler.compiler.encoders
+    if real.encoders()["h264_nvenc"].available:
+        pytest.skip("NVENC really works here")
+    compiler.compiler.encoders = _ClaimsNvenc(real)
+    edit = {
+        "settings": {"width": 160, "height": 120, "fps": 30},
+        "tracks": [
+            {
+                "id": "v",
+                "kind": "TRACK_KIND_VIDEO",
+                "clips": [{"id": "c", "source": {"path": str(media.red_green)}, "start": 0}],
+            }
+        ],
+        "output": {"path": str(tmp_path / "hw.mp4"), "hardwareAcceleration": "HARDWARE_ACCELERATION_AUTO"},
+    }
+    final = None
+    async for reply in compiler.stub.Render(compiler_pb2.RenderRequest(project=project(edit))):
+        final = reply.job
+    assert final is not None and final.status == compiler_pb2.JOB_STATUS_SUCCEEDED, final
+    assert final.result.video_encoder == "libx264"
+    assert final.result.hardware_fallback_reason.startswith("h264_nvenc failed to open")

@@ -30,6 +30,10 @@ from tstudio_compiler.domain.ports import FrameEffects, ProgressCallback, Render
 log = logging.getLogger(__name__)
 
 
+class _EncoderOpenError(Exception):
+    pass
+
+
 class PyAvRenderer:
     def __init__(self, plugins: FrameEffects | None = None) -> None:
         self._plugins = plugins
@@ -46,7 +50,16 @@ class PyAvRenderer:
         final.parent.mkdir(parents=True, exist_ok=True)
         temp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.part")
         try:
-            frames = self._write(plan, encode, temp, progress, cancelled)
+            try:
+                frames = self._write(plan, encode, temp, progress, cancelled)
+            except _EncoderOpenError as exc:
+                if encode.software_fallback is None:
+                    raise FailedPrecondition(
+                        f"encoder {encode.video_encoder} failed to open: {exc}", reason="ENCODER_UNAVAILABLE"
+                    ) from exc
+                log.warning("%s failed to open (%s); falling back to software", encode.video_encoder, exc)
+                encode = encode.falling_back(str(exc))
+                frames = self._write(plan, encode, temp, progress, cancelled)
             os.replace(temp, final)
         finally:
             temp.unlink(missing_ok=True)
@@ -87,6 +100,11 @@ class PyAvRenderer:
                 audio.layout = "stereo" if plan.channels == 2 else "mono"
                 if encode.audio_bit_rate:
                     audio.bit_rate = encode.audio_bit_rate
+            try:
+                # Opens the encoders now, so a hardware encoder that fails can give way to software.
+                container.start_encoding()
+            except av.error.FFmpegError as exc:
+                raise _EncoderOpenError(str(exc)) from exc
             writer = (
                 _AudioWriter(container, audio, mix, plan) if audio is not None and mix is not None else None
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument
 
@@ -47,6 +47,14 @@ class EncodeSettings:
     container_format: str = "mp4"
     # Why software was used when hardware was asked for; empty otherwise.
     fallback_reason: str = ""
+    # For a hardware encoder: what to use instead if it fails to open when the render starts.
+    software_fallback: EncodeSettings | None = None
+
+    def falling_back(self, why: str) -> EncodeSettings:
+        """The software settings, saying why the hardware encoder was not used."""
+        assert self.software_fallback is not None
+        reason = f"{self.video_encoder} failed to open ({why}); used {self.software_fallback.video_encoder}"
+        return replace(self.software_fallback, fallback_reason=reason)
 
 
 def crf_for(output: OutputSettings) -> int:
@@ -92,6 +100,15 @@ def choose_encoder(output: OutputSettings, found: Mapping[str, EncoderStatus]) -
 
 def encode_settings(output: OutputSettings, found: Mapping[str, EncoderStatus]) -> EncodeSettings:
     encoder, fallback = choose_encoder(output, found)
+    codec = output.video_codec or "h264"
+    settings = _settings_for(output, encoder, fallback)
+    hardware = found.get(encoder)
+    if hardware is not None and hardware.hardware and output.acceleration is not Acceleration.REQUIRED:
+        settings = replace(settings, software_fallback=_settings_for(output, SOFTWARE[codec], ""))
+    return settings
+
+
+def _settings_for(output: OutputSettings, encoder: str, fallback: str) -> EncodeSettings:
     codec = output.video_codec or "h264"
     crf = crf_for(output)
     preset = output.preset or DEFAULT_PRESET
