@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import shutil
 from pathlib import Path
 
 import grpc
 import pytest
+from svckit.errors import Code
 from svckit.grpc_errors import error_details
 from tstudio.events.v1 import events_pb2
 from tstudio.media.v1 import media_pb2
+from tstudio_media.adapters.pyav_open import translate_av_error
 
 from .conftest import Media, RunningMedia, media_settings, start_media
 from .media_files import write_rotated_video, write_unknown_codec_wav
@@ -197,3 +200,17 @@ async def test_probe_reports_a_stream_without_decoder(service: RunningMedia, tmp
     info = (await probe(service, write_unknown_codec_wav(tmp_path / "odd.wav"))).info
     assert info.kind == media_pb2.MEDIA_KIND_AUDIO
     assert info.streams[0].codec == "unknown"
+
+
+def test_os_errors_from_ffmpeg_map_to_clear_statuses(tmp_path: Path) -> None:
+    # Root reads any file, so an unreadable one cannot be made here: check the translation itself.
+
+    path = tmp_path / "clip.mp4"
+    cases = {
+        PermissionError(errno.EACCES, "Permission denied"): Code.PERMISSION_DENIED,
+        FileNotFoundError(errno.ENOENT, "No such file"): Code.NOT_FOUND,
+        IsADirectoryError(errno.EISDIR, "Is a directory"): Code.INVALID_ARGUMENT,
+        OSError(errno.EIO, "I/O error"): Code.INVALID_ARGUMENT,
+    }
+    for exc, code in cases.items():
+        assert translate_av_error(path, exc).code is code, exc
