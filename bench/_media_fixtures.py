@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import av
+import grpc
+from svckit.bus import InProcessBus
+from tstudio.media.v1 import media_pb2_grpc
+from tstudio_media.composition import build_media
+from tstudio_media.server import create_server
+from tstudio_media.settings import MediaSettings
 
 HD_GOP_FRAMES = 60  # 2 s at 30 fps
 
@@ -35,3 +43,21 @@ def hd_video(path: Path, seconds: int = 6) -> Path:
         for packet in audio.encode():
             out.mux(packet)
     return path
+
+
+@contextlib.asynccontextmanager
+async def running_media(data_dir: Path) -> AsyncIterator[media_pb2_grpc.MediaServiceStub]:
+    """The media service wired as `__main__` wires it (gRPC on a free port, no video server),
+    and a stub connected to it."""
+    settings = MediaSettings(port=0, http_port=0, data_dir=data_dir, max_workers=2, log_level="WARNING")
+    bus = InProcessBus()
+    runtime = await build_media(settings, bus)
+    handle = create_server(settings, runtime.deps)
+    await handle.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{handle.port}") as channel:
+            yield media_pb2_grpc.MediaServiceStub(channel)
+    finally:
+        await handle.stop(0)
+        await runtime.close()
+        await bus.close()

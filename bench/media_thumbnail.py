@@ -8,6 +8,7 @@ Targets: fast mode <= 30 ms anywhere; accurate mode >= 1.5x faster than the CLI.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import resource
 import shutil
@@ -18,7 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _media_fixtures import HD_GOP_FRAMES, hd_video
+from _media_fixtures import HD_GOP_FRAMES, hd_video, running_media
+from tstudio.media.v1 import media_pb2
 from tstudio_media.adapters.pyav_pictures import PyAVPictures
 from tstudio_media.domain.picture_request import PictureFormat, PictureSpec, SeekMode
 
@@ -62,6 +64,27 @@ def median_seconds(fn: Callable[[], object], *others: Callable[[], object]) -> l
     return [(statistics.median(w), statistics.median(c)) for w, c in zip(walls, cpus, strict=True)]
 
 
+async def over_grpc(video: Path, data_dir: Path) -> dict[str, float]:
+    """Median ms of Thumbnail RPCs per (position, mode), each request distinct so none is cached."""
+    out: dict[str, float] = {}
+    async with running_media(data_dir) as stub:
+        quality = 50
+        for label, seconds in POSITIONS.items():
+            for mode in (media_pb2.SEEK_MODE_FAST, media_pb2.SEEK_MODE_ACCURATE):
+                times = []
+                for _ in range(RUNS):
+                    quality += 1  # a new cache key each time
+                    request = media_pb2.ThumbnailRequest(
+                        path=str(video), time_seconds=seconds, width=320, quality=quality, mode=mode
+                    )
+                    started = time.perf_counter()
+                    reply = await stub.Thumbnail(request)
+                    times.append(time.perf_counter() - started)
+                    assert not reply.cached
+                out[f"{label}/{mode}"] = statistics.median(times) * 1000
+    return out
+
+
 def main() -> None:
     ffmpeg = ffmpeg_binary()
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,6 +121,12 @@ def main() -> None:
                 f"  accurate mode        {acc_s * 1000:8.1f} ms  ratio {base / acc_s:5.1f}x"
                 f"  {acc_cpu * 1000:8.1f} ms  ratio {base_cpu / acc_cpu:5.1f}x"
             )
+        grpc_ms = asyncio.run(over_grpc(video, Path(tmp) / "data"))
+    print("through gRPC (uncached, same machine):")
+    for label in POSITIONS:
+        fast_ms = grpc_ms[f"{label}/{media_pb2.SEEK_MODE_FAST}"]
+        accurate_ms = grpc_ms[f"{label}/{media_pb2.SEEK_MODE_ACCURATE}"]
+        print(f"  {label}: fast {fast_ms:.1f} ms, accurate {accurate_ms:.1f} ms")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("targets: fast <= 30 ms anywhere; accurate >= 1.5x the CLI")
 
