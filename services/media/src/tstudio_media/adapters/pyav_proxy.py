@@ -16,7 +16,7 @@ import av
 import av.error
 from svckit.errors import Cancelled, FailedPrecondition, Resource
 
-from tstudio_media.adapters.pyav_open import limit_decoder, open_media, translate_av_error
+from tstudio_media.adapters.pyav_open import is_image_format, limit_decoder, open_media, translate_av_error
 from tstudio_media.domain.media_info import clockwise_rotation
 from tstudio_media.domain.proxy_plan import ProxyPlan, ProxyResult, proxy_size
 
@@ -60,7 +60,7 @@ class PyAVProxies:
         cancel: threading.Event,
         progress: ProgressCallback,
     ) -> ProxyResult:
-        if not src.streams.video:
+        if not src.streams.video or is_image_format(src.format.name):
             raise FailedPrecondition(
                 f"{source.name} has no video stream to make a proxy of",
                 reason="NO_VIDEO_STREAM",
