@@ -14,7 +14,7 @@ from tstudio.common.v1 import common_pb2
 from tstudio.events.v1 import events_pb2
 from tstudio.media.v1 import media_pb2
 
-from .conftest import Media, RunningMedia
+from .conftest import Media, RunningMedia, media_settings, start_media
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,26 @@ async def test_bad_proxy_requests(service: RunningMedia, media: Media) -> None:
             )
         ]
     assert error_details(caught.value).reason == "NO_VIDEO_STREAM"
+
+
+async def test_thumbnails_are_served_while_a_proxy_runs(
+    long_source: Path, media: Media, tmp_path: Path
+) -> None:
+    # One shared worker: if the transcode ran there, the thumbnail would wait for all of it.
+    settings = media_settings(tmp_path, max_workers=1, proxy_workers=1)
+    async for service in start_media(settings):
+        request = media_pb2.CreateProxyRequest(
+            path=str(long_source), output_path=str(tmp_path / "p.mp4"), job_id="busy"
+        )
+        call = service.stub.CreateProxy(request, timeout=60)
+        first = await call.read()
+        assert first.progress.stage == common_pb2.STAGE_QUEUED
+        thumbnail = await service.stub.Thumbnail(
+            media_pb2.ThumbnailRequest(path=str(media.video), width=32), timeout=30
+        )
+        assert thumbnail.width == 32
+        assert len(service.runtime.deps.jobs) == 1  # the proxy is still going
+        await service.stub.CancelProxy(media_pb2.CancelProxyRequest(job_id="busy"))
+        with pytest.raises(grpc.aio.AioRpcError):
+            while await call.read() is not grpc.aio.EOF:
+                pass

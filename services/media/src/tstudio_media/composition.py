@@ -40,6 +40,7 @@ class MediaRuntime:
         if self.http is not None:
             await self.http.stop()
         self.deps.executor.shutdown(wait=False)
+        self.deps.proxy_executor.shutdown(wait=False)
 
 
 def signing_key(settings: MediaSettings) -> bytes:
@@ -54,6 +55,7 @@ async def build_media(settings: MediaSettings, bus: EventBus) -> MediaRuntime:
     data_dir = settings.data_dir.expanduser()
     roots = AllowedRoots(settings.allowed_roots)
     executor = BlockingExecutor(settings.max_workers, "media")
+    proxy_executor = BlockingExecutor(settings.proxy_workers, "media-proxy")
     store = DiskCache(data_dir / "cache", settings.cache_max_bytes)
     jobs = JobRegistry()
     signer = UrlSigner(signing_key(settings), settings.url_ttl_seconds)
@@ -89,6 +91,7 @@ async def build_media(settings: MediaSettings, bus: EventBus) -> MediaRuntime:
 
     deps = MediaDeps(
         executor=executor,
+        proxy_executor=proxy_executor,
         roots=roots,
         prober=PyAVProber(max_pixels=settings.max_pixels),
         pictures=PyAVPictures(max_pixels=settings.max_pixels),

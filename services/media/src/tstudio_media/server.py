@@ -32,6 +32,8 @@ class MediaDeps:
     """Everything the servicer uses, built by the composition root."""
 
     executor: BlockingExecutor
+    # Long transcodes run here, apart from the interactive work on `executor`.
+    proxy_executor: BlockingExecutor
     roots: AllowedRoots
     prober: Prober
     pictures: Pictures

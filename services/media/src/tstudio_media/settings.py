@@ -17,6 +17,9 @@ class MediaSettings(ServiceSettings):
     data_dir: Path = Path("~/.cache/tstudio/media")
     # Bound of the on-disk cache of probes, thumbnails, filmstrips and waveforms.
     cache_max_bytes: int = 512 * 1024 * 1024
+    # Proxy transcodes running at once, on their own threads so they never starve thumbnails and
+    # probes of the shared workers; more wait (stage QUEUED).
+    proxy_workers: int = 1
     # How many files ProbeBatch and ScanFolder work on at once.
     batch_concurrency: int = 4
     # The HTTP range video server; 0 turns it off.
@@ -35,6 +38,8 @@ class MediaSettings(ServiceSettings):
         problems = []
         if self.cache_max_bytes < 0:
             problems.append("MEDIA_CACHE_MAX_BYTES must be >= 0")
+        if self.proxy_workers < 1:
+            problems.append("MEDIA_PROXY_WORKERS must be >= 1")
         if self.batch_concurrency < 1:
             problems.append("MEDIA_BATCH_CONCURRENCY must be >= 1")
         if not 0 <= self.http_port <= 65535:

@@ -37,6 +37,8 @@ class PyAVProxies:
     def transcode(
         self, source: Path, output: Path, plan: ProxyPlan, cancel: threading.Event, progress: ProgressCallback
     ) -> ProxyResult:
+        if cancel.is_set():
+            raise Cancelled("the proxy was cancelled before it started", reason="PROXY_CANCELLED")
         partial = output.with_name(f".{output.name}.part")
         output.parent.mkdir(parents=True, exist_ok=True)
         try:

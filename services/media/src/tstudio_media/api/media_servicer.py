@@ -238,12 +238,12 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
 
         started = time.monotonic()
         work = asyncio.ensure_future(
-            deps.executor.run(deps.proxies.transcode, source, output, plan, cancel, report)
+            deps.proxy_executor.run(deps.proxies.transcode, source, output, plan, cancel, report)
         )
         last_event = 0.0
         try:
             yield media_pb2.CreateProxyResponse(
-                job_id=job_id, progress=convert.progress(common_pb2.STAGE_RUNNING, 0, 0)
+                job_id=job_id, progress=convert.progress(common_pb2.STAGE_QUEUED, 0, 0)
             )
             while True:
                 getter = asyncio.ensure_future(updates.get())
