@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,51 @@ def media_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaPro
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+
+
+@dataclass
+class GatewayProcess:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=0.5) as reply:
+            return bool(reply.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def gateway_process(
+    media_service: MediaProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    data_dir = tmp_path_factory.mktemp("suite")
+    port = free_port()
+    env = {
+        **os.environ,
+        "GATEWAY_PORT": str(port),
+        "GATEWAY_DATA_DIR": str(data_dir / "gateway"),
+        "GATEWAY_MEDIA_ADDR": media_service.address,
+        "GATEWAY_COMPILER_ADDR": f"127.0.0.1:{free_port()}",
+        "GATEWAY_LOG_FORMAT": "text",
+    }
+    log = open(data_dir / "gateway.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tstudio_gateway"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_until(lambda: process.poll() is not None or healthy(url), timeout=60)
+        assert process.poll() is None, (data_dir / "gateway.log").read_text()
+        yield GatewayProcess(url=url, data_dir=data_dir, process=process)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
         log.close()
 
 

@@ -109,7 +109,7 @@ def openapi(table: CommandTable[Command], version: str = "0.1.0") -> dict[str, A
                             "in": "header",
                             "required": False,
                             "description": "deadline in seconds, passed on to the service",
-                            "schema": {"type": "number", "exclusiveMinimum": 0},
+                            "schema": {"type": "number", "minimum": 0.001},
                         }
                     ],
                     "responses": {

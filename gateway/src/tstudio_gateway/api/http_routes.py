@@ -17,6 +17,8 @@ from tstudio_gateway.api.middleware import CALLER
 log = logging.getLogger(__name__)
 
 TIMEOUT_HEADER = "X-Request-Timeout"
+# Shorter deadlines cannot be met by any call; they are a client bug, not a timeout.
+MIN_TIMEOUT_SECONDS = 0.001
 
 
 def json_bytes(value: Any) -> bytes:
@@ -46,10 +48,10 @@ def requested_timeout(raw: str | None) -> float | None:
         value = float(raw)
     except ValueError:
         value = float("nan")
-    if not value > 0 or value == float("inf"):
+    if not MIN_TIMEOUT_SECONDS <= value < float("inf"):
         raise InvalidArgument(
-            f"{TIMEOUT_HEADER} must be a positive number of seconds",
-            field_violations=[FieldViolation(TIMEOUT_HEADER, "must be a positive number of seconds")],
+            f"{TIMEOUT_HEADER} must be a number of seconds, at least {MIN_TIMEOUT_SECONDS}",
+            field_violations=[FieldViolation(TIMEOUT_HEADER, f"must be a number >= {MIN_TIMEOUT_SECONDS}")],
         )
     return value
 
