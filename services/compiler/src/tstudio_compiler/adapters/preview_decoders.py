@@ -14,6 +14,8 @@ from tstudio_compiler.domain.plan import InputSpec
 
 # A target this far past the decoder's position is decoded to; farther ones seek.
 _CONTINUE_SECONDS = 2.0
+# Decoding skips non-reference frames until this close to a target (frame threads lag a few frames).
+_SKIP_BEFORE = 0.5
 
 
 class _Decoder:
@@ -55,7 +57,13 @@ class _Decoder:
         ):
             self._seek(target)
             self.upcoming = self._next()
+        context = self.stream.codec_context
         while self.upcoming is not None and (self.current is None or self.upcoming[0] < limit):
+            # Far from the target only reference frames matter: skipping the others shortens the
+            # catch-up after a seek to a distant keyframe.
+            far = self.upcoming[0] < target - _SKIP_BEFORE
+            if (context.skip_frame == "NONREF") != far:
+                context.skip_frame = "NONREF" if far else "DEFAULT"
             self.current = self.upcoming
             self.upcoming = self._next()
         if self.current is None:
