@@ -198,3 +198,10 @@ async def test_sound_only_files_on_picture_tracks_and_silent_files_on_audio_trac
     reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=project(edit)))
     fields = {v.field for v in reply.violations}
     assert {"tracks[0].clips[0].source.path", "tracks[1].clips[0].source.path"} <= fields
+
+
+async def test_timelines_longer_than_the_limit_are_refused(media: Media, tmp_path: Path) -> None:
+    async for running in start_compiler(tmp_path, max_duration_seconds=1.0):
+        edit = one_clip(str(media.red_green), tmp_path / "long.mp4")
+        reply = await running.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=project(edit)))
+        assert [v.field for v in reply.violations] == ["tracks"]

@@ -141,6 +141,8 @@ class Compiler:
         plan = self._planner.plan(project, planned_sources)
         if plan.frames == 0:
             raise _invalid([("tracks", "the timeline is empty")])
+        if plan.duration > self.limits.max_duration:
+            raise _invalid([("tracks", f"the timeline is longer than {self.limits.max_duration:g} s")])
         return Prepared(project, planned_sources, plan)
 
     async def encoder_statuses(self) -> Mapping[str, EncoderStatus]:
