@@ -23,6 +23,7 @@ from svckit.testing import NatsServer, free_port, make_video, wait_until
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
 from tstudio_gateway.adapters.backends import Backends
 from tstudio_gateway.adapters.event_relay import EventRelay
+from tstudio_gateway.adapters.http_metrics import HttpMetrics
 from tstudio_gateway.domain.auth import StaticTokenVerifier
 from tstudio_gateway.server import GatewayDeps, GatewayHandle, start_server
 from tstudio_gateway.settings import GatewaySettings
@@ -176,7 +177,11 @@ class Gateway:
 
 
 async def start_gateway(
-    media: MediaProcess, bus: EventBus | None, events_bus: EventBus, **overrides: object
+    media: MediaProcess,
+    bus: EventBus | None,
+    events_bus: EventBus,
+    metrics: HttpMetrics | None = None,
+    **overrides: object,
 ) -> AsyncIterator[Gateway]:
     """The gateway in this process, before a test compiler publishing on `events_bus`."""
     async for compiler in start_compiler(events_bus):
@@ -196,7 +201,10 @@ async def start_gateway(
         settings = GatewaySettings(**values)  # type: ignore[arg-type]
         backends = Backends(settings.backend_addresses(), lambda address: open_channel(address))
         deps = GatewayDeps(
-            backends=backends, verifier=StaticTokenVerifier(settings.tokens), relay=EventRelay(bus)
+            backends=backends,
+            verifier=StaticTokenVerifier(settings.tokens),
+            relay=EventRelay(bus),
+            metrics=metrics,
         )
         handle = await start_server(settings, deps)
         try:

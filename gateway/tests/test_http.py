@@ -269,3 +269,22 @@ async def test_concurrent_calls_share_one_channel(gateway: Gateway) -> None:
         *(gateway.invoke("probe", {"path": str(gateway.media.video)}) for _ in range(20))
     )
     assert {r.status for r in replies} == {200}
+
+
+async def test_metrics_count_requests_by_route_and_status(media_service) -> None:
+    from prometheus_client import CollectorRegistry
+    from svckit.bus import InProcessBus
+    from tstudio_gateway.adapters.http_metrics import HttpMetrics
+
+    registry = CollectorRegistry()
+    async for measured in start_gateway(media_service, None, InProcessBus(), metrics=HttpMetrics(registry)):
+        await measured.invoke("probe", {"path": str(measured.media.video)})
+        await measured.invoke("probe", {"path": 1})
+        await measured.session.get(f"{measured.url}/api/v1/nothing")
+    route = "/api/v1/invoke/{command}"
+    labels = {"route": route, "method": "POST"}
+    assert registry.get_sample_value("tstudio_gateway_requests_total", {**labels, "status": "200"}) == 1
+    assert registry.get_sample_value("tstudio_gateway_requests_total", {**labels, "status": "400"}) == 1
+    assert registry.get_sample_value("tstudio_gateway_request_duration_seconds_count", {"route": route}) == 2
+    unmatched = {"route": "unmatched", "method": "GET", "status": "401"}
+    assert registry.get_sample_value("tstudio_gateway_requests_total", unmatched) == 1

@@ -87,3 +87,24 @@ def test_sigterm_stops_the_gateway_cleanly(media_service: MediaProcess, tmp_path
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_no_way_in_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "GATEWAY_PORT": str(free_port()),
+        "GATEWAY_DATA_DIR": str(tmp_path),
+        "GATEWAY_ENABLE_DEV_TOKEN": "false",
+        "GATEWAY_TOKENS": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "tstudio_gateway"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "GATEWAY_TOKENS is empty" in result.stderr
+    assert not (tmp_path / "dev-token").exists()

@@ -12,11 +12,12 @@ import grpc
 from svckit.bootstrap import prepare_process
 from svckit.bus import connect_bus
 from svckit.channels import open_channel
-from svckit.settings import load_settings
+from svckit.settings import SettingsError, load_settings
 
 from tstudio_gateway.adapters.backends import Backends
 from tstudio_gateway.adapters.dev_token import DEV_TOKEN_FILE, ensure_dev_token
 from tstudio_gateway.adapters.event_relay import EventRelay
+from tstudio_gateway.adapters.http_metrics import HttpMetrics
 from tstudio_gateway.domain.auth import StaticTokenVerifier
 from tstudio_gateway.server import GatewayDeps, start_server
 from tstudio_gateway.settings import GatewaySettings
@@ -52,10 +53,12 @@ async def main() -> None:
     settings = load_settings(GatewaySettings, "GATEWAY")
     prepare_process("gateway", settings)
     tokens = list(settings.tokens)
-    if settings.auth_required:
+    if settings.auth_required and settings.enable_dev_token:
         tokens.append(ensure_dev_token(settings.data_dir, settings.dev_token))
         if not settings.dev_token:
             log.info("dev token in %s", settings.data_dir / DEV_TOKEN_FILE)
+    if settings.auth_required and not tokens:
+        raise SettingsError("GATEWAY_TOKENS is empty and the dev token is off: no caller could get in")
     else:
         log.warning("authentication is OFF (GATEWAY_AUTH_REQUIRED=false)")
     bus = await connect_bus(settings.nats_url, name="gateway") if settings.nats_url else None
@@ -65,7 +68,13 @@ async def main() -> None:
     backends = Backends(settings.backend_addresses(), lambda address: backend_channel(settings, address))
     relay = EventRelay(bus)
     handle = await start_server(
-        settings, GatewayDeps(backends=backends, verifier=StaticTokenVerifier(tokens), relay=relay)
+        settings,
+        GatewayDeps(
+            backends=backends,
+            verifier=StaticTokenVerifier(tokens),
+            relay=relay,
+            metrics=HttpMetrics() if settings.metrics_port else None,
+        ),
     )
     log.info("gateway listening on http://%s:%d", settings.host, handle.port)
     stop = asyncio.Event()

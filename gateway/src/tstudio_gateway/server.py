@@ -11,6 +11,7 @@ from tstudio_gateway.adapters.backends import Backends
 from tstudio_gateway.adapters.catalogue import catalogue, openapi
 from tstudio_gateway.adapters.contracts import Command, discover_commands, local_command
 from tstudio_gateway.adapters.event_relay import EventRelay
+from tstudio_gateway.adapters.http_metrics import HttpMetrics
 from tstudio_gateway.api.http_routes import HttpRoutes
 from tstudio_gateway.api.invoker import Deadlines, Invoker
 from tstudio_gateway.api.middleware import Cors, Guard, errors_middleware
@@ -30,6 +31,7 @@ class GatewayDeps:
     backends: Backends
     verifier: TokenVerifier
     relay: EventRelay
+    metrics: HttpMetrics | None = None
 
 
 def command_table() -> CommandTable[Command]:
@@ -53,10 +55,11 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
     )
     cors = Cors(frozenset(settings.cors_origins))
     guard = Guard(deps.verifier, limiter, settings.auth_required)
-    app = web.Application(
-        client_max_size=settings.max_request_bytes,
-        middlewares=[cors.preflight, errors_middleware, guard.middleware],
-    )
+    # Outermost first: metrics see every answer, including the errors rendered inside.
+    middlewares = [cors.preflight, errors_middleware, guard.middleware]
+    if deps.metrics is not None:
+        middlewares.insert(0, deps.metrics.middleware)
+    app = web.Application(client_max_size=settings.max_request_bytes, middlewares=middlewares)
     app.on_response_prepare.append(cors.on_response_prepare)
     HttpRoutes(invoker, catalogue(table), openapi(table)).add_to(app)
     WebSocketRoutes(

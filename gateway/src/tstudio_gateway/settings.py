@@ -19,6 +19,8 @@ class GatewaySettings(ServiceSettings):
     tokens: tuple[str, ...] = ()
     # Empty: a random dev token is made at start and written to <data_dir>/dev-token (mode 0600).
     dev_token: str = ""
+    # Off in production, where callers only use GATEWAY_TOKENS (or the security service).
+    enable_dev_token: bool = True
     data_dir: Path = Path(".tstudio/gateway")
     # Off only for a gateway bound to loopback in a developer's own sandbox.
     auth_required: bool = True
