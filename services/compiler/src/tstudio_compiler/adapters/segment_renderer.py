@@ -1,0 +1,71 @@
+"""The render engine behind distributed rendering: `PyAvSegmentRenderer` encodes one described
+segment (tstudio_compiler.scale's `SegmentRenderer` port), `job_spec` turns a plan into the segments
+a job queues, and `write_audio` encodes the whole-timeline mix the joiner muxes beside them."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from tstudio_compiler.adapters import audio_mix
+from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
+from tstudio_compiler.domain.encoding import EncodeSettings
+from tstudio_compiler.domain.plan import RenderPlan
+from tstudio_compiler.domain.segment_description import ENGINE_VERSION, describe, from_description
+from tstudio_compiler.scale.adapters.fingerprint import fingerprint_file
+from tstudio_compiler.scale.domain.render_ports import JobSpec, SegmentSpec, SegmentTask
+from tstudio_compiler.scale.domain.segment_keys import segment_key
+
+
+class PyAvSegmentRenderer:
+    """Encodes a segment with the same decode -> graph -> encode path as a whole render."""
+
+    def __init__(self, renderer: PyAvRenderer | None = None) -> None:
+        self._renderer = renderer or PyAvRenderer()
+
+    async def render(self, task: SegmentTask) -> Path:
+        plan, encode = from_description(task.segment.description, str(task.output_path))
+        await asyncio.to_thread(self._renderer.render, plan, encode, lambda *_: None, threading.Event())
+        return task.output_path
+
+
+def job_spec(plan: RenderPlan, encode: EncodeSettings, job_id: str, audio_path: str = "") -> JobSpec:
+    """The plan's segments, each keyed by its description and its sources' fingerprints."""
+    paths = {spec.path for s in plan.segments for spec in s.graph.inputs if spec.path}
+    fingerprints = {path: fingerprint_file(path).as_json() for path in sorted(paths)}
+    segments = []
+    for segment in plan.segments:
+        description = describe(plan, segment, encode, fingerprints)
+        segments.append(SegmentSpec(segment.index, segment_key(description, ENGINE_VERSION), description))
+    return JobSpec(job_id, tuple(segments), plan.output.path, audio_path)
+
+
+def write_audio(plan: RenderPlan, encode: EncodeSettings, path: Path) -> Path:
+    """The timeline's mix encoded on its own (`.m4a`), for the joiner to mux beside the picture."""
+    mix = audio_mix.mix(plan, scratch=path.parent)
+    layout = "stereo" if plan.channels == 2 else "mono"
+    with av.open(str(path), "w", format="mp4") as container:
+        stream: Any = container.add_stream(encode.audio_encoder or "aac", rate=plan.sample_rate)
+        stream.layout = layout
+        if encode.audio_bit_rate:
+            stream.bit_rate = encode.audio_bit_rate
+        for start in range(0, mix.shape[1], 1024):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(mix[:, start : start + 1024]), format="fltp", layout=layout
+            )
+            frame.sample_rate, frame.pts, frame.time_base = (
+                plan.sample_rate,
+                start,
+                Fraction(1, plan.sample_rate),
+            )
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

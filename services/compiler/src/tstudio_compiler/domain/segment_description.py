@@ -1,0 +1,95 @@
+"""A render segment as a self-contained JSON description: everything that decides its pixels.
+
+Distributed rendering (tstudio_compiler.scale) queues these, keys its segment cache on them (with
+the sources' fingerprints) and hands them back to `PyAvSegmentRenderer`, which rebuilds the segment
+from the description alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from tstudio_compiler.domain.encoding import EncodeSettings
+from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
+from tstudio_compiler.domain.model import OutputSettings, TextSource
+from tstudio_compiler.domain.plan import InputSpec, RenderPlan, Segment, SegmentGraph
+
+# Part of every segment key: bump when the same description would render differently.
+ENGINE_VERSION = "tstudio-compiler-pyav/1"
+
+
+def describe(
+    plan: RenderPlan, segment: Segment, encode: EncodeSettings, fingerprints: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """`fingerprints` (file path -> JSON) identify each source file's content in the key."""
+    inputs = []
+    for spec in segment.graph.inputs:
+        entry = dataclasses.asdict(spec)
+        entry["frame_effects"] = [[kind, dict(params)] for kind, params in spec.frame_effects]
+        if spec.path:
+            entry["fingerprint"] = dict(fingerprints.get(spec.path, {}))
+        inputs.append(entry)
+    return {
+        "width": plan.width,
+        "height": plan.height,
+        "fps": plan.fps,
+        "frames": segment.frames,
+        "inputs": inputs,
+        "chains": [
+            {"inputs": list(c.inputs), "filters": [[f.name, f.args] for f in c.filters], "output": c.output}
+            for c in segment.graph.graph.chains
+        ],
+        "encode": {
+            "video_encoder": encode.video_encoder,
+            "pix_fmt": encode.pix_fmt,
+            "options": dict(encode.options),
+            "bit_rate": encode.bit_rate,
+        },
+    }
+
+
+def from_description(description: Mapping[str, Any], output_path: str) -> tuple[RenderPlan, EncodeSettings]:
+    """A one-segment, picture-only plan that renders the described segment to `output_path`."""
+    inputs = []
+    for entry in description["inputs"]:
+        values = {k: v for k, v in entry.items() if k != "fingerprint"}
+        values["text"] = TextSource(**values["text"]) if values.get("text") else None
+        values["frame_effects"] = tuple(
+            (kind, dict(params)) for kind, params in values.get("frame_effects", ())
+        )
+        inputs.append(InputSpec(**values))
+    chains = tuple(
+        Chain(tuple(c["inputs"]), tuple(Filter(name, args) for name, args in c["filters"]), c["output"])
+        for c in description["chains"]
+    )
+    frames = int(description["frames"])
+    segment = Segment(
+        0,
+        0,
+        frames,
+        tuple(s.clip_id for s in inputs if s.clip_id),
+        SegmentGraph(tuple(inputs), Graph(chains)),
+    )
+    e = description["encode"]
+    plan = RenderPlan(
+        width=int(description["width"]),
+        height=int(description["height"]),
+        fps=float(description["fps"]),
+        frames=frames,
+        sample_rate=48000,
+        channels=2,
+        background="black",
+        segments=(segment,),
+        audio=(),
+        output=OutputSettings(path=output_path, container="mp4", audio_codec="none"),
+    )
+    encode = EncodeSettings(
+        video_encoder=e["video_encoder"],
+        pix_fmt=e["pix_fmt"],
+        options=dict(e["options"]),
+        bit_rate=int(e["bit_rate"]),
+        container_format="mp4",
+    )
+    return plan, encode
