@@ -30,6 +30,7 @@ def parse(argv: list[str]) -> tuple[SoakOptions, Path | None]:
     )
     parser.add_argument("--media-files", type=int, default=defaults.media_files, help="clips generated")
     parser.add_argument("--memory-limit-mb", type=float, default=defaults.memory_limit_mb)
+    parser.add_argument("--log-level", default=defaults.log_level, help="the services' log level")
     parser.add_argument("--data-dir", type=Path, default=None, help="keep media, outputs and logs here")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
@@ -48,6 +49,7 @@ def parse(argv: list[str]) -> tuple[SoakOptions, Path | None]:
         replicas=args.replicas,
         faults=faults,
         media_files=args.media_files,
+        log_level=args.log_level,
         memory_limit_mb=args.memory_limit_mb,
         data_dir=args.data_dir,
     )

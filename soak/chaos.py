@@ -1,7 +1,8 @@
 """Faults injected while the load runs. Each fires on a trigger tied to the work rather than to
 the clock, so it lands inside the load however fast or busy this machine is: media and NATS
-restarts when a share of the media requests has started, the replica kill when the first render
-job has ended (the replicas then still hold queued and running jobs)."""
+restarts when a share of the media requests has started, the replica kill as soon as that replica
+has accepted its render jobs (it then holds queued and running jobs: tiny renders end in well under
+a second each, so waiting longer would kill an idle replica)."""
 
 from __future__ import annotations
 

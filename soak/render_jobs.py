@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -119,27 +120,11 @@ async def run_job(
     prober: GatewayClient,
     policy: RetryPolicy,
     deadline: float,
-    ended: asyncio.Event | None = None,
+    on_submitted: Callable[[], None] = lambda: None,
     poll_seconds: float = 0.5,
 ) -> JobRecord:
-    """Submit `spec`, poll until the job ends (or `deadline`), then probe its output; `ended` is
-    set when the job is seen to end, or when following it stops."""
-    try:
-        return await _follow(endpoint, spec, prober, policy, deadline, poll_seconds, ended)
-    finally:
-        if ended is not None:
-            ended.set()
-
-
-async def _follow(
-    endpoint: JobEndpoint,
-    spec: RenderSpec,
-    prober: GatewayClient,
-    policy: RetryPolicy,
-    deadline: float,
-    poll_seconds: float,
-    ended: asyncio.Event | None,
-) -> JobRecord:
+    """Submit `spec` (then call `on_submitted`), poll until the job ends or `deadline`, then probe
+    its output."""
     record = JobRecord(spec=spec, replica=endpoint.name)
     started = time.monotonic()
     # Back-pressure (a full queue) is waited out until the run's deadline, as a client would.
@@ -147,6 +132,7 @@ async def _follow(
         policy.initial_backoff, policy.max_backoff, policy.multiplier, max(1.0, deadline - time.monotonic())
     )
     submitted = await endpoint.submit(spec, submit_policy)
+    on_submitted()
     record.submit_retries = submitted.attempts - 1
     if not submitted.ok:
         record.error = f"submit: {submitted.kind}"
@@ -165,8 +151,6 @@ async def _follow(
         job = polled.body["job"]
     record.status = job["status"]
     record.seconds = time.monotonic() - started
-    if ended is not None:
-        ended.set()
     if record.status != "JOB_STATUS_SUCCEEDED":
         record.error = job.get("error", "")
         return record

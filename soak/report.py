@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -34,6 +35,8 @@ class Summary:
     retried_exhausted: int
     errors: dict[str, int]
     undocumented_errors: dict[str, int]
+    # One error body per kind, to tell what the client was told.
+    error_samples: dict[str, Any]
     jobs_submitted: int
     jobs_accepted: int
     jobs_completed: int
@@ -106,6 +109,7 @@ def summarize(
         retried_exhausted=sum(o.retried_exhausted for o in load.outcomes),
         errors=dict(errors),
         undocumented_errors=undocumented,
+        error_samples={o.kind: o.body for o in reversed(load.outcomes) if not o.ok},
         jobs_submitted=len(jobs),
         jobs_accepted=sum(j.accepted for j in jobs),
         jobs_completed=len(completed),
@@ -141,6 +145,7 @@ def render_text(summary: Summary) -> str:
         f"{s.retried_exhausted} after RESOURCE_EXHAUSTED",
         f"  errors by kind        {s.errors or 'none'}",
         f"  undocumented errors   {s.undocumented_errors or 'none'}",
+        *(f"    e.g. {kind}: {json.dumps(body)[:300]}" for kind, body in s.error_samples.items()),
         f"  render jobs           {s.jobs_submitted} submitted, {s.jobs_accepted} accepted, "
         f"{s.jobs_completed} completed, {s.jobs_output_ok} with correct duration, "
         f"{s.jobs_failed} failed, {s.jobs_lost} lost, {s.jobs_rejected} rejected",

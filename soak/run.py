@@ -44,6 +44,8 @@ class SoakOptions:
     faults: tuple[str, ...] = FAULTS
     media_files: int = 8
     memory_limit_mb: float = 2048.0
+    # The services' log level; INFO logs every failed call (and costs CPU under load).
+    log_level: str = "WARNING"
     # Where media, outputs and the services' logs go; a temporary folder when None.
     data_dir: Path | None = None
 
@@ -68,7 +70,7 @@ def suite_env(options: SoakOptions, token: str, queue: str) -> dict[str, str]:
     }
     for prefix in ("COMPILER", "MEDIA", "RECOGNITION", "SECURITY", "GATEWAY"):
         # Per-request INFO lines would cost the 2-core host more than the load itself.
-        env[f"{prefix}_LOG_LEVEL"] = "WARNING"
+        env[f"{prefix}_LOG_LEVEL"] = options.log_level
     if queue == "jetstream":
         env["COMPILER_QUEUE"] = "jetstream"
     return env
@@ -132,16 +134,32 @@ async def _drive(
                     stack.push_async_callback(grpc_jobs.close)
                     endpoints.append(grpc_jobs)
         specs = render_specs(clips, root / "out", options.jobs, secrets.token_hex(4))
-        first_job_ended = asyncio.Event()
+        assigned = [endpoints[i % len(endpoints)] for i in range(len(specs))]
+        # The replica that will be killed is the last extra one (as chaos picks it); once it has
+        # answered all its submissions it holds queued and running jobs. With a shared queue
+        # every job goes through the gateway and any replica may hold its segments.
+        victim = endpoints[-1].name if queue == "local" else "compiler"
+        victim_jobs = sum(e.name == victim for e in assigned)
+        victim_loaded = asyncio.Event()
+        if victim_jobs == 0:
+            victim_loaded.set()
+        answered = 0
+
+        def count_submission(endpoint: JobEndpoint) -> None:
+            nonlocal answered
+            answered += endpoint.name == victim
+            if answered == victim_jobs:
+                victim_loaded.set()
+
         jobs = asyncio.gather(
             *(
-                run_job(endpoints[i % len(endpoints)], spec, client, policy, jobs_deadline, first_job_ended)
-                for i, spec in enumerate(specs)
+                run_job(e, spec, client, policy, jobs_deadline, partial(count_submission, e))
+                for e, spec in zip(assigned, specs, strict=True)
             )
         )
         load = MediaLoad(client, media_requests(clips, options.requests), options.concurrency)
         triggers = {
-            name: (first_job_ended.wait if name == "compiler" else partial(load.reached, LOAD_SHARE[name]))
+            name: (victim_loaded.wait if name == "compiler" else partial(load.reached, LOAD_SHARE[name]))
             for name in options.faults
         }
         faults = asyncio.create_task(inject(triggers, fault_actions(cluster), started))

@@ -27,8 +27,10 @@ def scrape(metrics_url: str, timeout: float = 5.0) -> ServerMetrics | None:
     codes: Counter[str] = Counter()
     families = []
     for family in text_string_to_metric_families(text):
-        if family.name.startswith("tstudio_"):
-            families.append(family.name)
+        # The text parser also yields each counter's and histogram's `_created` series as a family.
+        if family.name.startswith("tstudio_") and not family.name.endswith("_created"):
+            # The parser drops a counter's `_total`; name it as it is queried.
+            families.append(family.name + ("_total" if family.type == "counter" else ""))
         if family.name != "tstudio_rpc_requests":
             continue
         for sample in family.samples:
