@@ -288,3 +288,17 @@ async def test_metrics_count_requests_by_route_and_status(media_service) -> None
     assert registry.get_sample_value("tstudio_gateway_request_duration_seconds_count", {"route": route}) == 2
     unmatched = {"route": "unmatched", "method": "GET", "status": "401"}
     assert registry.get_sample_value("tstudio_gateway_requests_total", unmatched) == 1
+
+
+async def test_every_timeline_studio_name_reaches_its_command(gateway: Gateway) -> None:
+    from tstudio_gateway.domain.aliases import TIMELINE_STUDIO_ALIASES
+
+    for alias in TIMELINE_STUDIO_ALIASES:
+        reply = await gateway.invoke(alias, {})
+        body = await reply.json()
+        # Whatever the answer (a result, invalid arguments, a service that is down here, a
+        # command still to come), the name itself was understood.
+        assert reply.status != 404 or body["error"]["reason"] != "UNKNOWN_COMMAND", alias
+        assert reply.status != 500, (alias, body)
+        if reply.status == 501:
+            assert body["error"]["reason"] == "COMMAND_NOT_AVAILABLE", alias
