@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from svckit.testing import free_port, wait_until
 
-from .conftest import GatewayProcess, MediaProcess, healthy
+from .conftest import TOKEN, Gateway, GatewayProcess, MediaProcess, healthy
 
 TSTUDIO = str(Path(sys.executable).parent / "tstudio")
 
@@ -108,3 +109,26 @@ def test_no_way_in_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "GATEWAY_TOKENS is empty" in result.stderr
     assert not (tmp_path / "dev-token").exists()
+
+
+async def test_cli_invoke_streams_a_render_line_by_line(gateway: Gateway, tmp_path: Path) -> None:
+    output = tmp_path / "cli.mp4"
+    args = json.dumps({"project": {"output": {"path": str(output)}}})
+    process = await asyncio.create_subprocess_exec(
+        TSTUDIO,
+        "invoke",
+        "compile_video",
+        args,
+        "--gateway",
+        gateway.url,
+        "--token",
+        TOKEN,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, stderr.decode()
+    lines = [json.loads(line) for line in stdout.decode().splitlines()]
+    assert len(lines) >= 3
+    assert lines[-1]["job"]["status"] == "JOB_STATUS_SUCCEEDED"
+    assert output.exists()
