@@ -20,7 +20,8 @@ from tstudio_compiler.scale.adapters.pyav_joiner import RemuxJoiner
 from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.scale.domain.render_ports import JobSpec, SegmentTask
 
-from .conftest import Running, decode_rgb, project
+from .conftest import Running, decode_rgb, project, start_compiler
+from .test_render import render
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -73,3 +74,21 @@ async def test_segments_join_into_the_same_video_and_an_edit_rerenders_only_its_
     edited["tracks"][0]["clips"][2]["effects"] = [{"type": "grayscale"}]
     await render_job(compiler, edited, renderer, tmp_path, "second")
     assert (renderer.rendered, renderer.reused) == (7 + 2, 5)
+
+
+async def test_render_with_the_segment_cache_reuses_unchanged_segments(tmp_path: Path) -> None:
+    project_file = write_demo_project(tmp_path / "demo", width=160, height=90)
+    demo = json.loads(project_file.read_text())
+    demo["settings"].update(width=320, height=180)
+    async for running in start_compiler(tmp_path, segment_cache_bytes=1 << 30):
+        first = await render(running, project(demo, tmp_path / "demo"))
+        assert (first.result.segments_total, first.result.segments_reused) == (7, 0)
+        edited = copy.deepcopy(demo)
+        edited["tracks"][0]["clips"][2]["effects"] = [{"type": "grayscale"}]
+        changed = await render(running, project(edited, tmp_path / "demo"))
+        assert (changed.result.segments_total, changed.result.segments_reused) == (7, 5)
+        again = await render(running, project(demo, tmp_path / "demo"))
+        assert (again.result.segments_total, again.result.segments_reused) == (7, 7)
+        assert again.status == compiler_pb2.JOB_STATUS_SUCCEEDED
+    with av.open(first.result.output_path) as container:
+        assert container.streams.video[0].frames == 285 and container.streams.audio

@@ -13,13 +13,15 @@ from tstudio_compiler.adapters.frame_preview import PyAvFramePreviewer
 from tstudio_compiler.adapters.media_probe import PyAvProber
 from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
 from tstudio_compiler.adapters.render_events import RenderEvents
+from tstudio_compiler.adapters.segmented_renderer import SegmentedRenderer
 from tstudio_compiler.adapters.text_raster import TextImageFolder
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.effects import EffectCatalog, EffectProvider, builtin_effects
 from tstudio_compiler.domain.jobs import JobManager
-from tstudio_compiler.domain.ports import FrameEffects
+from tstudio_compiler.domain.ports import FrameEffects, Renderer
 from tstudio_compiler.domain.transitions import TransitionCatalog, builtin_transitions
 from tstudio_compiler.domain.validation import Catalogs, Limits
+from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.settings import CompilerSettings
 
 
@@ -52,10 +54,19 @@ def build_compiler(
         limits=limits_from(settings),
         paths=AllowedRoots(settings.allowed_roots),
         prober=PyAvProber(),
-        renderer=PyAvRenderer(plugins),
+        renderer=_renderer(settings, plugins),
         previewer=PyAvFramePreviewer(plugins=plugins),
         text_images=TextImageFolder(settings.data_dir.expanduser() / "text"),
         encoders=ProbedEncoders(),
         blocking=executor,
         jobs=JobManager(settings.max_concurrent_renders, settings.max_queued_renders, RenderEvents(bus)),
     )
+
+
+def _renderer(settings: CompilerSettings, plugins: PluginEffects | None) -> Renderer:
+    single = PyAvRenderer(plugins)
+    if settings.segment_cache_bytes <= 0:
+        return single
+    data = settings.data_dir.expanduser()
+    cache = SegmentCache(data / "segments", settings.segment_cache_bytes)
+    return SegmentedRenderer(cache, data / "work", single)

@@ -18,6 +18,9 @@ class CompilerSettings(ServiceSettings):
     # Renders running at once, and renders waiting beyond those before RESOURCE_EXHAUSTED.
     max_concurrent_renders: int = 1
     max_queued_renders: int = 8
+    # Segment cache: 0 renders in one pass; a size renders segment by segment, re-encoding after an
+    # edit only the segments it changed (outputs in mp4/mov/mkv), joined without re-encoding.
+    segment_cache_bytes: int = 0
     # Project limits (validation).
     max_tracks: int = 32
     max_clips_per_track: int = 500

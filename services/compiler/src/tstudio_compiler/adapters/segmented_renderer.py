@@ -1,0 +1,92 @@
+"""A `Renderer` that renders segment by segment through the segment cache and joins the segments
+without re-encoding: after an edit only the segments it touched are encoded again.
+
+Used when COMPILER_SEGMENT_CACHE_BYTES is set; outputs the joiner cannot write (webm, gif) and
+plugin effects (not in the cache key's reach) take the single-pass path.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from svckit.errors import Cancelled
+
+from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
+from tstudio_compiler.adapters.segment_renderer import job_spec, write_audio
+from tstudio_compiler.domain.encoding import EncodeSettings
+from tstudio_compiler.domain.plan import RenderPlan
+from tstudio_compiler.domain.ports import ProgressCallback, RenderStats
+from tstudio_compiler.domain.segment_description import from_description
+from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
+from tstudio_compiler.scale.adapters.segment_join import join_segments
+
+log = logging.getLogger(__name__)
+
+_JOINABLE = {"mp4", "mov", "matroska"}
+_SUFFIX = {"mp4": ".mp4", "mov": ".mov", "matroska": ".mkv"}
+# Output names the joiner can write.
+_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
+
+
+class SegmentedRenderer:
+    def __init__(self, cache: SegmentCache, work_dir: Path, single_pass: PyAvRenderer | None = None) -> None:
+        self._cache = cache
+        self._work_dir = work_dir
+        self._single = single_pass or PyAvRenderer()
+
+    def render(
+        self, plan: RenderPlan, encode: EncodeSettings, progress: ProgressCallback, cancelled: threading.Event
+    ) -> RenderStats:
+        plugged = any(spec.frame_effects for s in plan.segments for spec in s.graph.inputs)
+        joinable = encode.container_format in _JOINABLE and Path(plan.output.path).suffix.lower() in _SUFFIXES
+        if not joinable or plugged or encode.software_fallback is not None:
+            return self._single.render(plan, encode, progress, cancelled)
+        started = time.monotonic()
+        self._work_dir.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="job-", dir=self._work_dir))
+        try:
+            progress(0, plan.frames, "preparing")
+            audio = write_audio(plan, encode, work / "audio.m4a") if encode.audio_encoder else None
+            job = job_spec(plan, encode, uuid.uuid4().hex, str(audio or ""))
+            paths, reused, done = [], 0, 0
+            for spec, segment in zip(job.segments, plan.segments, strict=True):
+                if cancelled.is_set():
+                    raise Cancelled("render cancelled")
+                path = work / f"{spec.index:06d}{_SUFFIX[encode.container_format]}"
+                if self._cache.fetch(spec.key, path):
+                    reused += 1
+                else:
+                    one, one_encode = from_description(spec.description, str(path))
+                    offset = done
+
+                    def forward(frames: int, total: int, stage: str, offset: int = offset) -> None:
+                        if stage == "running":
+                            progress(offset + frames, plan.frames, "running")
+
+                    self._single.render(one, one_encode, forward, cancelled)
+                    self._cache.put(spec.key, path)
+                done += segment.frames
+                progress(done, plan.frames, "running")
+                paths.append(path)
+            progress(done, plan.frames, "finalizing")
+            result = join_segments(paths, plan.output.path, audio)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        log.info("rendered %d segments, %d from the cache", len(paths), reused)
+        return RenderStats(
+            output_path=result.output_path,
+            frames=result.frames,
+            duration=result.frames / plan.fps,
+            size_bytes=result.size_bytes,
+            video_encoder=encode.video_encoder,
+            fallback_reason=encode.fallback_reason,
+            segments=len(paths),
+            segments_reused=reused,
+            wall_seconds=time.monotonic() - started,
+        )
