@@ -38,7 +38,7 @@ async def play_in_chromium(page: Path) -> dict[str, dict[str, object]]:
         "--disable-gpu",
         "--disable-dev-shm-usage",
         f"--user-data-dir={page.parent / 'chromium-profile'}",
-        "--virtual-time-budget=10000",
+        "--virtual-time-budget=60000",
         "--dump-dom",
         page.as_uri(),
         stdout=asyncio.subprocess.PIPE,

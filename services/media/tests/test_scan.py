@@ -68,7 +68,10 @@ async def test_scan_streams_every_media_file_with_progress(service: RunningMedia
     assert done == list(range(1, 46))
     assert replies[-1].progress.stage == common_pb2.STAGE_COMPLETED
     assert all(r.scan_id == "scan-1" for r in replies)
-    await asyncio.sleep(0)  # let the in-process bus deliver
+    for _ in range(100):  # the in-process bus delivers in tasks of its own
+        if progress_events and progress_events[-1].progress.progress.stage == common_pb2.STAGE_COMPLETED:
+            break
+        await asyncio.sleep(0.05)
     subjects = {e.subject for e in progress_events}
     assert subjects == {"tstudio.media.scan.scan-1.progress"}
     assert progress_events[-1].progress.progress.stage == common_pb2.STAGE_COMPLETED
