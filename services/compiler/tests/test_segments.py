@@ -89,6 +89,9 @@ async def test_render_with_the_segment_cache_reuses_unchanged_segments(tmp_path:
         assert (changed.result.segments_total, changed.result.segments_reused) == (7, 5)
         again = await render(running, project(demo, tmp_path / "demo"))
         assert (again.result.segments_total, again.result.segments_reused) == (7, 7)
+        diagnostics = await running.stub.GetDiagnostics(compiler_pb2.GetDiagnosticsRequest())
+        items = {i.name: i.value for i in diagnostics.diagnostics.items}
+        assert items["cache.segments.entries"] == "9" and items["cache.segments.hits"] == "12"
         assert again.status == compiler_pb2.JOB_STATUS_SUCCEEDED
     with av.open(first.result.output_path) as container:
         assert container.streams.video[0].frames == 285 and container.streams.audio

@@ -49,16 +49,18 @@ def build_compiler(
     """`plugins` (the WASM plugin registry) adds its `plugin:<id>` effects to the catalog and runs them."""
     providers: list[EffectProvider] = [plugins] if plugins is not None else []
     catalogs = Catalogs(EffectCatalog(builtin_effects(), providers), TransitionCatalog(builtin_transitions()))
+    renderer = _renderer(settings, plugins)
     return Compiler(
         catalogs=catalogs,
         limits=limits_from(settings),
         paths=AllowedRoots(settings.allowed_roots),
         prober=PyAvProber(),
-        renderer=_renderer(settings, plugins),
+        renderer=renderer,
         previewer=PyAvFramePreviewer(plugins=plugins),
         text_images=TextImageFolder(settings.data_dir.expanduser() / "text"),
         encoders=ProbedEncoders(),
         blocking=executor,
+        diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,
         jobs=JobManager(settings.max_concurrent_renders, settings.max_queued_renders, RenderEvents(bus)),
     )
 

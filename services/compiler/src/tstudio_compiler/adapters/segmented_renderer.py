@@ -40,6 +40,16 @@ class SegmentedRenderer:
         self._work_dir = work_dir
         self._single = single_pass or PyAvRenderer()
 
+    def items(self) -> list[tuple[str, str, bool]]:
+        stats = self._cache.stats()
+        return [
+            ("cache.segments.entries", str(stats.entries), True),
+            ("cache.segments.bytes", f"{stats.bytes}/{stats.max_bytes}", True),
+            ("cache.segments.hits", str(stats.hits), True),
+            ("cache.segments.misses", str(stats.misses), True),
+            ("cache.segments.corrupted", str(stats.corrupted), stats.corrupted == 0),
+        ]
+
     def render(
         self, plan: RenderPlan, encode: EncodeSettings, progress: ProgressCallback, cancelled: threading.Event
     ) -> RenderStats:

@@ -213,7 +213,6 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
             common_pb2.DiagnosticItem(
                 name="jobs.queued", value=str(sum(j.status is JobStatus.QUEUED for j in jobs)), ok=True
             ),
-            common_pb2.DiagnosticItem(name="cache.segments", value="disabled", ok=True),
         ]
         for status in found.values():
             items.append(
@@ -223,6 +222,11 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
                     ok=status.available or status.hardware,
                 )
             )
+        if self._compiler.diagnostics is None:
+            items.append(common_pb2.DiagnosticItem(name="cache.segments", value="disabled", ok=True))
+        else:
+            extra = await self._compiler.run_blocking(self._compiler.diagnostics.items)
+            items.extend(common_pb2.DiagnosticItem(name=n, value=v, ok=ok) for n, v, ok in extra)
         gpu = any(s.available and s.hardware for s in found.values())
         items.append(common_pb2.DiagnosticItem(name="gpu.encoder", value=str(gpu).lower(), ok=True))
         return compiler_pb2.GetDiagnosticsResponse(

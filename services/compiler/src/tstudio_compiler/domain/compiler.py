@@ -7,8 +7,9 @@ the ports, built by the composition root.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from svckit.errors import FieldViolation, InvalidArgument, ServiceError
 
@@ -20,6 +21,7 @@ from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.planner import VISUAL, Planner, resolve_path
 from tstudio_compiler.domain.ports import (
     Blocking,
+    DiagnosticsSource,
     EncoderInventory,
     FramePreviewer,
     PathPolicy,
@@ -56,6 +58,9 @@ class Frame:
     time: float
 
 
+T = TypeVar("T")
+
+
 def _invalid(violations: list[tuple[str, str]]) -> InvalidArgument:
     first = f"{violations[0][0]}: {violations[0][1]}"
     more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
@@ -80,6 +85,7 @@ class Compiler:
         encoders: EncoderInventory,
         blocking: Blocking,
         jobs: JobManager,
+        diagnostics: DiagnosticsSource | None = None,
     ) -> None:
         self.catalogs = catalogs
         self.limits = limits
@@ -91,6 +97,7 @@ class Compiler:
         self.encoders = encoders
         self._blocking = blocking
         self.jobs = jobs
+        self.diagnostics = diagnostics
         self._planner = Planner(catalogs.effects, catalogs.transitions)
 
     async def validate(self, project: Project) -> list[tuple[str, str]]:
@@ -144,6 +151,9 @@ class Compiler:
         if plan.duration > self.limits.max_duration:
             raise _invalid([("tracks", f"the timeline is longer than {self.limits.max_duration:g} s")])
         return Prepared(project, planned_sources, plan)
+
+    async def run_blocking(self, fn: Callable[[], T]) -> T:
+        return await self._blocking.run(fn)
 
     async def encoder_statuses(self) -> Mapping[str, EncoderStatus]:
         """Encoders found by opening them (the first call opens them, in a worker thread)."""

@@ -81,6 +81,12 @@ class FrameEffects(Protocol):
     def bind(self, plugin_id: str, params: Mapping[str, Any]) -> BoundFrameEffect: ...
 
 
+class DiagnosticsSource(Protocol):
+    def items(self) -> list[tuple[str, str, bool]]:
+        """(dotted name, value, ok) items for GetDiagnostics."""
+        ...
+
+
 class EncoderInventory(Protocol):
     def encoders(self) -> Mapping[str, EncoderStatus]: ...
 
