@@ -17,11 +17,13 @@ from svckit.testing import free_port
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
 from tstudio_compiler.demo_project import write_demo_project
 
+from .conftest import project
+
 TSTUDIO = [sys.executable, "-m", "tstudio_cli.main"]
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[str]:
+async def server_process(tmp_path: Path) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
     port = free_port()
     env = {
         **os.environ,
@@ -52,14 +54,20 @@ async def server(tmp_path: Path) -> AsyncIterator[str]:
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError("the compiler did not start")
-        yield address
+        yield address, process
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(process.wait(), 15)
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+@pytest.fixture
+def server(server_process: tuple[str, asyncio.subprocess.Process]) -> str:
+    return server_process[0]
 
 
 async def test_tstudio_render_renders_a_project_file(server: str, tmp_path: Path) -> None:
@@ -165,3 +173,38 @@ async def test_ctrl_c_cancels_the_job_and_leaves_no_output(server: str, tmp_path
             compiler_pb2.ListRendersRequest()
         )
     assert [j.status for j in jobs.jobs] == [compiler_pb2.JOB_STATUS_CANCELLED]
+
+
+async def test_sigterm_during_a_render_leaves_no_output_behind(
+    server_process: tuple[str, asyncio.subprocess.Process], tmp_path: Path
+) -> None:
+    address, process = server_process
+    out = tmp_path / "out" / "long.mp4"
+    edit = {
+        "settings": {"width": 320, "height": 240, "fps": 30},
+        "tracks": [
+            {
+                "id": "v",
+                "kind": "TRACK_KIND_VIDEO",
+                "clips": [
+                    {
+                        "id": "c",
+                        "source": {"color": {"color": "#446688"}},
+                        "start": 0,
+                        "duration": 30,
+                        "effects": [{"type": "blur", "params": {"radius": 20}}],
+                    }
+                ],
+            }
+        ],
+        "output": {"path": str(out), "preset": "medium"},
+    }
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = compiler_pb2_grpc.CompilerServiceStub(channel)
+        submitted = await stub.SubmitRender(compiler_pb2.SubmitRenderRequest(project=project(edit)))
+        async for reply in stub.WatchRender(compiler_pb2.WatchRenderRequest(job_id=submitted.job.id)):
+            if reply.job.progress.done > 0:
+                break
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 30) == 0
+    assert not out.exists() and not list(out.parent.iterdir())
