@@ -94,3 +94,23 @@ async def test_scan_of_a_missing_folder_or_a_file(service: RunningMedia, folder:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await scan(service, root=str(root))
         assert error_details(caught.value).code == code
+
+
+async def test_a_second_scan_is_answered_from_the_cache(service: RunningMedia, tmp_path: Path) -> None:
+    small = tmp_path / "small"
+    for i in range(3):
+        make_video(small / f"v{i}.mp4", seconds=0.3, width=64, height=48, audio_hz=None)
+
+    async def hits() -> int:
+        reply = await service.stub.GetDiagnostics(media_pb2.GetDiagnosticsRequest())
+        return int(next(i.value for i in reply.diagnostics.items if i.name == "cache.hits"))
+
+    first = await scan(service, root=str(small), thumbnails=True)
+    before = await hits()
+    second = await scan(service, root=str(small), thumbnails=True)
+    assert await hits() - before == 6  # a probe and a thumbnail per file
+
+    def thumbnails(replies: list[media_pb2.ScanFolderResponse]) -> list[tuple[str, bytes]]:
+        return sorted((r.item.path, r.item.thumbnail) for r in replies if r.HasField("item"))
+
+    assert thumbnails(second) == thumbnails(first)

@@ -1,7 +1,9 @@
-"""`tstudio.media.v1.MediaService`: thin translation between protobuf and the media adapters.
+"""`tstudio.media.v1.MediaService`: thin translation between protobuf and the media parts.
 
-Paths are checked against the allowed roots first; blocking PyAV work runs in the bounded
-executor; errors are svckit domain errors, turned into rich status by the interceptor.
+Each RPC checks paths against the allowed roots, validates its request into domain values, and
+hands over: blocking PyAV work runs in the bounded executors, results go through the on-disk
+cache, long jobs through `ProxyRunner` / `FolderScan`. Errors are svckit domain errors, turned
+into rich status by the interceptor.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
@@ -19,23 +20,18 @@ from typing import TYPE_CHECKING, TypeVar
 import grpc
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
-from svckit.errors import (
-    Cancelled,
-    FailedPrecondition,
-    FieldViolation,
-    Internal,
-    InvalidArgument,
-    ServiceError,
-)
-from tstudio.common.v1 import common_pb2
+from svckit.errors import FailedPrecondition, FieldViolation, Internal, InvalidArgument, ServiceError
 from tstudio.media.v1 import media_pb2, media_pb2_grpc
 
 from tstudio_media import __version__
 from tstudio_media.adapters.range_server import STREAM_PATH, media_type
 from tstudio_media.api import convert
+from tstudio_media.api.cached_media import CachedMedia
+from tstudio_media.api.folder_scan import FolderScan
+from tstudio_media.api.proxy_runner import ProxyRunner
 from tstudio_media.api.result_cache import file_identity
 from tstudio_media.domain.cache_key import cache_key
-from tstudio_media.domain.picture_request import PictureSpec, SeekMode, check_time, picture_spec
+from tstudio_media.domain.picture_request import PictureFormat, check_time, picture_spec
 from tstudio_media.domain.pictures import FilmstripRequest
 from tstudio_media.domain.proxy_plan import proxy_plan
 from tstudio_media.domain.scan_filter import scan_extensions
@@ -48,42 +44,23 @@ M = TypeVar("M", bound=Message)
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _MAX_BATCH = 10_000
-_EVENT_EVERY_SECONDS = 0.5
 _SCAN_THUMBNAIL_WIDTH = 160
-
-
-def _job_id(given: str, field: str) -> str:
-    if not given:
-        return uuid.uuid4().hex
-    if not _JOB_ID.match(given):
-        raise InvalidArgument(
-            f"invalid {field}", field_violations=[FieldViolation(field, "1-64 letters, digits, '-' or '_'")]
-        )
-    return given
 
 
 class MediaServicer(media_pb2_grpc.MediaServiceServicer):
     def __init__(self, deps: MediaDeps) -> None:
         self._deps = deps
+        self._media = CachedMedia(deps)
+        self._proxies = ProxyRunner(deps)
+        self._scans = FolderScan(deps, self._media)
 
     # -- probe ------------------------------------------------------------------------------------
-
-    async def _probe(self, path: Path) -> media_pb2.MediaInfo:
-        """Probe (cached) and announce it on the bus."""
-        deps = self._deps
-
-        async def compute() -> media_pb2.MediaInfo:
-            return convert.media_info_to_proto(await deps.executor.run(deps.prober.probe, path))
-
-        request = media_pb2.ProbeRequest(path=str(path))
-        info, _ = await deps.cache.get_or_compute("probe", path, request, media_pb2.MediaInfo, compute)
-        return info
 
     async def Probe(
         self, request: media_pb2.ProbeRequest, context: grpc.aio.ServicerContext
     ) -> media_pb2.ProbeResponse:
         path = self._deps.roots.existing_file(request.path, field="path")
-        info = await self._probe(path)
+        info = await self._media.probe(path)
         probe_id = uuid.uuid4().hex
         await self._deps.events.probe_completed(probe_id, info)
         return media_pb2.ProbeResponse(info=info, probe_id=probe_id)
@@ -102,8 +79,9 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
             reply = media_pb2.ProbeBatchResponse(index=index, path=raw)
             async with limit:
                 try:
-                    path = self._deps.roots.existing_file(raw, field=f"paths[{index}]")
-                    info = await self._probe(path)
+                    info = await self._media.probe(
+                        self._deps.roots.existing_file(raw, field=f"paths[{index}]")
+                    )
                 except ServiceError as error:
                     reply.error.CopyFrom(convert.item_error(error))
                     return reply
@@ -121,7 +99,7 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
             for next_done in asyncio.as_completed(tasks):
                 yield await next_done
         finally:
-            for task in tasks:
+            for task in tasks:  # the caller may have gone away mid-batch
                 task.cancel()
 
     # -- pictures and sound -----------------------------------------------------------------------
@@ -134,32 +112,7 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         spec = picture_spec(
             request.width, request.height, convert.picture_format(request.format), request.quality
         )
-        return await self._thumbnail(path, seconds, spec, convert.seek_mode(request.mode))
-
-    async def _thumbnail(
-        self, path: Path, seconds: float, spec: PictureSpec, mode: SeekMode
-    ) -> media_pb2.ThumbnailResponse:
-        """A thumbnail through the cache; the key is the normalised request."""
-        deps = self._deps
-
-        async def compute() -> media_pb2.ThumbnailResponse:
-            picture = await deps.executor.run(deps.pictures.thumbnail, path, seconds, spec, mode)
-            return convert.thumbnail_to_proto(picture)
-
-        keyed = media_pb2.ThumbnailRequest(
-            path=str(path),
-            time_seconds=seconds,
-            width=spec.width,
-            height=spec.height,
-            format=convert.picture_format_to_proto(spec.format),
-            quality=spec.quality,
-            mode=convert.seek_mode_to_proto(mode),
-        )
-        reply, cached = await deps.cache.get_or_compute(
-            "thumbnail", path, keyed, media_pb2.ThumbnailResponse, compute
-        )
-        reply.cached = cached
-        return reply
+        return await self._media.thumbnail(path, seconds, spec, convert.seek_mode(request.mode))
 
     async def Filmstrip(
         self, request: media_pb2.FilmstripRequest, context: grpc.aio.ServicerContext
@@ -227,70 +180,11 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
                     field_violations=[FieldViolation("output_path", "must differ from path")],
                 )
         else:
+            # Named by source identity and request, so a repeated request writes the same file.
             name = cache_key("proxy", file_identity(source), _with_path(request, source).SerializeToString())
             output = deps.proxy_dir / f"{source.stem}-{plan.height}p-{name[:16]}.mp4"
-        cancel = deps.jobs.start(job_id)
-        loop = asyncio.get_running_loop()
-        updates: asyncio.Queue[tuple[float, float]] = asyncio.Queue()
-
-        def report(done: float, total: float) -> None:
-            loop.call_soon_threadsafe(updates.put_nowait, (done, total))
-
-        started = time.monotonic()
-        work = asyncio.ensure_future(
-            deps.proxy_executor.run(deps.proxies.transcode, source, output, plan, cancel, report)
-        )
-        last_event = 0.0
-        try:
-            yield media_pb2.CreateProxyResponse(
-                job_id=job_id, progress=convert.progress(common_pb2.STAGE_QUEUED, 0, 0)
-            )
-            while True:
-                getter = asyncio.ensure_future(updates.get())
-                await asyncio.wait({work, getter}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
-                    getter.cancel()
-                    break
-                done, total = getter.result()
-                elapsed = time.monotonic() - started
-                speed = done / elapsed if elapsed > 0 else 0.0
-                eta = (total - done) / speed if speed > 0 and total > 0 else -1.0
-                step = convert.progress(common_pb2.STAGE_RUNNING, done, total, speed, eta)
-                if time.monotonic() - last_event >= _EVENT_EVERY_SECONDS:
-                    last_event = time.monotonic()
-                    await deps.events.job_progress("proxy", job_id, step)
-                yield media_pb2.CreateProxyResponse(job_id=job_id, progress=step)
-            result = await work
-        except BaseException as exc:
-            # The caller went away or the transcode failed: stop the worker, and wait for it so that
-            # its partial file is gone before we answer.
-            cancel.set()
-            await asyncio.gather(work, return_exceptions=True)
-            cancelled = isinstance(exc, Cancelled | asyncio.CancelledError | GeneratorExit)
-            code = (
-                exc.code.value
-                if isinstance(exc, ServiceError)
-                else ("CANCELLED" if cancelled else "INTERNAL")
-            )
-            message = (
-                exc.message
-                if isinstance(exc, ServiceError)
-                else ("cancelled" if cancelled else "internal error")
-            )
-            await asyncio.shield(deps.events.job_failed("proxy", job_id, code, message, cancelled))
-            raise
-        finally:
-            deps.jobs.finish(job_id)
-        wall = time.monotonic() - started
-        await deps.events.job_completed(
-            "proxy", job_id, str(result.output), wall, {"duration_seconds": f"{result.duration_seconds:.3f}"}
-        )
-        total = result.duration_seconds
-        yield media_pb2.CreateProxyResponse(
-            job_id=job_id,
-            progress=convert.progress(common_pb2.STAGE_COMPLETED, total, total),
-            output_path=str(result.output),
-        )
+        async for update in self._proxies.run(source, output, plan, job_id):
+            yield update
 
     async def CancelProxy(
         self, request: media_pb2.CancelProxyRequest, context: grpc.aio.ServicerContext
@@ -303,71 +197,15 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
     async def ScanFolder(
         self, request: media_pb2.ScanFolderRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[media_pb2.ScanFolderResponse]:
-        deps = self._deps
-        root = deps.roots.check(request.root, field="root")
+        root = self._deps.roots.check(request.root, field="root")
         extensions = scan_extensions(request.extensions)
         scan_id = _job_id(request.scan_id, "scan_id")
-        width = request.thumbnail_width or _SCAN_THUMBNAIL_WIDTH
-        spec = picture_spec(
-            width, 0, convert.picture_format(media_pb2.IMAGE_FORMAT_JPEG), 0, prefix="thumbnail_"
-        )
-        files = await deps.executor.run(deps.list_media, root, request.recursive, extensions, deps.roots)
-        total = len(files)
-        started = time.monotonic()
-        first = convert.progress(common_pb2.STAGE_RUNNING, 0, total, message=f"{total} files")
-        await deps.events.job_progress("scan", scan_id, first)
-        yield media_pb2.ScanFolderResponse(scan_id=scan_id, progress=first)
-        limit = asyncio.Semaphore(deps.batch_concurrency)
-
-        async def one(path: Path) -> media_pb2.ScanItem:
-            item = media_pb2.ScanItem(path=str(path))
-            async with limit:
-                try:
-                    info = await self._probe(deps.roots.existing_file(path))
-                    item.info.CopyFrom(info)
-                    if request.thumbnails and info.kind in (
-                        media_pb2.MEDIA_KIND_VIDEO,
-                        media_pb2.MEDIA_KIND_IMAGE,
-                    ):
-                        picture = await deps.executor.run(
-                            deps.pictures.thumbnail,
-                            path,
-                            min(1.0, info.duration_seconds / 2),
-                            spec,
-                            SeekMode.FAST,
-                        )
-                        item.thumbnail, item.thumbnail_mime_type = picture.data, picture.mime_type
-                except ServiceError as error:
-                    item.ClearField("info")
-                    item.error.CopyFrom(convert.item_error(error))
-                except Exception:
-                    log.exception("scan of %s failed", path)
-                    item.ClearField("info")
-                    item.error.CopyFrom(convert.item_error(Internal("internal error")))
-            return item
-
-        tasks = [asyncio.ensure_future(one(p)) for p in files]
-        last_event = 0.0
-        try:
-            for done, next_done in enumerate(asyncio.as_completed(tasks), start=1):
-                item = await next_done
-                elapsed = time.monotonic() - started
-                rate = done / elapsed if elapsed > 0 else 0.0
-                eta = (total - done) / rate if rate > 0 else -1.0
-                step = convert.progress(common_pb2.STAGE_RUNNING, done, total, rate, eta)
-                if time.monotonic() - last_event >= _EVENT_EVERY_SECONDS:
-                    last_event = time.monotonic()
-                    await deps.events.job_progress("scan", scan_id, step)
-                yield media_pb2.ScanFolderResponse(scan_id=scan_id, item=item, progress=step)
-        finally:
-            for task in tasks:
-                task.cancel()
-        final = convert.progress(common_pb2.STAGE_COMPLETED, total, total)
-        await deps.events.job_progress("scan", scan_id, final)
-        await deps.events.job_completed(
-            "scan", scan_id, str(root), time.monotonic() - started, {"files": str(total)}
-        )
-        yield media_pb2.ScanFolderResponse(scan_id=scan_id, progress=final)
+        thumbnail = None
+        if request.thumbnails:
+            width = request.thumbnail_width or _SCAN_THUMBNAIL_WIDTH
+            thumbnail = picture_spec(width, 0, PictureFormat.JPEG, 0, prefix="thumbnail_")
+        async for update in self._scans.run(root, request.recursive, extensions, scan_id, thumbnail):
+            yield update
 
     # -- streaming --------------------------------------------------------------------------------
 
@@ -377,7 +215,8 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         deps = self._deps
         if not deps.stream_base_url:
             raise FailedPrecondition(
-                "the video server is turned off (MEDIA_HTTP_PORT=0)", reason="VIDEO_SERVER_OFF"
+                "the video server is not running (MEDIA_HTTP_PORT=0, or its port was busy at start-up)",
+                reason="VIDEO_SERVER_OFF",
             )
         path = deps.roots.existing_file(request.path)
         signed = deps.signer.sign(str(path), request.ttl_seconds)
@@ -395,6 +234,16 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         return media_pb2.GetDiagnosticsResponse(
             diagnostics=convert.diagnostics_to_proto("media", __version__, True, items)
         )
+
+
+def _job_id(given: str, field: str) -> str:
+    if not given:
+        return uuid.uuid4().hex
+    if not _JOB_ID.match(given):
+        raise InvalidArgument(
+            f"invalid {field}", field_violations=[FieldViolation(field, "1-64 letters, digits, '-' or '_'")]
+        )
+    return given
 
 
 def _with_path(request: M, path: Path) -> M:
