@@ -207,3 +207,16 @@ async def test_jpeg_exif_orientation_is_probed_and_applied(service: RunningMedia
     assert info.streams[0].rotation == 90
     reply = await thumbnail(service, photo)
     assert (reply.width, reply.height) == (48, 64)
+
+
+async def test_truncated_file_thumbnails_what_is_there_and_refuses_the_rest(
+    service: RunningMedia, tmp_path: Path
+) -> None:
+    # Index first (faststart), then the data cut in half: the header promises 3 s, only ~1.5 s exist.
+    whole = make_video(tmp_path / "whole.mp4", seconds=3.0, container_options={"movflags": "faststart"})
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    early = await thumbnail(service, cut, time_seconds=0.5)
+    assert early.frame_time_seconds == pytest.approx(0.5, abs=1 / FPS)
+    error = error_details(await failure(thumbnail(service, cut, time_seconds=2.5)))
+    assert (error.code, error.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "NOT_MEDIA")
