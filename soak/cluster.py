@@ -147,8 +147,10 @@ def start_cluster(
 ) -> Cluster:
     """The suite on free loopback ports with `env` for every component (and a Prometheus
     endpoint for each gRPC service), plus `compiler_replicas - 1` extra compiler replicas."""
-    ports = SuitePorts.from_environ({}, base_port=free_port_block(6))
-    metrics_ports = {c.name: free_port() for c in GRPC_SERVICES}
+    # One block for the suite's six ports and the four metrics ports, so no two can collide.
+    base = free_port_block(6 + len(GRPC_SERVICES))
+    ports = SuitePorts.from_environ({}, base_port=base)
+    metrics_ports = {c.name: base + 6 + i for i, c in enumerate(GRPC_SERVICES)}
     env = {**env, **{f"{c.env_prefix}_METRICS_PORT": str(metrics_ports[c.name]) for c in GRPC_SERVICES}}
     suite = Suite(ports=ports, data_dir=data_dir, extra_env=env)
     suite.start(timeout=timeout)

@@ -37,6 +37,8 @@ class Summary:
     undocumented_errors: dict[str, int]
     # One error body per kind, to tell what the client was told.
     error_samples: dict[str, Any]
+    # Seconds after the load started of the first and the last call that ended in each error kind.
+    error_times: dict[str, tuple[float, float]]
     jobs_submitted: int
     jobs_accepted: int
     jobs_completed: int
@@ -110,6 +112,7 @@ def summarize(
         errors=dict(errors),
         undocumented_errors=undocumented,
         error_samples={o.kind: o.body for o in reversed(load.outcomes) if not o.ok},
+        error_times=_error_times(load),
         jobs_submitted=len(jobs),
         jobs_accepted=sum(j.accepted for j in jobs),
         jobs_completed=len(completed),
@@ -122,6 +125,15 @@ def summarize(
         faults=[asdict(f) for f in faults],
         memory_limit_mb=memory_limit_mb,
     )
+
+
+def _error_times(load: LoadResult) -> dict[str, tuple[float, float]]:
+    times: dict[str, tuple[float, float]] = {}
+    for outcome, at in zip(load.outcomes, load.finished_at, strict=True):
+        if not outcome.ok:
+            first, _ = times.get(outcome.kind, (at, at))
+            times[outcome.kind] = (round(first, 1), round(at, 1))
+    return times
 
 
 def _min_window_rate(load: LoadResult) -> float:
@@ -145,7 +157,12 @@ def render_text(summary: Summary) -> str:
         f"{s.retried_exhausted} after RESOURCE_EXHAUSTED",
         f"  errors by kind        {s.errors or 'none'}",
         f"  undocumented errors   {s.undocumented_errors or 'none'}",
-        *(f"    e.g. {kind}: {json.dumps(body)[:300]}" for kind, body in s.error_samples.items()),
+        *(
+            f"    {kind} from {s.error_times[kind][0]:.1f}s to {s.error_times[kind][1]:.1f}s, e.g. "
+            f"{json.dumps(body)[:300]}"
+            for kind, body in s.error_samples.items()
+            if kind in s.error_times
+        ),
         f"  render jobs           {s.jobs_submitted} submitted, {s.jobs_accepted} accepted, "
         f"{s.jobs_completed} completed, {s.jobs_output_ok} with correct duration, "
         f"{s.jobs_failed} failed, {s.jobs_lost} lost, {s.jobs_rejected} rejected",
