@@ -86,6 +86,7 @@ async def latency(media_addr: str, gateway_url: str, video: Path, calls: int) ->
     direct: list[float] = []
     http: list[float] = []
     ws_times: list[float] = []
+    floor: list[float] = []
     headers = {"Authorization": f"Bearer {TOKEN}"}
     body = {"path": str(video)}
     async with grpc.aio.insecure_channel(media_addr) as channel, aiohttp.ClientSession() as session:
@@ -104,6 +105,11 @@ async def latency(media_addr: str, gateway_url: str, video: Path, calls: int) ->
                 assert r.status == 200, await r.text()
                 await r.read()
 
+        async def http_floor() -> None:
+            # The same client and server with no gRPC call behind: what HTTP itself costs here.
+            async with session.get(f"{gateway_url}/healthz") as r:
+                await r.read()
+
         async def ws_probe() -> None:
             nonlocal counter
             counter += 1
@@ -117,13 +123,14 @@ async def latency(media_addr: str, gateway_url: str, video: Path, calls: int) ->
 
         # Warm up every path (connections, caches, code paths), then interleave rounds so drift in
         # the machine's load affects all three alike.
-        for call in (grpc_probe, http_probe, ws_probe):
+        for call in (grpc_probe, http_probe, ws_probe, http_floor):
             await timed(call, 50, [])
         rounds = 10
         for _ in range(rounds):
             await timed(grpc_probe, calls // rounds, direct)
             await timed(http_probe, calls // rounds, http)
             await timed(ws_probe, calls // rounds, ws_times)
+            await timed(http_floor, calls // rounds, floor)
         await ws.close()
 
     base50, base99 = percentile(direct, 0.5), percentile(direct, 0.99)
@@ -135,6 +142,11 @@ async def latency(media_addr: str, gateway_url: str, video: Path, calls: int) ->
             f"  {name:<40}{p50 * 1e3:8.3f} {p99 * 1e3:8.3f} {(p50 - base50) * 1e3:+10.3f} {p50 / base50:10.2f}x"
         )
     print(f"  (mean direct {statistics.fmean(direct) * 1e3:.3f} ms; target: under 1 ms added at p50)")
+    print(
+        f"  HTTP round trip alone (GET /healthz, same client): p50 {percentile(floor, 0.5) * 1e3:.3f} ms,"
+        f" so the gateway's own share of the HTTP figure is"
+        f" {(percentile(http, 0.5) - base50 - percentile(floor, 0.5)) * 1e3:+.3f} ms"
+    )
 
 
 def cpu_seconds(pid: int) -> float:
