@@ -48,7 +48,7 @@ def _kill_extra_replica(cluster: Cluster) -> float:
 
 
 async def inject(
-    triggers: dict[str, Callable[[], Awaitable[None]]],
+    triggers: dict[str, Callable[[], Awaitable[object]]],
     actions: dict[str, Callable[[], float]],
     started: float,
 ) -> list[FaultRecord]:

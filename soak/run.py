@@ -8,6 +8,7 @@ import logging
 import secrets
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
@@ -158,7 +159,7 @@ async def _drive(
             )
         )
         load = MediaLoad(client, media_requests(clips, options.requests), options.concurrency)
-        triggers = {
+        triggers: dict[str, Callable[[], Awaitable[object]]] = {
             name: (victim_loaded.wait if name == "compiler" else partial(load.reached, LOAD_SHARE[name]))
             for name in options.faults
         }
