@@ -144,3 +144,19 @@ async def test_unsubscribe_stops_events(nats_gateway: Gateway, tmp_path: Path) -
         await ws.send_json({"id": "p", "type": "ping"})
         seen += await receive_until(ws, lambda m: m.get("id") == "p")
     assert not [m for m in seen if m["type"] == "event"]
+
+
+async def test_a_connection_holds_a_bounded_number_of_subscriptions(nats_gateway: Gateway) -> None:
+    from tstudio_gateway.api.websocket import MAX_SUBSCRIPTIONS
+
+    async with nats_gateway.session.ws_connect(ws_url(nats_gateway), headers=nats_gateway.headers()) as ws:
+        for index in range(MAX_SUBSCRIPTIONS):
+            await ws.send_json(
+                {"id": str(index), "type": "subscribe", "subject": f"tstudio.media.probe.p{index}.*"}
+            )
+        for _ in range(MAX_SUBSCRIPTIONS):
+            assert (await receive(ws))["type"] == "subscribed"
+        await ws.send_json({"id": "one-more", "type": "subscribe", "subject": "tstudio.>"})
+        error = await receive(ws)
+        assert error["id"] == "one-more" and error["error"]["reason"] == "TOO_MANY_SUBSCRIPTIONS"
+        assert error["error"]["status"] == 429

@@ -24,7 +24,7 @@ import logging
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from svckit.errors import FieldViolation, InvalidArgument, NotFound, ServiceError
+from svckit.errors import FieldViolation, InvalidArgument, NotFound, ResourceExhausted, ServiceError
 from svckit.telemetry import current_trace_id
 
 from tstudio_gateway.adapters.event_relay import EventRelay, RelayedEvent, RelaySubscription, Sink
@@ -38,6 +38,9 @@ from tstudio_gateway.domain.rate_limit import RateLimiter
 log = logging.getLogger(__name__)
 
 EVENT_QUEUE_LIMIT = 1000
+# Per connection; the rate limit bounds how fast work starts, these bound how much is held at once.
+MAX_RUNNING_INVOKES = 64
+MAX_SUBSCRIPTIONS = 100
 
 
 class WebSocketRoutes:
@@ -138,6 +141,11 @@ class _Session:
             raise _required("id", "an invoke needs an id to answer to")
         if request_id in self.tasks:
             raise InvalidArgument(f"id {request_id!r} is still running", reason="DUPLICATE_ID")
+        if len(self.tasks) >= MAX_RUNNING_INVOKES:
+            raise ResourceExhausted(
+                f"{MAX_RUNNING_INVOKES} commands are already running on this connection",
+                reason="TOO_MANY_RUNNING",
+            )
         name = message.get("command")
         if not isinstance(name, str) or not name:
             raise _required("command", "the command name")
@@ -187,6 +195,10 @@ class _Session:
             raise _required("id", "a subscribe needs an id; it names the subscription")
         if request_id in self.subscriptions:
             raise InvalidArgument(f"subscription {request_id!r} exists", reason="DUPLICATE_ID")
+        if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+            raise ResourceExhausted(
+                f"a connection may hold {MAX_SUBSCRIPTIONS} subscriptions", reason="TOO_MANY_SUBSCRIPTIONS"
+            )
         subject = message.get("subject")
         if not isinstance(subject, str):
             raise _required("subject", "a subject pattern such as tstudio.compiler.render.*.progress")
