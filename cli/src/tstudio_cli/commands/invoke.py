@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
             return 0
     except urllib.error.HTTPError as exc:
         return _print_error(exc)
+    except BrokenPipeError:
+        # Our reader went away (`| head`): not the gateway's fault, nothing more to say.
+        sys.stderr.close()
+        return 0
     except (urllib.error.URLError, OSError) as exc:
         print(f"tstudio invoke: cannot reach the gateway at {base}: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
