@@ -46,6 +46,8 @@ class Summary:
     jobs_failed: int
     jobs_lost: int
     jobs_rejected: int
+    # Submissions answered RESOURCE_EXHAUSTED (a full render queue) or UNAVAILABLE, then retried.
+    jobs_submit_retries: int
     job_problems: list[str]
     peak_rss_mb: dict[str, float]
     faults: list[dict[str, Any]]
@@ -120,6 +122,7 @@ def summarize(
         jobs_failed=sum(j.status in ("JOB_STATUS_FAILED", "JOB_STATUS_CANCELLED") for j in jobs),
         jobs_lost=sum(j.lost for j in jobs),
         jobs_rejected=sum(not j.accepted for j in jobs),
+        jobs_submit_retries=sum(j.submit_retries for j in jobs),
         job_problems=problems,
         peak_rss_mb={k: round(v / 2**20, 1) for k, v in sorted(peaks.items())},
         faults=[asdict(f) for f in faults],
@@ -165,7 +168,8 @@ def render_text(summary: Summary) -> str:
         ),
         f"  render jobs           {s.jobs_submitted} submitted, {s.jobs_accepted} accepted, "
         f"{s.jobs_completed} completed, {s.jobs_output_ok} with correct duration, "
-        f"{s.jobs_failed} failed, {s.jobs_lost} lost, {s.jobs_rejected} rejected",
+        f"{s.jobs_failed} failed, {s.jobs_lost} lost, {s.jobs_rejected} rejected "
+        f"({s.jobs_submit_retries} submissions retried)",
     ]
     lines += [f"    - {problem}" for problem in s.job_problems]
     if s.jobs_lost and s.compiler_queue == "local":
