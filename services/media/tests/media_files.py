@@ -11,14 +11,19 @@ import av
 import numpy as np
 
 
-def write_rotated_video(path: Path, counterclockwise: int, creation_time: str = "") -> Path:
-    """A 1 s 160x120 H.264 clip whose display matrix turns it, optionally with a creation_time."""
+def write_rotated_video(
+    path: Path, counterclockwise: int, creation_time: str = "", language: str = ""
+) -> Path:
+    """A 1 s 160x120 H.264 clip whose display matrix turns it, optionally tagged with a creation
+    time and a stream language."""
     with av.open(str(path), "w") as container:
         if creation_time:
             container.metadata["creation_time"] = creation_time
         stream = container.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
         stream.set_display_rotation(counterclockwise)
+        if language:
+            stream.metadata["language"] = language
         for index in range(25):
             frame = av.VideoFrame.from_ndarray(np.zeros((120, 160, 3), np.uint8), format="rgb24")
             frame.pts, frame.time_base = index, Fraction(1, 25)

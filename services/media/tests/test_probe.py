@@ -52,11 +52,12 @@ async def test_probe_reports_the_generated_video_and_audio(service: RunningMedia
     assert audio.duration_seconds == pytest.approx(2.0, abs=0.1)
 
 
-async def test_probe_reads_rotation_and_creation_time(service: RunningMedia, tmp_path: Path) -> None:
+async def test_probe_reads_rotation_creation_time_and_language(service: RunningMedia, tmp_path: Path) -> None:
     # A display matrix turning 90° counter-clockwise means the picture is shown turned 270° clockwise.
-    path = write_rotated_video(tmp_path / "portrait.mp4", 90, "2026-11-24T10:00:00.000000Z")
+    path = write_rotated_video(tmp_path / "portrait.mp4", 90, "2026-11-24T10:00:00.000000Z", language="fra")
     info = (await probe(service, path)).info
     assert info.streams[0].rotation == 270
+    assert info.streams[0].language == "fra"
     assert info.creation_time.startswith("2026-11-24T10:00:00")
     clockwise = write_rotated_video(tmp_path / "cw.mp4", -90, "2026-01-01T00:00:00Z")
     assert (await probe(service, clockwise)).info.streams[0].rotation == 90
