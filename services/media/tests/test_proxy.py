@@ -55,12 +55,16 @@ async def test_proxy_has_the_asked_height_and_the_source_duration(
     assert wait_until(lambda: any(e.subject == "tstudio.media.proxy.p1.completed" for e in events), 5)
 
 
-async def test_default_proxy_goes_to_the_data_dir(service: RunningMedia, media: Media) -> None:
+async def test_default_proxy_goes_to_the_data_dir_and_is_reused(service: RunningMedia, media: Media) -> None:
     request = media_pb2.CreateProxyRequest(path=str(media.video), height=60, gop_frames=10)
     final = [r async for r in service.stub.CreateProxy(request, timeout=60)][-1]
     output = Path(final.output_path)
     assert output.parent == service.settings.data_dir / "proxies"
     assert output.exists()
+    again = [r async for r in service.stub.CreateProxy(request, timeout=60)]
+    assert len(again) == 1  # the same version of the same source: the existing proxy is reused
+    assert again[0].output_path == final.output_path
+    assert again[0].progress.stage == common_pb2.STAGE_COMPLETED
 
 
 async def test_cancel_proxy_stops_it_and_removes_the_partial_output(

@@ -181,8 +181,16 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
                 )
         else:
             # Named by source identity and request, so a repeated request writes the same file.
-            name = cache_key("proxy", file_identity(source), _with_path(request, source).SerializeToString())
+            key = media_pb2.CreateProxyRequest(
+                path=str(source), height=plan.height, gop_frames=plan.gop_frames
+            )
+            name = cache_key("proxy", file_identity(source), key.SerializeToString())
             output = deps.proxy_dir / f"{source.stem}-{plan.height}p-{name[:16]}.mp4"
+            if output.exists():
+                # Made before from this very version of the source: a finished file only ever
+                # appears under this name (it is renamed into place when complete).
+                yield self._proxies.already_done(job_id, output)
+                return
         async for update in self._proxies.run(source, output, plan, job_id):
             yield update
 

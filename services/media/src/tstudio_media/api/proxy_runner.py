@@ -86,6 +86,11 @@ class ProxyRunner:
             output_path=str(result.output),
         )
 
+    def already_done(self, job_id: str, output: Path) -> media_pb2.CreateProxyResponse:
+        """The one reply for a proxy that already exists."""
+        done = convert.progress(common_pb2.STAGE_COMPLETED, 1, 1, message="already made")
+        return media_pb2.CreateProxyResponse(job_id=job_id, progress=done, output_path=str(output))
+
     async def _failed(self, job_id: str, exc: BaseException) -> None:
         cancelled = isinstance(exc, Cancelled | asyncio.CancelledError | GeneratorExit)
         if isinstance(exc, ServiceError):
