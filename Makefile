@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PROTO_FILES := $(shell find protos/tstudio -name '*.proto' | sort)
 STUBS := protos/python
 
-.PHONY: help setup demo test bench soak deploy-check plugins-examples up protos check-protos lint typecheck check ci clean
+.PHONY: help setup demo test bench bench-gateway soak deploy-check plugins-examples up protos check-protos lint typecheck check ci clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,15 +20,17 @@ $(UV):
 
 setup: $(UV) ## Create .venv and install every service, tool and test dependency (idempotent)
 	$(UV) sync --all-packages --frozen --python $(PYTHON) --quiet
-	@[ -x node_modules/.bin/buf ] || npm install --no-audit --no-fund --silent
+	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --silent
 
 demo: setup ## Start NATS and the services, make demo media, probe it through the running suite
 	$(VENV)/bin/tstudio demo
 
 test: setup ## Run the whole test suite (unit, servicer, integration, end-to-end)
+	@scripts/debian-tools.sh chromium=chromium
 	$(VENV)/bin/pytest -q
 
 bench: setup ## Run the benchmarks; each prints its ratio against a baseline from the same run
+	@scripts/debian-tools.sh ffmpeg=ffmpeg nginx=nginx wrk=wrk
 	$(PY) -m bench
 
 soak: setup ## Load and chaos run on loopback (bounded in time); prints requests/s, p99, jobs lost, memory
@@ -57,6 +59,9 @@ lint: setup ## ruff and buf lint (STANDARD)
 
 typecheck: setup ## mypy over libs/, services/, gateway/ and cli/
 	$(VENV)/bin/mypy libs/svckit/src services/*/src gateway/src cli/src
+
+bench-gateway: setup ## Only the gateway latency benchmark
+	$(PY) -m bench gateway_latency
 
 plugins-examples: setup ## Rebuild the example WASM plugins (C via the ziglang package, WAT)
 	$(PY) plugins/examples/build.py

@@ -53,7 +53,7 @@ def _free_port_block(size: int) -> int:
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     data_dir = tmp_path_factory.mktemp("suite")
-    base = _free_port_block(6)
+    base = _free_port_block(7)
     tstudio = Path(sys.executable).parent / "tstudio"
     process = subprocess.Popen(
         [str(tstudio), "up", "--base-port", str(base), "--data-dir", str(data_dir)],

@@ -46,10 +46,15 @@ COMPONENTS = (*GRPC_SERVICES, GATEWAY)
 NATS_DEFAULT_PORT = 4222
 
 
+MEDIA_HTTP_DEFAULT_PORT = 8081
+
+
 @dataclass
 class SuitePorts:
     ports: dict[str, int]
     nats: int
+    # The media service's HTTP range video server.
+    media_http: int = MEDIA_HTTP_DEFAULT_PORT
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], base_port: int | None = None) -> SuitePorts:
@@ -57,9 +62,15 @@ class SuitePorts:
         ports from `base_port` (handy for running a second suite beside the first)."""
         if base_port:
             ports = {c.name: base_port + i for i, c in enumerate(COMPONENTS)}
-            return cls(ports=ports, nats=base_port + len(COMPONENTS))
+            return cls(
+                ports=ports, nats=base_port + len(COMPONENTS), media_http=base_port + len(COMPONENTS) + 1
+            )
         ports = {c.name: int(environ.get(f"{c.env_prefix}_PORT", c.default_port)) for c in COMPONENTS}
-        return cls(ports=ports, nats=int(environ.get("NATS_PORT", NATS_DEFAULT_PORT)))
+        return cls(
+            ports=ports,
+            nats=int(environ.get("NATS_PORT", NATS_DEFAULT_PORT)),
+            media_http=int(environ.get("MEDIA_HTTP_PORT", MEDIA_HTTP_DEFAULT_PORT)),
+        )
 
     def address(self, name: str, host: str = "127.0.0.1") -> str:
         return f"{host}:{self.ports[name]}"
@@ -116,6 +127,8 @@ class Suite:
                 "OTEL_SERVICE_NAME": f"tstudio-{component.name}",
             }
         )
+        if component.name == "media":
+            env["MEDIA_HTTP_PORT"] = str(self.ports.media_http)
         if component is GATEWAY:
             for service in GRPC_SERVICES:
                 env[f"GATEWAY_{service.env_prefix}_ADDR"] = self.ports.address(service.name, self.host)
@@ -144,6 +157,11 @@ class Suite:
                 return
             time.sleep(0.2)
         raise TimeoutError(f"{component.name} did not become healthy; see {self.log_dir}")
+
+    def dev_token(self) -> str | None:
+        """The gateway's development bearer token, when it made one (GATEWAY_DEV_TOKEN unset)."""
+        path = self.data_dir / GATEWAY.name / "dev-token"
+        return path.read_text().strip() if path.exists() else None
 
     def tail_log(self, name: str, lines: int = 20) -> str:
         path = self.log_dir / f"{name}.log"

@@ -42,7 +42,13 @@ def describe(suite: Suite) -> str:
     for component in COMPONENTS:
         scheme = "http://" if component.http else ""
         lines.append(f"  {component.name:<12} {scheme}{suite.ports.address(component.name)}")
+    lines.append(f"  {'video http':<12} http://{suite.host}:{suite.ports.media_http}")
     lines.append(f"  {'logs':<12} {suite.log_dir}")
+    token = suite.dev_token()
+    if token:
+        lines.append(
+            f"  {'dev token':<12} {token}   (Authorization: Bearer ...; tstudio invoke reads it itself)"
+        )
     return "\n".join(lines)
 
 

@@ -16,15 +16,19 @@ def open_channel(
     tls_key_file: str = "",
     tls_ca_file: str = "",
     max_message_bytes: int = 64 * 1024 * 1024,
+    traced: bool = True,
 ) -> grpc.aio.Channel:
-    """A `grpc.aio` channel to `host:port` whose calls join the caller's trace."""
+    """A `grpc.aio` channel to `host:port` whose calls join the caller's trace.
+
+    `traced=False` drops the tracing interceptor (about 0.2 ms a call) for hot paths that only
+    forward, such as the gateway when no spans are exported."""
     options = [
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.max_send_message_length", max_message_bytes),
         # With `dns:///svc-pods:port` every replica behind a headless Service gets calls, not one.
         ("grpc.lb_policy_name", "round_robin"),
     ]
-    interceptors = client_interceptors()
+    interceptors = list(client_interceptors()) if traced else []
     if tls_ca_file:
         credentials = grpc.ssl_channel_credentials(
             root_certificates=Path(tls_ca_file).read_bytes(),
