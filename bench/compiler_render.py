@@ -61,7 +61,9 @@ _LAUNCHER = (
 
 def run_child(args: list[str]) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of a child process, which must succeed."""
-    result = subprocess.run([sys.executable, "-c", _LAUNCHER, *args], capture_output=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, "timeout", "600", *args], capture_output=True, check=False
+    )
     if result.returncode:
         raise RuntimeError(f"{args[0]} failed:\n{result.stderr.decode()[-2000:]}")
     wall, rss = result.stdout.split()
