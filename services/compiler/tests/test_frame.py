@@ -85,3 +85,23 @@ async def test_render_frame_outside_the_timeline_is_invalid(compiler: Running, m
 async def test_render_frame_needs_no_output_path(compiler: Running, media: Media, tmp_path: Path) -> None:
     reply = await frame_at(compiler, media, 0.0)
     assert reply.image[:2] == b"\xff\xd8"
+
+
+async def test_render_frame_notices_a_replaced_source(compiler: Running, tmp_path: Path) -> None:
+    from svckit.testing import make_video
+
+    source = make_video(tmp_path / "swap.mp4", seconds=1.0, colors=((255, 0, 0),), audio_hz=None)
+    edit = {
+        "settings": {"width": 160, "height": 120, "fps": 30},
+        "tracks": [
+            {
+                "id": "v",
+                "kind": "TRACK_KIND_VIDEO",
+                "clips": [{"id": "c", "source": {"path": str(source)}, "start": 0}],
+            }
+        ],
+    }
+    request = compiler_pb2.RenderFrameRequest(project=project(edit), time=0.5)
+    assert np.allclose(pixel(await compiler.stub.RenderFrame(request), 0.5, 0.5), (255, 0, 0), atol=30)
+    make_video(tmp_path / "next.mp4", seconds=1.2, colors=((0, 0, 255),), audio_hz=None).replace(source)
+    assert np.allclose(pixel(await compiler.stub.RenderFrame(request), 0.5, 0.5), (0, 0, 255), atol=30)

@@ -3,6 +3,7 @@ was instead of opening and seeking the file again for every frame."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -18,9 +19,15 @@ _CONTINUE_SECONDS = 2.0
 _SKIP_BEFORE = 0.5
 
 
+def _identity(path: str) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
 class _Decoder:
     def __init__(self, path: str) -> None:
         self.path = path
+        self.identity = _identity(path)
         self.container: Any = av.open(path)
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
@@ -102,6 +109,9 @@ class PreviewDecoders:
     def _take(self, path: str) -> _Decoder:
         with self._lock:
             decoder = self._decoders.pop(path, None)
+        if decoder is not None and decoder.identity != _identity(path):
+            decoder.close()  # the file was replaced since it was opened
+            decoder = None
         return decoder if decoder is not None else _Decoder(path)
 
     def _give_back(self, path: str, decoder: _Decoder) -> None:
