@@ -114,7 +114,12 @@ async def test_explained_ffmpeg_command_renders_the_same_picture(
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
-    _, stderr = await process.communicate()
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), 120)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
     assert process.returncode == 0, stderr.decode()[-3000:]
 
     our_frames, their_frames = decode_rgb(ours), decode_rgb(theirs)

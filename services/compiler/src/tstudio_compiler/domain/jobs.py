@@ -175,9 +175,10 @@ class JobManager:
         """The job now, then at every change, ending with its final state."""
         job = self._job(job_id)
         while True:
-            changed = job.changed
-            yield job.view
-            if job.view.status.finished:
+            # Decide on the view that was handed out: the job may finish while the caller holds it.
+            changed, view = job.changed, job.view
+            yield view
+            if view.status.finished:
                 return
             await changed.wait()
 

@@ -132,7 +132,8 @@ class RenderPlan:
                     mixed,
                     (
                         Filter("amix", options(inputs=len(mixed), normalize=0, duration="longest")),
-                        Filter("apad"),
+                        # Bounded padding: an endless apad can keep ffmpeg producing silence.
+                        Filter("apad", options(whole_len=round(self.duration * self.sample_rate))),
                         Filter("atrim", options(end=self.duration)),
                         Filter("aformat", options(sample_fmts="fltp", channel_layouts=layout)),
                     ),
