@@ -17,7 +17,12 @@ from soak.run import SoakOptions, soak
 def parse(argv: list[str]) -> tuple[SoakOptions, Path | None]:
     defaults = SoakOptions()
     parser = argparse.ArgumentParser(prog="python -m soak", description=__doc__)
-    parser.add_argument("--duration", type=float, default=defaults.duration, help="total budget, seconds")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=defaults.duration,
+        help="seconds for the work once the suite is up (load: half of it)",
+    )
     parser.add_argument("--requests", type=int, default=defaults.requests, help="most media requests")
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency, help="requests in flight")
     parser.add_argument("--jobs", type=int, default=defaults.jobs, help="render jobs submitted at once")
@@ -30,6 +35,12 @@ def parse(argv: list[str]) -> tuple[SoakOptions, Path | None]:
     )
     parser.add_argument("--media-files", type=int, default=defaults.media_files, help="clips generated")
     parser.add_argument("--memory-limit-mb", type=float, default=defaults.memory_limit_mb)
+    parser.add_argument(
+        "--retry-budget",
+        type=float,
+        default=defaults.retry_budget,
+        help="seconds a call keeps retrying UNAVAILABLE (documented policy: 60)",
+    )
     parser.add_argument("--log-level", default=defaults.log_level, help="the services' log level")
     parser.add_argument("--data-dir", type=Path, default=None, help="keep media, outputs and logs here")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
@@ -50,6 +61,7 @@ def parse(argv: list[str]) -> tuple[SoakOptions, Path | None]:
         faults=faults,
         media_files=args.media_files,
         log_level=args.log_level,
+        retry_budget=args.retry_budget,
         memory_limit_mb=args.memory_limit_mb,
         data_dir=args.data_dir,
     )

@@ -45,6 +45,8 @@ class SoakOptions:
     faults: tuple[str, ...] = FAULTS
     media_files: int = 8
     memory_limit_mb: float = 2048.0
+    # Per call: how long a client keeps retrying UNAVAILABLE (the documented policy says 60 s).
+    retry_budget: float = 60.0
     # The services' log level; INFO logs every failed call (and costs CPU under load).
     log_level: str = "WARNING"
     # Where media, outputs and the services' logs go; a temporary folder when None.
@@ -120,7 +122,7 @@ async def _drive(
     # The media load and the faults take at most the first half; renders may use all of it.
     load_window = options.duration / 2
     jobs_deadline = started + options.duration
-    policy = RetryPolicy()
+    policy = RetryPolicy(budget_seconds=options.retry_budget)
     async with AsyncExitStack() as stack:
         connector = aiohttp.TCPConnector(limit=options.concurrency + 50)
         session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
