@@ -68,8 +68,6 @@ def suite_env(options: SoakOptions, token: str, queue: str) -> dict[str, str]:
         "GATEWAY_RATE_LIMIT_PER_SECOND": "5000",
         "GATEWAY_RATE_LIMIT_BURST": str(max(1000, options.concurrency * 2)),
         "COMPILER_MAX_CONCURRENT_RENDERS": str(options.render_concurrency),
-        # The range video server is not under test; a fixed default port could clash on a shared host.
-        "MEDIA_HTTP_PORT": "0",
     }
     for prefix in ("COMPILER", "MEDIA", "RECOGNITION", "SECURITY", "GATEWAY"):
         # Per-request INFO lines would cost the 2-core host more than the load itself.

@@ -15,8 +15,9 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from svckit.testing import free_port, make_video
+from svckit.testing import free_port_block, make_video
 from tstudio.media.v1 import media_pb2, media_pb2_grpc
+from tstudio_cli.suite import PORTS_PER_SUITE
 
 SERVICES = {
     "compiler": "tstudio.compiler.v1.CompilerService",
@@ -27,33 +28,10 @@ SERVICES = {
 ORDER = ["compiler", "media", "recognition", "security", "gateway"]
 
 
-def _free_port_block(size: int) -> int:
-    """A base port whose next `size` ports are free now."""
-    import socket
-
-    for _ in range(50):
-        base = free_port()
-        if base + size > 65000:
-            continue
-        sockets = []
-        try:
-            for offset in range(size):
-                s = socket.socket()
-                s.bind(("127.0.0.1", base + offset))
-                sockets.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no free port block")
-
-
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     data_dir = tmp_path_factory.mktemp("suite")
-    base = _free_port_block(7)
+    base = free_port_block(PORTS_PER_SUITE)
     tstudio = Path(sys.executable).parent / "tstudio"
     process = subprocess.Popen(
         [str(tstudio), "up", "--base-port", str(base), "--data-dir", str(data_dir)],

