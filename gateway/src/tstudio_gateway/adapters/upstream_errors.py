@@ -33,12 +33,16 @@ def translate(error: grpc.RpcError, command: str, service: str, timeout: float |
             f"{command!r} is not available yet: the {service} service does not implement it",
             metadata=metadata,
         )
-    if code is Code.UNAVAILABLE:
+    if code in (Code.UNAVAILABLE, Code.CANCELLED):
+        # A CANCELLED that reaches here came from upstream (a server stopping kills queued calls
+        # with RST_STREAM(CANCEL)): when our own client goes away, the awaiting task is cancelled
+        # instead and no RpcError is raised. Either way the call may be retried: 503, not 499.
         return UpstreamError(
-            code,
+            Code.UNAVAILABLE,
             f"the {service} service is unavailable; try again",
             reason="SERVICE_UNAVAILABLE",
             metadata=metadata,
+            retry_after_seconds=1,
         )
     if code is Code.DEADLINE_EXCEEDED:
         limit = f" of {timeout:g}s" if timeout else ""
