@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from prometheus_client import REGISTRY
 from svckit.bootstrap import prepare_process
 from svckit.bus import connect_bus
 from svckit.executor import BlockingExecutor
@@ -12,6 +13,7 @@ from svckit.server import serve
 from svckit.settings import load_settings
 
 from tstudio_compiler.composition import build_compiler
+from tstudio_compiler.plugins.metrics import PluginMetrics
 from tstudio_compiler.plugins.registry import PluginRegistry
 from tstudio_compiler.server import create_server
 from tstudio_compiler.settings import CompilerSettings
@@ -25,8 +27,9 @@ async def main() -> None:
     executor = BlockingExecutor(settings.max_workers + settings.max_concurrent_renders, "compiler")
     plugins = PluginRegistry(settings.data_dir.expanduser() / "plugins")
     plugins.load_installed()
+    REGISTRY.register(PluginMetrics(plugins))
     compiler = build_compiler(settings, bus, executor, plugins)
-    handle = create_server(settings, compiler)
+    handle = create_server(settings, compiler, plugins)
 
     async def stop_jobs() -> None:
         # Running renders are cancelled; their partial outputs are removed, never left under the final name.

@@ -9,13 +9,18 @@ from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
 
 from tstudio_compiler.api.compiler_servicer import CompilerServicer
 from tstudio_compiler.domain.compiler import Compiler
+from tstudio_compiler.plugins import PluginRegistry
 from tstudio_compiler.settings import CompilerSettings
 
 SERVICE_NAME = compiler_pb2.DESCRIPTOR.services_by_name["CompilerService"].full_name
 
 
-def create_server(settings: CompilerSettings, compiler: Compiler) -> ServerHandle:
+def create_server(
+    settings: CompilerSettings, compiler: Compiler, plugins: PluginRegistry | None = None
+) -> ServerHandle:
     service = GrpcService(
-        SERVICE_NAME, CompilerServicer(compiler), compiler_pb2_grpc.add_CompilerServiceServicer_to_server
+        SERVICE_NAME,
+        CompilerServicer(compiler, plugins),
+        compiler_pb2_grpc.add_CompilerServiceServicer_to_server,
     )
     return create_grpc_server(settings, [service], service="compiler")

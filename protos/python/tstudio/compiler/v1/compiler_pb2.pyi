@@ -107,6 +107,23 @@ EFFECT_KIND_VIDEO: EffectKind.ValueType  # 1
 EFFECT_KIND_AUDIO: EffectKind.ValueType  # 2
 Global___EffectKind: _TypeAlias = EffectKind  # noqa: Y015
 
+class _PluginKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PluginKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PluginKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PLUGIN_KIND_UNSPECIFIED: _PluginKind.ValueType  # 0
+    PLUGIN_KIND_EFFECT: _PluginKind.ValueType  # 1
+    PLUGIN_KIND_TRANSITION: _PluginKind.ValueType  # 2
+
+class PluginKind(_PluginKind, metaclass=_PluginKindEnumTypeWrapper): ...
+
+PLUGIN_KIND_UNSPECIFIED: PluginKind.ValueType  # 0
+PLUGIN_KIND_EFFECT: PluginKind.ValueType  # 1
+PLUGIN_KIND_TRANSITION: PluginKind.ValueType  # 2
+Global___PluginKind: _TypeAlias = PluginKind  # noqa: Y015
+
 @_typing.final
 class Violation(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -1207,3 +1224,275 @@ class RelinkMediaResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RelinkMediaResponse: _TypeAlias = RelinkMediaResponse  # noqa: Y015
+
+@_typing.final
+class PluginInfo(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    PARAMS_FIELD_NUMBER: _builtins.int
+    PERMISSIONS_FIELD_NUMBER: _builtins.int
+    MODULE_BYTES_FIELD_NUMBER: _builtins.int
+    MEMORY_CEILING_BYTES_FIELD_NUMBER: _builtins.int
+    FUEL_PER_PIXEL_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    name: _builtins.str
+    version: _builtins.str
+    kind: Global___PluginKind.ValueType
+    type: _builtins.str
+    """The timeline type using it: "plugin:<id>"."""
+    description: _builtins.str
+    module_bytes: _builtins.int
+    memory_ceiling_bytes: _builtins.int
+    fuel_per_pixel: _builtins.float
+    @_builtins.property
+    def params(self) -> _containers.RepeatedCompositeFieldContainer[Global___ParamSchema]: ...
+    @_builtins.property
+    def permissions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        version: _builtins.str = ...,
+        kind: Global___PluginKind.ValueType = ...,
+        type: _builtins.str = ...,
+        description: _builtins.str = ...,
+        params: _abc.Iterable[Global___ParamSchema] | None = ...,
+        permissions: _abc.Iterable[_builtins.str] | None = ...,
+        module_bytes: _builtins.int = ...,
+        memory_ceiling_bytes: _builtins.int = ...,
+        fuel_per_pixel: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "fuel_per_pixel", b"fuel_per_pixel", "id", b"id", "kind", b"kind", "memory_ceiling_bytes", b"memory_ceiling_bytes", "module_bytes", b"module_bytes", "name", b"name", "params", b"params", "permissions", b"permissions", "type", b"type", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PluginInfo: _TypeAlias = PluginInfo  # noqa: Y015
+
+@_typing.final
+class ListPluginsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPluginsRequest: _TypeAlias = ListPluginsRequest  # noqa: Y015
+
+@_typing.final
+class ListPluginsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLUGINS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plugins(self) -> _containers.RepeatedCompositeFieldContainer[Global___PluginInfo]: ...
+    def __init__(
+        self,
+        *,
+        plugins: _abc.Iterable[Global___PluginInfo] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plugins", b"plugins"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPluginsResponse: _TypeAlias = ListPluginsResponse  # noqa: Y015
+
+@_typing.final
+class InstallPluginRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MANIFEST_FIELD_NUMBER: _builtins.int
+    MODULE_FIELD_NUMBER: _builtins.int
+    REPLACE_FIELD_NUMBER: _builtins.int
+    manifest: _builtins.bytes
+    """plugin.toml, UTF-8 (at most 64 KiB)."""
+    module: _builtins.bytes
+    """The module the manifest names: WebAssembly binary or WAT text (at most 8 MiB)."""
+    replace: _builtins.bool
+    """Replace an installed plugin of the same id instead of failing with ALREADY_EXISTS."""
+    def __init__(
+        self,
+        *,
+        manifest: _builtins.bytes = ...,
+        module: _builtins.bytes = ...,
+        replace: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["manifest", b"manifest", "module", b"module", "replace", b"replace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InstallPluginRequest: _TypeAlias = InstallPluginRequest  # noqa: Y015
+
+@_typing.final
+class InstallPluginResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLUGIN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plugin(self) -> Global___PluginInfo: ...
+    def __init__(
+        self,
+        *,
+        plugin: Global___PluginInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plugin", b"plugin"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plugin", b"plugin"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InstallPluginResponse: _TypeAlias = InstallPluginResponse  # noqa: Y015
+
+@_typing.final
+class RemovePluginRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLUGIN_ID_FIELD_NUMBER: _builtins.int
+    plugin_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        plugin_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plugin_id", b"plugin_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemovePluginRequest: _TypeAlias = RemovePluginRequest  # noqa: Y015
+
+@_typing.final
+class RemovePluginResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemovePluginResponse: _TypeAlias = RemovePluginResponse  # noqa: Y015
+
+@_typing.final
+class PluginStats(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class FaultsByReasonEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    PLUGIN_ID_FIELD_NUMBER: _builtins.int
+    CALLS_FIELD_NUMBER: _builtins.int
+    FAULTS_FIELD_NUMBER: _builtins.int
+    FUEL_USED_FIELD_NUMBER: _builtins.int
+    SECONDS_FIELD_NUMBER: _builtins.int
+    PEAK_MEMORY_BYTES_FIELD_NUMBER: _builtins.int
+    FAULTS_BY_REASON_FIELD_NUMBER: _builtins.int
+    LAST_FAULT_FIELD_NUMBER: _builtins.int
+    plugin_id: _builtins.str
+    calls: _builtins.int
+    faults: _builtins.int
+    fuel_used: _builtins.int
+    seconds: _builtins.float
+    peak_memory_bytes: _builtins.int
+    last_fault: _builtins.str
+    @_builtins.property
+    def faults_by_reason(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Fault counts by reason (PLUGIN_OUT_OF_FUEL, PLUGIN_TRAP, ...)."""
+
+    def __init__(
+        self,
+        *,
+        plugin_id: _builtins.str = ...,
+        calls: _builtins.int = ...,
+        faults: _builtins.int = ...,
+        fuel_used: _builtins.int = ...,
+        seconds: _builtins.float = ...,
+        peak_memory_bytes: _builtins.int = ...,
+        faults_by_reason: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        last_fault: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calls", b"calls", "faults", b"faults", "faults_by_reason", b"faults_by_reason", "fuel_used", b"fuel_used", "last_fault", b"last_fault", "peak_memory_bytes", b"peak_memory_bytes", "plugin_id", b"plugin_id", "seconds", b"seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PluginStats: _TypeAlias = PluginStats  # noqa: Y015
+
+@_typing.final
+class GetPluginStatsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLUGIN_ID_FIELD_NUMBER: _builtins.int
+    plugin_id: _builtins.str
+    """Empty: every installed plugin."""
+    def __init__(
+        self,
+        *,
+        plugin_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plugin_id", b"plugin_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPluginStatsRequest: _TypeAlias = GetPluginStatsRequest  # noqa: Y015
+
+@_typing.final
+class GetPluginStatsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def stats(self) -> _containers.RepeatedCompositeFieldContainer[Global___PluginStats]: ...
+    def __init__(
+        self,
+        *,
+        stats: _abc.Iterable[Global___PluginStats] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["stats", b"stats"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPluginStatsResponse: _TypeAlias = GetPluginStatsResponse  # noqa: Y015

@@ -110,6 +110,26 @@ class CompilerServiceStub:
                 request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaRequest.SerializeToString,
                 response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaResponse.FromString,
                 _registered_method=True)
+        self.ListPlugins = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/ListPlugins',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListPluginsRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListPluginsResponse.FromString,
+                _registered_method=True)
+        self.InstallPlugin = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/InstallPlugin',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.InstallPluginRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.InstallPluginResponse.FromString,
+                _registered_method=True)
+        self.RemovePlugin = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/RemovePlugin',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RemovePluginRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RemovePluginResponse.FromString,
+                _registered_method=True)
+        self.GetPluginStats = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/GetPluginStats',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsResponse.FromString,
+                _registered_method=True)
 
 
 class CompilerServiceServicer:
@@ -216,6 +236,33 @@ class CompilerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPlugins(self, request, context):
+        """WASM plugins (docs/plugins.md): installed ones persist in the data dir and load at start-up.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InstallPlugin(self, request, context):
+        """Validates (size, exports, ABI version, forbidden imports, a trial start) and installs a plugin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemovePlugin(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPluginStats(self, request, context):
+        """Calls, faults, fuel, time and peak memory per plugin since start-up.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CompilerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -293,6 +340,26 @@ def add_CompilerServiceServicer_to_server(servicer, server):
                     servicer.RelinkMedia,
                     request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaRequest.FromString,
                     response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaResponse.SerializeToString,
+            ),
+            'ListPlugins': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlugins,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListPluginsRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListPluginsResponse.SerializeToString,
+            ),
+            'InstallPlugin': grpc.unary_unary_rpc_method_handler(
+                    servicer.InstallPlugin,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.InstallPluginRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.InstallPluginResponse.SerializeToString,
+            ),
+            'RemovePlugin': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemovePlugin,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RemovePluginRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RemovePluginResponse.SerializeToString,
+            ),
+            'GetPluginStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPluginStats,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -701,6 +768,114 @@ class CompilerService:
             '/tstudio.compiler.v1.CompilerService/RelinkMedia',
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaRequest.SerializeToString,
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlugins(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/ListPlugins',
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListPluginsRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListPluginsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InstallPlugin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/InstallPlugin',
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.InstallPluginRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.InstallPluginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemovePlugin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/RemovePlugin',
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RemovePluginRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RemovePluginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPluginStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/GetPluginStats',
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

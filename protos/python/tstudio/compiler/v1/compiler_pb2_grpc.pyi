@@ -58,6 +58,13 @@ class CompilerServiceStub:
     """Lists the project's media sources that are no longer files."""
     RelinkMedia: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.RelinkMediaRequest, _compiler_pb2.RelinkMediaResponse]
     """Proposes a new path for each missing source, found by name, size, duration and content."""
+    ListPlugins: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.ListPluginsRequest, _compiler_pb2.ListPluginsResponse]
+    """WASM plugins (docs/plugins.md): installed ones persist in the data dir and load at start-up."""
+    InstallPlugin: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.InstallPluginRequest, _compiler_pb2.InstallPluginResponse]
+    """Validates (size, exports, ABI version, forbidden imports, a trial start) and installs a plugin."""
+    RemovePlugin: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.RemovePluginRequest, _compiler_pb2.RemovePluginResponse]
+    GetPluginStats: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.GetPluginStatsRequest, _compiler_pb2.GetPluginStatsResponse]
+    """Calls, faults, fuel, time and peak memory per plugin since start-up."""
 
 @_typing.type_check_only
 class CompilerServiceAsyncStub(CompilerServiceStub):
@@ -89,6 +96,13 @@ class CompilerServiceAsyncStub(CompilerServiceStub):
     """Lists the project's media sources that are no longer files."""
     RelinkMedia: _aio.UnaryUnaryMultiCallable[_compiler_pb2.RelinkMediaRequest, _compiler_pb2.RelinkMediaResponse]  # type: ignore[assignment]
     """Proposes a new path for each missing source, found by name, size, duration and content."""
+    ListPlugins: _aio.UnaryUnaryMultiCallable[_compiler_pb2.ListPluginsRequest, _compiler_pb2.ListPluginsResponse]  # type: ignore[assignment]
+    """WASM plugins (docs/plugins.md): installed ones persist in the data dir and load at start-up."""
+    InstallPlugin: _aio.UnaryUnaryMultiCallable[_compiler_pb2.InstallPluginRequest, _compiler_pb2.InstallPluginResponse]  # type: ignore[assignment]
+    """Validates (size, exports, ABI version, forbidden imports, a trial start) and installs a plugin."""
+    RemovePlugin: _aio.UnaryUnaryMultiCallable[_compiler_pb2.RemovePluginRequest, _compiler_pb2.RemovePluginResponse]  # type: ignore[assignment]
+    GetPluginStats: _aio.UnaryUnaryMultiCallable[_compiler_pb2.GetPluginStatsRequest, _compiler_pb2.GetPluginStatsResponse]  # type: ignore[assignment]
+    """Calls, faults, fuel, time and peak memory per plugin since start-up."""
 
 class CompilerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Renders timelines to video."""
@@ -207,5 +221,36 @@ class CompilerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_compiler_pb2.RelinkMediaResponse, _abc.Awaitable[_compiler_pb2.RelinkMediaResponse]]:
         """Proposes a new path for each missing source, found by name, size, duration and content."""
+
+    @_abc_1.abstractmethod
+    def ListPlugins(
+        self,
+        request: _compiler_pb2.ListPluginsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compiler_pb2.ListPluginsResponse, _abc.Awaitable[_compiler_pb2.ListPluginsResponse]]:
+        """WASM plugins (docs/plugins.md): installed ones persist in the data dir and load at start-up."""
+
+    @_abc_1.abstractmethod
+    def InstallPlugin(
+        self,
+        request: _compiler_pb2.InstallPluginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compiler_pb2.InstallPluginResponse, _abc.Awaitable[_compiler_pb2.InstallPluginResponse]]:
+        """Validates (size, exports, ABI version, forbidden imports, a trial start) and installs a plugin."""
+
+    @_abc_1.abstractmethod
+    def RemovePlugin(
+        self,
+        request: _compiler_pb2.RemovePluginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compiler_pb2.RemovePluginResponse, _abc.Awaitable[_compiler_pb2.RemovePluginResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPluginStats(
+        self,
+        request: _compiler_pb2.GetPluginStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compiler_pb2.GetPluginStatsResponse, _abc.Awaitable[_compiler_pb2.GetPluginStatsResponse]]:
+        """Calls, faults, fuel, time and peak memory per plugin since start-up."""
 
 def add_CompilerServiceServicer_to_server(servicer: CompilerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

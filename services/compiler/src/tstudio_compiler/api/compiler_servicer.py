@@ -20,11 +20,13 @@ from tstudio_compiler.api.convert import (
     project_from_proto,
     transition_to_proto,
 )
+from tstudio_compiler.api.plugin_rpc import PluginRpc
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.encoding import HARDWARE, choose_encoder
 from tstudio_compiler.domain.jobs import JobStatus, JobView
 from tstudio_compiler.domain.model import Acceleration, OutputSettings
 from tstudio_compiler.domain.validation import CONTAINERS
+from tstudio_compiler.plugins import PluginRegistry
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,9 @@ def _job_error(job: JobView) -> errors.ServiceError:
 
 
 class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
-    def __init__(self, compiler: Compiler) -> None:
+    def __init__(self, compiler: Compiler, plugins: PluginRegistry | None = None) -> None:
         self._compiler = compiler
+        self._plugins = PluginRpc(plugins, compiler.run_blocking)
 
     async def ValidateProject(
         self, request: compiler_pb2.ValidateProjectRequest, context: grpc.aio.ServicerContext
@@ -234,3 +237,23 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
                 service="compiler", version=__version__, ready=True, items=items
             )
         )
+
+    async def ListPlugins(
+        self, request: compiler_pb2.ListPluginsRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.ListPluginsResponse:
+        return await self._plugins.list_plugins(request)
+
+    async def InstallPlugin(
+        self, request: compiler_pb2.InstallPluginRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.InstallPluginResponse:
+        return await self._plugins.install(request)
+
+    async def RemovePlugin(
+        self, request: compiler_pb2.RemovePluginRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.RemovePluginResponse:
+        return await self._plugins.remove(request)
+
+    async def GetPluginStats(
+        self, request: compiler_pb2.GetPluginStatsRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.GetPluginStatsResponse:
+        return await self._plugins.stats(request)
