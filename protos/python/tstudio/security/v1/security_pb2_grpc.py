@@ -95,6 +95,21 @@ class SecurityServiceStub:
                 request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetDiagnosticsRequest.SerializeToString,
                 response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetDiagnosticsResponse.FromString,
                 _registered_method=True)
+        self.IssueAccessToken = channel.unary_unary(
+                '/tstudio.security.v1.SecurityService/IssueAccessToken',
+                request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.IssueAccessTokenRequest.SerializeToString,
+                response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.IssueAccessTokenResponse.FromString,
+                _registered_method=True)
+        self.VerifyAccessToken = channel.unary_unary(
+                '/tstudio.security.v1.SecurityService/VerifyAccessToken',
+                request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.VerifyAccessTokenRequest.SerializeToString,
+                response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.VerifyAccessTokenResponse.FromString,
+                _registered_method=True)
+        self.RevokeAccessToken = channel.unary_unary(
+                '/tstudio.security.v1.SecurityService/RevokeAccessToken',
+                request_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.RevokeAccessTokenRequest.SerializeToString,
+                response_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.RevokeAccessTokenResponse.FromString,
+                _registered_method=True)
 
 
 class SecurityServiceServicer:
@@ -182,6 +197,28 @@ class SecurityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IssueAccessToken(self, request, context):
+        """Issues a bearer token for the gateway. The token is returned once; only its hash is stored.
+        Only for allowed callers (the same allow-list as GetSecret).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyAccessToken(self, request, context):
+        """Checks a bearer token (constant-time hash compare, expiry, revocation); for any caller.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeAccessToken(self, request, context):
+        """Revokes a token by its id; only for allowed callers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SecurityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -244,6 +281,21 @@ def add_SecurityServiceServicer_to_server(servicer, server):
                     servicer.GetDiagnostics,
                     request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetDiagnosticsRequest.FromString,
                     response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.GetDiagnosticsResponse.SerializeToString,
+            ),
+            'IssueAccessToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueAccessToken,
+                    request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.IssueAccessTokenRequest.FromString,
+                    response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.IssueAccessTokenResponse.SerializeToString,
+            ),
+            'VerifyAccessToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyAccessToken,
+                    request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.VerifyAccessTokenRequest.FromString,
+                    response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.VerifyAccessTokenResponse.SerializeToString,
+            ),
+            'RevokeAccessToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeAccessToken,
+                    request_deserializer=tstudio_dot_security_dot_v1_dot_security__pb2.RevokeAccessTokenRequest.FromString,
+                    response_serializer=tstudio_dot_security_dot_v1_dot_security__pb2.RevokeAccessTokenResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -571,6 +623,87 @@ class SecurityService:
             '/tstudio.security.v1.SecurityService/GetDiagnostics',
             tstudio_dot_security_dot_v1_dot_security__pb2.GetDiagnosticsRequest.SerializeToString,
             tstudio_dot_security_dot_v1_dot_security__pb2.GetDiagnosticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueAccessToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.security.v1.SecurityService/IssueAccessToken',
+            tstudio_dot_security_dot_v1_dot_security__pb2.IssueAccessTokenRequest.SerializeToString,
+            tstudio_dot_security_dot_v1_dot_security__pb2.IssueAccessTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyAccessToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.security.v1.SecurityService/VerifyAccessToken',
+            tstudio_dot_security_dot_v1_dot_security__pb2.VerifyAccessTokenRequest.SerializeToString,
+            tstudio_dot_security_dot_v1_dot_security__pb2.VerifyAccessTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeAccessToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.security.v1.SecurityService/RevokeAccessToken',
+            tstudio_dot_security_dot_v1_dot_security__pb2.RevokeAccessTokenRequest.SerializeToString,
+            tstudio_dot_security_dot_v1_dot_security__pb2.RevokeAccessTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,

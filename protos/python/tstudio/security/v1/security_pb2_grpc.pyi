@@ -54,6 +54,14 @@ class SecurityServiceStub:
     RefreshOAuth: _grpc.UnaryUnaryMultiCallable[_security_pb2.RefreshOAuthRequest, _security_pb2.RefreshOAuthResponse]
     """Refreshes a stored token set now."""
     GetDiagnostics: _grpc.UnaryUnaryMultiCallable[_security_pb2.GetDiagnosticsRequest, _security_pb2.GetDiagnosticsResponse]
+    IssueAccessToken: _grpc.UnaryUnaryMultiCallable[_security_pb2.IssueAccessTokenRequest, _security_pb2.IssueAccessTokenResponse]
+    """Issues a bearer token for the gateway. The token is returned once; only its hash is stored.
+    Only for allowed callers (the same allow-list as GetSecret).
+    """
+    VerifyAccessToken: _grpc.UnaryUnaryMultiCallable[_security_pb2.VerifyAccessTokenRequest, _security_pb2.VerifyAccessTokenResponse]
+    """Checks a bearer token (constant-time hash compare, expiry, revocation); for any caller."""
+    RevokeAccessToken: _grpc.UnaryUnaryMultiCallable[_security_pb2.RevokeAccessTokenRequest, _security_pb2.RevokeAccessTokenResponse]
+    """Revokes a token by its id; only for allowed callers."""
 
 @_typing.type_check_only
 class SecurityServiceAsyncStub(SecurityServiceStub):
@@ -81,6 +89,14 @@ class SecurityServiceAsyncStub(SecurityServiceStub):
     RefreshOAuth: _aio.UnaryUnaryMultiCallable[_security_pb2.RefreshOAuthRequest, _security_pb2.RefreshOAuthResponse]  # type: ignore[assignment]
     """Refreshes a stored token set now."""
     GetDiagnostics: _aio.UnaryUnaryMultiCallable[_security_pb2.GetDiagnosticsRequest, _security_pb2.GetDiagnosticsResponse]  # type: ignore[assignment]
+    IssueAccessToken: _aio.UnaryUnaryMultiCallable[_security_pb2.IssueAccessTokenRequest, _security_pb2.IssueAccessTokenResponse]  # type: ignore[assignment]
+    """Issues a bearer token for the gateway. The token is returned once; only its hash is stored.
+    Only for allowed callers (the same allow-list as GetSecret).
+    """
+    VerifyAccessToken: _aio.UnaryUnaryMultiCallable[_security_pb2.VerifyAccessTokenRequest, _security_pb2.VerifyAccessTokenResponse]  # type: ignore[assignment]
+    """Checks a bearer token (constant-time hash compare, expiry, revocation); for any caller."""
+    RevokeAccessToken: _aio.UnaryUnaryMultiCallable[_security_pb2.RevokeAccessTokenRequest, _security_pb2.RevokeAccessTokenResponse]  # type: ignore[assignment]
+    """Revokes a token by its id; only for allowed callers."""
 
 class SecurityServiceServicer(metaclass=_abc_1.ABCMeta):
     """Keeps credentials encrypted at rest and checks them before use."""
@@ -177,5 +193,31 @@ class SecurityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _security_pb2.GetDiagnosticsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_security_pb2.GetDiagnosticsResponse, _abc.Awaitable[_security_pb2.GetDiagnosticsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def IssueAccessToken(
+        self,
+        request: _security_pb2.IssueAccessTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.IssueAccessTokenResponse, _abc.Awaitable[_security_pb2.IssueAccessTokenResponse]]:
+        """Issues a bearer token for the gateway. The token is returned once; only its hash is stored.
+        Only for allowed callers (the same allow-list as GetSecret).
+        """
+
+    @_abc_1.abstractmethod
+    def VerifyAccessToken(
+        self,
+        request: _security_pb2.VerifyAccessTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.VerifyAccessTokenResponse, _abc.Awaitable[_security_pb2.VerifyAccessTokenResponse]]:
+        """Checks a bearer token (constant-time hash compare, expiry, revocation); for any caller."""
+
+    @_abc_1.abstractmethod
+    def RevokeAccessToken(
+        self,
+        request: _security_pb2.RevokeAccessTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.RevokeAccessTokenResponse, _abc.Awaitable[_security_pb2.RevokeAccessTokenResponse]]:
+        """Revokes a token by its id; only for allowed callers."""
 
 def add_SecurityServiceServicer_to_server(servicer: SecurityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
