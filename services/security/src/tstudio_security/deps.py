@@ -25,7 +25,9 @@ from tstudio_security.adapters.master_keys import (
 )
 from tstudio_security.adapters.oauth_http import HttpTokenEndpoint
 from tstudio_security.adapters.provider_checks import HttpApiKeyChecker
+from tstudio_security.adapters.token_file import TokenFile
 from tstudio_security.domain.access import AccessPolicy
+from tstudio_security.domain.access_tokens import AccessTokens
 from tstudio_security.domain.oauth import providers_from_config
 from tstudio_security.domain.oauth_flows import OAuthFlows
 from tstudio_security.domain.ports import Clock
@@ -42,6 +44,7 @@ class SecurityDeps:
     vault: EncryptedFileVault
     service_tokens: dict[str, str]
     executor: BlockingExecutor
+    access_tokens: AccessTokens
     closers: list[Any] = field(default_factory=list)
 
     def diagnostics(self) -> dict[str, str]:
@@ -117,4 +120,13 @@ def build_deps(settings: SecuritySettings, bus: EventBus, clock: Clock | None = 
         timedelta(seconds=settings.oauth_refresh_margin_seconds),
     )
     secrets.refresher = oauth
-    return SecurityDeps(secrets, oauth, vault, tokens, executor, closers=[checker.close, endpoint.close])
+    access_tokens = AccessTokens(
+        TokenFile(settings.data_dir),
+        executor,
+        secrets.clock,
+        secrets.policy,
+        timedelta(seconds=settings.access_token_ttl_seconds),
+    )
+    return SecurityDeps(
+        secrets, oauth, vault, tokens, executor, access_tokens, closers=[checker.close, endpoint.close]
+    )

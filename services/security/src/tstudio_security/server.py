@@ -16,7 +16,11 @@ SERVICE_NAME = "tstudio.security.v1.SecurityService"
 
 def create_server(settings: SecuritySettings, deps: SecurityDeps) -> ServerHandle:
     servicer = SecurityServicer(
-        deps.secrets, deps.oauth, CallerIdentifier(deps.service_tokens), deps.diagnostics
+        deps.secrets,
+        deps.oauth,
+        CallerIdentifier(deps.service_tokens),
+        deps.diagnostics,
+        deps.access_tokens,
     )
     service = GrpcService(SERVICE_NAME, servicer, security_pb2_grpc.add_SecurityServiceServicer_to_server)
     return create_grpc_server(settings, [service], service="security")

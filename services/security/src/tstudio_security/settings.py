@@ -43,6 +43,8 @@ class SecuritySettings(ServiceSettings):
     # JSON {"youtube": {"client_id": ..., "client_secret": ...}, "custom": {"authorize_url": ...}}.
     oauth_config_file: Path | None = None
     oauth_refresh_margin_seconds: float = 120.0
+    # Lifetime of a gateway access token when IssueAccessToken names none.
+    access_token_ttl_seconds: int = 30 * 24 * 3600
     # How often stored token sets are checked and refreshed ahead of expiry; 0 turns it off.
     oauth_refresh_interval_seconds: float = 60.0
     oauth_timeout_seconds: float = 10.0

@@ -12,6 +12,7 @@ from tstudio.common.v1 import common_pb2
 from tstudio.security.v1 import security_pb2, security_pb2_grpc
 
 from tstudio_security.api.caller import CallerIdentifier
+from tstudio_security.domain.access_tokens import AccessToken, AccessTokens
 from tstudio_security.domain.model import ListedSecret, SecretKind, SecretRecord, ValidationState
 from tstudio_security.domain.oauth_flows import OAuthFlows
 from tstudio_security.domain.secrets_service import SecretsService, masked_value
@@ -54,6 +55,16 @@ def secret_info(record: SecretRecord, masked: str, damaged: bool = False) -> sec
     )
 
 
+def _token_info(record: AccessToken) -> security_pb2.AccessTokenInfo:
+    return security_pb2.AccessTokenInfo(
+        token_id=record.token_id,
+        subject=record.subject,
+        scopes=record.scopes,
+        issued_at=_timestamp(record.issued_at),
+        expires_at=_timestamp(record.expires_at),
+    )
+
+
 def _listed(item: ListedSecret) -> security_pb2.SecretInfo:
     return secret_info(item.record, item.masked_value, item.damaged)
 
@@ -65,8 +76,10 @@ class SecurityServicer(security_pb2_grpc.SecurityServiceServicer):
         oauth: OAuthFlows,
         callers: CallerIdentifier,
         diagnostics: Callable[[], dict[str, str]],
+        access_tokens: AccessTokens,
     ) -> None:
         self.secrets, self.oauth, self.callers, self._diagnostics = secrets, oauth, callers, diagnostics
+        self.access_tokens = access_tokens
 
     async def PutSecret(
         self, request: security_pb2.PutSecretRequest, context: grpc.aio.ServicerContext
@@ -164,3 +177,25 @@ class SecurityServicer(security_pb2_grpc.SecurityServiceServicer):
                 service="security", version=version("tstudio-security"), ready=True, items=items
             )
         )
+
+    async def IssueAccessToken(
+        self, request: security_pb2.IssueAccessTokenRequest, context: grpc.aio.ServicerContext
+    ) -> security_pb2.IssueAccessTokenResponse:
+        issued = await self.access_tokens.issue(
+            request.subject, tuple(request.scopes), request.ttl_seconds, self.callers.identify(context)
+        )
+        return security_pb2.IssueAccessTokenResponse(token=issued.token, info=_token_info(issued.record))
+
+    async def VerifyAccessToken(
+        self, request: security_pb2.VerifyAccessTokenRequest, context: grpc.aio.ServicerContext
+    ) -> security_pb2.VerifyAccessTokenResponse:
+        record = await self.access_tokens.verify(request.token)
+        if record is None:
+            return security_pb2.VerifyAccessTokenResponse(valid=False)
+        return security_pb2.VerifyAccessTokenResponse(valid=True, info=_token_info(record))
+
+    async def RevokeAccessToken(
+        self, request: security_pb2.RevokeAccessTokenRequest, context: grpc.aio.ServicerContext
+    ) -> security_pb2.RevokeAccessTokenResponse:
+        await self.access_tokens.revoke(request.token_id, self.callers.identify(context))
+        return security_pb2.RevokeAccessTokenResponse()
