@@ -18,7 +18,7 @@ from tstudio_gateway.adapters.backends import Backends
 from tstudio_gateway.adapters.dev_token import DEV_TOKEN_FILE, ensure_dev_token
 from tstudio_gateway.adapters.event_relay import EventRelay
 from tstudio_gateway.adapters.http_metrics import HttpMetrics
-from tstudio_gateway.domain.auth import StaticTokenVerifier
+from tstudio_gateway.adapters.security_tokens import build_token_verifier
 from tstudio_gateway.server import GatewayDeps, start_server
 from tstudio_gateway.settings import GatewaySettings
 
@@ -57,9 +57,9 @@ async def main() -> None:
         tokens.append(ensure_dev_token(settings.data_dir, settings.dev_token))
         if not settings.dev_token:
             log.info("dev token in %s", settings.data_dir / DEV_TOKEN_FILE)
-    if settings.auth_required and not tokens:
+    if settings.auth_required and not tokens and settings.token_source == "static":
         raise SettingsError("GATEWAY_TOKENS is empty and the dev token is off: no caller could get in")
-    else:
+    if not settings.auth_required:
         log.warning("authentication is OFF (GATEWAY_AUTH_REQUIRED=false)")
     bus = await connect_bus(settings.nats_url, name="gateway") if settings.nats_url else None
     if bus is None:
@@ -67,11 +67,16 @@ async def main() -> None:
 
     backends = Backends(settings.backend_addresses(), lambda address: backend_channel(settings, address))
     relay = EventRelay(bus)
+    if settings.token_source == "security":
+        log.info("bearer tokens are checked by the security service at %s", settings.security_addr)
+    verifier = build_token_verifier(
+        settings.token_source, tokens, lambda: backends.channel("security"), settings.token_cache_seconds
+    )
     handle = await start_server(
         settings,
         GatewayDeps(
             backends=backends,
-            verifier=StaticTokenVerifier(tokens),
+            verifier=verifier,
             relay=relay,
             metrics=HttpMetrics() if settings.metrics_port else None,
         ),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from svckit.settings import ServiceSettings
+from svckit.settings import ServiceSettings, SettingsError
+
+TOKEN_SOURCES = ("static", "security")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -22,6 +24,11 @@ class GatewaySettings(ServiceSettings):
     # Off in production, where callers only use GATEWAY_TOKENS (or the security service).
     enable_dev_token: bool = True
     data_dir: Path = Path(".tstudio/gateway")
+    # Who checks bearer tokens: "static" (GATEWAY_TOKENS and the dev token) or "security" (those,
+    # then the security service's VerifyAccessToken).
+    token_source: str = "static"
+    # How long a token the security service verified is trusted without asking again.
+    token_cache_seconds: float = 10.0
     # Off only for a gateway bound to loopback in a developer's own sandbox.
     auth_required: bool = True
     # Per token; 0 turns rate limiting off.
@@ -36,6 +43,14 @@ class GatewaySettings(ServiceSettings):
     cors_origins: tuple[str, ...] = ("http://localhost:1420", "http://localhost:5173", "tauri://localhost")
     # Seconds between SSE keep-alive comments and WebSocket pings.
     heartbeat_seconds: float = 15.0
+
+    def __post_init__(self) -> None:
+        if self.token_source not in TOKEN_SOURCES:
+            raise SettingsError(
+                f"GATEWAY_TOKEN_SOURCE={self.token_source!r}: choose one of {', '.join(TOKEN_SOURCES)}"
+            )
+        if self.token_source == "security" and not self.security_addr:
+            raise SettingsError("GATEWAY_TOKEN_SOURCE=security needs GATEWAY_SECURITY_ADDR")
 
     def backend_addresses(self) -> dict[str, str]:
         return {

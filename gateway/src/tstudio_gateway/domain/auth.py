@@ -58,3 +58,19 @@ def bearer_token(authorization: str | None) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'", reason="MISSING_TOKEN")
     return token.strip()
+
+
+class ChainedTokenVerifier:
+    """Tries verifiers in order (the static dev/GATEWAY_TOKENS list, then the security service);
+    the first to accept wins, and an outage of one (503) is not hidden by the next's 401."""
+
+    def __init__(self, *verifiers: TokenVerifier) -> None:
+        self._verifiers = verifiers
+
+    async def verify(self, token: str) -> Caller:
+        for verifier in self._verifiers:
+            try:
+                return await verifier.verify(token)
+            except Unauthenticated:
+                continue
+        raise Unauthenticated("missing or invalid bearer token", reason="INVALID_TOKEN")
