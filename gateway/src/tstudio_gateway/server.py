@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from aiohttp import web
+from svckit.errors import ServiceError
 
 from tstudio_gateway.adapters.backends import Backends
 from tstudio_gateway.adapters.catalogue import catalogue, openapi
@@ -41,6 +42,17 @@ def command_table() -> CommandTable[Command]:
     )
 
 
+def command_labels(table: CommandTable[Command]) -> dict[str, str]:
+    """Each name a client may send -> the qualified command it runs (an alias still to come: its target)."""
+    labels = {}
+    for name in table.names():
+        try:
+            labels[name] = table.resolve(name).qualified
+        except ServiceError:
+            labels[name] = table.aliases.get(name, name)
+    return labels
+
+
 def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
     table = command_table()
     limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
@@ -59,6 +71,7 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
     middlewares = [cors.preflight, errors_middleware, guard.middleware]
     if deps.metrics is not None:
         middlewares.insert(0, deps.metrics.middleware)
+        deps.metrics.know_commands(command_labels(table))
     app = web.Application(client_max_size=settings.max_request_bytes, middlewares=middlewares)
     app.on_response_prepare.append(cors.on_response_prepare)
     HttpRoutes(invoker, catalogue(table), openapi(table)).add_to(app)

@@ -12,6 +12,7 @@ from svckit.bus import EventBus
 from svckit.errors import FailedPrecondition
 from svckit.executor import BlockingExecutor
 
+from tstudio_security.adapters.access_metrics import CountingAuditSink
 from tstudio_security.adapters.audit_events import BusAuditSink
 from tstudio_security.adapters.clock import SystemClock
 from tstudio_security.adapters.file_vault import EncryptedFileVault
@@ -109,7 +110,7 @@ def build_deps(settings: SecuritySettings, bus: EventBus, clock: Clock | None = 
         vault=vault,
         runner=executor,
         checker=checker,
-        audit=BusAuditSink(bus),
+        audit=CountingAuditSink(BusAuditSink(bus)),
         clock=clock or SystemClock(),
         policy=AccessPolicy(frozenset(settings.readers)),
     )

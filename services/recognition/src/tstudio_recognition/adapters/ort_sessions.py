@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 from svckit.errors import DataLoss, FailedPrecondition, InvalidArgument, Resource
 
+from tstudio_recognition.adapters.inference_metrics import INFERENCE_SECONDS
 from tstudio_recognition.adapters.model_files import file_sha256
 from tstudio_recognition.domain.manifest import ModelManifest
 from tstudio_recognition.domain.providers import ProviderReport, requested_providers
@@ -38,12 +40,14 @@ class OrtSession:
         self._inputs = tuple(i.name for i in session.get_inputs())
         self._outputs = [o.name for o in session.get_outputs()]
         self.batch_dynamic = not isinstance(session.get_inputs()[0].shape[0], int)
+        self._observe = INFERENCE_SECONDS.labels(manifest.name)
 
     @property
     def input_names(self) -> tuple[str, ...]:
         return self._inputs
 
     def run(self, feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        started = time.perf_counter()
         try:
             return list(self._session.run(self._outputs, dict(feed)))
         except Exception as exc:  # onnxruntime's pybind errors: shape/type mismatches at run time
@@ -52,6 +56,8 @@ class OrtSession:
                 reason="MODEL_RUN_FAILED",
                 resources=[Resource("model", self.manifest.name)],
             ) from exc
+        finally:
+            self._observe.observe(time.perf_counter() - started)
 
 
 @dataclass(frozen=True)
