@@ -144,3 +144,33 @@ async def test_security_down_is_503_with_retry_after_not_401() -> None:
             headers = {"Authorization": f"Bearer {DEV_TOKEN}"}
             async with session.get(f"{url}/api/v1/commands", headers=headers) as reply:
                 assert reply.status == 200
+
+
+async def test_a_verified_token_is_trusted_from_the_cache_while_security_is_down(tmp_path: Path) -> None:
+    settings = SecuritySettings(
+        port=0,
+        data_dir=tmp_path / "security",
+        readers=("admin",),
+        service_tokens=(f"admin={ADMIN_TOKEN}",),
+        log_format="text",
+    )
+    bus = InProcessBus()
+    deps = build_deps(settings, bus)
+    handle = create_server(settings, deps)
+    await handle.start()
+    await handle.set_serving(True)
+    address = f"127.0.0.1:{handle.port}"
+    try:
+        async with grpc.aio.insecure_channel(address) as channel, aiohttp.ClientSession() as session:
+            # A cache far longer than the test, so its outcome never depends on timing.
+            async for url, _ in start_gateway(address, cache_seconds=3600):
+                suite = Suite(security_pb2_grpc.SecurityServiceStub(channel), MovableClock(), url, session)
+                issued = await suite.issue()
+                assert await suite.status(issued.token) == 200
+                await handle.stop(0)
+                assert await suite.status(issued.token) == 200
+                assert await suite.status(issued.token[:-2] + "zz") == 503
+    finally:
+        await handle.stop(0)
+        await deps.close()
+        await bus.close()
