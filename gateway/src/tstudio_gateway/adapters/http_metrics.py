@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 
 # svckit's get-or-create on a registry (private there; see the report): several gateways in one
 # process (tests) share the default registry, and a metric may be registered only once.
-from svckit.telemetry import _get_or_create
+from svckit.telemetry import get_or_create_metric
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -25,7 +25,7 @@ UNKNOWN_COMMAND = "unknown"
 class HttpMetrics:
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         def metric(name: str, factory: Callable[[], Any]) -> Any:
-            return _get_or_create(registry, name, factory)
+            return get_or_create_metric(registry, name, factory)
 
         self.requests = metric(
             "tstudio_gateway_requests_total",

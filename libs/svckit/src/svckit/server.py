@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from svckit.drain import DrainGate
 from svckit.grpc_errors import ErrorInterceptor
 from svckit.settings import ServiceSettings
 from svckit.telemetry import RpcMetrics, server_interceptors, setup_tracing
@@ -43,6 +45,8 @@ class ServerHandle:
     port: int
     health: health.aio.HealthServicer
     service_names: tuple[str, ...]
+    # Answers new calls UNAVAILABLE while stopping, so queued calls are not cut off as CANCELLED.
+    gate: DrainGate = field(default_factory=lambda: DrainGate("this"))
 
     async def start(self) -> None:
         await self.server.start()
@@ -56,8 +60,15 @@ class ServerHandle:
             await self.health.set(name, status)
 
     async def stop(self, grace: float) -> None:
+        """NOT_SERVING, then drain gRPC's queued calls as UNAVAILABLE until quiet, then stop with
+        what is left of `grace` for the calls still running."""
+        started = time.monotonic()
         await self.set_serving(False)
-        await self.server.stop(grace)
+        if grace > 0:
+            self.gate.close()
+            await self.gate.quiet(started + grace)
+            log.info("drained: %d queued calls answered UNAVAILABLE", self.gate.rejected)
+        await self.server.stop(max(0.0, grace - (time.monotonic() - started)))
 
 
 def create_server(
@@ -70,8 +81,10 @@ def create_server(
     """Build and bind the server. Health starts NOT_SERVING until `set_serving(True)`."""
     setup_tracing(service)
     metrics = RpcMetrics(service)
+    gate = DrainGate(service)
     interceptors = [
         *server_interceptors(),
+        gate,
         *extra_interceptors,
         ErrorInterceptor(service, observer=metrics.observe),
     ]
@@ -100,7 +113,7 @@ def create_server(
         port = server.add_secure_port(address, credentials)
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
-    return ServerHandle(server=server, port=port, health=health_servicer, service_names=names)
+    return ServerHandle(server=server, port=port, health=health_servicer, service_names=names, gate=gate)
 
 
 def _server_credentials(settings: ServiceSettings) -> grpc.ServerCredentials | None:

@@ -90,7 +90,7 @@ class RpcMetrics:
 
     def __init__(self, service: str, registry: CollectorRegistry = REGISTRY) -> None:
         self._service = service
-        self.requests = _get_or_create(
+        self.requests = get_or_create_metric(
             registry,
             "tstudio_rpc_requests_total",
             lambda: Counter(
@@ -100,7 +100,7 @@ class RpcMetrics:
                 registry=registry,
             ),
         )
-        self.latency = _get_or_create(
+        self.latency = get_or_create_metric(
             registry,
             "tstudio_rpc_duration_seconds",
             lambda: Histogram(
@@ -117,7 +117,8 @@ class RpcMetrics:
         self.latency.labels(self._service, method).observe(seconds)
 
 
-def _get_or_create(registry: CollectorRegistry, name: str, factory: Any) -> Any:
+def get_or_create_metric(registry: CollectorRegistry, name: str, factory: Any) -> Any:
+    """The collector registered under `name`, or `factory()` registering a new one."""
     # Several servers in one process (tests, the embedded default) share one registry.
     existing = registry._names_to_collectors.get(name)
     if existing is None:

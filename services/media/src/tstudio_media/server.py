@@ -14,7 +14,6 @@ from svckit.server import create_server as create_grpc_server
 from tstudio.media.v1 import media_pb2, media_pb2_grpc
 
 from tstudio_media.adapters.media_events import MediaEvents
-from tstudio_media.api.drain_gate import DrainGate, DrainingServerHandle
 from tstudio_media.api.media_servicer import MediaServicer
 from tstudio_media.api.result_cache import ResultCache
 from tstudio_media.domain.ports import DiagnosticsSource, Pictures, Prober, Proxies, Waveforms
@@ -57,13 +56,5 @@ def create_server(settings: MediaSettings, deps: MediaDeps) -> ServerHandle:
     service = GrpcService(
         SERVICE_NAME, MediaServicer(deps), media_pb2_grpc.add_MediaServiceServicer_to_server
     )
-    gate = DrainGate("media")
-    handle = create_grpc_server(settings, [service], service="media", extra_interceptors=[gate])
-    # Stopping drains gRPC's queued calls as UNAVAILABLE first; see api/drain_gate.py.
-    return DrainingServerHandle(
-        server=handle.server,
-        port=handle.port,
-        health=handle.health,
-        service_names=handle.service_names,
-        gate=gate,
-    )
+    # Stopping drains gRPC's queued calls as UNAVAILABLE first (svckit.drain).
+    return create_grpc_server(settings, [service], service="media")

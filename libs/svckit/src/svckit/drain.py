@@ -14,11 +14,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-from svckit.server import ServerHandle
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +79,3 @@ class DrainGate(grpc.aio.ServerInterceptor):
             if wait <= 0 or now >= deadline:
                 return
             await asyncio.sleep(min(wait, deadline - now))
-
-
-@dataclass
-class DrainingServerHandle(ServerHandle):
-    """A `ServerHandle` whose `stop(grace)` drains gRPC's queue through the gate first."""
-
-    gate: DrainGate = field(default_factory=lambda: DrainGate("this"))
-
-    async def stop(self, grace: float) -> None:
-        started = time.monotonic()
-        await self.set_serving(False)
-        if grace > 0:
-            self.gate.close()
-            await self.gate.quiet(started + grace)
-            log.info("drained: %d queued calls answered UNAVAILABLE", self.gate.rejected)
-        await self.server.stop(max(0.0, grace - (time.monotonic() - started)))
