@@ -89,6 +89,7 @@ class Running:
     compiler: Compiler
     bus: InProcessBus
     settings: CompilerSettings
+    port: int = 0
 
 
 async def start_compiler(tmp_path: Path, **overrides: Any) -> AsyncIterator[Running]:
@@ -101,7 +102,7 @@ async def start_compiler(tmp_path: Path, **overrides: Any) -> AsyncIterator[Runn
     await handle.set_serving(True)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{handle.port}")
     try:
-        yield Running(compiler_pb2_grpc.CompilerServiceStub(channel), compiler, bus, settings)
+        yield Running(compiler_pb2_grpc.CompilerServiceStub(channel), compiler, bus, settings, handle.port)
     finally:
         await channel.close()
         await compiler.jobs.close()

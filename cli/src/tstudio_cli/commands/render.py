@@ -29,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("project", type=Path, help="project JSON (tstudio.compiler.v1.Project)")
     parser.add_argument("-o", "--output", type=Path, help="output file (overrides output.path)")
     parser.add_argument("--server", default="127.0.0.1:50051", help="compiler address (HOST:PORT)")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="render from scratch: the segment cache is neither read nor written",
+    )
     parser.set_defaults(func=run)
 
 
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
     with grpc.insecure_channel(args.server) as channel:
         stub = compiler_pb2_grpc.CompilerServiceStub(channel)
         job: compiler_pb2.RenderJob | None = None
-        call = stub.Render(compiler_pb2.RenderRequest(project=project))
+        call = stub.Render(compiler_pb2.RenderRequest(project=project, no_cache=args.no_cache))
         started = time.monotonic()
         try:
             for reply in call:

@@ -61,6 +61,7 @@ def build_compiler(
         encoders=ProbedEncoders(),
         blocking=executor,
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,
+        uncached=renderer.single_pass if isinstance(renderer, SegmentedRenderer) else None,
         jobs=JobManager(settings.max_concurrent_renders, settings.max_queued_renders, RenderEvents(bus)),
     )
 

@@ -8,6 +8,7 @@ from svckit.server import create_server as create_grpc_server
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
 
 from tstudio_compiler.api.compiler_servicer import CompilerServicer
+from tstudio_compiler.api.scale_rpc import ScaleRpc
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.plugins import PluginRegistry
 from tstudio_compiler.settings import CompilerSettings
@@ -20,7 +21,7 @@ def create_server(
 ) -> ServerHandle:
     service = GrpcService(
         SERVICE_NAME,
-        CompilerServicer(compiler, plugins),
+        CompilerServicer(compiler, plugins, ScaleRpc.for_compiler(settings, compiler)),
         compiler_pb2_grpc.add_CompilerServiceServicer_to_server,
     )
     return create_grpc_server(settings, [service], service="compiler")

@@ -110,6 +110,16 @@ class CompilerServiceStub:
                 request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaRequest.SerializeToString,
                 response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaResponse.FromString,
                 _registered_method=True)
+        self.ClearCache = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/ClearCache',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ClearCacheRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ClearCacheResponse.FromString,
+                _registered_method=True)
+        self.GetCacheStats = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/GetCacheStats',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetCacheStatsRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetCacheStatsResponse.FromString,
+                _registered_method=True)
         self.ListPlugins = channel.unary_unary(
                 '/tstudio.compiler.v1.CompilerService/ListPlugins',
                 request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListPluginsRequest.SerializeToString,
@@ -236,6 +246,20 @@ class CompilerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ClearCache(self, request, context):
+        """Empties the segment cache (incremental re-render); counters are kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCacheStats(self, request, context):
+        """Segment cache size, entries, hits, misses, evictions and corrupted entries dropped.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListPlugins(self, request, context):
         """WASM plugins (docs/plugins.md): installed ones persist in the data dir and load at start-up.
         """
@@ -340,6 +364,16 @@ def add_CompilerServiceServicer_to_server(servicer, server):
                     servicer.RelinkMedia,
                     request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaRequest.FromString,
                     response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaResponse.SerializeToString,
+            ),
+            'ClearCache': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearCache,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ClearCacheRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ClearCacheResponse.SerializeToString,
+            ),
+            'GetCacheStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCacheStats,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetCacheStatsRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetCacheStatsResponse.SerializeToString,
             ),
             'ListPlugins': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPlugins,
@@ -768,6 +802,60 @@ class CompilerService:
             '/tstudio.compiler.v1.CompilerService/RelinkMedia',
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaRequest.SerializeToString,
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RelinkMediaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearCache(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/ClearCache',
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ClearCacheRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ClearCacheResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCacheStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/GetCacheStats',
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetCacheStatsRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetCacheStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

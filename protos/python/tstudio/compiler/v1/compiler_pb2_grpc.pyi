@@ -58,6 +58,10 @@ class CompilerServiceStub:
     """Lists the project's media sources that are no longer files."""
     RelinkMedia: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.RelinkMediaRequest, _compiler_pb2.RelinkMediaResponse]
     """Proposes a new path for each missing source, found by name, size, duration and content."""
+    ClearCache: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.ClearCacheRequest, _compiler_pb2.ClearCacheResponse]
+    """Empties the segment cache (incremental re-render); counters are kept."""
+    GetCacheStats: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.GetCacheStatsRequest, _compiler_pb2.GetCacheStatsResponse]
+    """Segment cache size, entries, hits, misses, evictions and corrupted entries dropped."""
     ListPlugins: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.ListPluginsRequest, _compiler_pb2.ListPluginsResponse]
     """WASM plugins (docs/plugins.md): installed ones persist in the data dir and load at start-up."""
     InstallPlugin: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.InstallPluginRequest, _compiler_pb2.InstallPluginResponse]
@@ -96,6 +100,10 @@ class CompilerServiceAsyncStub(CompilerServiceStub):
     """Lists the project's media sources that are no longer files."""
     RelinkMedia: _aio.UnaryUnaryMultiCallable[_compiler_pb2.RelinkMediaRequest, _compiler_pb2.RelinkMediaResponse]  # type: ignore[assignment]
     """Proposes a new path for each missing source, found by name, size, duration and content."""
+    ClearCache: _aio.UnaryUnaryMultiCallable[_compiler_pb2.ClearCacheRequest, _compiler_pb2.ClearCacheResponse]  # type: ignore[assignment]
+    """Empties the segment cache (incremental re-render); counters are kept."""
+    GetCacheStats: _aio.UnaryUnaryMultiCallable[_compiler_pb2.GetCacheStatsRequest, _compiler_pb2.GetCacheStatsResponse]  # type: ignore[assignment]
+    """Segment cache size, entries, hits, misses, evictions and corrupted entries dropped."""
     ListPlugins: _aio.UnaryUnaryMultiCallable[_compiler_pb2.ListPluginsRequest, _compiler_pb2.ListPluginsResponse]  # type: ignore[assignment]
     """WASM plugins (docs/plugins.md): installed ones persist in the data dir and load at start-up."""
     InstallPlugin: _aio.UnaryUnaryMultiCallable[_compiler_pb2.InstallPluginRequest, _compiler_pb2.InstallPluginResponse]  # type: ignore[assignment]
@@ -221,6 +229,22 @@ class CompilerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_compiler_pb2.RelinkMediaResponse, _abc.Awaitable[_compiler_pb2.RelinkMediaResponse]]:
         """Proposes a new path for each missing source, found by name, size, duration and content."""
+
+    @_abc_1.abstractmethod
+    def ClearCache(
+        self,
+        request: _compiler_pb2.ClearCacheRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compiler_pb2.ClearCacheResponse, _abc.Awaitable[_compiler_pb2.ClearCacheResponse]]:
+        """Empties the segment cache (incremental re-render); counters are kept."""
+
+    @_abc_1.abstractmethod
+    def GetCacheStats(
+        self,
+        request: _compiler_pb2.GetCacheStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compiler_pb2.GetCacheStatsResponse, _abc.Awaitable[_compiler_pb2.GetCacheStatsResponse]]:
+        """Segment cache size, entries, hits, misses, evictions and corrupted entries dropped."""
 
     @_abc_1.abstractmethod
     def ListPlugins(

@@ -40,6 +40,15 @@ class SegmentedRenderer:
         self._work_dir = work_dir
         self._single = single_pass or PyAvRenderer()
 
+    @property
+    def cache(self) -> SegmentCache:
+        return self._cache
+
+    @property
+    def single_pass(self) -> PyAvRenderer:
+        """The renderer that bypasses the cache (a render with no_cache)."""
+        return self._single
+
     def items(self) -> list[tuple[str, str, bool]]:
         stats = self._cache.stats()
         return [

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 from svckit import errors
@@ -21,6 +22,7 @@ from tstudio_compiler.api.convert import (
     transition_to_proto,
 )
 from tstudio_compiler.api.plugin_rpc import PluginRpc
+from tstudio_compiler.api.scale_rpc import ScaleRpc
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.encoding import HARDWARE, choose_encoder
 from tstudio_compiler.domain.jobs import JobStatus, JobView
@@ -62,9 +64,12 @@ def _job_error(job: JobView) -> errors.ServiceError:
 
 
 class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
-    def __init__(self, compiler: Compiler, plugins: PluginRegistry | None = None) -> None:
+    def __init__(
+        self, compiler: Compiler, plugins: PluginRegistry | None = None, scale: ScaleRpc | None = None
+    ) -> None:
         self._compiler = compiler
         self._plugins = PluginRpc(plugins, compiler.run_blocking)
+        self._scale = scale
 
     async def ValidateProject(
         self, request: compiler_pb2.ValidateProjectRequest, context: grpc.aio.ServicerContext
@@ -78,7 +83,8 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     async def Render(
         self, request: compiler_pb2.RenderRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[compiler_pb2.RenderResponse]:
-        job = await self._compiler.submit(project_from_proto(request.project))
+        job = await self._compiler.submit(project_from_proto(request.project), use_cache=not request.no_cache)
+        await self._record_sources(request.project)
         finished = False
         try:
             async for view in self._compiler.jobs.watch(job.id):
@@ -94,7 +100,10 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     async def SubmitRender(
         self, request: compiler_pb2.SubmitRenderRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.SubmitRenderResponse:
-        job = await self._compiler.submit(project_from_proto(request.project), request.client_key)
+        job = await self._compiler.submit(
+            project_from_proto(request.project), request.client_key, use_cache=not request.no_cache
+        )
+        await self._record_sources(request.project)
         return compiler_pb2.SubmitRenderResponse(job=job_to_proto(job))
 
     async def WatchRender(
@@ -257,3 +266,34 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
         self, request: compiler_pb2.GetPluginStatsRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.GetPluginStatsResponse:
         return await self._plugins.stats(request)
+
+    # -- scale-out (api/scale_rpc.py) ---------------------------------------------------------------
+
+    def _need_scale(self) -> ScaleRpc:
+        if self._scale is None:
+            raise errors.Unimplemented("this compiler was built without the scale-out RPCs")
+        return self._scale
+
+    async def _record_sources(self, project: Any) -> None:
+        if self._scale is not None:
+            await self._scale.record_sources(project)
+
+    async def FindMissingMedia(
+        self, request: compiler_pb2.FindMissingMediaRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.FindMissingMediaResponse:
+        return await self._need_scale().find_missing_media(request)
+
+    async def RelinkMedia(
+        self, request: compiler_pb2.RelinkMediaRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.RelinkMediaResponse:
+        return await self._need_scale().relink_media(request)
+
+    async def ClearCache(
+        self, request: compiler_pb2.ClearCacheRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.ClearCacheResponse:
+        return await self._need_scale().clear_cache(request)
+
+    async def GetCacheStats(
+        self, request: compiler_pb2.GetCacheStatsRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.GetCacheStatsResponse:
+        return await self._need_scale().get_cache_stats(request)

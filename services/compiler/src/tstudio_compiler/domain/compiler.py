@@ -86,12 +86,15 @@ class Compiler:
         blocking: Blocking,
         jobs: JobManager,
         diagnostics: DiagnosticsSource | None = None,
+        uncached: Renderer | None = None,
     ) -> None:
         self.catalogs = catalogs
         self.limits = limits
         self._paths = paths
         self._prober = prober
         self._renderer = renderer
+        # Renders from scratch, bypassing the segment cache (RenderRequest.no_cache).
+        self._uncached = uncached or renderer
         self._previewer = previewer
         self._text_images = text_images
         self.encoders = encoders
@@ -162,13 +165,14 @@ class Compiler:
     def encode_settings(self, plan: RenderPlan) -> EncodeSettings:
         return encode_settings(plan.output, self.encoders.encoders())
 
-    async def submit(self, project: Project, client_key: str = "") -> JobView:
+    async def submit(self, project: Project, client_key: str = "", use_cache: bool = True) -> JobView:
         """Validate and probe now (errors go to the caller), then queue the render."""
         prepared = await self.prepare(project, need_output=True)
         encode = self.encode_settings(prepared.plan)
+        renderer = self._renderer if use_cache else self._uncached
 
         async def work(progress: ProgressCallback, cancelled: threading.Event):  # type: ignore[no-untyped-def]
-            return await self._blocking.run(self._renderer.render, prepared.plan, encode, progress, cancelled)
+            return await self._blocking.run(renderer.render, prepared.plan, encode, progress, cancelled)
 
         return self.jobs.submit(project.name, prepared.plan.output.path, work, client_key)
 

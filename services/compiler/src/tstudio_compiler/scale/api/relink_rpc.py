@@ -85,6 +85,11 @@ class RelinkRpc:
             response.project.CopyFrom(json_format.ParseDict(relinked, project_pb2.Project()))
         return response
 
+    async def record_sources(self, project: project_pb2.Project) -> None:
+        """Record the fingerprints of the project's existing sources in its ledger (on each render)."""
+        data, base_dir = self._project(project)
+        await self.run_blocking(self._known, data, base_dir)
+
     # -- blocking parts --------------------------------------------------------------------------
 
     def _project(self, project: project_pb2.Project) -> tuple[dict[str, Any], str]:
