@@ -3,7 +3,9 @@ each render), the segment cache's ClearCache / GetCacheStats, and rendering with
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import io
 import json
 import shutil
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from svckit.grpc_errors import error_details
 from svckit.testing import make_video
 from tstudio.compiler.v1 import compiler_pb2
+from tstudio_cli.commands import render as render_command
 from tstudio_cli.main import main as cli_main
 from tstudio_compiler.demo_project import write_demo_project
 from tstudio_compiler.scale.adapters.fingerprint_ledger import LEDGER_NAME
@@ -124,18 +127,12 @@ async def test_cache_stats_count_hits_no_cache_bypasses_it_and_clear_cache_empti
         after = await cache_stats(running)
         assert (after.entries, after.bytes) == (0, 0)
         # `tstudio render --no-cache` asks for the same.
-        code = await asyncio.to_thread(
-            cli_main,
-            [
-                "render",
-                str(project_file),
-                "-o",
-                str(tmp_path / "cli.mp4"),
-                "--server",
-                _address(running),
-                "--no-cache",
-            ],
+        # render.run's default `err` is the sys.stderr of import time (closed by pytest's capture
+        # between tests), so the command runs with its own stream.
+        args = argparse.Namespace(
+            project=project_file, output=tmp_path / "cli.mp4", server=_address(running), no_cache=True
         )
+        code = await asyncio.to_thread(render_command.run, args, io.StringIO())
         assert code == 0 and (tmp_path / "cli.mp4").stat().st_size > 0
         assert (await cache_stats(running)).entries == 0
         submitted = await running.stub.SubmitRender(
