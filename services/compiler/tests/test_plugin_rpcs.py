@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -11,6 +13,7 @@ from google.rpc import error_details_pb2, status_pb2
 from svckit.bus import InProcessBus
 from svckit.executor import BlockingExecutor
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
+from tstudio_cli.main import main as tstudio_main
 from tstudio_compiler.composition import build_compiler
 from tstudio_compiler.plugins import HostPolicy, PluginRegistry
 from tstudio_compiler.server import create_server
@@ -37,8 +40,15 @@ def wat_plugin(plugin_id: str, body: str, extra: str = "") -> compiler_pb2.Insta
     )
 
 
+@dataclass
+class Plugged:
+    running: Running
+    registry: PluginRegistry
+    address: str
+
+
 @pytest.fixture
-async def plugged(tmp_path: Path) -> AsyncIterator[tuple[Running, PluginRegistry]]:
+async def plugged(tmp_path: Path) -> AsyncIterator[Plugged]:
     settings = CompilerSettings(port=0, data_dir=tmp_path / "data", max_concurrent_renders=2)
     # A short deadline and small ceilings so the hostile modules are stopped quickly.
     registry = PluginRegistry(settings.data_dir / "plugins", HostPolicy(deadline_ms=300, max_memory_pages=64))
@@ -48,7 +58,8 @@ async def plugged(tmp_path: Path) -> AsyncIterator[tuple[Running, PluginRegistry
     await handle.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{handle.port}")
     try:
-        yield Running(compiler_pb2_grpc.CompilerServiceStub(channel), compiler, bus, settings), registry
+        running = Running(compiler_pb2_grpc.CompilerServiceStub(channel), compiler, bus, settings)
+        yield Plugged(running, registry, f"127.0.0.1:{handle.port}")
     finally:
         await channel.close()
         await compiler.jobs.close()
@@ -95,10 +106,8 @@ def field_violations(error: grpc.aio.AioRpcError) -> list[str]:
     return fields
 
 
-async def test_install_list_stats_remove_round_trip(
-    plugged: tuple[Running, PluginRegistry], tmp_path: Path
-) -> None:
-    running, _ = plugged
+async def test_install_list_stats_remove_round_trip(plugged: Plugged, tmp_path: Path) -> None:
+    running = plugged.running
     stub = running.stub
 
     installed = (await stub.InstallPlugin(example("invert"))).plugin
@@ -170,9 +179,9 @@ async def _render_ok(running: Running, data: dict) -> compiler_pb2.RenderJob:  #
     ids=["wasi-import", "truncated", "not-wasm", "bad-manifest", "not-utf8", "too-large", "no-manifest"],
 )
 async def test_bad_plugins_are_refused_at_install(
-    plugged: tuple[Running, PluginRegistry], request_: compiler_pb2.InstallPluginRequest, field: str
+    plugged: Plugged, request_: compiler_pb2.InstallPluginRequest, field: str
 ) -> None:
-    running, _ = plugged
+    running = plugged.running
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await running.stub.InstallPlugin(request_)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, caught.value.details()
@@ -180,10 +189,8 @@ async def test_bad_plugins_are_refused_at_install(
     assert not (await running.stub.ListPlugins(compiler_pb2.ListPluginsRequest())).plugins
 
 
-async def test_an_endless_loop_fails_only_its_render(
-    plugged: tuple[Running, PluginRegistry], tmp_path: Path
-) -> None:
-    running, _ = plugged
+async def test_an_endless_loop_fails_only_its_render(plugged: Plugged, tmp_path: Path) -> None:
+    running = plugged.running
     await running.stub.InstallPlugin(wat_plugin("spin", ENDLESS_LOOP))
     await running.stub.InstallPlugin(example("invert"))
 
@@ -206,3 +213,37 @@ async def test_plugin_rpcs_without_a_plugin_host_fail_precondition(compiler: Run
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await compiler.stub.ListPlugins(compiler_pb2.ListPluginsRequest())
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_cli_installs_lists_and_removes_a_folder(
+    plugged: Plugged, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = plugged.registry
+    address = ["plugin", "--address", plugged.address]
+
+    def cli(*argv: str) -> int:
+        return tstudio_main([*address, *argv])
+
+    # The CLI uses blocking gRPC: run it off the loop that serves the compiler.
+    assert await asyncio.to_thread(cli, "install", str(EXAMPLES / "invert")) == 0
+    assert "installed invert 1.0.0 (effect): plugin:invert" in capsys.readouterr().out
+    assert [p.manifest.id for p in registry.list_plugins()] == ["invert"]
+
+    assert await asyncio.to_thread(cli, "list") == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:3] == ["invert", "1.0.0", "effect"]
+
+    assert await asyncio.to_thread(cli, "install", str(EXAMPLES / "invert")) == 1
+    assert "ALREADY_EXISTS" in capsys.readouterr().err
+
+    hostile = tmp_path / "sneaky"
+    hostile.mkdir()
+    (hostile / "plugin.toml").write_text(manifest("sneaky", module="sneaky.wat"))
+    (hostile / "sneaky.wat").write_text(effect_wat("(i32.const 0)", extra=WASI_FD_WRITE))
+    assert await asyncio.to_thread(cli, "install", str(hostile)) == 1
+    assert "INVALID_ARGUMENT" in capsys.readouterr().err
+    assert await asyncio.to_thread(cli, "install", str(tmp_path / "nowhere")) == 2
+
+    assert await asyncio.to_thread(cli, "remove", "invert") == 0
+    assert not registry.list_plugins()
+    assert await asyncio.to_thread(cli, "remove", "invert") == 1
+    assert "NOT_FOUND" in capsys.readouterr().err
