@@ -181,7 +181,8 @@ async def test_deadline_reaches_the_service_and_expires_as_504(gateway: Gateway)
     assert reply.status == 504
     assert (await reply.json())["error"]["code"] == "DEADLINE_EXCEEDED"
     remaining = gateway.compiler.servicer.seen_deadlines[-1]
-    assert remaining is not None and remaining <= 0.3
+    # The service sees the caller's 0.3 s, not a default; gRPC rounds the deadline, so allow slack.
+    assert remaining is not None and remaining <= 0.35
 
 
 async def test_bad_timeout_header_is_400(gateway: Gateway) -> None:
