@@ -95,8 +95,9 @@ DEMO_PROJECT: dict[str, Any] = {
 }
 
 
-def write_demo(folder: Path) -> Path:
-    """Write media/ and demo.json into `folder` (skipping media already there); returns the project."""
+def write_demo(folder: Path, width: int = 640, height: int = 360) -> Path:
+    """Write media/ (a.mp4, b.mp4, c.mp4 of `width`x`height`, logo.png, music.wav) and demo.json into
+    `folder`, keeping media already there; returns the project file. Tests pass small sizes."""
     media = folder / "media"
     media.mkdir(parents=True, exist_ok=True)
     sources = {"a.mp4": (WARM, 4.0, 330.0), "b.mp4": (COOL, 5.0, 440.0), "c.mp4": (GREEN, 6.0, 550.0)}

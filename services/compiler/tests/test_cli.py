@@ -15,7 +15,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from svckit.testing import free_port
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
-from tstudio_compiler.demo_project import write_demo_project
+from tstudio_cli.demo_media import write_demo
 
 from .conftest import project
 
@@ -71,7 +71,7 @@ def server(server_process: tuple[str, asyncio.subprocess.Process]) -> str:
 
 
 async def test_tstudio_render_renders_a_project_file(server: str, tmp_path: Path) -> None:
-    project_file = write_demo_project(tmp_path / "demo", width=160, height=90)
+    project_file = write_demo(tmp_path / "demo", width=160, height=90)
     out = tmp_path / "elsewhere.mp4"
     process = await asyncio.create_subprocess_exec(
         *TSTUDIO,

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 from svckit.errors import Cancelled, ResourceExhausted
+from tstudio_cli.demo_media import DEMO_PROJECT
 from tstudio_compiler.api.convert import project_from_proto
-from tstudio_compiler.demo_project import DEMO_PROJECT
 from tstudio_compiler.domain.effects import EffectCatalog, EffectDef, EffectKind, builtin_effects
 from tstudio_compiler.domain.filtergraph import Filter
 from tstudio_compiler.domain.jobs import JobManager, JobStatus

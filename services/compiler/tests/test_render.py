@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 from tstudio.compiler.v1 import compiler_pb2
-from tstudio_compiler.demo_project import write_demo_project
+from tstudio_cli.demo_media import write_demo
 
 from .conftest import FLASH_AT, Media, Running, decode_audio, decode_rgb, project
 
@@ -24,7 +24,7 @@ async def render(running: Running, proj) -> compiler_pb2.RenderJob:  # type: ign
 async def test_demo_project_renders_with_its_duration_size_fps_and_audio(
     compiler: Running, tmp_path: Path
 ) -> None:
-    project_file = write_demo_project(tmp_path / "demo", width=320, height=180)
+    project_file = write_demo(tmp_path / "demo", width=320, height=180)
     proj = project(json.loads(project_file.read_text()), project_file.parent)
 
     job = await render(compiler, proj)

@@ -16,8 +16,8 @@ from svckit.grpc_errors import error_details
 from svckit.testing import make_video
 from tstudio.compiler.v1 import compiler_pb2
 from tstudio_cli.commands import render as render_command
+from tstudio_cli.demo_media import write_demo
 from tstudio_cli.main import main as cli_main
-from tstudio_compiler.demo_project import write_demo_project
 from tstudio_compiler.scale.adapters.fingerprint_ledger import LEDGER_NAME
 
 from .conftest import Running, project, start_compiler
@@ -103,7 +103,7 @@ def _address(running: Running) -> str:
 
 
 async def test_cache_stats_count_hits_no_cache_bypasses_it_and_clear_cache_empties_it(tmp_path: Path) -> None:
-    project_file = write_demo_project(tmp_path / "demo", width=160, height=90)
+    project_file = write_demo(tmp_path / "demo", width=160, height=90)
     demo = json.loads(project_file.read_text())
     demo["output"]["path"] = str(tmp_path / "out.mp4")
     proj = project(demo, tmp_path / "demo")

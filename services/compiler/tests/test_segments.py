@@ -12,9 +12,9 @@ from pathlib import Path
 import av
 import numpy as np
 from tstudio.compiler.v1 import compiler_pb2
+from tstudio_cli.demo_media import write_demo
 from tstudio_compiler.adapters.segment_renderer import PyAvSegmentRenderer, job_spec, write_audio
 from tstudio_compiler.api.convert import project_from_proto
-from tstudio_compiler.demo_project import write_demo_project
 from tstudio_compiler.scale.adapters.caching_renderer import CachingRenderer
 from tstudio_compiler.scale.adapters.pyav_joiner import RemuxJoiner
 from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
@@ -46,7 +46,7 @@ async def render_job(compiler: Running, data: dict, renderer: CachingRenderer, t
 async def test_segments_join_into_the_same_video_and_an_edit_rerenders_only_its_segments(
     compiler: Running, tmp_path: Path
 ) -> None:
-    project_file = write_demo_project(tmp_path / "demo", width=160, height=90)
+    project_file = write_demo(tmp_path / "demo", width=160, height=90)
     demo = json.loads(project_file.read_text())
     demo["settings"].update(width=320, height=180)
     demo["output"].update(path=str(tmp_path / "whole.mp4"), crf=18)
@@ -77,7 +77,7 @@ async def test_segments_join_into_the_same_video_and_an_edit_rerenders_only_its_
 
 
 async def test_render_with_the_segment_cache_reuses_unchanged_segments(tmp_path: Path) -> None:
-    project_file = write_demo_project(tmp_path / "demo", width=160, height=90)
+    project_file = write_demo(tmp_path / "demo", width=160, height=90)
     demo = json.loads(project_file.read_text())
     demo["settings"].update(width=320, height=180)
     async for running in start_compiler(tmp_path, segment_cache_bytes=1 << 30):
