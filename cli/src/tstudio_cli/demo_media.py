@@ -104,7 +104,13 @@ def write_demo(folder: Path, width: int = 640, height: int = 360) -> Path:
     for name, (colors, seconds, tone) in sources.items():
         if not (media / name).exists():
             make_video(
-                media / name, seconds=seconds, width=width, height=height, fps=30, colors=colors, audio_hz=tone
+                media / name,
+                seconds=seconds,
+                width=width,
+                height=height,
+                fps=30,
+                colors=colors,
+                audio_hz=tone,
             )
     if not (media / "music.wav").exists():
         make_wav(media / "music.wav", seconds=10.0, hz=220.0, amplitude=0.4)
