@@ -34,6 +34,14 @@ _SUFFIX = {"mp4": ".mp4", "mov": ".mov", "matroska": ".mkv"}
 _SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
 
 
+def splittable(plan: RenderPlan, encode: EncodeSettings) -> bool:
+    """Whether the render can go segment by segment (cached, or spread over replicas) and be joined
+    without re-encoding. Plugin effects are excluded because the cache key cannot see plugin code."""
+    plugged = any(spec.frame_effects for s in plan.segments for spec in s.graph.inputs)
+    joinable = encode.container_format in _JOINABLE and Path(plan.output.path).suffix.lower() in _SUFFIXES
+    return joinable and not plugged and encode.software_fallback is None
+
+
 class SegmentedRenderer:
     def __init__(self, cache: SegmentCache, work_dir: Path, single_pass: PyAvRenderer | None = None) -> None:
         self._cache = cache
@@ -62,9 +70,7 @@ class SegmentedRenderer:
     def render(
         self, plan: RenderPlan, encode: EncodeSettings, progress: ProgressCallback, cancelled: threading.Event
     ) -> RenderStats:
-        plugged = any(spec.frame_effects for s in plan.segments for spec in s.graph.inputs)
-        joinable = encode.container_format in _JOINABLE and Path(plan.output.path).suffix.lower() in _SUFFIXES
-        if not joinable or plugged or encode.software_fallback is not None:
+        if not splittable(plan, encode):
             return self._single.render(plan, encode, progress, cancelled)
         started = time.monotonic()
         self._work_dir.mkdir(parents=True, exist_ok=True)
