@@ -19,6 +19,7 @@ from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.effects import EffectCatalog, EffectProvider, builtin_effects
 from tstudio_compiler.domain.jobs import JobManager
 from tstudio_compiler.domain.ports import FrameEffects, Renderer
+from tstudio_compiler.domain.render_jobs import LocalRenderJobs
 from tstudio_compiler.domain.transitions import TransitionCatalog, builtin_transitions
 from tstudio_compiler.domain.validation import Catalogs, Limits
 from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
@@ -50,19 +51,19 @@ def build_compiler(
     providers: list[EffectProvider] = [plugins] if plugins is not None else []
     catalogs = Catalogs(EffectCatalog(builtin_effects(), providers), TransitionCatalog(builtin_transitions()))
     renderer = _renderer(settings, plugins)
+    uncached = renderer.single_pass if isinstance(renderer, SegmentedRenderer) else None
+    manager = JobManager(settings.max_concurrent_renders, settings.max_queued_renders, RenderEvents(bus))
     return Compiler(
         catalogs=catalogs,
         limits=limits_from(settings),
         paths=AllowedRoots(settings.allowed_roots),
         prober=PyAvProber(),
-        renderer=renderer,
         previewer=PyAvFramePreviewer(plugins=plugins),
         text_images=TextImageFolder(settings.data_dir.expanduser() / "text"),
         encoders=ProbedEncoders(),
         blocking=executor,
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,
-        uncached=renderer.single_pass if isinstance(renderer, SegmentedRenderer) else None,
-        jobs=JobManager(settings.max_concurrent_renders, settings.max_queued_renders, RenderEvents(bus)),
+        jobs=LocalRenderJobs(manager, renderer, executor, uncached),
     )
 
 

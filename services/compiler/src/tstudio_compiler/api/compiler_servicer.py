@@ -115,13 +115,13 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     async def GetRender(
         self, request: compiler_pb2.GetRenderRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.GetRenderResponse:
-        return compiler_pb2.GetRenderResponse(job=job_to_proto(self._compiler.jobs.get(request.job_id)))
+        return compiler_pb2.GetRenderResponse(job=job_to_proto(await self._compiler.jobs.get(request.job_id)))
 
     async def ListRenders(
         self, request: compiler_pb2.ListRendersRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.ListRendersResponse:
         statuses = {STATUS_FROM_PROTO[s] for s in request.statuses if s in STATUS_FROM_PROTO}
-        jobs = self._compiler.jobs.list(statuses, request.page_size)
+        jobs = await self._compiler.jobs.list(statuses, request.page_size)
         return compiler_pb2.ListRendersResponse(jobs=[job_to_proto(j) for j in jobs])
 
     async def CancelRender(
@@ -215,7 +215,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     ) -> compiler_pb2.GetDiagnosticsResponse:
         inventory = self._compiler.encoders
         found = await self._compiler.encoder_statuses()
-        jobs = self._compiler.jobs.list()
+        jobs = await self._compiler.jobs.list()
         items = [
             common_pb2.DiagnosticItem(name="ffmpeg.version", value=inventory.ffmpeg_version(), ok=True),
             common_pb2.DiagnosticItem(name="cpu.count", value=str(os.cpu_count() or 0), ok=True),

@@ -6,7 +6,6 @@ the ports, built by the composition root.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -15,7 +14,7 @@ from svckit.errors import FieldViolation, InvalidArgument, ServiceError
 
 from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, encode_settings
 from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
-from tstudio_compiler.domain.jobs import JobManager, JobView
+from tstudio_compiler.domain.jobs import JobView
 from tstudio_compiler.domain.model import Project, TrackKind
 from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.planner import VISUAL, Planner, resolve_path
@@ -25,11 +24,10 @@ from tstudio_compiler.domain.ports import (
     EncoderInventory,
     FramePreviewer,
     PathPolicy,
-    ProgressCallback,
-    Renderer,
     SourceProber,
     TextImages,
 )
+from tstudio_compiler.domain.render_jobs import RenderJobs, RenderOrder
 from tstudio_compiler.domain.sources import SourceInfo
 from tstudio_compiler.domain.timing import to_frame
 from tstudio_compiler.domain.validation import Catalogs, Limits, validate
@@ -79,22 +77,17 @@ class Compiler:
         limits: Limits,
         paths: PathPolicy,
         prober: SourceProber,
-        renderer: Renderer,
         previewer: FramePreviewer,
         text_images: TextImages,
         encoders: EncoderInventory,
         blocking: Blocking,
-        jobs: JobManager,
+        jobs: RenderJobs,
         diagnostics: DiagnosticsSource | None = None,
-        uncached: Renderer | None = None,
     ) -> None:
         self.catalogs = catalogs
         self.limits = limits
         self._paths = paths
         self._prober = prober
-        self._renderer = renderer
-        # Renders from scratch, bypassing the segment cache (RenderRequest.no_cache).
-        self._uncached = uncached or renderer
         self._previewer = previewer
         self._text_images = text_images
         self.encoders = encoders
@@ -168,13 +161,10 @@ class Compiler:
     async def submit(self, project: Project, client_key: str = "", use_cache: bool = True) -> JobView:
         """Validate and probe now (errors go to the caller), then queue the render."""
         prepared = await self.prepare(project, need_output=True)
-        encode = self.encode_settings(prepared.plan)
-        renderer = self._renderer if use_cache else self._uncached
-
-        async def work(progress: ProgressCallback, cancelled: threading.Event):  # type: ignore[no-untyped-def]
-            return await self._blocking.run(renderer.render, prepared.plan, encode, progress, cancelled)
-
-        return self.jobs.submit(project.name, prepared.plan.output.path, work, client_key)
+        order = RenderOrder(
+            prepared.plan, self.encode_settings(prepared.plan), project.name, client_key, use_cache
+        )
+        return await self.jobs.submit(order)
 
     async def render_frame(
         self, project: Project, time: float, width: int, image_format: str, quality: int

@@ -150,6 +150,9 @@ class JobManager:
     def get(self, job_id: str) -> JobView:
         return self._job(job_id).view
 
+    def has(self, job_id: str) -> bool:
+        return job_id in self._jobs
+
     def list(self, statuses: set[JobStatus] | None = None, limit: int = 0) -> list[JobView]:
         views = [j.view for j in self._jobs.values() if not statuses or j.view.status in statuses]
         views.sort(key=lambda v: v.created_at, reverse=True)
