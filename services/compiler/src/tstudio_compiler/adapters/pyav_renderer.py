@@ -48,7 +48,8 @@ class PyAvRenderer:
         started = time.monotonic()
         final = Path(plan.output.path)
         final.parent.mkdir(parents=True, exist_ok=True)
-        temp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.part")
+        # The pid says which process is writing it (several replicas share a job's folder).
+        temp = final.with_name(f".{final.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
         try:
             try:
                 frames = self._write(plan, encode, temp, progress, cancelled)
