@@ -17,6 +17,7 @@ from tstudio_gateway.api.http_routes import HttpRoutes
 from tstudio_gateway.api.invoker import Deadlines, Invoker
 from tstudio_gateway.api.middleware import Cors, Guard, errors_middleware
 from tstudio_gateway.api.sse import SseRoutes
+from tstudio_gateway.api.tracing import request_tracing
 from tstudio_gateway.api.websocket import WebSocketRoutes
 from tstudio_gateway.domain.aliases import TIMELINE_STUDIO_ALIASES
 from tstudio_gateway.domain.auth import TokenVerifier
@@ -68,7 +69,7 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
     cors = Cors(frozenset(settings.cors_origins))
     guard = Guard(deps.verifier, limiter, settings.auth_required)
     # Outermost first: metrics see every answer, including the errors rendered inside.
-    middlewares = [cors.preflight, errors_middleware, guard.middleware]
+    middlewares = [request_tracing, cors.preflight, errors_middleware, guard.middleware]
     if deps.metrics is not None:
         middlewares.insert(0, deps.metrics.middleware)
         deps.metrics.know_commands(command_labels(table))

@@ -13,6 +13,7 @@ from tstudio_gateway.adapters.catalogue import NDJSON
 from tstudio_gateway.api.errors import error_body
 from tstudio_gateway.api.invoker import Invoker
 from tstudio_gateway.api.middleware import CALLER
+from tstudio_gateway.api.tracing import name_command
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class HttpRoutes:
 
     async def invoke(self, request: web.Request) -> web.StreamResponse:
         command = self.invoker.resolve(request.match_info["command"])
+        name_command(command.qualified)
         args = decode_json(await request.read())
         timeout = requested_timeout(request.headers.get(TIMEOUT_HEADER))
         caller = request[CALLER]

@@ -3,6 +3,7 @@ event subjects, many at once over one connection.
 
 Client -> gateway (JSON text frames):
   {"id": "1", "type": "invoke", "command": "compile_video", "args": {...}, "timeout_seconds": 60}
+      (an optional "traceparent": "00-<trace>-<span>-01" makes the command part of the client's trace)
   {"id": "2", "type": "subscribe", "subject": "tstudio.compiler.render.*.progress"}
   {"id": "3", "type": "unsubscribe", "subscription": "2"}
   {"id": "4", "type": "cancel", "target": "1"}
@@ -32,6 +33,7 @@ from tstudio_gateway.api.errors import error_body
 from tstudio_gateway.api.http_routes import decode_json, json_bytes
 from tstudio_gateway.api.invoker import Invoker
 from tstudio_gateway.api.middleware import CALLER
+from tstudio_gateway.api.tracing import command_span, record_failure
 from tstudio_gateway.domain.auth import Caller
 from tstudio_gateway.domain.rate_limit import RateLimiter
 
@@ -156,11 +158,19 @@ class _Session:
                 "timeout_seconds must be a number",
                 field_violations=[FieldViolation("timeout_seconds", "must be a number of seconds")],
             )
-        task = asyncio.create_task(self._invoke(request_id, command, message.get("args"), timeout))
+        task = asyncio.create_task(
+            self._invoke(request_id, command, message.get("args"), timeout, message.get("traceparent"))
+        )
         self.tasks[request_id] = task
         task.add_done_callback(lambda _: self.tasks.pop(request_id, None))
 
-    async def _invoke(self, request_id: str, command: Any, args: Any, timeout: float | None) -> None:
+    async def _invoke(
+        self, request_id: str, command: Any, args: Any, timeout: float | None, traceparent: object
+    ) -> None:
+        with command_span(command.qualified, traceparent):
+            await self._answer(request_id, command, args, timeout)
+
+    async def _answer(self, request_id: str, command: Any, args: Any, timeout: float | None) -> None:
         invoker = self.routes.invoker
         try:
             if command.server_streaming:
@@ -171,6 +181,7 @@ class _Session:
                 data = await invoker.invoke(command, args, timeout=timeout, caller=self.caller)
                 await self.send({"id": request_id, "type": "result", "data": data})
         except ServiceError as exc:
+            record_failure(exc)
             await self.send_error(request_id, exc)
         except asyncio.CancelledError:
             raise

@@ -8,8 +8,9 @@ not be lost. Both carry the W3C trace context so a subscriber's work joins the p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
 
 from opentelemetry import trace
@@ -49,9 +50,32 @@ def subject_matches(pattern: str, subject: str) -> bool:
     return len(pattern_tokens) == len(subject_tokens)
 
 
-async def _deliver(handler: Handler, event: events_pb2.Event, headers: dict[str, str] | None) -> None:
+def _messaging_attributes(system: str, event: events_pb2.Event) -> dict[str, str]:
+    return {
+        "messaging.system": system,
+        "messaging.destination.name": event.subject,
+        "messaging.message.id": event.id,
+    }
+
+
+@contextlib.contextmanager
+def _publishing(system: str, event: events_pb2.Event) -> Iterator[dict[str, str]]:
+    """A producer span for one publish; yields the headers that make subscribers its children."""
+    # Named by the event type, not the subject, so span names stay few (the subject holds an id).
     with _tracer.start_as_current_span(
-        f"receive {event.type}", context=extract_context(headers), kind=trace.SpanKind.CONSUMER
+        f"publish {event.type}", kind=trace.SpanKind.PRODUCER, attributes=_messaging_attributes(system, event)
+    ):
+        yield inject_headers()
+
+
+async def _deliver(
+    system: str, handler: Handler, event: events_pb2.Event, headers: dict[str, str] | None
+) -> None:
+    with _tracer.start_as_current_span(
+        f"receive {event.type}",
+        context=extract_context(headers),
+        kind=trace.SpanKind.CONSUMER,
+        attributes=_messaging_attributes(system, event),
     ):
         try:
             await handler(event)
@@ -77,14 +101,14 @@ class InProcessBus:
     async def publish(self, subject: str, event: events_pb2.Event) -> None:
         # A copy per subscriber, as a network bus would give, so no handler can change another's.
         payload = event.SerializeToString()
-        headers = inject_headers()
-        for sub in list(self._subscriptions):
-            if subject_matches(sub.pattern, subject):
-                task = asyncio.create_task(
-                    _deliver(sub.handler, events_pb2.Event.FromString(payload), headers)
-                )
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+        with _publishing("in-process", event) as headers:
+            for sub in list(self._subscriptions):
+                if subject_matches(sub.pattern, subject):
+                    task = asyncio.create_task(
+                        _deliver("in-process", sub.handler, events_pb2.Event.FromString(payload), headers)
+                    )
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
 
     async def subscribe(self, pattern: str, handler: Handler) -> Subscription:
         sub = _InProcessSubscription(self, pattern, handler)
@@ -132,7 +156,8 @@ class NatsBus:
         return cls(connection)
 
     async def publish(self, subject: str, event: events_pb2.Event) -> None:
-        await self.nc.publish(subject, event.SerializeToString(), headers=inject_headers() or None)
+        with _publishing("nats", event) as headers:
+            await self.nc.publish(subject, event.SerializeToString(), headers=headers or None)
 
     async def subscribe(self, pattern: str, handler: Handler) -> Subscription:
         async def on_message(msg: Any) -> None:
@@ -141,7 +166,7 @@ class NatsBus:
             except Exception:
                 log.warning("dropping a message on %s that is not an Event", msg.subject)
                 return
-            await _deliver(handler, event, dict(msg.headers or {}))
+            await _deliver("nats", handler, event, dict(msg.headers or {}))
 
         return _NatsSubscription(await self.nc.subscribe(pattern, cb=on_message))
 

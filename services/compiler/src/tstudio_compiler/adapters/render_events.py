@@ -52,3 +52,5 @@ class RenderEvents(JobObserver):
         except Exception:
             # A bus outage must not fail renders; progress is also on the RPC stream.
             log.warning("could not publish %s", name, exc_info=True)
+        else:
+            log.debug("published %s", name)
