@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from pathlib import Path
 from typing import Any
 
 import imageio_ffmpeg
-import numpy as np
 from tstudio.compiler.v1 import compiler_pb2
 
-from .conftest import Media, Running, decode_rgb, project
+from .conftest import Media, Running, decode_rgb, project, psnr
 from .test_render import render
 
 
@@ -89,11 +87,6 @@ def edit(media: Media, output: Path) -> dict[str, Any]:
         ],
         "output": {"path": str(output), "preset": "veryfast", "crf": 12},
     }
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
 
 
 async def test_explained_ffmpeg_command_renders_the_same_picture(

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 from pathlib import Path
 
 import av
-import numpy as np
 from tstudio.compiler.v1 import compiler_pb2
 from tstudio_cli.demo_media import write_demo
 from tstudio_compiler.adapters.segment_renderer import PyAvSegmentRenderer, job_spec, write_audio
@@ -20,13 +18,8 @@ from tstudio_compiler.scale.adapters.pyav_joiner import RemuxJoiner
 from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.scale.domain.render_ports import JobSpec, SegmentTask
 
-from .conftest import Running, decode_rgb, project, start_compiler
+from .conftest import Running, decode_rgb, project, psnr, start_compiler
 from .test_render import render
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
 
 
 async def render_job(compiler: Running, data: dict, renderer: CachingRenderer, tmp: Path, name: str) -> Path:  # type: ignore[type-arg]

@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Protocol
 
 from svckit.bus import EventBus
 from svckit.executor import BlockingExecutor
 from svckit.paths import AllowedRoots
 
+from tstudio_compiler.adapters.compiler_metrics import CompilerMetrics
+from tstudio_compiler.adapters.distributed_jobs import DistributedRenderJobs
 from tstudio_compiler.adapters.encoder_probe import ProbedEncoders
 from tstudio_compiler.adapters.frame_preview import PyAvFramePreviewer
 from tstudio_compiler.adapters.media_probe import PyAvProber
 from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
 from tstudio_compiler.adapters.render_events import RenderEvents
+from tstudio_compiler.adapters.render_worker_pool import RenderWorkerPool
+from tstudio_compiler.adapters.segment_renderer import PyAvSegmentRenderer
 from tstudio_compiler.adapters.segmented_renderer import SegmentedRenderer
 from tstudio_compiler.adapters.text_raster import TextImageFolder
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.effects import EffectCatalog, EffectProvider, builtin_effects
-from tstudio_compiler.domain.jobs import JobManager
+from tstudio_compiler.domain.jobs import JobManager, JobObserver, JobObservers
 from tstudio_compiler.domain.ports import FrameEffects, Renderer
-from tstudio_compiler.domain.render_jobs import LocalRenderJobs
-from tstudio_compiler.domain.transitions import TransitionCatalog, builtin_transitions
+from tstudio_compiler.domain.render_jobs import LocalRenderJobs, RenderJobs
+from tstudio_compiler.domain.transitions import TransitionCatalog, TransitionProvider, builtin_transitions
 from tstudio_compiler.domain.validation import Catalogs, Limits
+from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue, QueueConfig
+from tstudio_compiler.scale.adapters.jetstream_worker import RenderWorker
+from tstudio_compiler.scale.adapters.pyav_joiner import RemuxJoiner
 from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.settings import CompilerSettings
 
+QUEUES = ("local", "jetstream")
 
-class PluginEffects(EffectProvider, FrameEffects, Protocol):
-    """Lists plugin effects and runs them (tstudio_compiler.plugins.registry.PluginRegistry)."""
+
+class PluginEffects(EffectProvider, TransitionProvider, FrameEffects, Protocol):
+    """Lists plugin effects and transitions and runs them (tstudio_compiler.plugins.registry.PluginRegistry)."""
 
 
 def limits_from(settings: CompilerSettings) -> Limits:
@@ -46,13 +57,28 @@ def build_compiler(
     bus: EventBus,
     executor: BlockingExecutor,
     plugins: PluginEffects | None = None,
+    queue: JetStreamRenderQueue | None = None,
+    metrics: CompilerMetrics | None = None,
 ) -> Compiler:
-    """`plugins` (the WASM plugin registry) adds its `plugin:<id>` effects to the catalog and runs them."""
+    """`plugins` (the WASM plugin registry) adds its `plugin:<id>` effects to the catalog and runs them.
+    `queue` (started) spreads renders over every replica (COMPILER_QUEUE=jetstream); `metrics` (the
+    registered collector) hears finished jobs and reads the queue and the cache."""
     providers: list[EffectProvider] = [plugins] if plugins is not None else []
-    catalogs = Catalogs(EffectCatalog(builtin_effects(), providers), TransitionCatalog(builtin_transitions()))
+    transition_providers: list[TransitionProvider] = [plugins] if plugins is not None else []
+    transitions = TransitionCatalog(builtin_transitions(), transition_providers)
+    catalogs = Catalogs(EffectCatalog(builtin_effects(), providers), transitions)
     renderer = _renderer(settings, plugins)
     uncached = renderer.single_pass if isinstance(renderer, SegmentedRenderer) else None
-    manager = JobManager(settings.max_concurrent_renders, settings.max_queued_renders, RenderEvents(bus))
+    cache = renderer.cache if isinstance(renderer, SegmentedRenderer) else None
+    events: JobObserver = RenderEvents(bus)
+    if metrics is not None:
+        events = JobObservers(events, metrics)
+    manager = JobManager(settings.max_concurrent_renders, settings.max_queued_renders, events)
+    if metrics is not None:
+        metrics.watch(manager.active, cache)
+    jobs: RenderJobs = LocalRenderJobs(manager, renderer, executor, uncached)
+    if queue is not None:
+        jobs = DistributedRenderJobs(queue, jobs, executor, events)
     return Compiler(
         catalogs=catalogs,
         limits=limits_from(settings),
@@ -63,7 +89,7 @@ def build_compiler(
         encoders=ProbedEncoders(),
         blocking=executor,
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,
-        jobs=LocalRenderJobs(manager, renderer, executor, uncached),
+        jobs=jobs,
     )
 
 
@@ -71,6 +97,45 @@ def _renderer(settings: CompilerSettings, plugins: PluginEffects | None) -> Rend
     single = PyAvRenderer(plugins)
     if settings.segment_cache_bytes <= 0:
         return single
-    data = settings.data_dir.expanduser()
+    # With the jetstream queue the cache is shared: a segment any replica rendered is reused by all.
+    data = settings.shared_dir if queue_kind(settings) == "jetstream" else settings.data_dir
+    data = data.expanduser()
     cache = SegmentCache(data / "segments", settings.segment_cache_bytes)
     return SegmentedRenderer(cache, data / "work", single)
+
+
+def queue_kind(settings: CompilerSettings) -> str:
+    if settings.queue not in QUEUES:
+        raise ValueError(f"COMPILER_QUEUE must be one of {', '.join(QUEUES)}, not {settings.queue!r}")
+    return settings.queue
+
+
+def queue_config(settings: CompilerSettings) -> QueueConfig:
+    return QueueConfig(
+        work_dir=str(settings.shared_dir.expanduser() / "jobs"), ack_wait=settings.queue_ack_wait_seconds
+    )
+
+
+def build_render_workers(
+    settings: CompilerSettings,
+    compiler: Compiler,
+    queue: JetStreamRenderQueue,
+    plugins: PluginEffects | None,
+    metrics: CompilerMetrics | None = None,
+) -> RenderWorkerPool:
+    """This replica's workers on the distributed queue: one per concurrent render it may run."""
+    segmented = compiler.diagnostics
+    cache = segmented.cache if isinstance(segmented, SegmentedRenderer) else None
+    jobs = compiler.jobs
+    on_change = jobs.publish if isinstance(jobs, DistributedRenderJobs) else None
+    renderer = PyAvSegmentRenderer(PyAvRenderer(plugins))
+    joiner = RemuxJoiner()
+    name = f"{socket.gethostname()}-{os.getpid()}"
+    workers = [
+        RenderWorker(queue, renderer, joiner, f"{name}-{i}", cache=cache, on_change=on_change)
+        for i in range(max(settings.max_concurrent_renders, 1))
+    ]
+    pool = RenderWorkerPool(queue, workers)
+    if metrics is not None:
+        metrics.watch(pool.pending_tasks, cache, workers)
+    return pool

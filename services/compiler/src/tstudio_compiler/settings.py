@@ -21,6 +21,14 @@ class CompilerSettings(ServiceSettings):
     # Segment cache: 0 renders in one pass; a size renders segment by segment, re-encoding after an
     # edit only the segments it changed (outputs in mp4/mov/mkv), joined without re-encoding.
     segment_cache_bytes: int = 0
+    # Where renders run: "local" (in this process, no NATS needed) or "jetstream" (segments go on a
+    # JetStream work queue every replica pulls from; job state in a KV bucket any replica can read).
+    queue: str = "local"
+    # With the jetstream queue: storage every replica sees (segments, audio, the shared segment
+    # cache), a volume on Kubernetes; outputs must be paths every replica can write too.
+    shared_dir: Path = Path("~/.cache/tstudio/compiler/shared")
+    # Seconds a replica may go silent on a segment before it is handed to another one.
+    queue_ack_wait_seconds: float = 30.0
     # Project limits (validation).
     max_tracks: int = 32
     max_clips_per_track: int = 500

@@ -98,6 +98,21 @@ class JobObserver:
         return None
 
 
+class JobObservers(JobObserver):
+    """Tells several observers (events and metrics), in order."""
+
+    def __init__(self, *observers: JobObserver) -> None:
+        self._observers = observers
+
+    async def progress(self, job: JobView) -> None:
+        for observer in self._observers:
+            await observer.progress(job)
+
+    async def finished(self, job: JobView) -> None:
+        for observer in self._observers:
+            await observer.finished(job)
+
+
 class JobManager:
     def __init__(
         self,
@@ -119,7 +134,7 @@ class JobManager:
         """Queue a job; RESOURCE_EXHAUSTED when the queue is full. A known client_key gives its job."""
         if client_key and client_key in self._by_key:
             return self._jobs[self._by_key[client_key]].view
-        active = sum(1 for j in self._jobs.values() if not j.view.status.finished)
+        active = self.active()
         if active >= self._capacity:
             raise ResourceExhausted(
                 f"the render queue is full ({active} jobs)",
@@ -149,6 +164,10 @@ class JobManager:
 
     def get(self, job_id: str) -> JobView:
         return self._job(job_id).view
+
+    def active(self) -> int:
+        """Jobs waiting or running (the local queue's depth)."""
+        return sum(1 for j in self._jobs.values() if not j.view.status.finished)
 
     def has(self, job_id: str) -> bool:
         return job_id in self._jobs

@@ -201,9 +201,11 @@ class JetStreamRenderQueue:
         client_key: str = "",
         metadata: dict[str, Any] | None = None,
         use_cache: bool = True,
+        job_id: str = "",
     ) -> JobState:
         """Queue a job of `segments` (timeline order). With a `client_key`, a second submission
-        returns the first job instead of creating another. `use_cache=False` is `--no-cache`."""
+        returns the first job instead of creating another. `use_cache=False` is `--no-cache`.
+        `job_id` lets the caller name the job (to prepare files under it); a fresh one by default."""
         if not segments:
             raise InvalidArgument(
                 "a job needs segments", field_violations=[FieldViolation("segments", "empty")]
@@ -219,7 +221,7 @@ class JetStreamRenderQueue:
             if existing is not None:
                 log.info("client key already submitted as job %s", existing.job_id)
                 return existing
-        job_id = uuid.uuid4().hex
+        job_id = job_id or uuid.uuid4().hex
         state = JobState(
             job_id=job_id, segments_total=len(segments), client_key=client_key, created_at=time.time()
         )
@@ -305,6 +307,20 @@ class JetStreamRenderQueue:
         if state is None:
             raise NotFound(f"render job {job_id} not found")
         return state
+
+    async def states(self) -> list[JobState]:
+        """Every job the bucket still holds (ListRenders)."""
+        try:
+            keys = await self.retrying(self.kv.keys)
+        except nats.js.errors.NoKeysError:
+            return []
+        found = []
+        for key in keys:
+            if key.startswith("job."):
+                state = await self.get(key.removeprefix("job."))
+                if state is not None:
+                    found.append(state)
+        return found
 
     async def job_spec(self, job_id: str) -> JobSpec:
         try:

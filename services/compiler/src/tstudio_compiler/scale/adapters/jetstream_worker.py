@@ -14,7 +14,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from tstudio_compiler.scale.adapters.caching_renderer import render_with_cache
 from tstudio_compiler.scale.adapters.jetstream_queue import TRANSIENT_ERRORS, JetStreamRenderQueue
 from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.scale.domain import job_state as js_state
-from tstudio_compiler.scale.domain.job_state import JobStatus
+from tstudio_compiler.scale.domain.job_state import JobState, JobStatus, Transition
 from tstudio_compiler.scale.domain.render_ports import Joiner, SegmentRenderer, SegmentSpec, SegmentTask
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,11 @@ class RenderWorker:
         worker_id: str,
         heartbeat: float | None = None,
         cache: SegmentCache | None = None,
+        on_change: Callable[[JobState], Awaitable[None]] | None = None,
     ) -> None:
         self.queue = queue
+        # Hears every state this worker wrote (progress and completion events); errors are its own.
+        self.on_change = on_change
         self.cache = cache
         self.renderer = renderer
         self.joiner = joiner
@@ -135,7 +138,7 @@ class RenderWorker:
                 task.segment.index,
             )
             reason = f"segment {task.segment.index} failed {task.delivery} times: {type(exc).__name__}"
-            await self.queue.transact(task.job_id, lambda s: js_state.fail(s, reason, time.time()))
+            await self._apply(task.job_id, lambda s: js_state.fail(s, reason, time.time()))
         await self.queue.retrying(msg.ack_sync)
 
     @contextlib.asynccontextmanager
@@ -174,14 +177,15 @@ class RenderWorker:
                 log.warning(
                     "worker %s: job %s segment %d failed: %s", self.worker_id, task.job_id, index, exc
                 )
-                reason = f"segment {index}: {exc}"
-                await self.queue.transact(task.job_id, lambda s: js_state.fail(s, reason, time.time()))
+                reason = f"segment {index}: {exc.message}"
+                code = exc.code.value
+                await self._apply(task.job_id, lambda s: js_state.fail(s, reason, time.time(), code))
                 return
             if reused:
                 self.segments_reused += 1
             else:
                 self.segments_rendered += 1
-            transition = await self.queue.transact(
+            transition = await self._apply(
                 task.job_id, lambda s: js_state.record_segment(s, index, str(path), self.worker_id, reused)
             )
             state = transition.state
@@ -205,8 +209,9 @@ class RenderWorker:
             result = await self.joiner.join(spec, [Path(p) for p in state.segment_paths()])
         except ServiceError as exc:
             log.warning("worker %s: join of job %s failed: %s", self.worker_id, job_id, exc)
-            reason = f"join: {exc}"
-            await self.queue.transact(job_id, lambda s: js_state.fail(s, reason, time.time()))
+            reason = f"join: {exc.message}"
+            code = exc.code.value
+            await self._apply(job_id, lambda s: js_state.fail(s, reason, time.time(), code))
             return
         result = {
             **result,
@@ -215,7 +220,7 @@ class RenderWorker:
             "join_seconds": time.monotonic() - started,
             "joined_by": self.worker_id,
         }
-        outcome = await self.queue.transact(job_id, lambda s: js_state.succeed(s, result, time.time()))
+        outcome = await self._apply(job_id, lambda s: js_state.succeed(s, result, time.time()))
         if not outcome.changed and outcome.state.status is JobStatus.CANCELLED:
             # Cancelled while joining: a cancelled job leaves no output behind.
             await asyncio.to_thread(Path(spec.output_path).unlink, True)
@@ -227,3 +232,12 @@ class RenderWorker:
         await asyncio.to_thread(shutil.rmtree, job_dir, True)
         self.jobs_joined += 1
         log.info("worker %s joined job %s", self.worker_id, job_id)
+
+    async def _apply(self, job_id: str, change: Callable[[JobState], Transition]) -> Transition:
+        transition = await self.queue.transact(job_id, change)
+        if transition.changed and self.on_change is not None:
+            try:
+                await self.on_change(transition.state)
+            except Exception:
+                log.warning("worker %s: job %s change listener failed", self.worker_id, job_id, exc_info=True)
+        return transition

@@ -49,6 +49,8 @@ class JobState:
     join_attempts: int = 0
     result: dict[str, Any] | None = None
     error: str = ""
+    # The gRPC code name of the failure ("INVALID_ARGUMENT", "INTERNAL"...).
+    error_code: str = ""
     client_key: str = ""
     created_at: float = 0.0
     finished_at: float = 0.0
@@ -94,6 +96,7 @@ class JobState:
             "join_attempts": self.join_attempts,
             "result": self.result,
             "error": self.error,
+            "error_code": self.error_code,
             "client_key": self.client_key,
             "created_at": self.created_at,
             "finished_at": self.finished_at,
@@ -117,6 +120,7 @@ class JobState:
                 join_attempts=int(value.get("join_attempts", 0)),
                 result=value.get("result"),
                 error=value.get("error", ""),
+                error_code=value.get("error_code", ""),
                 client_key=value.get("client_key", ""),
                 created_at=float(value.get("created_at", 0.0)),
                 finished_at=float(value.get("finished_at", 0.0)),
@@ -176,10 +180,11 @@ def succeed(state: JobState, result: dict[str, Any], now: float) -> Transition:
     )
 
 
-def fail(state: JobState, error: str, now: float) -> Transition:
+def fail(state: JobState, error: str, now: float, code: str = "INTERNAL") -> Transition:
     if state.status.finished:
         return Transition(state, changed=False)
-    return Transition(replace(state, status=JobStatus.FAILED, error=error, finished_at=now), changed=True)
+    failed = replace(state, status=JobStatus.FAILED, error=error, error_code=code, finished_at=now)
+    return Transition(failed, changed=True)
 
 
 def cancel(state: JobState, now: float) -> Transition:

@@ -1,0 +1,142 @@
+"""`RenderJobs` on NATS JetStream (COMPILER_QUEUE=jetstream): a render's segments go on the work
+queue every replica pulls from, its state lives in the KV bucket, so any replica answers for it and a
+replica that dies loses nothing.
+
+The submitting replica mixes the whole-timeline audio into the job's shared folder first (the joiner
+muxes it beside the picture). Renders that cannot be split (webm/gif outputs, plugin effects) run in
+this replica through the local path, as they would with the local queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from tstudio_compiler.adapters.segment_renderer import job_spec, write_audio
+from tstudio_compiler.adapters.segmented_renderer import splittable
+from tstudio_compiler.domain.jobs import JobObserver, JobStatus, JobView
+from tstudio_compiler.domain.ports import Blocking
+from tstudio_compiler.domain.render_jobs import LocalRenderJobs, RenderOrder
+from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue
+from tstudio_compiler.scale.domain.job_state import JobState
+from tstudio_compiler.scale.domain.job_view import JobMeta, job_view
+from tstudio_compiler.scale.domain.render_ports import JobSpec
+
+log = logging.getLogger(__name__)
+
+_META_CACHED = 512
+
+
+class DistributedRenderJobs:
+    def __init__(
+        self,
+        queue: JetStreamRenderQueue,
+        local: LocalRenderJobs,
+        blocking: Blocking,
+        events: JobObserver,
+        list_limit: int = 200,
+    ) -> None:
+        self._queue = queue
+        self._local = local
+        self._blocking = blocking
+        self._events = events
+        self._list_limit = list_limit
+        # Job metadata never changes once submitted: kept here instead of re-reading the job stream.
+        self._meta: OrderedDict[str, JobMeta] = OrderedDict()
+
+    async def submit(self, order: RenderOrder) -> JobView:
+        if not splittable(order.plan, order.encode):
+            log.info("render of %r cannot be split into segments; rendering it here", order.project_name)
+            return await self._local.submit(order)
+        job_id = uuid.uuid4().hex
+        job_dir = Path(self._queue.config.work_dir) / job_id
+        spec, meta = await self._blocking.run(self._prepare, order, job_id, job_dir)
+        state = await self._queue.submit(
+            spec.segments,
+            spec.output_path,
+            audio_path=spec.audio_path,
+            client_key=order.client_key,
+            metadata=meta.as_json(),
+            use_cache=order.use_cache,
+            job_id=job_id,
+        )
+        if state.job_id != job_id:
+            # The client key named an earlier job: ours was never queued.
+            await self._blocking.run(shutil.rmtree, job_dir, True)
+        return await self.view(state)
+
+    def _prepare(self, order: RenderOrder, job_id: str, job_dir: Path) -> tuple[JobSpec, JobMeta]:
+        """Blocking: fingerprint the sources (the segment keys) and encode the audio mix."""
+        plan, encode = order.plan, order.encode
+        audio = ""
+        if encode.audio_encoder:
+            job_dir.mkdir(parents=True, exist_ok=True)
+            audio = str(write_audio(plan, encode, job_dir / "audio.m4a"))
+        meta = JobMeta(
+            project_name=order.project_name,
+            output_path=plan.output.path,
+            video_encoder=encode.video_encoder,
+            fallback_reason=encode.fallback_reason,
+            segment_frames=tuple(s.frames for s in plan.segments),
+        )
+        return job_spec(plan, encode, job_id, audio), meta
+
+    async def get(self, job_id: str) -> JobView:
+        if self._local.knows(job_id):
+            return await self._local.get(job_id)
+        return await self.view(await self._queue.require(job_id))
+
+    async def list(self, statuses: set[JobStatus] | None = None, limit: int = 0) -> list[JobView]:
+        views = await self._local.list(statuses)
+        states = sorted(await self._queue.states(), key=lambda s: s.created_at, reverse=True)
+        for state in states[: self._list_limit]:
+            view = await self.view(state)
+            if not statuses or view.status in statuses:
+                views.append(view)
+        views.sort(key=lambda v: v.created_at, reverse=True)
+        return views[:limit] if limit > 0 else views
+
+    async def cancel(self, job_id: str) -> JobView:
+        if self._local.knows(job_id):
+            return await self._local.cancel(job_id)
+        before = await self._queue.require(job_id)
+        view = await self.view(await self._queue.cancel(job_id))
+        if not before.status.finished:
+            await self._events.finished(view)
+        return view
+
+    async def watch(self, job_id: str) -> AsyncIterator[JobView]:
+        if self._local.knows(job_id):
+            async for view in self._local.watch(job_id):
+                yield view
+            return
+        async for state in self._queue.watch(job_id):
+            yield await self.view(state)
+
+    async def close(self) -> None:
+        await self._local.close()
+
+    async def publish(self, state: JobState) -> None:
+        """A worker changed a job: tell the bus (the workers' `on_change`)."""
+        view = await self.view(state)
+        if view.status.finished:
+            await self._events.finished(view)
+        else:
+            await self._events.progress(view)
+
+    async def view(self, state: JobState) -> JobView:
+        return job_view(state, await self._job_meta(state.job_id), time.time())
+
+    async def _job_meta(self, job_id: str) -> JobMeta:
+        meta = self._meta.get(job_id)
+        if meta is None:
+            meta = JobMeta.from_json((await self._queue.job_spec(job_id)).metadata)
+            self._meta[job_id] = meta
+            while len(self._meta) > _META_CACHED:
+                self._meta.popitem(last=False)
+        return meta
