@@ -76,9 +76,8 @@ def build_compiler(
     manager = JobManager(settings.max_concurrent_renders, settings.max_queued_renders, events)
     if metrics is not None:
         metrics.watch(manager.active, cache)
-    jobs: RenderJobs = LocalRenderJobs(manager, renderer, executor, uncached)
-    if queue is not None:
-        jobs = DistributedRenderJobs(queue, jobs, executor, events)
+    local = LocalRenderJobs(manager, renderer, executor, uncached)
+    jobs: RenderJobs = local if queue is None else DistributedRenderJobs(queue, local, executor, events)
     return Compiler(
         catalogs=catalogs,
         limits=limits_from(settings),
