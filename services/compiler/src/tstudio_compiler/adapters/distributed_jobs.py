@@ -15,7 +15,11 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
+
+from opentelemetry import context as otel_context
+from svckit.telemetry import extract_context, inject_headers
 
 from tstudio_compiler.adapters.segment_renderer import job_spec, write_audio
 from tstudio_compiler.adapters.segmented_renderer import splittable
@@ -56,6 +60,7 @@ class DistributedRenderJobs:
         job_id = uuid.uuid4().hex
         job_dir = Path(self._queue.config.work_dir) / job_id
         spec, meta = await self._blocking.run(self._prepare, order, job_id, job_dir)
+        meta = replace(meta, trace_headers=tuple(inject_headers().items()))
         state = await self._queue.submit(
             spec.segments,
             spec.output_path,
@@ -122,12 +127,17 @@ class DistributedRenderJobs:
         await self._local.close()
 
     async def publish(self, state: JobState) -> None:
-        """A worker changed a job: tell the bus (the workers' `on_change`)."""
-        view = await self.view(state)
-        if view.status.finished:
-            await self._events.finished(view)
-        else:
-            await self._events.progress(view)
+        """A worker changed a job: tell the bus (the workers' `on_change`), in the submitter's trace."""
+        meta = await self._job_meta(state.job_id)
+        view = job_view(state, meta, time.time())
+        token = otel_context.attach(extract_context(dict(meta.trace_headers)))
+        try:
+            if view.status.finished:
+                await self._events.finished(view)
+            else:
+                await self._events.progress(view)
+        finally:
+            otel_context.detach(token)
 
     async def view(self, state: JobState) -> JobView:
         return job_view(state, await self._job_meta(state.job_id), time.time())

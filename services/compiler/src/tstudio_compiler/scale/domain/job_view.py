@@ -41,6 +41,9 @@ class JobMeta:
     video_encoder: str
     fallback_reason: str
     segment_frames: tuple[int, ...]
+    # The submitter's trace context (W3C headers): events of the job join the caller's trace
+    # whichever replica publishes them.
+    trace_headers: tuple[tuple[str, str], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +52,7 @@ class JobMeta:
             "video_encoder": self.video_encoder,
             "fallback_reason": self.fallback_reason,
             "segment_frames": list(self.segment_frames),
+            "trace_headers": dict(self.trace_headers),
         }
 
     @classmethod
@@ -59,6 +63,7 @@ class JobMeta:
             video_encoder=str(value.get("video_encoder", "")),
             fallback_reason=str(value.get("fallback_reason", "")),
             segment_frames=tuple(int(f) for f in value.get("segment_frames", ())),
+            trace_headers=tuple((str(k), str(v)) for k, v in dict(value.get("trace_headers") or {}).items()),
         )
 
 
