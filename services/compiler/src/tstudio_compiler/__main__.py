@@ -15,6 +15,7 @@ from svckit.settings import load_settings
 from tstudio_compiler.adapters.compiler_metrics import CompilerMetrics
 from tstudio_compiler.composition import build_compiler, build_render_workers, queue_config, queue_kind
 from tstudio_compiler.plugins.metrics import PluginMetrics
+from tstudio_compiler.plugins.policy import host_policy
 from tstudio_compiler.plugins.registry import PluginRegistry
 from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue
 from tstudio_compiler.server import create_server
@@ -27,7 +28,7 @@ async def main() -> None:
     bus = await connect_bus(settings.nats_url, name="compiler")
     # Renders hold one worker each for their whole length; previews and probes need the rest.
     executor = BlockingExecutor(settings.max_workers + settings.max_concurrent_renders, "compiler")
-    plugins = PluginRegistry(settings.data_dir.expanduser() / "plugins")
+    plugins = PluginRegistry(settings.data_dir.expanduser() / "plugins", policy=host_policy(settings))
     plugins.load_installed()
     REGISTRY.register(PluginMetrics(plugins))
     queue = await _start_queue(settings, bus)

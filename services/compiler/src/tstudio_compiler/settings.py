@@ -36,3 +36,16 @@ class CompilerSettings(ServiceSettings):
     max_height: int = 4320
     max_fps: float = 120.0
     max_duration_seconds: float = 6 * 3600.0
+    # WASM plugin sandbox: hard caps that every plugin's requested limits are clipped to
+    # (tstudio_compiler.plugins.policy.HostPolicy; docs/plugins.md). CPU per call is
+    # plugin_base_fuel + plugin_max_fuel_per_pixel x pixels, in wasmtime fuel units.
+    plugin_max_fuel_per_pixel: float = 2000.0
+    plugin_base_fuel: int = 2_000_000
+    # Linear memory ceiling of each plugin instance, in 64 KiB pages.
+    plugin_max_memory_pages: int = 1024
+    # Wall time per plugin call (epoch deadline), in milliseconds.
+    plugin_deadline_ms: int = 2000
+    # Largest module InstallPlugin accepts, in bytes.
+    plugin_max_module_bytes: int = 8 * 1024 * 1024
+    # Permissions a manifest may be granted ("wasi:clocks", "wasi:random"); none by default.
+    plugin_allowed_permissions: tuple[str, ...] = ()

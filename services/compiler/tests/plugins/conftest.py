@@ -1,13 +1,23 @@
-"""Fixtures: a real plugin registry on wasmtime, the example plugins, and hostile modules as WAT."""
+"""Fixtures: a real plugin registry on wasmtime, the example plugins, hostile modules as WAT, and the
+compiler serving with a plugin host."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import grpc
 import numpy as np
 import pytest
+from svckit.bus import InProcessBus
+from svckit.executor import BlockingExecutor
+from tstudio.compiler.v1 import compiler_pb2_grpc
+from tstudio_compiler.composition import build_compiler
 from tstudio_compiler.plugins import HostPolicy, PluginRegistry
+from tstudio_compiler.server import create_server
+from tstudio_compiler.settings import CompilerSettings
+
+from ..conftest import Running
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "plugins" / "examples"
 
@@ -38,9 +48,24 @@ EFFECT_SIGNATURE = (
 )
 
 
+TRANSITION_SIGNATURE = (
+    '(func (export "transition_apply") (param $a i32) (param $b i32) (param $w i32) (param $h i32) '
+    "(param $stride i32) (param $progress f64) (param $pp i32) (param $pl i32) (result i32)"
+)
+
+
 def effect_wat(body: str, *, abi: int = 1, extra: str = "") -> str:
     """A whole effect module: the prelude, `extra` top-level fields, and `effect_apply` running `body`."""
-    return f"(module {WAT_PRELUDE.format(abi=abi)} {extra} {EFFECT_SIGNATURE} {body})\n)"
+    return _module(EFFECT_SIGNATURE, body, abi, extra)
+
+
+def transition_wat(body: str, *, abi: int = 1, extra: str = "") -> str:
+    """A whole transition module, like `effect_wat` with `transition_apply` running `body`."""
+    return _module(TRANSITION_SIGNATURE, body, abi, extra)
+
+
+def _module(signature: str, body: str, abi: int, extra: str) -> str:
+    return f"(module {WAT_PRELUDE.format(abi=abi)} {extra} {signature} {body})\n)"
 
 
 def manifest(plugin_id: str, module: str = "plugin.wat", kind: str = "effect", extra: str = "") -> str:
@@ -69,3 +94,21 @@ def examples(registry: PluginRegistry) -> PluginRegistry:
 
 def random_frame(h: int, w: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (h, w, 4), dtype=np.uint8)
+
+
+async def serve_with_plugins(settings: CompilerSettings, registry: PluginRegistry) -> AsyncIterator[Running]:
+    """The compiler with `registry` as its plugin host on a real gRPC server (port 0); closes the
+    registry when done."""
+    bus, executor = InProcessBus(), BlockingExecutor(4, "plugin-test")
+    compiler = build_compiler(settings, bus, executor, registry)
+    handle = create_server(settings, compiler, registry)
+    await handle.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{handle.port}")
+    try:
+        yield Running(compiler_pb2_grpc.CompilerServiceStub(channel), compiler, bus, settings, handle.port)
+    finally:
+        await channel.close()
+        await compiler.jobs.close()
+        await handle.stop(0)
+        executor.shutdown()
+        registry.close()

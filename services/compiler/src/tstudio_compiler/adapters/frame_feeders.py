@@ -3,7 +3,8 @@
 Video sources are decoded in their own thread into a short queue, so decoding overlaps filtering
 and encoding (PyAV releases the GIL inside FFmpeg). A frame is chosen the way FFmpeg's `fps` filter
 chooses it: the latest source frame whose time rounds to at most the output frame's slot, so
-sources with a variable frame rate or an odd start time stay on the output grid.
+sources with a variable frame rate or an odd start time stay on the output grid. Plugin effects run
+on a feeder's frames (PluginFeeder); a plugin transition's frames come from TransitionFeeder.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from svckit.errors import DataLoss, FailedPrecondition, Resource
 
 from tstudio_compiler.adapters.text_raster import rasterise
+from tstudio_compiler.adapters.transition_feeder import TransitionFeeder
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.plan import InputSpec
 from tstudio_compiler.domain.ports import FrameEffects
@@ -187,16 +189,19 @@ class PluginFeeder:
 
 
 def make_feeder(spec: InputSpec, plugins: FrameEffects | None = None) -> FrameFeeder:
-    feeder = _plain_feeder(spec)
-    if not spec.frame_effects:
-        return feeder
-    if plugins is None:
-        feeder.close()
+    if spec.plugin_types() and plugins is None:
         raise FailedPrecondition(
             "this compiler runs no plugin host",
             reason="PLUGINS_UNAVAILABLE",
-            resources=[Resource("effect", t) for t, _ in spec.frame_effects],
+            resources=[Resource("plugin", t) for t in spec.plugin_types()],
         )
+    if spec.transition is not None:
+        assert plugins is not None
+        return TransitionFeeder(spec, plugins, lambda side: make_feeder(side, plugins))
+    feeder = _plain_feeder(spec)
+    if not spec.frame_effects:
+        return feeder
+    assert plugins is not None
     return PluginFeeder(feeder, spec, plugins)
 
 

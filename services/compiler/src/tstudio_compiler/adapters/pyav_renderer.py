@@ -127,12 +127,14 @@ class PyAvRenderer:
         cancelled: threading.Event,
         pix_fmt: str,
     ) -> int:
-        feeders: dict[str, FrameFeeder] = {}
-        last_use = {}
+        # A clip's feeder carries on from segment to segment. Keyed by kind too: a plugin transition's
+        # input has its incoming clip's id but other pictures than that clip's own input.
+        feeders: dict[tuple[str, str], FrameFeeder] = {}
+        last_use: dict[tuple[str, str], int] = {}
         for segment in plan.segments:
             for spec in segment.graph.inputs:
                 if spec.clip_id:
-                    last_use[spec.clip_id] = segment.index
+                    last_use[(spec.kind, spec.clip_id)] = segment.index
         written = 0
         report_every = max(1, round(plan.fps / 2))
         try:
@@ -140,12 +142,13 @@ class PyAvRenderer:
                 inputs = segment.graph.inputs
                 local: dict[str, FrameFeeder] = {}
                 for spec in inputs:
-                    if spec.clip_id and spec.clip_id in feeders:
-                        local[spec.label] = feeders[spec.clip_id]
+                    key = (spec.kind, spec.clip_id)
+                    if spec.clip_id and key in feeders:
+                        local[spec.label] = feeders[key]
                     else:
                         local[spec.label] = make_feeder(spec, self._plugins)
                         if spec.clip_id:
-                            feeders[spec.clip_id] = local[spec.label]
+                            feeders[key] = local[spec.label]
                 templates = {s.label: local[s.label].frame(s.first_frame) for s in inputs}
                 runner = SegmentRunner(segment.graph, templates, plan.fps)
                 for j in range(segment.frames):
@@ -167,9 +170,9 @@ class PyAvRenderer:
                         f"segment {segment.index} gave {written} frames, expected {expected}",
                         resources=[Resource("segment", str(segment.index))],
                     )
-                for clip_id, last in list(last_use.items()):
-                    if last == segment.index and clip_id in feeders:
-                        feeders.pop(clip_id).close()
+                for key, last in list(last_use.items()):
+                    if last == segment.index and key in feeders:
+                        feeders.pop(key).close()
         except av.error.FFmpegError as exc:
             raise FailedPrecondition(f"the filter graph failed: {exc}", reason="RENDER_FAILED") from exc
         finally:

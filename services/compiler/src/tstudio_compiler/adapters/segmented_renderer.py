@@ -2,7 +2,7 @@
 without re-encoding: after an edit only the segments it touched are encoded again.
 
 Used when COMPILER_SEGMENT_CACHE_BYTES is set; outputs the joiner cannot write (webm, gif) and
-plugin effects (not in the cache key's reach) take the single-pass path.
+plugin effects and transitions (not in the cache key's reach) take the single-pass path.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ _SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
 
 def splittable(plan: RenderPlan, encode: EncodeSettings) -> bool:
     """Whether the render can go segment by segment (cached, or spread over replicas) and be joined
-    without re-encoding. Plugin effects are excluded because the cache key cannot see plugin code."""
-    plugged = any(spec.frame_effects for s in plan.segments for spec in s.graph.inputs)
+    without re-encoding. Plugin effects and transitions are excluded because the cache key cannot see
+    plugin code."""
+    plugged = any(spec.plugin_types() for s in plan.segments for spec in s.graph.inputs)
     joinable = encode.container_format in _JOINABLE and Path(plan.output.path).suffix.lower() in _SUFFIXES
     return joinable and not plugged and encode.software_fallback is None
 

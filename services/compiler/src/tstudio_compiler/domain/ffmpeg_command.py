@@ -19,10 +19,12 @@ TextImage = Callable[[InputSpec], str]
 def ffmpeg_args(
     plan: RenderPlan, encode: EncodeSettings, text_image: TextImage, ffmpeg: str = "ffmpeg"
 ) -> list[str]:
-    plugged = sorted({t for s in plan.segments for i in s.graph.inputs for t, _ in i.frame_effects})
+    # Plugin effects and transitions run on decoded frames inside the service: no command could
+    # reproduce them, and a command silently without them would misstate the render.
+    plugged = sorted({t for s in plan.segments for i in s.graph.inputs for t in i.plugin_types()})
     if plugged:
         raise FailedPrecondition(
-            f"plugin effects have no ffmpeg equivalent: {', '.join(plugged)}",
+            f"plugin effects and transitions have no ffmpeg equivalent: {', '.join(plugged)}",
             reason="NOT_EXPRESSIBLE_IN_FFMPEG",
         )
     args = [ffmpeg, "-hide_banner", "-y"]

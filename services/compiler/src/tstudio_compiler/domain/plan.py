@@ -36,9 +36,38 @@ class InputSpec:
     fps: float = 30.0
     # Plugin effects (type, params) applied to each frame before the graph, in order.
     frame_effects: tuple[tuple[str, dict[str, Any]], ...] = ()
+    # Kind "transition": the frames a transition plugin makes of two clips (local frame 0 is the
+    # transition's first frame).
+    transition: PluginTransition | None = None
 
     def source_time(self, local_frame: int) -> float:
         return self.source_in + local_frame / self.fps * self.speed
+
+    def plugin_types(self) -> tuple[str, ...]:
+        """Every plugin (`plugin:<id>`) this input's pictures go through, its transition's clips included."""
+        own = tuple(kind for kind, _ in self.frame_effects)
+        t = self.transition
+        if t is None:
+            return own
+        nested = (spec.plugin_types() for graph in (t.outgoing, t.incoming) for spec in graph.inputs)
+        return (*own, t.type, *(kind for kinds in nested for kind in kinds))
+
+
+@dataclass(frozen=True)
+class PluginTransition:
+    """Two clips joined by a transition plugin. Each side is a graph of its clip alone (writing "out":
+    RGBA, the output size, one frame per frame fed); the plugin blends them at progress
+    `local_frame / (frames - 1)`, so the first frame is all `outgoing` and the last all `incoming`."""
+
+    type: str
+    params: dict[str, Any]
+    outgoing: SegmentGraph
+    incoming: SegmentGraph
+    # The transition's length in frames.
+    frames: int
+
+    def progress(self, local_frame: int) -> float:
+        return min(1.0, max(0.0, local_frame / max(1, self.frames - 1)))
 
 
 @dataclass(frozen=True)

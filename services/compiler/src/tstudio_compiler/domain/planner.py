@@ -1,8 +1,10 @@
 """Compiles a validated project into a render plan.
 
 The timeline is cut into segments wherever the set of visible clips changes; each segment is a small
-filter graph over the clips visible in it (later tracks on top, transitions as `xfade`). Audio is
-one mix over the whole timeline. The same graphs feed the PyAV executor and the ffmpeg command.
+filter graph over the clips visible in it (later tracks on top, transitions as `xfade`). A plugin
+transition is one input of its segment's graph instead: the plan describes it (the two clips' own
+graphs, the plugin, its params) and the executor makes its frames. Audio is one mix over the whole
+timeline. The same graphs feed the PyAV executor and the ffmpeg command.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import itertools
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tstudio_compiler.domain.colors import ffmpeg_color
@@ -19,7 +21,14 @@ from tstudio_compiler.domain.effects import EffectCatalog
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
 from tstudio_compiler.domain.params import resolve
-from tstudio_compiler.domain.plan import AudioInput, InputSpec, RenderPlan, Segment, SegmentGraph
+from tstudio_compiler.domain.plan import (
+    AudioInput,
+    InputSpec,
+    PluginTransition,
+    RenderPlan,
+    Segment,
+    SegmentGraph,
+)
 from tstudio_compiler.domain.sources import SourceInfo
 from tstudio_compiler.domain.timing import clip_length, to_frame
 from tstudio_compiler.domain.transitions import TransitionCatalog
@@ -49,9 +58,12 @@ class Join:
 
     outgoing: Placed
     incoming: Placed
+    # Empty for a plugin transition, which `type` and `params` then describe.
     xfade: str
     start_frame: int
     end_frame: int
+    type: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,10 +153,22 @@ class Planner:
             placed = [self._place(c, track.kind, project, sources, fps) for c in track.clips]
             tracks.append(placed)
             for before, after in itertools.pairwise(placed):
-                if after.clip.transition is not None:
-                    definition = self._transitions.get(after.clip.transition.type)
+                spec = after.clip.transition
+                if spec is not None:
+                    definition = self._transitions.get(spec.type)
                     assert definition is not None, "validated before planning"
-                    joins.append(Join(before, after, definition.xfade, after.start_frame, before.end_frame))
+                    params = resolve(definition.params, spec.params)
+                    joins.append(
+                        Join(
+                            before,
+                            after,
+                            definition.xfade,
+                            after.start_frame,
+                            before.end_frame,
+                            definition.type,
+                            params,
+                        )
+                    )
         return tracks, joins
 
     def _place(
@@ -436,6 +460,8 @@ class _GraphBuilder:
         if layer.join is None:
             return self.clip(layer.clip, layer.clip.track_kind is TrackKind.VIDEO)
         j = layer.join
+        if not j.xfade:
+            return self.plugin_transition(j), False, None
         # xfade needs one pixel format on both inputs; naming it keeps format negotiation (which
         # differs between FFmpeg versions) from changing the picture.
         a = self.yuv(self.clip(j.outgoing, True)[0])
@@ -446,6 +472,49 @@ class _GraphBuilder:
         xfade = Filter("xfade", options(transition=j.xfade, duration=duration, offset=offset))
         self.chains.append(Chain((a, b), (xfade,), out))
         return out, False, None
+
+    def plugin_transition(self, j: Join) -> str:
+        """The plugin's frames as one full-frame input of this graph."""
+        label = f"in{len(self.inputs)}"
+        first = self.feed_start - j.start_frame
+        transition = PluginTransition(
+            j.type,
+            dict(j.params),
+            self.alone(j.outgoing),
+            self.alone(j.incoming),
+            j.end_frame - j.start_frame,
+        )
+        # The clip id is the incoming clip's (its `transition` field asked for this); kind tells the
+        # executor apart from that clip's own picture.
+        self.inputs.append(
+            InputSpec(
+                label,
+                j.incoming.clip.id,
+                "transition",
+                width=self.w,
+                height=self.h,
+                first_frame=first,
+                frames=self.frames,
+                fps=self.fps,
+                transition=transition,
+            )
+        )
+        f = [Filter("format", "yuv420p")]
+        if first:
+            f.append(Filter("setpts", f"PTS-{first}"))
+        f.append(Filter("setsar", "1"))
+        out = self.label()
+        self.chains.append(Chain((label,), tuple(f), out))
+        return out
+
+    def alone(self, p: Placed) -> SegmentGraph:
+        """One clip's full-frame picture as a graph of its own, in RGBA (the plugins' frame format)."""
+        g = _GraphBuilder(
+            self.effects, self.w, self.h, self.fps, self.background, self.feed_start, self.frames
+        )
+        label, _, _ = g.clip(p, True)
+        g.chains.append(Chain((label,), (Filter("format", "rgba"),), "out"))
+        return SegmentGraph(tuple(g.inputs), Graph(tuple(g.chains)))
 
 
 def _segment_graph(

@@ -69,16 +69,23 @@ class TextImages(Protocol):
         ...
 
 
-class BoundFrameEffect(Protocol):
+class BoundFramePlugin(Protocol):
+    """A plugin bound to its params: an effect or a transition (calling the other kind fails)."""
+
     def effect(self, rgba: Any, time_s: float) -> Any:
         """Return the (h, w, 4) uint8 RGBA frame changed."""
         ...
 
+    def transition_view(self, a: Any, b: Any, progress: float) -> Any:
+        """`a` blended into `b` at `progress` 0..1, as a read-only view valid until this thread's next
+        call of the same plugin."""
+        ...
+
 
 class FrameEffects(Protocol):
-    """Effects applied to decoded frames outside FFmpeg (the WASM plugin host)."""
+    """Effects and transitions applied to decoded frames outside FFmpeg (the WASM plugin host)."""
 
-    def bind(self, plugin_id: str, params: Mapping[str, Any]) -> BoundFrameEffect: ...
+    def bind(self, plugin_id: str, params: Mapping[str, Any]) -> BoundFramePlugin: ...
 
 
 class DiagnosticsSource(Protocol):

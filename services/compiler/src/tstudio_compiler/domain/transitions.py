@@ -1,10 +1,12 @@
 """The transition catalog: every FFmpeg `xfade` transition, plus Timeline Studio's names mapped onto
-the closest of them (listed as aliases)."""
+the closest of them (listed as aliases). Plugin transitions (`plugin:<id>`) come from providers handed
+in by the composition root, as plugin effects do (see effects.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from tstudio_compiler.domain.params import Param
 
@@ -47,25 +49,51 @@ ALIASES = {
 class TransitionDef:
     type: str
     display_name: str
+    # The xfade transition that renders it; empty for transitions rendered on frames (plugins).
     xfade: str
     params: tuple[Param, ...] = ()
     aliases: tuple[str, ...] = ()
     origin: str = "builtin"
 
+    @property
+    def on_frames(self) -> bool:
+        """Rendered frame by frame outside FFmpeg (a plugin), not by xfade."""
+        return not self.xfade
+
+
+class TransitionProvider(Protocol):
+    """Supplies extra transitions (e.g. the WASM plugin host registering `plugin:<id>`)."""
+
+    def transitions(self) -> Iterable[TransitionDef]: ...
+
 
 class TransitionCatalog:
-    def __init__(self, definitions: Iterable[TransitionDef]) -> None:
+    def __init__(
+        self, definitions: Iterable[TransitionDef], providers: Iterable[TransitionProvider] = ()
+    ) -> None:
         self._defs = {d.type: d for d in definitions}
         self._by_alias = {alias: d for d in self._defs.values() for alias in d.aliases}
+        # Asked on every lookup: plugins are installed and removed while the service runs.
+        self._providers = tuple(providers)
 
     def get(self, type_name: str) -> TransitionDef | None:
-        return self._defs.get(type_name) or self._by_alias.get(type_name)
+        found = self._defs.get(type_name) or self._by_alias.get(type_name)
+        if found is not None:
+            return found
+        for provider in self._providers:
+            for transition in provider.transitions():
+                if transition.type == type_name:
+                    return transition
+        return None
 
     def all(self) -> list[TransitionDef]:
-        return list(self._defs.values())
+        out = list(self._defs.values())
+        for provider in self._providers:
+            out.extend(provider.transitions())
+        return out
 
     def names(self) -> list[str]:
-        return [*self._defs, *self._by_alias]
+        return [*self._defs, *self._by_alias, *(t.type for p in self._providers for t in p.transitions())]
 
 
 def builtin_transitions() -> list[TransitionDef]:

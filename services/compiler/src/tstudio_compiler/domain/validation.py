@@ -226,8 +226,12 @@ def _check_join(
     half_frame = 0.5 / fps
     tr = clip.transition
     if tr is not None:
-        if catalogs.transitions.get(tr.type) is None:
+        definition = catalogs.transitions.get(tr.type)
+        if definition is None:
             v.append((f"{cp}.transition.type", f"unknown transition {tr.type!r}"))
+        elif definition.origin != "builtin":
+            # Built-in transitions have always ignored params; a plugin's are its contract.
+            v.extend(check_params(definition.params, tr.params, f"{cp}.transition.params"))
         if tr.duration <= 0:
             v.append((f"{cp}.transition.duration", "must be positive"))
         if previous is None:

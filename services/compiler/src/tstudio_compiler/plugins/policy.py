@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from tstudio_compiler.plugins.manifest import PluginManifest
+from tstudio_compiler.settings import CompilerSettings
 
 WASM_PAGE = 65536
 
@@ -22,6 +23,18 @@ class HostPolicy:
     epoch_tick_ms: int = 10
     allowed_permissions: tuple[str, ...] = ()
     max_log_lines_per_call: int = 8
+
+
+def host_policy(settings: CompilerSettings) -> HostPolicy:
+    """The operator's caps from COMPILER_PLUGIN_* settings."""
+    return HostPolicy(
+        max_module_bytes=settings.plugin_max_module_bytes,
+        max_fuel_per_pixel=settings.plugin_max_fuel_per_pixel,
+        base_fuel=settings.plugin_base_fuel,
+        max_memory_pages=settings.plugin_max_memory_pages,
+        deadline_ms=settings.plugin_deadline_ms,
+        allowed_permissions=settings.plugin_allowed_permissions,
+    )
 
 
 @dataclass(frozen=True)
