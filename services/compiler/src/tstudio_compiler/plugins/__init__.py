@@ -3,10 +3,10 @@
 The ABI plugins implement is in docs/plugins.md. For the compiler engine, the whole API is
 `PluginRegistry` (thread-safe; make one in the composition root and `close()` it at shutdown):
 
-    registry = PluginRegistry(settings.data_dir / "plugins", HostPolicy(...))   # None: in memory only
+    registry = PluginRegistry(settings.data_dir / "plugins", host_policy(settings))   # None: in memory only
     registry.load_installed()            # at start-up: every <dir>/<id>/plugin.toml; broken ones logged, skipped
-    build_compiler(..., effect_providers=[registry])   # registry.effects(): EffectDef `plugin:<id>`, build=None
-    registry.transitions()               # TransitionDef `plugin:<id>` (xfade=""), for ListTransitions
+    build_compiler(..., plugins=registry)  # effects() / transitions(): `plugin:<id>` catalog entries
+                                           # (EffectDef build=None, TransitionDef xfade=""); bind() renders them
 
     # validation of a timeline (INVALID_ARGUMENT with field paths; NOT_FOUND for an unknown id):
     registry.check_params(plugin_id, params, where="tracks[0].clips[1].effects[0].params")
