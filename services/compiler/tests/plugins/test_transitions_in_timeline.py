@@ -60,7 +60,13 @@ def edit(red: Path, output: Path, transition: dict[str, Any]) -> dict[str, Any]:
                 "id": "v",
                 "kind": "TRACK_KIND_VIDEO",
                 "clips": [
-                    {"id": "a", "source": {"path": str(red)}, "start": 0},
+                    # atadenoise holds frames back: the side's graph must be flushed at the end.
+                    {
+                        "id": "a",
+                        "source": {"path": str(red)},
+                        "start": 0,
+                        "effects": [{"type": "noise-reduction"}],
+                    },
                     {
                         "id": "b",
                         "source": {"color": {"color": "#0000ff"}},

@@ -25,10 +25,11 @@ FeederFactory = Callable[[InputSpec], "FrameFeeder"]
 
 
 class _ClipPicture:
-    """One side of a transition: its clip's graph, fed and pulled one frame at a time, in order."""
+    """One side of a transition: its clip's graph, fed `frames` frames in order and pulled as they come."""
 
-    def __init__(self, graph: SegmentGraph, make: FeederFactory, fps: float) -> None:
+    def __init__(self, graph: SegmentGraph, make: FeederFactory, fps: float, frames: int) -> None:
         self._inputs = graph.inputs
+        self._frames = frames
         self._feeders: dict[str, FrameFeeder] = {}
         try:
             for spec in graph.inputs:
@@ -39,17 +40,23 @@ class _ClipPicture:
             self.close()
             raise
         self._fed = 0
+        self._ended = False
         self._ready: deque[av.VideoFrame] = deque()
 
     def next(self) -> av.VideoFrame:
-        # A filter may hold a frame back until it has seen the next one, so feed until one comes out.
-        for _ in range(8):
-            if self._ready:
-                return self._ready.popleft()
-            for spec in self._inputs:
-                local = spec.first_frame + self._fed
-                self._runner.push(spec.label, self._feeders[spec.label].frame(local), local)
-            self._fed += 1
+        # A filter may hold frames back until it has seen later ones (the ends flush them), so feed
+        # until one comes out.
+        while not self._ready:
+            if self._fed < self._frames:
+                for spec in self._inputs:
+                    local = spec.first_frame + self._fed
+                    self._runner.push(spec.label, self._feeders[spec.label].frame(local), local)
+                self._fed += 1
+            elif not self._ended:
+                self._runner.end()
+                self._ended = True
+            else:
+                break
             self._ready.extend(self._runner.pull())
         if self._ready:
             return self._ready.popleft()
@@ -71,9 +78,11 @@ class TransitionFeeder:
         assert spec.transition is not None
         self._transition = t = spec.transition
         self._bound = plugins.bind(t.type.removeprefix("plugin:"), t.params)
-        self._outgoing = _ClipPicture(t.outgoing, make, spec.fps)
+        # Each side is fed up to the transition's last frame, however many segments it spans.
+        frames = t.frames - spec.first_frame
+        self._outgoing = _ClipPicture(t.outgoing, make, spec.fps, frames)
         try:
-            self._incoming = _ClipPicture(t.incoming, make, spec.fps)
+            self._incoming = _ClipPicture(t.incoming, make, spec.fps, frames)
         except BaseException:
             self._outgoing.close()
             raise
