@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,16 @@ from svckit.grpc_errors import error_details
 from svckit.settings import load_settings
 from svckit.testing import make_video
 from tstudio.compiler.v1 import compiler_pb2
+from tstudio_compiler.domain.effects import EffectCatalog, builtin_effects
+from tstudio_compiler.domain.params import number
+from tstudio_compiler.domain.planner import Planner
+from tstudio_compiler.domain.transitions import TransitionCatalog, TransitionDef, builtin_transitions
 from tstudio_compiler.plugins import HostPolicy, PluginRegistry
 from tstudio_compiler.plugins.policy import host_policy
 from tstudio_compiler.settings import CompilerSettings
 
 from ..conftest import Running, decode_rgb, project
+from ..test_domain import DEMO_SOURCES, demo
 from ..test_plugin_rpcs import _render_ok, example, field_violations, render_error
 from .conftest import manifest, serve_with_plugins, transition_wat
 
@@ -108,6 +114,39 @@ def blend(a: np.ndarray, b: np.ndarray, progress: float) -> np.ndarray:
     """The crossfade example's arithmetic (plugins/examples/crossfade/crossfade.c) in numpy."""
     k = min(256, int(progress * 256 + 0.5))
     return (a * (256 - k) + b * k + 128) // 256
+
+
+class _OnePluginTransition:
+    def transitions(self) -> list[TransitionDef]:
+        return [TransitionDef("plugin:xf", "XF", "", (number("mix", 0, 1, 0.5),), origin="plugin")]
+
+
+def test_the_plan_describes_a_plugin_transition_as_one_input_of_its_segment() -> None:
+    transitions = TransitionCatalog(builtin_transitions(), [_OnePluginTransition()])
+    model = demo()
+    track = model.tracks[0]
+    joined = replace(track.clips[1], transition=replace(track.clips[1].transition, type="plugin:xf"))
+    model = replace(
+        model, tracks=(replace(track, clips=(track.clips[0], joined, *track.clips[2:])), *model.tracks[1:])
+    )
+
+    plan = Planner(EffectCatalog(builtin_effects()), transitions).plan(model, DEMO_SOURCES)
+
+    overlap = plan.segments[3]  # the demo's crossfade, frames 90..120
+    assert (overlap.start_frame, overlap.end_frame) == (90, 120)
+    assert "xfade" not in overlap.graph.graph.render()
+    (spec,) = [i for i in overlap.graph.inputs if i.kind == "transition"]
+    assert spec.transition is not None and spec.clip_id == "c2" and spec.first_frame == 0
+    assert (spec.transition.type, spec.transition.params, spec.transition.frames) == (
+        "plugin:xf",
+        {"mix": 0.5},
+        30,
+    )
+    assert [i.clip_id for i in spec.transition.outgoing.inputs] == ["c1"]
+    assert [i.clip_id for i in spec.transition.incoming.inputs] == ["c2"]
+    assert spec.plugin_types() == ("plugin:xf",)
+    # The demo's other transition is still an xfade.
+    assert "xfade=transition=wipeleft" in plan.segments[5].graph.graph.render()
 
 
 async def test_plugin_transitions_are_listed_with_their_origin(plugged: Running) -> None:
