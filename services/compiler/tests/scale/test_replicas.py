@@ -165,6 +165,21 @@ async def test_replicas_share_a_job_survive_a_sigkill_and_match_the_single_proce
             assert done.result.segments_reused == 0
             assert_same_picture(Path(done.result.output_path), reference)
             assert not list((tmp_path / "shared" / "jobs").glob(f"{job.id}/*"))
+
+            # Cancelled through one replica while another renders it: nothing is left behind.
+            live = [stubs[i] for i in range(len(group)) if i != victim]
+            request.project.output.path = str(tmp_path / "shared" / "cancelled.mp4")
+            job = (await live[0].SubmitRender(request)).job
+            job_dir = tmp_path / "shared" / "jobs" / job.id
+            for _ in range(3000):
+                if writers(job_dir):
+                    break
+                await asyncio.sleep(0.01)
+            cancel = compiler_pb2.CancelRenderRequest(job_id=job.id)
+            assert (await live[1].CancelRender(cancel)).job.status == compiler_pb2.JOB_STATUS_CANCELLED
+            assert (await finished(live[0], job.id)).status == compiler_pb2.JOB_STATUS_CANCELLED
+            await asyncio.sleep(2 * ACK_WAIT)
+            assert not job_dir.exists() and not (tmp_path / "shared" / "cancelled.mp4").exists()
         finally:
             for channel in channels:
                 await channel.close()

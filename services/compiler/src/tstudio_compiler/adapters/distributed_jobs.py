@@ -112,6 +112,8 @@ class DistributedRenderJobs:
         before = await self._queue.require(job_id)
         view = await self.view(await self._queue.cancel(job_id))
         if not before.status.finished:
+            # Workers drop the job's remaining tasks and stop the segments in hand (within a poll).
+            await self._blocking.run(shutil.rmtree, Path(self._queue.config.work_dir) / job_id, True)
             await self._events.finished(view)
         return view
 

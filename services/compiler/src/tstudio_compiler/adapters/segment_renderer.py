@@ -5,7 +5,6 @@ a job queues, and `write_audio` encodes the whole-timeline mix the joiner muxes 
 from __future__ import annotations
 
 import asyncio
-import threading
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ class PyAvSegmentRenderer:
 
     async def render(self, task: SegmentTask) -> Path:
         plan, encode = from_description(task.segment.description, str(task.output_path))
-        await asyncio.to_thread(self._renderer.render, plan, encode, lambda *_: None, threading.Event())
+        await asyncio.to_thread(self._renderer.render, plan, encode, lambda *_: None, task.cancelled)
         return task.output_path
 
 

@@ -50,6 +50,8 @@ class RenderWorker:
         self.joiner = joiner
         self.worker_id = worker_id
         self.heartbeat = heartbeat if heartbeat is not None else max(queue.config.ack_wait / 3, 0.1)
+        # Seconds between looks at a job's state while one of its segments renders.
+        self.cancel_poll = 0.5
         self.segments_rendered = 0
         self.segments_reused = 0
         self.jobs_joined = 0
@@ -165,13 +167,16 @@ class RenderWorker:
             log.warning("worker %s: task for unknown job %s dropped", self.worker_id, task.job_id)
             return
         if state.status.finished:
+            if state.status is not JobStatus.SUCCEEDED:
+                await self._discard(task.job_id)
             return
         index = task.segment.index
         if state.status is JobStatus.QUEUED:
             state = (await self.queue.transact(task.job_id, js_state.start)).state
         if index not in state.done:
             try:
-                path, reused = await render_with_cache(self.renderer, self.cache, task)
+                async with self._stopping_when_finished(task):
+                    path, reused = await render_with_cache(self.renderer, self.cache, task)
             except ServiceError as exc:
                 # The segment cannot be rendered (bad input, engine refusal): the job fails, clearly.
                 log.warning(
@@ -180,6 +185,7 @@ class RenderWorker:
                 reason = f"segment {index}: {exc.message}"
                 code = exc.code.value
                 await self._apply(task.job_id, lambda s: js_state.fail(s, reason, time.time(), code))
+                await self._discard(task.job_id)
                 return
             if reused:
                 self.segments_reused += 1
@@ -201,6 +207,31 @@ class RenderWorker:
             if state.status is JobStatus.JOINING and state.joiner == self.worker_id:
                 await self._join(task.job_id)
 
+    @contextlib.asynccontextmanager
+    async def _stopping_when_finished(self, task: SegmentTask) -> AsyncIterator[None]:
+        """While the segment renders, watch its job: once it is cancelled (or failed by another
+        segment) set the task's flag, so the renderer stops instead of finishing wasted work."""
+
+        async def watch() -> None:
+            while True:
+                await asyncio.sleep(self.cancel_poll)
+                try:
+                    state = await self.queue.get(task.job_id)
+                except Exception as exc:  # an outage only delays noticing the cancel
+                    log.debug("job state unavailable: %s", exc)
+                    continue
+                if state is None or state.status.finished:
+                    task.cancelled.set()
+                    return
+
+        watcher = asyncio.create_task(watch())
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
     async def _join(self, job_id: str) -> None:
         state = await self.queue.require(job_id)
         spec = await self.queue.job_spec(job_id)
@@ -212,6 +243,7 @@ class RenderWorker:
             reason = f"join: {exc.message}"
             code = exc.code.value
             await self._apply(job_id, lambda s: js_state.fail(s, reason, time.time(), code))
+            await self._discard(job_id)
             return
         result = {
             **result,
@@ -232,6 +264,10 @@ class RenderWorker:
         await asyncio.to_thread(shutil.rmtree, job_dir, True)
         self.jobs_joined += 1
         log.info("worker %s joined job %s", self.worker_id, job_id)
+
+    async def _discard(self, job_id: str) -> None:
+        """A job that failed or was cancelled keeps none of its segments on shared storage."""
+        await asyncio.to_thread(shutil.rmtree, Path(self.queue.config.work_dir) / job_id, True)
 
     async def _apply(self, job_id: str, change: Callable[[JobState], Transition]) -> Transition:
         transition = await self.queue.transact(job_id, change)

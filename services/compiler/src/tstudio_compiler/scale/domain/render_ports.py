@@ -7,6 +7,7 @@ the output. The engine provides both; tests and benchmarks use the test-pattern 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,6 +44,9 @@ class SegmentTask:
     delivery: int = 1
     # False renders from scratch without reading or writing the segment cache (`--no-cache`).
     use_cache: bool = True
+    # Set by the worker when the job is cancelled (or fails elsewhere) while the segment renders;
+    # a renderer that checks it stops early.
+    cancelled: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
     @property
     def output_path(self) -> Path:
