@@ -240,8 +240,23 @@ async def test_commands_list_every_rpc_with_json_schemas(gateway: Gateway) -> No
     # A real result validates against its published schema.
     result = await (await gateway.invoke("probe", {"path": str(gateway.media.video)})).json()
     jsonschema.validate(result, probe["result"])
-    assert catalogue["aliases"]["compile_video"] == {"target": "compiler.render", "available": True}
+    assert catalogue["aliases"]["compile_video"] == {
+        "target": "compiler.render",
+        "available": True,
+        "scope": "compiler",
+    }
     assert catalogue["aliases"]["prerender_segment"]["available"] is False
+
+
+async def test_commands_list_the_scope_each_needs(gateway: Gateway) -> None:
+    reply = await gateway.session.get(f"{gateway.url}/api/v1/commands", headers=gateway.headers())
+    catalogue = await reply.json()
+    scopes = {c["name"]: c["scope"] for c in catalogue["commands"]}
+    assert scopes["media.probe"] == "media" and scopes["compiler.render"] == "compiler"
+    assert scopes["compiler.install_plugin"] == "admin" and scopes["security.put_secret"] == "admin"
+    assert scopes["gateway.check_services_health"] is None
+    assert set(scopes.values()) == {"compiler", "media", "recognition", "security", "admin", None}
+    assert catalogue["aliases"]["load_plugin"]["scope"] == "admin"
 
 
 async def test_openapi_document_is_valid_and_names_every_command(gateway: Gateway) -> None:
@@ -256,6 +271,13 @@ async def test_openapi_document_is_valid_and_names_every_command(gateway: Gatewa
     text = json.dumps(document)
     refs = {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}
     assert refs <= set(document["components"]["schemas"])
+    # Each operation names the scope it needs as its bearer requirement.
+    install = document["paths"]["/api/v1/invoke/load_plugin"]["post"]
+    assert install["security"] == [{"bearer": ["admin"]}] and "403" in install["responses"]
+    probe = document["paths"]["/api/v1/invoke/media.probe"]["post"]
+    assert probe["security"] == [{"bearer": ["media"]}]
+    health = document["paths"]["/api/v1/invoke/check_services_health"]["post"]
+    assert health["security"] == [{"bearer": []}] and "403" not in health["responses"]
 
 
 async def test_unknown_endpoint_and_method_are_json_errors(gateway: Gateway) -> None:

@@ -10,6 +10,11 @@ from tstudio_gateway.adapters.json_schema import SchemaBuilder, standalone_schem
 from tstudio_gateway.domain.commands import CommandTable
 
 NDJSON = "application/x-ndjson"
+SCOPES_TEXT = (
+    "A token grants scopes: one per service (compiler, media, recognition, security) for its"
+    " commands and its event subjects, admin for management commands, * for everything. Each"
+    " operation's security requirement names the scope it needs."
+)
 
 _ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -35,6 +40,7 @@ _ERROR_SCHEMA: dict[str, Any] = {
                 "quota_violations": {"type": "array", "items": {"type": "object"}},
                 "retry_after_seconds": {"type": "number"},
                 "near_names": {"type": "array", "items": {"type": "string"}},
+                "missing_scopes": {"type": "array", "items": {"type": "string"}},
             },
         }
     },
@@ -60,15 +66,20 @@ def catalogue(table: CommandTable[Command]) -> dict[str, Any]:
                 "service": command.service,
                 "rpc": command.path.lstrip("/"),
                 "streaming": command.server_streaming,
+                "scope": command.scope,
                 "aliases": by_target.get(command.qualified, []),
                 "arguments": standalone_schema(command.request_type.DESCRIPTOR),
                 "result": standalone_schema(command.response_type.DESCRIPTOR),
             }
         )
-    aliases = {
-        alias: {"target": target, "available": table.alias_target(alias) is not None}
-        for alias, target in sorted(table.aliases.items())
-    }
+    aliases = {}
+    for alias, target in sorted(table.aliases.items()):
+        found = table.alias_target(alias)
+        aliases[alias] = {
+            "target": target,
+            "available": found is not None,
+            "scope": None if found is None else found.scope,
+        }
     return {"commands": commands, "aliases": aliases}
 
 
@@ -77,6 +88,13 @@ def _bare_works(table: CommandTable[Command], command: Command) -> bool:
         return table.resolve(command.name) is command
     except Exception:
         return False
+
+
+def _forbidden(scope: str | None, error_response: dict[str, Any]) -> dict[str, Any]:
+    if scope is None:
+        return {}
+    text = f"the token has neither the {scope!r} scope nor '*' (MISSING_SCOPE; error.missing_scopes)"
+    return {"403": {**error_response, "description": text}}
 
 
 def openapi(table: CommandTable[Command], version: str = "0.1.0") -> dict[str, Any]:
@@ -97,6 +115,9 @@ def openapi(table: CommandTable[Command], version: str = "0.1.0") -> dict[str, A
                     "summary": f"{command.path.lstrip('/')}"
                     + (" (alias)" if name != command.qualified else ""),
                     "tags": [command.service],
+                    # OpenAPI 3.1 lets a non-OAuth scheme list the roles an operation needs.
+                    "security": [{"bearer": [command.scope] if command.scope else []}],
+                    "x-required-scope": command.scope,
                     "requestBody": {
                         "required": False,
                         "content": {
@@ -119,6 +140,7 @@ def openapi(table: CommandTable[Command], version: str = "0.1.0") -> dict[str, A
                             else "result",
                             "content": {content_type: {"schema": result}},
                         },
+                        **_forbidden(command.scope, error_response),
                         "default": error_response,
                     },
                 }
@@ -153,6 +175,6 @@ def openapi(table: CommandTable[Command], version: str = "0.1.0") -> dict[str, A
         "paths": paths,
         "components": {
             "schemas": components_schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": SCOPES_TEXT}},
         },
     }

@@ -18,6 +18,7 @@ from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 
 from tstudio_gateway.domain.naming import snake_case
+from tstudio_gateway.domain.scopes import command_scope
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Command:
     request_type: type[Message]
     response_type: type[Message]
     server_streaming: bool
+    # The token scope calling it needs; None: any valid token (domain/scopes.py decides).
+    scope: str | None
 
     @property
     def path(self) -> str:
@@ -82,6 +85,7 @@ def _command(short: str, service: ServiceDescriptor, method: MethodDescriptor) -
         request_type=message_factory.GetMessageClass(method.input_type),
         response_type=message_factory.GetMessageClass(method.output_type),
         server_streaming=method.server_streaming,
+        scope=command_scope(short, name),
     )
 
 
@@ -106,4 +110,5 @@ def local_command(name: str) -> Command:
         request_type=empty_pb2.Empty,
         response_type=struct_pb2.Struct,
         server_streaming=False,
+        scope=command_scope("gateway", name),
     )

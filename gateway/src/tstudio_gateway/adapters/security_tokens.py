@@ -1,6 +1,7 @@
 """Bearer tokens checked by the security service (`VerifyAccessToken`), with a short cache.
 
-A verified token is remembered for `cache_seconds` (never past its expiry), so a busy client costs
+The caller carries the scopes the token was issued with. A verified token is remembered, scopes
+and all, for `cache_seconds` (never past its expiry), so a busy client costs
 one security call per window; a revoked token therefore keeps working for at most that long.
 Wrong tokens are not cached (a flood of them costs security calls, and the rate limiter only
 sees authenticated callers). When the security service cannot answer, callers get 503 with
@@ -64,7 +65,7 @@ class SecurityTokenVerifier:
         if not reply.valid:
             self._cache.pop(key, None)
             raise Unauthenticated("missing or invalid bearer token", reason="INVALID_TOKEN")
-        caller = Caller(id=caller_id(token))
+        caller = Caller(id=caller_id(token), scopes=frozenset(reply.info.scopes))
         remaining = reply.info.expires_at.ToSeconds() - time.time()
         self._remember(key, caller, now + max(0.0, min(self.cache_seconds, remaining)))
         return caller

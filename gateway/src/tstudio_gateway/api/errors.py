@@ -9,6 +9,7 @@ from svckit.errors import ServiceError
 
 from tstudio_gateway.domain.commands import UnknownCommand
 from tstudio_gateway.domain.http_status import http_status
+from tstudio_gateway.domain.scopes import MissingScope
 
 
 def error_body(error: ServiceError) -> dict[str, Any]:
@@ -38,6 +39,8 @@ def error_body(error: ServiceError) -> dict[str, Any]:
         body["retry_after_seconds"] = details.retry_after_seconds
     if isinstance(error, UnknownCommand):
         body["near_names"] = error.near
+    if isinstance(error, MissingScope):
+        body["missing_scopes"] = error.missing
     return {"error": body}
 
 

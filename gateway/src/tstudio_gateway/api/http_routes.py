@@ -86,11 +86,11 @@ class HttpRoutes:
         return web.Response(body=self._openapi, content_type="application/json")
 
     async def invoke(self, request: web.Request) -> web.StreamResponse:
-        command = self.invoker.resolve(request.match_info["command"])
+        caller = request[CALLER]
+        command = self.invoker.resolve(request.match_info["command"], caller)
         name_command(command.qualified)
         args = decode_json(await request.read())
         timeout = requested_timeout(request.headers.get(TIMEOUT_HEADER))
-        caller = request[CALLER]
         if command.server_streaming:
             return await self._stream(request, command, args, timeout)
         result = await self.invoker.invoke(command, args, timeout=timeout, caller=caller)

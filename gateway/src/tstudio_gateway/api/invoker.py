@@ -18,8 +18,7 @@ from tstudio_gateway.adapters.contracts import Command
 from tstudio_gateway.adapters.json_codec import parse_request, to_json
 from tstudio_gateway.domain.auth import Caller
 from tstudio_gateway.domain.commands import CommandTable
-
-SERVICES = ("compiler", "media", "recognition", "security")
+from tstudio_gateway.domain.scopes import SERVICES, require_scopes
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,12 @@ class Invoker:
         self.backends = backends
         self.deadlines = deadlines
 
-    def resolve(self, name: str) -> Command:
-        return self.table.resolve(name)
+    def resolve(self, name: str, caller: Caller) -> Command:
+        """The command `name` stands for, if the caller's token has the scope it needs
+        (else `MissingScope`, PERMISSION_DENIED)."""
+        command = self.table.resolve(name)
+        require_scopes(caller.scopes, (command.scope,), command.qualified)
+        return command
 
     async def invoke(
         self, command: Command, args: Any, *, timeout: float | None = None, caller: Caller | None = None

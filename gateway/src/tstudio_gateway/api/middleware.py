@@ -16,7 +16,7 @@ from svckit.errors import (
 from svckit.telemetry import current_trace_id
 
 from tstudio_gateway.api.errors import error_body, retry_after_header
-from tstudio_gateway.domain.auth import Caller, TokenVerifier, bearer_token
+from tstudio_gateway.domain.auth import FULL_ACCESS, Caller, TokenVerifier, bearer_token
 from tstudio_gateway.domain.http_status import RequestTooLarge, http_status
 from tstudio_gateway.domain.rate_limit import RateLimiter
 
@@ -125,7 +125,7 @@ class Guard:
 
     async def authenticate(self, request: web.Request) -> Caller:
         if not self.auth_required:
-            return Caller(id=f"ip:{request.remote}")
+            return Caller(id=f"ip:{request.remote}", scopes=FULL_ACCESS)
         header = request.headers.get("Authorization")
         if header is None and request.path in QUERY_TOKEN_PATHS and "access_token" in request.query:
             return await self.verifier.verify(request.query["access_token"])

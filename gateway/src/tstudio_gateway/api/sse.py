@@ -15,6 +15,8 @@ from svckit.errors import FieldViolation, InvalidArgument
 
 from tstudio_gateway.adapters.event_relay import EventRelay, RelayedEvent
 from tstudio_gateway.api.http_routes import json_bytes
+from tstudio_gateway.api.middleware import CALLER
+from tstudio_gateway.domain.scopes import require_scopes, subject_scopes
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class SseRoutes:
                 "the subject query parameter is required",
                 field_violations=[FieldViolation("subject", "a pattern such as tstudio.compiler.render.*.*")],
             )
+        require_scopes(request[CALLER].scopes, subject_scopes(subject), f"subscribing to {subject}")
         queue: asyncio.Queue[RelayedEvent] = asyncio.Queue(QUEUE_LIMIT)
         dropped = 0
 

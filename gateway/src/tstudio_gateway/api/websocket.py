@@ -36,6 +36,7 @@ from tstudio_gateway.api.middleware import CALLER
 from tstudio_gateway.api.tracing import command_span, record_failure
 from tstudio_gateway.domain.auth import Caller
 from tstudio_gateway.domain.rate_limit import RateLimiter
+from tstudio_gateway.domain.scopes import require_scopes, subject_scopes
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class _Session:
         name = message.get("command")
         if not isinstance(name, str) or not name:
             raise _required("command", "the command name")
-        command = self.routes.invoker.resolve(name)
+        command = self.routes.invoker.resolve(name, self.caller)
         timeout = message.get("timeout_seconds")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
             raise InvalidArgument(
@@ -213,6 +214,7 @@ class _Session:
         subject = message.get("subject")
         if not isinstance(subject, str):
             raise _required("subject", "a subject pattern such as tstudio.compiler.render.*.progress")
+        require_scopes(self.caller.scopes, subject_scopes(subject), f"subscribing to {subject}")
 
         self.subscriptions[request_id] = await self.routes.relay.subscribe(subject, self._sink(request_id))
         await self.send({"id": request_id, "type": "subscribed", "subject": subject})

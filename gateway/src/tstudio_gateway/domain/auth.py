@@ -14,12 +14,19 @@ from typing import Protocol
 
 from svckit.errors import Unauthenticated
 
+from tstudio_gateway.domain.scopes import ALL
+
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated caller. `id` keys rate limits and logs; it is never the token itself."""
+    """An authenticated caller. `id` keys rate limits and logs; it is never the token itself.
+    `scopes` are what its token grants (`domain/scopes.py`)."""
 
     id: str
+    scopes: frozenset[str]
+
+
+FULL_ACCESS = frozenset({ALL})
 
 
 class TokenVerifier(Protocol):
@@ -34,20 +41,23 @@ def caller_id(token: str) -> str:
 
 
 class StaticTokenVerifier:
-    """Accepts the tokens it was given, compared in constant time."""
+    """Accepts the tokens it was given, compared in constant time; they grant every scope (the
+    operator configured them: the dev token and GATEWAY_TOKENS)."""
 
     def __init__(self, tokens: Iterable[str]) -> None:
-        self._tokens = tuple(t.encode() for t in tokens if t)
+        # The caller of each token is made once, not hashed again on every request.
+        self._tokens = tuple((t.encode(), Caller(caller_id(t), FULL_ACCESS)) for t in tokens if t)
 
     async def verify(self, token: str) -> Caller:
         candidate = token.encode()
         # Compare with every token so timing does not reveal which one nearly matched.
-        matched = False
-        for known in self._tokens:
-            matched |= hmac.compare_digest(candidate, known)
-        if not token or not matched:
+        matched: Caller | None = None
+        for known, caller in self._tokens:
+            if hmac.compare_digest(candidate, known):
+                matched = caller
+        if not token or matched is None:
             raise Unauthenticated("missing or invalid bearer token", reason="INVALID_TOKEN")
-        return Caller(id=caller_id(token))
+        return matched
 
 
 def bearer_token(authorization: str | None) -> str:
