@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Protocol
 
 from svckit.bus import EventBus
@@ -89,6 +90,7 @@ def build_compiler(
         blocking=executor,
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,
         jobs=jobs,
+        previews_dir=str(_storage(settings) / "previews"),
     )
 
 
@@ -96,11 +98,15 @@ def _renderer(settings: CompilerSettings, plugins: PluginEffects | None) -> Rend
     single = PyAvRenderer(plugins)
     if settings.segment_cache_bytes <= 0:
         return single
-    # With the jetstream queue the cache is shared: a segment any replica rendered is reused by all.
-    data = settings.shared_dir if queue_kind(settings) == "jetstream" else settings.data_dir
-    data = data.expanduser()
+    data = _storage(settings)
     cache = SegmentCache(data / "segments", settings.segment_cache_bytes)
     return SegmentedRenderer(cache, data / "work", single)
+
+
+def _storage(settings: CompilerSettings) -> Path:
+    """Where renders keep segments and previews. With the jetstream queue it is shared: a segment
+    any replica rendered is reused by all, and a joined preview is readable from every replica."""
+    return (settings.shared_dir if queue_kind(settings) == "jetstream" else settings.data_dir).expanduser()
 
 
 def queue_kind(settings: CompilerSettings) -> str:

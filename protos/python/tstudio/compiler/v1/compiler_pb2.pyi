@@ -46,6 +46,30 @@ JOB_STATUS_FAILED: JobStatus.ValueType  # 4
 JOB_STATUS_CANCELLED: JobStatus.ValueType  # 5
 Global___JobStatus: _TypeAlias = JobStatus  # noqa: Y015
 
+class _RenderProfile:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RenderProfileEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RenderProfile.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RENDER_PROFILE_UNSPECIFIED: _RenderProfile.ValueType  # 0
+    """The RPC's default: final for Render and SubmitRender, preview for PrerenderSegment."""
+    RENDER_PROFILE_FINAL: _RenderProfile.ValueType  # 1
+    """The output settings as given."""
+    RENDER_PROFILE_PREVIEW: _RenderProfile.ValueType  # 2
+    """At most 360 pixels tall, a fast preset, a lower quality: for previews and scrubbing."""
+
+class RenderProfile(_RenderProfile, metaclass=_RenderProfileEnumTypeWrapper):
+    """How a render trades quality for speed."""
+
+RENDER_PROFILE_UNSPECIFIED: RenderProfile.ValueType  # 0
+"""The RPC's default: final for Render and SubmitRender, preview for PrerenderSegment."""
+RENDER_PROFILE_FINAL: RenderProfile.ValueType  # 1
+"""The output settings as given."""
+RENDER_PROFILE_PREVIEW: RenderProfile.ValueType  # 2
+"""At most 360 pixels tall, a fast preset, a lower quality: for previews and scrubbing."""
+Global___RenderProfile: _TypeAlias = RenderProfile  # noqa: Y015
+
 class _ImageFormat:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -293,8 +317,10 @@ class RenderRequest(_message.Message):
 
     PROJECT_FIELD_NUMBER: _builtins.int
     NO_CACHE_FIELD_NUMBER: _builtins.int
+    PROFILE_FIELD_NUMBER: _builtins.int
     no_cache: _builtins.bool
     """Render from scratch: the segment cache is neither read nor written."""
+    profile: Global___RenderProfile.ValueType
     @_builtins.property
     def project(self) -> _project_pb2.Project: ...
     def __init__(
@@ -302,10 +328,11 @@ class RenderRequest(_message.Message):
         *,
         project: _project_pb2.Project | None = ...,
         no_cache: _builtins.bool = ...,
+        profile: Global___RenderProfile.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["no_cache", b"no_cache", "project", b"project"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["no_cache", b"no_cache", "profile", b"profile", "project", b"project"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -338,10 +365,12 @@ class SubmitRenderRequest(_message.Message):
     PROJECT_FIELD_NUMBER: _builtins.int
     CLIENT_KEY_FIELD_NUMBER: _builtins.int
     NO_CACHE_FIELD_NUMBER: _builtins.int
+    PROFILE_FIELD_NUMBER: _builtins.int
     client_key: _builtins.str
     """Two submissions with the same key get the same job."""
     no_cache: _builtins.bool
     """Render from scratch: the segment cache is neither read nor written."""
+    profile: Global___RenderProfile.ValueType
     @_builtins.property
     def project(self) -> _project_pb2.Project: ...
     def __init__(
@@ -350,14 +379,79 @@ class SubmitRenderRequest(_message.Message):
         project: _project_pb2.Project | None = ...,
         client_key: _builtins.str = ...,
         no_cache: _builtins.bool = ...,
+        profile: Global___RenderProfile.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_key", b"client_key", "no_cache", b"no_cache", "project", b"project"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_key", b"client_key", "no_cache", b"no_cache", "profile", b"profile", "project", b"project"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SubmitRenderRequest: _TypeAlias = SubmitRenderRequest  # noqa: Y015
+
+@_typing.final
+class PrerenderSegmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    PROFILE_FIELD_NUMBER: _builtins.int
+    start: _builtins.float
+    """Timeline seconds, start < end <= the timeline's duration."""
+    end: _builtins.float
+    profile: Global___RenderProfile.ValueType
+    """Unspecified renders the preview profile."""
+    @_builtins.property
+    def project(self) -> _project_pb2.Project:
+        """Its output path is where the stretch is written; empty writes it under the compiler's previews
+        folder (named by the content, so the same stretch is found again).
+        """
+
+    def __init__(
+        self,
+        *,
+        project: _project_pb2.Project | None = ...,
+        start: _builtins.float = ...,
+        end: _builtins.float = ...,
+        profile: Global___RenderProfile.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "profile", b"profile", "project", b"project", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PrerenderSegmentRequest: _TypeAlias = PrerenderSegmentRequest  # noqa: Y015
+
+@_typing.final
+class PrerenderSegmentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    start: _builtins.float
+    """The stretch rendered, on the frame grid."""
+    end: _builtins.float
+    @_builtins.property
+    def job(self) -> Global___RenderJob:
+        """The finished job: its result holds the output path, frames and segments reused."""
+
+    def __init__(
+        self,
+        *,
+        job: Global___RenderJob | None = ...,
+        start: _builtins.float = ...,
+        end: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "job", b"job", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PrerenderSegmentResponse: _TypeAlias = PrerenderSegmentResponse  # noqa: Y015
 
 @_typing.final
 class SubmitRenderResponse(_message.Message):

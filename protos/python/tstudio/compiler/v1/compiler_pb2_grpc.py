@@ -75,6 +75,11 @@ class CompilerServiceStub:
                 request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RenderFrameRequest.SerializeToString,
                 response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RenderFrameResponse.FromString,
                 _registered_method=True)
+        self.PrerenderSegment = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/PrerenderSegment',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.PrerenderSegmentRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.PrerenderSegmentResponse.FromString,
+                _registered_method=True)
         self.ExplainRender = channel.unary_unary(
                 '/tstudio.compiler.v1.CompilerService/ExplainRender',
                 request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ExplainRenderRequest.SerializeToString,
@@ -195,6 +200,14 @@ class CompilerServiceServicer:
 
     def RenderFrame(self, request, context):
         """Composites one frame of the timeline, for scrubbing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PrerenderSegment(self, request, context):
+        """Render one stretch of the timeline on its own (preview profile by default) and answer when it
+        is written: smooth playback of the part being edited. Shares the render path and segment cache.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -329,6 +342,11 @@ def add_CompilerServiceServicer_to_server(servicer, server):
                     servicer.RenderFrame,
                     request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RenderFrameRequest.FromString,
                     response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RenderFrameResponse.SerializeToString,
+            ),
+            'PrerenderSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.PrerenderSegment,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.PrerenderSegmentRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.PrerenderSegmentResponse.SerializeToString,
             ),
             'ExplainRender': grpc.unary_unary_rpc_method_handler(
                     servicer.ExplainRender,
@@ -613,6 +631,33 @@ class CompilerService:
             '/tstudio.compiler.v1.CompilerService/RenderFrame',
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RenderFrameRequest.SerializeToString,
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.RenderFrameResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PrerenderSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/PrerenderSegment',
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.PrerenderSegmentRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_compiler__pb2.PrerenderSegmentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,10 @@ class CompilerServiceStub:
     """Stops a job; its output is removed."""
     RenderFrame: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.RenderFrameRequest, _compiler_pb2.RenderFrameResponse]
     """Composites one frame of the timeline, for scrubbing."""
+    PrerenderSegment: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.PrerenderSegmentRequest, _compiler_pb2.PrerenderSegmentResponse]
+    """Render one stretch of the timeline on its own (preview profile by default) and answer when it
+    is written: smooth playback of the part being edited. Shares the render path and segment cache.
+    """
     ExplainRender: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.ExplainRenderRequest, _compiler_pb2.ExplainRenderResponse]
     """Returns the render plan and an equivalent ffmpeg command line."""
     ListEffects: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.ListEffectsRequest, _compiler_pb2.ListEffectsResponse]
@@ -89,6 +93,10 @@ class CompilerServiceAsyncStub(CompilerServiceStub):
     """Stops a job; its output is removed."""
     RenderFrame: _aio.UnaryUnaryMultiCallable[_compiler_pb2.RenderFrameRequest, _compiler_pb2.RenderFrameResponse]  # type: ignore[assignment]
     """Composites one frame of the timeline, for scrubbing."""
+    PrerenderSegment: _aio.UnaryUnaryMultiCallable[_compiler_pb2.PrerenderSegmentRequest, _compiler_pb2.PrerenderSegmentResponse]  # type: ignore[assignment]
+    """Render one stretch of the timeline on its own (preview profile by default) and answer when it
+    is written: smooth playback of the part being edited. Shares the render path and segment cache.
+    """
     ExplainRender: _aio.UnaryUnaryMultiCallable[_compiler_pb2.ExplainRenderRequest, _compiler_pb2.ExplainRenderResponse]  # type: ignore[assignment]
     """Returns the render plan and an equivalent ffmpeg command line."""
     ListEffects: _aio.UnaryUnaryMultiCallable[_compiler_pb2.ListEffectsRequest, _compiler_pb2.ListEffectsResponse]  # type: ignore[assignment]
@@ -176,6 +184,16 @@ class CompilerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_compiler_pb2.RenderFrameResponse, _abc.Awaitable[_compiler_pb2.RenderFrameResponse]]:
         """Composites one frame of the timeline, for scrubbing."""
+
+    @_abc_1.abstractmethod
+    def PrerenderSegment(
+        self,
+        request: _compiler_pb2.PrerenderSegmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compiler_pb2.PrerenderSegmentResponse, _abc.Awaitable[_compiler_pb2.PrerenderSegmentResponse]]:
+        """Render one stretch of the timeline on its own (preview profile by default) and answer when it
+        is written: smooth playback of the part being edited. Shares the render path and segment cache.
+        """
 
     @_abc_1.abstractmethod
     def ExplainRender(

@@ -38,11 +38,16 @@ def mix(
     total = round(plan.duration * rate)
     out = _buffer(channels, total, scratch)
     for clip in plan.audio:
-        at = round(clip.start * rate)
+        # Negative for a clip that began before a window's first frame: its head is skipped.
+        at = round((clip.start - plan.audio_offset) * rate)
         end = min(total, at + round(clip.length * rate))
-        for samples in _filtered(decode(clip, rate, channels), clip.filters, rate, channels):
+        for chunk in _filtered(decode(clip, rate, channels), clip.filters, rate, channels):
             if cancelled is not None and cancelled.is_set():
                 raise Cancelled("render cancelled")
+            skipped = min(max(-at, 0), chunk.shape[1])
+            samples, at = chunk[:, skipped:], at + skipped
+            if not samples.shape[1]:
+                continue
             count = min(samples.shape[1], end - at)
             if count <= 0:
                 break

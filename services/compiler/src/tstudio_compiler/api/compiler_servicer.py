@@ -18,6 +18,7 @@ from tstudio_compiler.api.convert import (
     STATUS_FROM_PROTO,
     effect_to_proto,
     job_to_proto,
+    profile_from_proto,
     project_from_proto,
     transition_to_proto,
 )
@@ -27,6 +28,7 @@ from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.encoding import HARDWARE, choose_encoder
 from tstudio_compiler.domain.jobs import JobStatus, JobView
 from tstudio_compiler.domain.model import Acceleration, OutputSettings
+from tstudio_compiler.domain.profiles import Profile
 from tstudio_compiler.domain.validation import CONTAINERS
 from tstudio_compiler.plugins import PluginRegistry
 
@@ -83,25 +85,50 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     async def Render(
         self, request: compiler_pb2.RenderRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[compiler_pb2.RenderResponse]:
-        job = await self._compiler.submit(project_from_proto(request.project), use_cache=not request.no_cache)
+        job = await self._compiler.submit(
+            project_from_proto(request.project),
+            use_cache=not request.no_cache,
+            profile=profile_from_proto(request.profile, Profile.FINAL),
+        )
         await self._record_sources(request.project)
+        async for view in self._until_finished(job.id):
+            yield compiler_pb2.RenderResponse(job=job_to_proto(view))
+
+    async def _until_finished(self, job_id: str) -> AsyncIterator[JobView]:
+        """The job's states until it succeeds; a failure ends in its error, and a caller that goes
+        away cancels it (a render nobody waits for is stopped)."""
         finished = False
         try:
-            async for view in self._compiler.jobs.watch(job.id):
+            async for view in self._compiler.jobs.watch(job_id):
                 finished = view.status.finished
-                yield compiler_pb2.RenderResponse(job=job_to_proto(view))
+                yield view
                 if finished and view.status is not JobStatus.SUCCEEDED:
                     raise _job_error(view)
         finally:
             if not finished:
-                # The caller went away: a render nobody waits for is stopped.
-                await asyncio.shield(self._compiler.jobs.cancel(job.id))
+                await asyncio.shield(self._compiler.jobs.cancel(job_id))
+
+    async def PrerenderSegment(
+        self, request: compiler_pb2.PrerenderSegmentRequest, context: grpc.aio.ServicerContext
+    ) -> compiler_pb2.PrerenderSegmentResponse:
+        job, start, end = await self._compiler.prerender(
+            project_from_proto(request.project),
+            request.start,
+            request.end,
+            profile_from_proto(request.profile, Profile.PREVIEW),
+        )
+        async for view in self._until_finished(job.id):
+            job = view
+        return compiler_pb2.PrerenderSegmentResponse(job=job_to_proto(job), start=start, end=end)
 
     async def SubmitRender(
         self, request: compiler_pb2.SubmitRenderRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.SubmitRenderResponse:
         job = await self._compiler.submit(
-            project_from_proto(request.project), request.client_key, use_cache=not request.no_cache
+            project_from_proto(request.project),
+            request.client_key,
+            use_cache=not request.no_cache,
+            profile=profile_from_proto(request.profile, Profile.FINAL),
         )
         await self._record_sources(request.project)
         return compiler_pb2.SubmitRenderResponse(job=job_to_proto(job))

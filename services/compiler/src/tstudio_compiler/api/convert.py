@@ -13,6 +13,7 @@ from tstudio_compiler.domain import model
 from tstudio_compiler.domain.effects import EffectDef, EffectKind
 from tstudio_compiler.domain.jobs import JobStatus, JobView, Progress, Stage
 from tstudio_compiler.domain.params import Param, ParamType
+from tstudio_compiler.domain.profiles import Profile
 from tstudio_compiler.domain.transitions import TransitionDef
 
 
@@ -238,3 +239,11 @@ def job_to_proto(job: JobView) -> compiler_pb2.RenderJob:
             )
         )
     return out
+
+
+def profile_from_proto(value: int, default: Profile) -> Profile:
+    """The render profile asked for; unspecified (or unknown) is the RPC's default."""
+    return {
+        compiler_pb2.RENDER_PROFILE_FINAL: Profile.FINAL,
+        compiler_pb2.RENDER_PROFILE_PREVIEW: Profile.PREVIEW,
+    }.get(value, default)

@@ -6,6 +6,9 @@ the ports, built by the composition root.
 
 from __future__ import annotations
 
+import hashlib
+import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -17,7 +20,7 @@ from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
 from tstudio_compiler.domain.jobs import JobView
 from tstudio_compiler.domain.model import Project, TrackKind
 from tstudio_compiler.domain.plan import RenderPlan
-from tstudio_compiler.domain.planner import VISUAL, Planner, resolve_path
+from tstudio_compiler.domain.planner import VISUAL, Planner, effective_size, resolve_path
 from tstudio_compiler.domain.ports import (
     Blocking,
     DiagnosticsSource,
@@ -27,6 +30,7 @@ from tstudio_compiler.domain.ports import (
     SourceProber,
     TextImages,
 )
+from tstudio_compiler.domain.profiles import Profile, with_profile
 from tstudio_compiler.domain.render_jobs import RenderJobs, RenderOrder
 from tstudio_compiler.domain.sources import SourceInfo
 from tstudio_compiler.domain.timing import to_frame
@@ -83,6 +87,7 @@ class Compiler:
         blocking: Blocking,
         jobs: RenderJobs,
         diagnostics: DiagnosticsSource | None = None,
+        previews_dir: str = "previews",
     ) -> None:
         self.catalogs = catalogs
         self.limits = limits
@@ -94,6 +99,8 @@ class Compiler:
         self._blocking = blocking
         self.jobs = jobs
         self.diagnostics = diagnostics
+        # Where a prerendered stretch without an output path goes (storage every replica sees).
+        self._previews_dir = previews_dir
         self._planner = Planner(catalogs.effects, catalogs.transitions)
 
     async def validate(self, project: Project) -> list[tuple[str, str]]:
@@ -109,7 +116,11 @@ class Compiler:
             violations.append(("tracks", "the timeline is empty"))
         return violations
 
-    async def prepare(self, project: Project, need_output: bool) -> Prepared:
+    async def prepare(
+        self, project: Project, need_output: bool, cuts: tuple[int, ...] = (), own_output: bool = False
+    ) -> Prepared:
+        """Validate, check paths, probe, plan. `cuts` start segments at extra frames; `own_output`
+        marks an output path the compiler chose itself (its previews folder), outside the roots."""
         violations = validate(project, self.catalogs, self.limits)
         if need_output and not project.output.path:
             violations.append(("output.path", "is required to render"))
@@ -125,7 +136,8 @@ class Compiler:
                     files[field] = path
         if project.output.path:
             output = resolve_path(project.output.path, project.base_dir)
-            self._paths.check(output, "output.path")
+            if not own_output:
+                self._paths.check(output, "output.path")
             if output in files.values():
                 raise _invalid([("output.path", "would overwrite one of the project's sources")])
         sources = await self._blocking.run(self._prober.probe_all, files)
@@ -141,7 +153,7 @@ class Compiler:
         if violations:
             raise _invalid(violations)
         planned_sources = sources
-        plan = self._planner.plan(project, planned_sources)
+        plan = self._planner.plan(project, planned_sources, cuts)
         if plan.frames == 0:
             raise _invalid([("tracks", "the timeline is empty")])
         if plan.duration > self.limits.max_duration:
@@ -158,13 +170,43 @@ class Compiler:
     def encode_settings(self, plan: RenderPlan) -> EncodeSettings:
         return encode_settings(plan.output, self.encoders.encoders())
 
-    async def submit(self, project: Project, client_key: str = "", use_cache: bool = True) -> JobView:
+    async def submit(
+        self, project: Project, client_key: str = "", use_cache: bool = True, profile: Profile = Profile.FINAL
+    ) -> JobView:
         """Validate and probe now (errors go to the caller), then queue the render."""
+        project = with_profile(project, profile)
         prepared = await self.prepare(project, need_output=True)
         order = RenderOrder(
             prepared.plan, self.encode_settings(prepared.plan), project.name, client_key, use_cache
         )
         return await self.jobs.submit(order)
+
+    async def prerender(
+        self, project: Project, start: float, end: float, profile: Profile = Profile.PREVIEW
+    ) -> tuple[JobView, float, float]:
+        """Queue the stretch `start..end` (timeline seconds) as a render of its own; returns the job
+        and the stretch on the frame grid. Without an output path it goes to the previews folder,
+        named by its content, so asking again for an unchanged stretch finds its segments cached."""
+        project = with_profile(project, profile)
+        own_output = not project.output.path
+        if own_output:
+            name = hashlib.sha256(repr((project, start, end)).encode()).hexdigest()[:32]
+            path = os.path.join(self._previews_dir, f"{name}.mp4")
+            project = replace(project, output=replace(project.output, path=path, container="mp4"))
+        fps = effective_size(project)[2]
+        if not (math.isfinite(start) and math.isfinite(end)):
+            raise _invalid([("start" if not math.isfinite(start) else "end", "must be a finite number")])
+        first, last = to_frame(start, fps), to_frame(end, fps)
+        if first < 0:
+            raise _invalid([("start", "must be at least 0")])
+        if last <= first:
+            raise _invalid([("end", "must be at least one frame after start")])
+        prepared = await self.prepare(project, need_output=True, cuts=(first, last), own_output=own_output)
+        if last > prepared.plan.frames:
+            raise _invalid([("end", f"must be within the timeline's {prepared.plan.duration:.3f} s")])
+        plan = prepared.plan.window(first, last)
+        job = await self.jobs.submit(RenderOrder(plan, self.encode_settings(plan), project.name))
+        return job, first / fps, last / fps
 
     async def render_frame(
         self, project: Project, time: float, width: int, image_format: str, quality: int

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
@@ -124,10 +124,33 @@ class RenderPlan:
     segments: tuple[Segment, ...]
     audio: tuple[AudioInput, ...]
     output: OutputSettings
+    # Seconds of the timeline before this plan's first frame (a window): the sound starts there too.
+    audio_offset: float = 0.0
 
     @property
     def duration(self) -> float:
         return self.frames / self.fps
+
+    def window(self, start_frame: int, end_frame: int) -> RenderPlan:
+        """The frames `start_frame..end_frame` as a plan of their own, starting at frame 0. The plan
+        must have been cut at both edges (`Planner.plan(..., cuts=...)`): segments are
+        position-independent, so a window's segments are the whole plan's, renumbered."""
+        inside = [s for s in self.segments if start_frame <= s.start_frame and s.end_frame <= end_frame]
+        if not inside or inside[0].start_frame != start_frame or inside[-1].end_frame != end_frame:
+            raise ValueError(f"the plan is not cut at frames {start_frame} and {end_frame}")
+        segments = tuple(
+            replace(s, index=i, start_frame=s.start_frame - start_frame, end_frame=s.end_frame - start_frame)
+            for i, s in enumerate(inside)
+        )
+        start, end = start_frame / self.fps, end_frame / self.fps
+        audio = tuple(a for a in self.audio if a.start < end and a.start + a.length > start)
+        return replace(
+            self,
+            frames=end_frame - start_frame,
+            segments=segments,
+            audio=audio,
+            audio_offset=self.audio_offset + start,
+        )
 
     def segment_at(self, frame: int) -> Segment | None:
         for segment in self.segments:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -94,15 +94,18 @@ class Planner:
         self._effects = effects
         self._transitions = transitions
 
-    def plan(self, project: Project, sources: Mapping[str, SourceInfo]) -> RenderPlan:
-        """`sources` maps each resolved media path to its probed info."""
+    def plan(
+        self, project: Project, sources: Mapping[str, SourceInfo], cuts: Iterable[int] = ()
+    ) -> RenderPlan:
+        """`sources` maps each resolved media path to its probed info; `cuts` are extra frames to
+        start a segment at (the edges of a window to render on its own)."""
         width, height, fps = effective_size(project)
         tracks, joins = self._timeline(project, sources, fps)
         visual_end = max((p.end_frame for t in tracks for p in t), default=0)
         audio = self._audio(project, sources, fps, visual_end)
         frames = visual_end or max((to_frame(a.start + a.length, fps) for a in audio), default=0)
         audio = tuple(a for a in audio if a.start < frames / fps)
-        bounds = {0, frames}
+        bounds = {0, frames, *(min(max(cut, 0), frames) for cut in cuts)}
         for t in tracks:
             for p in t:
                 bounds.update((min(p.start_frame, frames), min(p.end_frame, frames)))
