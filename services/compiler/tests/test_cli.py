@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import av
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -79,6 +80,7 @@ async def test_tstudio_render_renders_a_project_file(server: str, tmp_path: Path
         str(project_file),
         "-o",
         str(out),
+        "--preview",
         "--server",
         server,
         stdout=asyncio.subprocess.PIPE,
@@ -87,8 +89,9 @@ async def test_tstudio_render_renders_a_project_file(server: str, tmp_path: Path
     stdout, stderr = await process.communicate()
     assert process.returncode == 0, stderr.decode()
     assert stdout.decode().strip() == str(out)
-    assert out.stat().st_size > 0
     assert "100.0%" in stderr.decode()
+    with av.open(str(out)) as container:  # the 1280x720 demo in the preview profile
+        assert (container.streams.video[0].width, container.streams.video[0].height) == (640, 360)
 
 
 async def test_tstudio_render_reports_invalid_projects(server: str, tmp_path: Path) -> None:

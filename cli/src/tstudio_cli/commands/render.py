@@ -34,6 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="render from scratch: the segment cache is neither read nor written",
     )
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="the preview profile: at most 360 pixels tall, a fast preset, lower quality",
+    )
     parser.set_defaults(func=run)
 
 
@@ -64,7 +69,10 @@ def run(args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
     with grpc.insecure_channel(args.server) as channel:
         stub = compiler_pb2_grpc.CompilerServiceStub(channel)
         job: compiler_pb2.RenderJob | None = None
-        call = stub.Render(compiler_pb2.RenderRequest(project=project, no_cache=args.no_cache))
+        profile = compiler_pb2.RENDER_PROFILE_PREVIEW if args.preview else compiler_pb2.RENDER_PROFILE_FINAL
+        call = stub.Render(
+            compiler_pb2.RenderRequest(project=project, no_cache=args.no_cache, profile=profile)
+        )
         started = time.monotonic()
         try:
             for reply in call:
