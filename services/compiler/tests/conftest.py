@@ -21,6 +21,7 @@ from svckit.testing import make_image, make_video, make_wav
 from tstudio.compiler.v1 import compiler_pb2_grpc, project_pb2
 from tstudio_compiler.composition import build_compiler
 from tstudio_compiler.domain.compiler import Compiler
+from tstudio_compiler.plugins import PluginRegistry
 from tstudio_compiler.server import create_server
 from tstudio_compiler.settings import CompilerSettings
 
@@ -94,11 +95,16 @@ class Running:
 
 
 async def start_compiler(tmp_path: Path, **overrides: Any) -> AsyncIterator[Running]:
-    settings = CompilerSettings(port=0, data_dir=tmp_path / "data", **overrides)
+    async for running in serve(CompilerSettings(port=0, data_dir=tmp_path / "data", **overrides)):
+        yield running
+
+
+async def serve(settings: CompilerSettings, plugins: PluginRegistry | None = None) -> AsyncIterator[Running]:
+    """The compiler built from `settings` (and `plugins` as its plugin host) on a real gRPC server."""
     bus = InProcessBus()
     executor = BlockingExecutor(4, "compiler-test")
-    compiler = build_compiler(settings, bus, executor)
-    handle = create_server(settings, compiler)
+    compiler = build_compiler(settings, bus, executor, plugins)
+    handle = create_server(settings, compiler, plugins)
     await handle.start()
     await handle.set_serving(True)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{handle.port}")

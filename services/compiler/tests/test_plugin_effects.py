@@ -8,15 +8,11 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
-from svckit.bus import InProcessBus
-from svckit.executor import BlockingExecutor
-from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
-from tstudio_compiler.composition import build_compiler
+from tstudio.compiler.v1 import compiler_pb2
 from tstudio_compiler.plugins.registry import PluginRegistry
-from tstudio_compiler.server import create_server
 from tstudio_compiler.settings import CompilerSettings
 
-from .conftest import Running, decode_rgb, project
+from .conftest import Running, decode_rgb, project, serve
 from .test_render import render
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "plugins" / "examples"
@@ -27,17 +23,10 @@ async def with_plugins(tmp_path: Path) -> AsyncIterator[Running]:
     registry = PluginRegistry(None)
     registry.load_dir(EXAMPLES / "invert")
     settings = CompilerSettings(port=0, data_dir=tmp_path / "data")
-    bus, executor = InProcessBus(), BlockingExecutor(2, "plugin-test")
-    compiler = build_compiler(settings, bus, executor, registry)
-    handle = create_server(settings, compiler)
-    await handle.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{handle.port}")
     try:
-        yield Running(compiler_pb2_grpc.CompilerServiceStub(channel), compiler, bus, settings)
+        async for running in serve(settings, registry):
+            yield running
     finally:
-        await channel.close()
-        await handle.stop(0)
-        executor.shutdown()
         registry.close()
 
 

@@ -10,16 +10,12 @@ from pathlib import Path
 import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
-from svckit.bus import InProcessBus
-from svckit.executor import BlockingExecutor
-from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
+from tstudio.compiler.v1 import compiler_pb2
 from tstudio_cli.main import main as tstudio_main
-from tstudio_compiler.composition import build_compiler
 from tstudio_compiler.plugins import HostPolicy, PluginRegistry
-from tstudio_compiler.server import create_server
 from tstudio_compiler.settings import CompilerSettings
 
-from .conftest import Running, project
+from .conftest import Running, project, serve
 from .plugins.conftest import effect_wat, manifest
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "plugins" / "examples"
@@ -52,19 +48,10 @@ async def plugged(tmp_path: Path) -> AsyncIterator[Plugged]:
     settings = CompilerSettings(port=0, data_dir=tmp_path / "data", max_concurrent_renders=2)
     # A short deadline and small ceilings so the hostile modules are stopped quickly.
     registry = PluginRegistry(settings.data_dir / "plugins", HostPolicy(deadline_ms=300, max_memory_pages=64))
-    bus, executor = InProcessBus(), BlockingExecutor(4, "plugin-rpc-test")
-    compiler = build_compiler(settings, bus, executor, registry)
-    handle = create_server(settings, compiler, registry)
-    await handle.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{handle.port}")
     try:
-        running = Running(compiler_pb2_grpc.CompilerServiceStub(channel), compiler, bus, settings)
-        yield Plugged(running, registry, f"127.0.0.1:{handle.port}")
+        async for running in serve(settings, registry):
+            yield Plugged(running, registry, f"127.0.0.1:{running.port}")
     finally:
-        await channel.close()
-        await compiler.jobs.close()
-        await handle.stop(0)
-        executor.shutdown()
         registry.close()
 
 

@@ -6,18 +6,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import grpc
 import numpy as np
 import pytest
-from svckit.bus import InProcessBus
-from svckit.executor import BlockingExecutor
-from tstudio.compiler.v1 import compiler_pb2_grpc
-from tstudio_compiler.composition import build_compiler
 from tstudio_compiler.plugins import HostPolicy, PluginRegistry
-from tstudio_compiler.server import create_server
 from tstudio_compiler.settings import CompilerSettings
 
-from ..conftest import Running
+from ..conftest import Running, serve
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "plugins" / "examples"
 
@@ -99,16 +93,8 @@ def random_frame(h: int, w: int, seed: int = 0) -> np.ndarray:
 async def serve_with_plugins(settings: CompilerSettings, registry: PluginRegistry) -> AsyncIterator[Running]:
     """The compiler with `registry` as its plugin host on a real gRPC server (port 0); closes the
     registry when done."""
-    bus, executor = InProcessBus(), BlockingExecutor(4, "plugin-test")
-    compiler = build_compiler(settings, bus, executor, registry)
-    handle = create_server(settings, compiler, registry)
-    await handle.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{handle.port}")
     try:
-        yield Running(compiler_pb2_grpc.CompilerServiceStub(channel), compiler, bus, settings, handle.port)
+        async for running in serve(settings, registry):
+            yield running
     finally:
-        await channel.close()
-        await compiler.jobs.close()
-        await handle.stop(0)
-        executor.shutdown()
         registry.close()
