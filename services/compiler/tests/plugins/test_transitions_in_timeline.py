@@ -280,6 +280,9 @@ async def test_an_endless_loop_transition_fails_only_its_render(
     rich = error_details(error)
     assert rich.code == grpc.StatusCode.FAILED_PRECONDITION
     assert "plugin 'spin' ran out of fuel" in rich.message
+    # The plugin's own reason and id reach the caller, not a generic render failure.
+    assert rich.reason.startswith("PLUGIN_") and rich.metadata["plugin_id"] == "spin"
+    assert rich.metadata["job_id"]
     assert not (tmp_path / "spin.mp4").exists()
     # The compiler keeps serving: the same timeline with a sound transition renders.
     await _render_ok(plugged, crossfade(red, tmp_path / "ok.mp4"))

@@ -62,7 +62,11 @@ def _job_error(job: JobView) -> errors.ServiceError:
     if job.status is JobStatus.CANCELLED:
         return errors.Cancelled("the render was cancelled", reason="RENDER_CANCELLED")
     cls = _ERRORS.get(job.error_code, errors.Internal)
-    return cls(job.error or "render failed", reason="RENDER_FAILED", metadata={"job_id": job.id})
+    return cls(
+        job.error or "render failed",
+        reason=job.error_reason or "RENDER_FAILED",
+        metadata={**dict(job.error_metadata), "job_id": job.id},
+    )
 
 
 class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):

@@ -73,6 +73,9 @@ class JobView:
     result: RenderStats | None
     error: str
     error_code: str
+    # The failure's ErrorInfo reason and metadata ("PLUGIN_OUT_OF_FUEL", {"plugin_id": ...}).
+    error_reason: str = ""
+    error_metadata: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -265,18 +268,37 @@ class JobManager:
         except (Cancelled, asyncio.CancelledError):
             self._finish_failed(job, "cancelled", "CANCELLED", JobStatus.CANCELLED, Stage.CANCELLED)
         except ServiceError as exc:
-            self._finish_failed(job, exc.message, exc.code.value, JobStatus.FAILED, Stage.FAILED)
+            self._finish_failed(
+                job,
+                exc.message,
+                exc.code.value,
+                JobStatus.FAILED,
+                Stage.FAILED,
+                reason=exc.reason,
+                metadata=tuple(sorted(exc.metadata.items())),
+            )
         except Exception:
             log.exception("render job %s failed", job.view.id)
             self._finish_failed(job, "internal error", "INTERNAL", JobStatus.FAILED, Stage.FAILED)
         await self._observer.finished(job.view)
 
-    def _finish_failed(self, job: _Job, error: str, code: str, status: JobStatus, stage: Stage) -> None:
+    def _finish_failed(
+        self,
+        job: _Job,
+        error: str,
+        code: str,
+        status: JobStatus,
+        stage: Stage,
+        reason: str = "",
+        metadata: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self._update(
             job,
             status=status,
             error=error,
             error_code=code,
+            error_reason=reason,
+            error_metadata=metadata,
             finished_at=datetime.now(UTC),
             progress=replace(job.view.progress, stage=stage, eta_seconds=-1.0),
         )

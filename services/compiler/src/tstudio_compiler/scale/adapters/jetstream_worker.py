@@ -183,8 +183,8 @@ class RenderWorker:
                     "worker %s: job %s segment %d failed: %s", self.worker_id, task.job_id, index, exc
                 )
                 reason = f"segment {index}: {exc.message}"
-                code = exc.code.value
-                await self._apply(task.job_id, lambda s: js_state.fail(s, reason, time.time(), code))
+                code, why = exc.code.value, exc.reason
+                await self._apply(task.job_id, lambda s: js_state.fail(s, reason, time.time(), code, why))
                 await self._discard(task.job_id)
                 return
             if reused:
@@ -241,8 +241,8 @@ class RenderWorker:
         except ServiceError as exc:
             log.warning("worker %s: join of job %s failed: %s", self.worker_id, job_id, exc)
             reason = f"join: {exc.message}"
-            code = exc.code.value
-            await self._apply(job_id, lambda s: js_state.fail(s, reason, time.time(), code))
+            code, why = exc.code.value, exc.reason
+            await self._apply(job_id, lambda s: js_state.fail(s, reason, time.time(), code, why))
             await self._discard(job_id)
             return
         result = {

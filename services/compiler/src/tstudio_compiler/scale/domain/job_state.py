@@ -51,6 +51,7 @@ class JobState:
     error: str = ""
     # The gRPC code name of the failure ("INVALID_ARGUMENT", "INTERNAL"...).
     error_code: str = ""
+    error_reason: str = ""
     client_key: str = ""
     created_at: float = 0.0
     finished_at: float = 0.0
@@ -97,6 +98,7 @@ class JobState:
             "result": self.result,
             "error": self.error,
             "error_code": self.error_code,
+            "error_reason": self.error_reason,
             "client_key": self.client_key,
             "created_at": self.created_at,
             "finished_at": self.finished_at,
@@ -121,6 +123,7 @@ class JobState:
                 result=value.get("result"),
                 error=value.get("error", ""),
                 error_code=value.get("error_code", ""),
+                error_reason=value.get("error_reason", ""),
                 client_key=value.get("client_key", ""),
                 created_at=float(value.get("created_at", 0.0)),
                 finished_at=float(value.get("finished_at", 0.0)),
@@ -180,10 +183,12 @@ def succeed(state: JobState, result: dict[str, Any], now: float) -> Transition:
     )
 
 
-def fail(state: JobState, error: str, now: float, code: str = "INTERNAL") -> Transition:
+def fail(state: JobState, error: str, now: float, code: str = "INTERNAL", reason: str = "") -> Transition:
     if state.status.finished:
         return Transition(state, changed=False)
-    failed = replace(state, status=JobStatus.FAILED, error=error, error_code=code, finished_at=now)
+    failed = replace(
+        state, status=JobStatus.FAILED, error=error, error_code=code, error_reason=reason, finished_at=now
+    )
     return Transition(failed, changed=True)
 
 

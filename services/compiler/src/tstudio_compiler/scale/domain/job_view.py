@@ -113,4 +113,5 @@ def job_view(state: JobState, meta: JobMeta, now: float) -> JobView:
         result=result,
         error=state.error,
         error_code=state.error_code or ("CANCELLED" if state.status is QueueStatus.CANCELLED else ""),
+        error_reason=state.error_reason,
     )
