@@ -61,7 +61,7 @@ def compiler_queue_mode() -> str:
     return "jetstream" if "queue" in names else "local"
 
 
-def suite_env(options: SoakOptions, token: str, queue: str) -> dict[str, str]:
+def suite_env(options: SoakOptions, token: str, queue: str, shared_dir: Path) -> dict[str, str]:
     env = {
         "GATEWAY_DEV_TOKEN": token,
         # Raised for the load (one token sends everything); 429 beyond it is still documented.
@@ -74,6 +74,9 @@ def suite_env(options: SoakOptions, token: str, queue: str) -> dict[str, str]:
         env[f"{prefix}_LOG_LEVEL"] = options.log_level
     if queue == "jetstream":
         env["COMPILER_QUEUE"] = "jetstream"
+        env["COMPILER_SHARED_DIR"] = str(shared_dir)
+        # A killed replica's segment comes back this soon (the default 30 s suits real renders).
+        env["COMPILER_QUEUE_ACK_WAIT_SECONDS"] = "5"
     return env
 
 
@@ -87,7 +90,11 @@ async def soak(options: SoakOptions) -> Summary:
         log.info("starting the suite (%d compiler replica(s), queue=%s) in %s", options.replicas, queue, root)
         began = time.monotonic()
         cluster = await asyncio.to_thread(
-            start_cluster, root / "suite", suite_env(options, token, queue), options.replicas, STARTUP_TIMEOUT
+            start_cluster,
+            root / "suite",
+            suite_env(options, token, queue, root / "shared"),
+            options.replicas,
+            STARTUP_TIMEOUT,
         )
         startup = time.monotonic() - began
         try:
