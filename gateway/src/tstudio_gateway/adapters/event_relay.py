@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf import json_format
 from svckit.bus import EventBus, Subscription
 from svckit.errors import FailedPrecondition
 from tstudio.events.v1 import events_pb2
 
+from tstudio_gateway.adapters.proto_json import message_to_dict
 from tstudio_gateway.domain.subjects import check_subject_pattern
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ Sink = Callable[[RelayedEvent], None]
 
 
 def event_json(event: events_pb2.Event) -> dict[str, Any]:
-    result: dict[str, Any] = json_format.MessageToDict(event, preserving_proto_field_name=True)
+    result: dict[str, Any] = message_to_dict(event)
     return result
 
 

@@ -13,6 +13,8 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from svckit.errors import FieldViolation, InvalidArgument
 
+from tstudio_gateway.adapters.proto_json import message_to_dict
+
 M = TypeVar("M", bound=Message)
 
 # json_format reports the failing field as "... at RenderRequest.project.tracks[0].clips[0].speed".
@@ -100,6 +102,7 @@ def _json_type(value: Any) -> str:
 def to_json(message: Message) -> dict[str, Any]:
     """A response as canonical proto3 JSON: fields at their default value (0, "", false, empty)
     are left out. Printing them too cost ~3.5x the conversion time (180 µs on a probe result),
-    a good part of the gateway's whole latency budget."""
-    result: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    a good part of the gateway's whole latency budget. Written by `proto_json`, json_format's
+    output in about half its time."""
+    result: dict[str, Any] = message_to_dict(message)
     return result
