@@ -143,6 +143,10 @@ async def test_replicas_share_a_job_survive_a_sigkill_and_match_the_single_proce
                 for r in group
             ]
             assert sum(rendered) == 7 and all(count > 0 for count in rendered), rendered
+            diagnostics = await stubs[0].GetDiagnostics(compiler_pb2.GetDiagnosticsRequest())
+            items = {i.name: i.value for i in diagnostics.diagnostics.items}
+            assert items["queue.kind"] == "jetstream" and items["queue.nats"] == "connected"
+            assert items["queue.pending_tasks"] == "0"
 
             # Again from scratch; the replica writing a segment is killed mid-way.
             request.client_key, request.no_cache = "", True

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from opentelemetry import context as otel_context
+from svckit.errors import ServiceError
 from svckit.telemetry import extract_context, inject_headers
 
 from tstudio_compiler.adapters.segment_renderer import job_spec, write_audio
@@ -127,6 +128,20 @@ class DistributedRenderJobs:
 
     async def close(self) -> None:
         await self._local.close()
+
+    async def diagnostics(self) -> list[tuple[str, str, bool]]:
+        here = [item for item in await self._local.diagnostics() if item[0] != "queue.kind"]
+        connected = self._queue.bus.nc.is_connected
+        items = [
+            ("queue.kind", "jetstream", True),
+            ("queue.nats", "connected" if connected else "down", connected),
+        ]
+        try:
+            items.append(("queue.pending_tasks", str(await self._queue.pending_tasks()), True))
+        except ServiceError as exc:
+            items.append(("queue.pending_tasks", exc.message, False))
+        # Renders that could not be split run here, outside the shared queue.
+        return items + [(f"{name}.here", value, ok) for name, value, ok in here]
 
     async def publish(self, state: JobState) -> None:
         """A worker changed a job: tell the bus (the workers' `on_change`), in the submitter's trace."""

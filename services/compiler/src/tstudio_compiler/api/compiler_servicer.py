@@ -246,17 +246,12 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     ) -> compiler_pb2.GetDiagnosticsResponse:
         inventory = self._compiler.encoders
         found = await self._compiler.encoder_statuses()
-        jobs = await self._compiler.jobs.list()
         items = [
             common_pb2.DiagnosticItem(name="ffmpeg.version", value=inventory.ffmpeg_version(), ok=True),
             common_pb2.DiagnosticItem(name="cpu.count", value=str(os.cpu_count() or 0), ok=True),
-            common_pb2.DiagnosticItem(
-                name="jobs.running", value=str(sum(j.status is JobStatus.RUNNING for j in jobs)), ok=True
-            ),
-            common_pb2.DiagnosticItem(
-                name="jobs.queued", value=str(sum(j.status is JobStatus.QUEUED for j in jobs)), ok=True
-            ),
         ]
+        queue = await self._compiler.jobs.diagnostics()
+        items.extend(common_pb2.DiagnosticItem(name=n, value=v, ok=ok) for n, v, ok in queue)
         for status in found.values():
             items.append(
                 common_pb2.DiagnosticItem(

@@ -46,6 +46,10 @@ class RenderJobs(Protocol):
         """Stop taking work (shutdown)."""
         ...
 
+    async def diagnostics(self) -> list[tuple[str, str, bool]]:
+        """(dotted name, value, ok) items about the queue for GetDiagnostics."""
+        ...
+
 
 class LocalRenderJobs:
     """Renders in this process: `JobManager` schedules, the renderer works in a blocking thread."""
@@ -83,3 +87,13 @@ class LocalRenderJobs:
 
     async def close(self) -> None:
         await self._manager.close()
+
+    async def diagnostics(self) -> list[tuple[str, str, bool]]:
+        jobs = self._manager.list()
+        running = sum(j.status is JobStatus.RUNNING for j in jobs)
+        queued = sum(j.status is JobStatus.QUEUED for j in jobs)
+        return [
+            ("queue.kind", "local", True),
+            ("jobs.running", str(running), True),
+            ("jobs.queued", str(queued), True),
+        ]
