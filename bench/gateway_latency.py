@@ -3,7 +3,8 @@
 1. `probe_media_file` on one small file (warm: the OS and the media service have seen it) called
    over HTTP and over WebSocket through the gateway, against the same Probe RPC called directly
    over gRPC, interleaved in rounds in the same run. Prints p50/p99 of each and the added latency
-   (gateway minus direct). Target: under 1 ms added at p50.
+   (gateway minus direct), and the gateway process's CPU time per call, which a busy machine
+   disturbs less than latency. Target: under 1 ms added at p50.
 2. Events published on NATS to 100 WebSocket subscribers through the gateway, against the same 100
    subscribers attached to NATS directly (nats-py), as events delivered per second and a ratio.
 
@@ -82,7 +83,7 @@ async def timed(call: Callable[[], Awaitable[object]], count: int, into: list[fl
         into.append(time.perf_counter() - started)
 
 
-async def latency(media_addr: str, gateway_url: str, video: Path, calls: int) -> None:
+async def latency(media_addr: str, gateway_url: str, video: Path, calls: int, gateway_pid: int) -> None:
     direct: list[float] = []
     http: list[float] = []
     ws_times: list[float] = []
@@ -126,10 +127,19 @@ async def latency(media_addr: str, gateway_url: str, video: Path, calls: int) ->
         for call in (grpc_probe, http_probe, ws_probe, http_floor):
             await timed(call, 50, [])
         rounds = 10
+        # The gateway's CPU time per call: steadier than latency on a busy machine, and what
+        # a change to the gateway's own code moves.
+        cpu = {"http": 0.0, "ws": 0.0}
+
+        async def on_gateway_cpu(kind: str, call: Callable[[], Awaitable[object]], into: list[float]) -> None:
+            started = cpu_seconds(gateway_pid)
+            await timed(call, calls // rounds, into)
+            cpu[kind] += cpu_seconds(gateway_pid) - started
+
         for _ in range(rounds):
             await timed(grpc_probe, calls // rounds, direct)
-            await timed(http_probe, calls // rounds, http)
-            await timed(ws_probe, calls // rounds, ws_times)
+            await on_gateway_cpu("http", http_probe, http)
+            await on_gateway_cpu("ws", ws_probe, ws_times)
             await timed(http_floor, calls // rounds, floor)
         await ws.close()
 
@@ -142,6 +152,10 @@ async def latency(media_addr: str, gateway_url: str, video: Path, calls: int) ->
             f"  {name:<40}{p50 * 1e3:8.3f} {p99 * 1e3:8.3f} {(p50 - base50) * 1e3:+10.3f} {p50 / base50:10.2f}x"
         )
     print(f"  (mean direct {statistics.fmean(direct) * 1e3:.3f} ms; target: under 1 ms added at p50)")
+    print(
+        f"  gateway CPU per call (all its threads): HTTP {cpu['http'] / len(http) * 1e3:.3f} ms,"
+        f" WebSocket {cpu['ws'] / len(ws_times) * 1e3:.3f} ms"
+    )
     print(
         f"  HTTP round trip alone (GET /healthz, same client): p50 {percentile(floor, 0.5) * 1e3:.3f} ms,"
         f" so the gateway's own share of the HTTP figure is"
@@ -310,7 +324,7 @@ def main() -> int:
                 root / "gateway.log",
             ) as gateway,
         ):
-            asyncio.run(latency(media_addr, gateway_url, video, options.calls))
+            asyncio.run(latency(media_addr, gateway_url, video, options.calls, gateway.pid))
             asyncio.run(relay(nats_server.url, gateway_url, options.events, gateway.pid))
     return 0
 

@@ -181,6 +181,7 @@ async def start_gateway(
     bus: EventBus | None,
     events_bus: EventBus,
     metrics: HttpMetrics | None = None,
+    door_spans: bool = True,
     **overrides: object,
 ) -> AsyncIterator[Gateway]:
     """The gateway in this process, before a test compiler publishing on `events_bus`."""
@@ -205,6 +206,7 @@ async def start_gateway(
             verifier=StaticTokenVerifier(settings.tokens),
             relay=EventRelay(bus),
             metrics=metrics,
+            door_spans=door_spans,
         )
         handle = await start_server(settings, deps)
         try:

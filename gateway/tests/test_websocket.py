@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from svckit.bus import InProcessBus
 
-from .conftest import TOKEN, Gateway
+from .conftest import TOKEN, Gateway, MediaProcess, start_gateway
 
 
 async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 10.0) -> dict[str, Any]:
@@ -160,3 +161,22 @@ async def test_a_connection_holds_a_bounded_number_of_subscriptions(nats_gateway
         error = await receive(ws)
         assert error["id"] == "one-more" and error["error"]["reason"] == "TOO_MANY_SUBSCRIPTIONS"
         assert error["error"]["status"] == 429
+
+
+async def test_without_door_spans_commands_answer_the_same_over_http_and_websocket(
+    media_service: MediaProcess,
+) -> None:
+    bus = InProcessBus()
+    async for gateway in start_gateway(media_service, None, bus, door_spans=False):
+        args = {"path": str(gateway.media.video)}
+        reply = await gateway.invoke("probe_media_file", args)
+        assert reply.status == 200
+        over_http = await reply.json()
+        async with gateway.session.ws_connect(ws_url(gateway), headers=gateway.headers()) as ws:
+            await ws.send_json({"id": "1", "type": "invoke", "command": "probe_media_file", "args": args})
+            answer = await receive(ws)
+            await ws.send_json({"id": "2", "type": "invoke", "command": "media.prob", "args": args})
+            error = await receive(ws)
+        assert answer["type"] == "result" and answer["data"]["info"] == over_http["info"]
+        assert error["type"] == "error" and error["error"]["reason"] == "UNKNOWN_COMMAND"
+    await bus.close()

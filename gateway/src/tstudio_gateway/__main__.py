@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -79,8 +80,12 @@ async def main() -> None:
             verifier=verifier,
             relay=relay,
             metrics=HttpMetrics() if settings.metrics_port else None,
+            door_spans=tracing_exported(),
         ),
     )
+    # What start-up built (descriptors, schemas, modules) lives as long as the process: keep it out
+    # of the collector's full passes, which otherwise walk all of it between requests.
+    gc.freeze()
     log.info("gateway listening on http://%s:%d", settings.host, handle.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -22,8 +22,12 @@ TIMEOUT_HEADER = "X-Request-Timeout"
 MIN_TIMEOUT_SECONDS = 0.001
 
 
+# Built once: json.dumps with options makes a new encoder on every call.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def json_bytes(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return _encode(value).encode()
 
 
 def decode_json(raw: bytes | str, what: str = "the request body") -> Any:

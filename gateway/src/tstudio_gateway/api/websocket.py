@@ -54,8 +54,10 @@ class WebSocketRoutes:
         limiter: RateLimiter,
         max_message_bytes: int,
         heartbeat_seconds: float,
+        command_spans: bool = True,
     ) -> None:
         self.invoker = invoker
+        self.command_spans = command_spans
         self.relay = relay
         self.limiter = limiter
         self.max_message_bytes = max_message_bytes
@@ -168,6 +170,9 @@ class _Session:
     async def _invoke(
         self, request_id: str, command: Any, args: Any, timeout: float | None, traceparent: object
     ) -> None:
+        if not self.routes.command_spans:
+            await self._answer(request_id, command, args, timeout)
+            return
         with command_span(command.qualified, traceparent):
             await self._answer(request_id, command, args, timeout)
 
