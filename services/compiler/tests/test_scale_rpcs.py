@@ -130,7 +130,11 @@ async def test_cache_stats_count_hits_no_cache_bypasses_it_and_clear_cache_empti
         # render.run's default `err` is the sys.stderr of import time (closed by pytest's capture
         # between tests), so the command runs with its own stream.
         args = argparse.Namespace(
-            project=project_file, output=tmp_path / "cli.mp4", server=_address(running), no_cache=True
+            project=project_file,
+            output=tmp_path / "cli.mp4",
+            server=_address(running),
+            no_cache=True,
+            preview=False,
         )
         code = await asyncio.to_thread(render_command.run, args, io.StringIO())
         assert code == 0 and (tmp_path / "cli.mp4").stat().st_size > 0
