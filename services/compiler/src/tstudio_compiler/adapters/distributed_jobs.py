@@ -26,7 +26,7 @@ from tstudio_compiler.adapters.segment_renderer import job_spec, write_audio
 from tstudio_compiler.adapters.segmented_renderer import splittable
 from tstudio_compiler.domain.jobs import JobObserver, JobStatus, JobView
 from tstudio_compiler.domain.ports import Blocking
-from tstudio_compiler.domain.render_jobs import LocalRenderJobs, RenderOrder
+from tstudio_compiler.domain.render_jobs import DiagnosticItems, LocalRenderJobs, RenderOrder
 from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue
 from tstudio_compiler.scale.domain.job_state import JobState
 from tstudio_compiler.scale.domain.job_view import JobMeta, job_view
@@ -129,7 +129,7 @@ class DistributedRenderJobs:
     async def close(self) -> None:
         await self._local.close()
 
-    async def diagnostics(self) -> list[tuple[str, str, bool]]:
+    async def diagnostics(self) -> DiagnosticItems:
         here = [item for item in await self._local.diagnostics() if item[0] != "queue.kind"]
         connected = self._queue.bus.nc.is_connected
         items = [

@@ -14,6 +14,9 @@ from tstudio_compiler.domain.jobs import JobManager, JobStatus, JobView
 from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.ports import Blocking, ProgressCallback, Renderer, RenderStats
 
+# (dotted name, value, ok) items for GetDiagnostics.
+DiagnosticItems = list[tuple[str, str, bool]]
+
 
 @dataclass(frozen=True)
 class RenderOrder:
@@ -46,8 +49,8 @@ class RenderJobs(Protocol):
         """Stop taking work (shutdown)."""
         ...
 
-    async def diagnostics(self) -> list[tuple[str, str, bool]]:
-        """(dotted name, value, ok) items about the queue for GetDiagnostics."""
+    async def diagnostics(self) -> DiagnosticItems:
+        """Items about the queue for GetDiagnostics."""
         ...
 
 
@@ -88,7 +91,7 @@ class LocalRenderJobs:
     async def close(self) -> None:
         await self._manager.close()
 
-    async def diagnostics(self) -> list[tuple[str, str, bool]]:
+    async def diagnostics(self) -> DiagnosticItems:
         jobs = self._manager.list()
         running = sum(j.status is JobStatus.RUNNING for j in jobs)
         queued = sum(j.status is JobStatus.QUEUED for j in jobs)
