@@ -69,7 +69,7 @@ plugins-examples: setup ## Rebuild the example WASM plugins (C via the ziglang p
 deploy-check: setup ## Dockerfiles (hadolint) and every kustomize overlay/component combination, validated
 	$(VENV)/bin/pytest tests/deploy -q
 
-check: lint check-protos ## Contract and style checks: ruff, buf lint, stub drift
+check: lint check-protos typecheck ## Contract, style and type checks: ruff, buf lint, stub drift, mypy
 
 ci: test check ## What CI runs (.ci/run)
 
