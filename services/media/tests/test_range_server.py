@@ -220,3 +220,19 @@ async def test_a_busy_video_port_leaves_grpc_serving(tmp_path: Path, root: Path)
             reply = await service.stub.GetDiagnostics(media_pb2.GetDiagnosticsRequest())
             item = next(i for i in reply.diagnostics.items if i.name == "video_server.url")
             assert not item.ok and "unavailable" in item.value
+
+
+async def test_a_file_removed_between_requests_is_404_and_no_precompressed_copy_is_served(
+    guarded: RunningMedia, root: Path, http: aiohttp.ClientSession
+) -> None:
+    clip = root / "clip.mp4"
+    # A gzip file beside the video is not what a <video> element asked for.
+    (root / "clip.mp4.gz").write_bytes(b"not the video")
+    url = await stream_url(guarded, clip)
+    async with http.get(url, headers={"Accept-Encoding": "gzip"}) as response:
+        assert response.status == 200 and "Content-Encoding" not in response.headers
+        assert await response.read() == clip.read_bytes()
+    clip.unlink()
+    # Within the second the resolved path is remembered, the missing file is still found missing.
+    async with http.get(url, headers={"Range": "bytes=0-9"}) as response:
+        assert response.status == 404
