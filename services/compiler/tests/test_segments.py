@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import av
+import numpy as np
 from tstudio.compiler.v1 import compiler_pb2
 from tstudio_cli.demo_media import write_demo
 from tstudio_compiler.adapters.segment_renderer import PyAvSegmentRenderer, job_spec, write_audio
@@ -18,7 +19,7 @@ from tstudio_compiler.scale.adapters.pyav_joiner import RemuxJoiner
 from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.scale.domain.render_ports import JobSpec, SegmentTask
 
-from .conftest import Running, decode_rgb, project, psnr, start_compiler
+from .conftest import Running, decode_audio, decode_rgb, project, psnr, start_compiler
 from .test_render import render
 
 
@@ -84,7 +85,18 @@ async def test_render_with_the_segment_cache_reuses_unchanged_segments(tmp_path:
         assert (again.result.segments_total, again.result.segments_reused) == (7, 7)
         diagnostics = await running.stub.GetDiagnostics(compiler_pb2.GetDiagnosticsRequest())
         items = {i.name: i.value for i in diagnostics.diagnostics.items}
-        assert items["cache.segments.entries"] == "9" and items["cache.segments.hits"] == "12"
+        # 9 segments and the sound mix, which the picture edit did not change (reused twice).
+        assert items["cache.segments.entries"] == "10" and items["cache.segments.hits"] == "14"
         assert again.status == compiler_pb2.JOB_STATUS_SUCCEEDED
+        loud, rate = decode_audio(Path(again.result.output_path))
+
+        # A sound edit: every picture segment is reused, the mix is made again.
+        quieter = copy.deepcopy(demo)
+        quieter["tracks"][0]["clips"][0]["volume"] = 0.25
+        remixed = await render(running, project(quieter, tmp_path / "demo"))
+        assert remixed.result.segments_reused == 7
+        soft, _ = decode_audio(Path(remixed.result.output_path))
+        first_second = slice(rate // 4, rate)
+        assert np.abs(soft[first_second]).max() < 0.5 * np.abs(loud[first_second]).max()
     with av.open(first.result.output_path) as container:
         assert container.streams.video[0].frames == 285 and container.streams.audio

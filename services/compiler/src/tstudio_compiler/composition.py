@@ -78,7 +78,9 @@ def build_compiler(
     if metrics is not None:
         metrics.watch(manager.active, cache)
     local = LocalRenderJobs(manager, renderer, executor, uncached)
-    jobs: RenderJobs = local if queue is None else DistributedRenderJobs(queue, local, executor, events)
+    jobs: RenderJobs = (
+        local if queue is None else DistributedRenderJobs(queue, local, executor, events, cache)
+    )
     return Compiler(
         catalogs=catalogs,
         limits=limits_from(settings),

@@ -22,12 +22,13 @@ from opentelemetry import context as otel_context
 from svckit.errors import ServiceError
 from svckit.telemetry import extract_context, inject_headers
 
-from tstudio_compiler.adapters.segment_renderer import job_spec, write_audio
+from tstudio_compiler.adapters.segment_renderer import cached_audio, job_spec
 from tstudio_compiler.adapters.segmented_renderer import splittable
 from tstudio_compiler.domain.jobs import JobObserver, JobStatus, JobView
 from tstudio_compiler.domain.ports import Blocking
 from tstudio_compiler.domain.render_jobs import DiagnosticItems, LocalRenderJobs, RenderOrder
 from tstudio_compiler.scale.adapters.jetstream_queue import JetStreamRenderQueue
+from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.scale.domain.job_state import JobState
 from tstudio_compiler.scale.domain.job_view import JobMeta, job_view
 from tstudio_compiler.scale.domain.render_ports import JobSpec
@@ -44,9 +45,12 @@ class DistributedRenderJobs:
         local: LocalRenderJobs,
         blocking: Blocking,
         events: JobObserver,
+        cache: SegmentCache | None = None,
         list_limit: int = 200,
     ) -> None:
         self._queue = queue
+        # The shared segment cache; the submitter takes an unchanged sound mix from it.
+        self._cache = cache
         self._local = local
         self._blocking = blocking
         self._events = events
@@ -82,7 +86,8 @@ class DistributedRenderJobs:
         audio = ""
         if encode.audio_encoder:
             job_dir.mkdir(parents=True, exist_ok=True)
-            audio = str(write_audio(plan, encode, job_dir / "audio.m4a"))
+            cache = self._cache if order.use_cache else None
+            audio = str(cached_audio(plan, encode, job_dir / "audio.m4a", cache))
         meta = JobMeta(
             project_name=order.project_name,
             output_path=plan.output.path,
