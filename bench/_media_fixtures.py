@@ -17,16 +17,22 @@ from tstudio_media.settings import MediaSettings
 HD_GOP_FRAMES = 60  # 2 s at 30 fps
 
 
-def hd_video(path: Path, seconds: int = 6) -> Path:
+def hd_video(path: Path, seconds: float = 6) -> Path:
     """1080p30 H.264 (x264 veryfast, B-frames, a keyframe exactly every 2 s) of FFmpeg's testsrc2
     pattern with a stereo tone: moving, detailed content, not flat colours that decode for free."""
+    return pattern_video(path, seconds, 1920, 1080)
+
+
+def pattern_video(path: Path, seconds: float, width: int, height: int, tone: float = 440.0) -> Path:
+    """`hd_video` at any size and tone."""
     if path.exists():
         return path
-    video_src = av.open(f"testsrc2=size=1920x1080:rate=30:duration={seconds}", format="lavfi")
-    audio_src = av.open(f"sine=frequency=440:sample_rate=48000:duration={seconds}", format="lavfi")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    video_src = av.open(f"testsrc2=size={width}x{height}:rate=30:duration={seconds}", format="lavfi")
+    audio_src = av.open(f"sine=frequency={tone}:sample_rate=48000:duration={seconds}", format="lavfi")
     with av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=30)
-        video.width, video.height, video.pix_fmt = 1920, 1080, "yuv420p"
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.codec_context.gop_size = HD_GOP_FRAMES
         video.options = {"preset": "veryfast", "keyint_min": str(HD_GOP_FRAMES), "sc_threshold": "0"}
         audio = out.add_stream("aac", rate=48000)
