@@ -120,3 +120,22 @@ async def test_explained_ffmpeg_command_renders_the_same_picture(
     for index in range(0, len(our_frames), 2):
         value = psnr(our_frames[index], their_frames[index])
         assert value >= 35, f"frame {index}: PSNR {value:.1f} dB"
+
+
+async def test_a_long_stretch_is_cut_into_equal_segments_of_at_most_ten_seconds(compiler: Running) -> None:
+    long_clip = {
+        "settings": {"width": 64, "height": 48, "fps": 30},
+        "tracks": [
+            {
+                "id": "v",
+                "kind": "TRACK_KIND_VIDEO",
+                "clips": [
+                    {"id": "a", "source": {"color": {"color": "#ff0000"}}, "start": 0, "duration": 25},
+                    {"id": "b", "source": {"color": {"color": "#0000ff"}}, "start": 25, "duration": 4},
+                ],
+            }
+        ],
+    }
+    reply = await compiler.stub.ExplainRender(compiler_pb2.ExplainRenderRequest(project=project(long_clip)))
+    spans = [(round(s.start, 3), round(s.end, 3)) for s in reply.segments]
+    assert spans == [(0, 8.333), (8.333, 16.667), (16.667, 25), (25, 29)]

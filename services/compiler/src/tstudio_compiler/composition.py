@@ -50,6 +50,7 @@ def limits_from(settings: CompilerSettings) -> Limits:
         max_height=settings.max_height,
         max_fps=settings.max_fps,
         max_duration=settings.max_duration_seconds,
+        max_segment_seconds=settings.max_segment_seconds,
     )
 
 

@@ -36,6 +36,9 @@ class CompilerSettings(ServiceSettings):
     max_height: int = 4320
     max_fps: float = 120.0
     max_duration_seconds: float = 6 * 3600.0
+    # Stretches longer than this are cut into equal segments (more tasks for the replicas, a finer
+    # segment cache); 0 cuts only where clips start and end.
+    max_segment_seconds: float = 10.0
     # WASM plugin sandbox: hard caps that every plugin's requested limits are clipped to
     # (tstudio_compiler.plugins.policy.HostPolicy; docs/plugins.md). CPU per call is
     # plugin_base_fuel + plugin_max_fuel_per_pixel x pixels, in wasmtime fuel units.

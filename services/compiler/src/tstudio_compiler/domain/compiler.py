@@ -101,7 +101,7 @@ class Compiler:
         self.diagnostics = diagnostics
         # Where a prerendered stretch without an output path goes (storage every replica sees).
         self._previews_dir = previews_dir
-        self._planner = Planner(catalogs.effects, catalogs.transitions)
+        self._planner = Planner(catalogs.effects, catalogs.transitions, limits.max_segment_seconds)
 
     async def validate(self, project: Project) -> list[tuple[str, str]]:
         """Every violation, including missing or unreadable media (as violations of their paths)."""

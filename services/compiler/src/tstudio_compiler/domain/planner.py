@@ -90,9 +90,14 @@ def effective_size(project: Project) -> tuple[int, int, float]:
 
 
 class Planner:
-    def __init__(self, effects: EffectCatalog, transitions: TransitionCatalog) -> None:
+    def __init__(
+        self, effects: EffectCatalog, transitions: TransitionCatalog, max_segment_seconds: float = 0.0
+    ) -> None:
+        """`max_segment_seconds` > 0 cuts longer stretches into equal segments: more tasks to spread
+        over replicas and a finer cache, at the cost of a keyframe (and a source seek) per cut."""
         self._effects = effects
         self._transitions = transitions
+        self._max_segment_seconds = max_segment_seconds
 
     def plan(
         self, project: Project, sources: Mapping[str, SourceInfo], cuts: Iterable[int] = ()
@@ -109,7 +114,7 @@ class Planner:
         for t in tracks:
             for p in t:
                 bounds.update((min(p.start_frame, frames), min(p.end_frame, frames)))
-        edges = sorted(bounds)
+        edges = _split_long(sorted(bounds), round(self._max_segment_seconds * fps))
         background = ffmpeg_color(project.settings.background_color)
         segments: list[Segment] = []
         for a, b in itertools.pairwise(edges):
@@ -246,6 +251,17 @@ class Planner:
                     )
                 )
         return tuple(out)
+
+
+def _split_long(edges: list[int], longest: int) -> list[int]:
+    """`edges` with every stretch longer than `longest` frames cut into equal parts (0: no limit)."""
+    if longest <= 0:
+        return edges
+    out = edges[:1]
+    for a, b in itertools.pairwise(edges):
+        parts = math.ceil((b - a) / longest)
+        out.extend(a + round((b - a) * i / parts) for i in range(1, parts + 1))
+    return out
 
 
 def _atempo(speed: float) -> tuple[Filter, ...]:

@@ -28,6 +28,8 @@ class Limits:
     max_height: int = 4320
     max_fps: float = 120.0
     max_duration: float = 6 * 3600.0
+    # Not a validation bound: the longest segment the planner makes (0 = cut at clip edges only).
+    max_segment_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
