@@ -174,6 +174,8 @@ class RenderWorker:
         if state.status is JobStatus.QUEUED:
             state = (await self.queue.transact(task.job_id, js_state.start)).state
         if index not in state.done:
+            started = time.monotonic()
+            log.debug("worker %s: job %s segment %d started", self.worker_id, task.job_id, index)
             try:
                 async with self._stopping_when_finished(task):
                     path, reused = await render_with_cache(self.renderer, self.cache, task)
@@ -187,6 +189,14 @@ class RenderWorker:
                 await self._apply(task.job_id, lambda s: js_state.fail(s, reason, time.time(), code, why))
                 await self._discard(task.job_id)
                 return
+            log.debug(
+                "worker %s: job %s segment %d %s in %.2fs",
+                self.worker_id,
+                task.job_id,
+                index,
+                "reused" if reused else "rendered",
+                time.monotonic() - started,
+            )
             if reused:
                 self.segments_reused += 1
             else:
