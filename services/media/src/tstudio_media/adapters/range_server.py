@@ -18,9 +18,11 @@ from typing import Any
 
 from aiohttp import hdrs, web
 from aiohttp.abc import AbstractStreamWriter
+from aiohttp.web_fileresponse import NOSENDFILE
 from svckit.errors import Code, ServiceError
 from svckit.paths import AllowedRoots
 
+from tstudio_media.adapters.socket_sendfile import FileEndedEarly, send_file_body
 from tstudio_media.domain.range_header import RangeOutcome, decide_range, if_range_matches
 from tstudio_media.domain.stream_signing import UrlSigner
 
@@ -166,6 +168,24 @@ class _FileResponseFor(web.FileResponse):
             return await super().prepare(request)
         with fobj:
             return await self._prepare_open_file(request, fobj, stat, None)
+
+    async def _sendfile(
+        self, request: web.BaseRequest, fobj: Any, offset: int, count: int
+    ) -> AbstractStreamWriter:
+        # aiohttp's own body path is asyncio's loop.sendfile; see socket_sendfile for the cost.
+        writer = await web.StreamResponse.prepare(self, request)
+        transport = request.transport
+        if writer is None or transport is None:
+            raise ConnectionResetError("connection lost")
+        try:
+            sent = not NOSENDFILE and await send_file_body(transport, fobj.fileno(), offset, count)
+        except FileEndedEarly:
+            log.warning("%s got shorter while being sent; its connection is closed", self._path)
+            raise
+        if not sent:
+            return await super()._sendfile(request, fobj, offset, count)
+        await self.write_eof()
+        return writer
 
 
 def _normalise_range(request: web.Request, stat: os.stat_result) -> tuple[web.Request, bool]:
