@@ -1,7 +1,9 @@
 """Media service: the HTTP video server's throughput on loopback against nginx (sendfile on)
 serving the same file, both driven by wrk in the same run: whole-file Gbit/s and random 1 MiB
 range requests per second. Both servers run one worker (one nginx worker process; the media
-service's one event loop), on the same machine as wrk.
+service's one event loop), on the same machine as wrk. A bare aiohttp `FileResponse` server on
+the same file is measured too, as the ceiling of aiohttp's own sendfile path (no signature,
+path or range checks), so a gap to nginx can be told apart from what the media service adds.
 
 Run: `.venv/bin/python bench/media_http.py` (or `make bench`); needs `nginx` and `wrk` (Debian
 packages). Targets: >= 90% of nginx on whole files, >= 80% on 1 MiB ranges.
@@ -13,6 +15,7 @@ import asyncio
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -21,7 +24,7 @@ from pathlib import Path
 
 import grpc
 from svckit.healthcheck import wait_serving
-from svckit.testing import free_port
+from svckit.testing import free_port, wait_until
 from tstudio.media.v1 import media_pb2, media_pb2_grpc
 
 FILE_BYTES = 64 * 1024 * 1024
@@ -38,6 +41,19 @@ request = function()
   local first = math.random(0, {size} - {length})
   return wrk.format("GET", nil, {{["Range"] = "bytes=" .. first .. "-" .. (first + {length} - 1)}})
 end
+"""
+
+
+BARE_AIOHTTP = """
+import sys
+from aiohttp import web
+
+async def serve(request):
+    return web.FileResponse(sys.argv[2])
+
+app = web.Application()
+app.router.add_get("/big.mp4", serve)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
 """
 
 
@@ -87,6 +103,14 @@ async def media_stream_url(grpc_port: int, path: Path) -> str:
         return (await stub.GetStreamUrl(media_pb2.GetStreamUrlRequest(path=str(path)))).url
 
 
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 def main() -> None:
     for tool in ("nginx", "wrk"):
         if shutil.which(tool) is None:
@@ -100,7 +124,7 @@ def main() -> None:
         video.write_bytes(os.urandom(FILE_BYTES))
         script = root / "ranges.lua"
         script.write_text(RANGE_SCRIPT.format(size=FILE_BYTES, length=RANGE_BYTES))
-        nginx_port, grpc_port, http_port = free_port(), free_port(), free_port()
+        nginx_port, grpc_port, http_port, bare_port = free_port(), free_port(), free_port(), free_port()
         env = {
             **os.environ,
             "MEDIA_PORT": str(grpc_port),
@@ -112,20 +136,28 @@ def main() -> None:
         }
         nginx = start_nginx(root, nginx_port)
         media = subprocess.Popen([sys.executable, "-m", "tstudio_media"], env=env)
+        bare = subprocess.Popen([sys.executable, "-c", BARE_AIOHTTP, str(bare_port), str(video)])
         try:
             ours_url = asyncio.run(media_stream_url(grpc_port, video))
             nginx_url = f"http://127.0.0.1:{nginx_port}/big.mp4"
-            results: dict[str, list[tuple[float, float]]] = {k: [] for k in ("nw", "ow", "nr", "or")}
-            for _ in range(ROUNDS):  # alternate, so drifting machine load hits both
+            bare_url = f"http://127.0.0.1:{bare_port}/big.mp4"
+            if not wait_until(lambda: listening(bare_port), timeout=30):
+                raise SystemExit("the bare aiohttp server did not start")
+            results: dict[str, list[tuple[float, float]]] = {
+                k: [] for k in ("nw", "ow", "bw", "nr", "or", "br")
+            }
+            for _ in range(ROUNDS):  # alternate, so drifting machine load hits all three
                 results["nw"].append(wrk(nginx_url))
                 results["ow"].append(wrk(ours_url))
+                results["bw"].append(wrk(bare_url))
                 results["nr"].append(wrk(nginx_url, script))
                 results["or"].append(wrk(ours_url, script))
+                results["br"].append(wrk(bare_url, script))
         finally:
-            media.terminate()
-            nginx.terminate()
-            media.wait(15)
-            nginx.wait(15)
+            for server in (media, nginx, bare):
+                server.terminate()
+            for server in (media, nginx, bare):
+                server.wait(15)
 
     def gbit(key: str) -> float:
         return statistics.median(b for _, b in results[key]) * 8 / 1e9
@@ -141,6 +173,10 @@ def main() -> None:
     )
     print(
         f"1 MiB ranges nginx {rps('nr'):7.0f} req/s   media {rps('or'):7.0f} req/s   ratio {rps('or') / rps('nr'):5.0%}"
+    )
+    print(
+        f"bare aiohttp FileResponse (ceiling of aiohttp's own path): whole file {gbit('bw'):6.2f} Gbit/s"
+        f" ({gbit('bw') / gbit('nw'):.0%}), 1 MiB ranges {rps('br'):7.0f} req/s ({rps('br') / rps('nr'):.0%})"
     )
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("targets: >= 90% of nginx on whole files, >= 80% on 1 MiB ranges")
