@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ import grpc
 from _media_fixtures import pattern_video
 from google.protobuf import json_format
 from svckit.healthcheck import wait_serving
-from svckit.testing import NatsServer, free_port
+from svckit.testing import NatsServer, free_port, metric_sample
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc, project_pb2
 
 CLIPS = 6
@@ -95,14 +94,6 @@ def compilers(count: int, root: Path, env: dict[str, str]) -> Iterator[list[tupl
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def metric(port: int, name: str) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
-        for line in reply.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[-1])
-    return 0.0
 
 
 async def render(address: str, data: dict[str, Any], **request: Any) -> tuple[float, compiler_pb2.RenderJob]:
@@ -167,7 +158,7 @@ async def replicas(root: Path, data: dict[str, Any], count: int, segment_seconds
             out["output"]["path"] = str(root / f"shared-{count}" / "out.mp4")
             wall, job = await render(group[0][0], out, no_cache=True)
             done = [
-                metric(port, 'tstudio_compiler_worker_segments_total{outcome="rendered"}')
+                metric_sample(port, 'tstudio_compiler_worker_segments_total{outcome="rendered"}')
                 for _, port in group
             ]
     return {"wall": wall, "segments": job.result.segments_total, "by_replica": done}

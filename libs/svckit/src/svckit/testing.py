@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -299,3 +300,12 @@ def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) ->
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+def metric_sample(port: int, sample: str, host: str = "127.0.0.1") -> float:
+    """The value of one sample (`name{labels}` as exposed) on a Prometheus endpoint; 0 when absent."""
+    with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=5) as reply:
+        for line in reply.read().decode().splitlines():
+            if line.startswith(sample + " "):
+                return float(line.split()[-1])
+    return 0.0

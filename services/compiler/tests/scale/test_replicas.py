@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import av
 import grpc
 from svckit.healthcheck import wait_serving
-from svckit.testing import NatsServer, free_port
+from svckit.testing import NatsServer, free_port, metric_sample
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
 from tstudio_cli.demo_media import write_demo
 
@@ -36,12 +35,7 @@ class Replica:
     metrics_port: int
 
     def metric(self, name: str) -> float:
-        """A sample's value from the replica's Prometheus endpoint (0 when absent)."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as reply:
-            for line in reply.read().decode().splitlines():
-                if line.startswith(name + " "):
-                    return float(line.split()[-1])
-        return 0.0
+        return metric_sample(self.metrics_port, name)
 
 
 @contextlib.contextmanager

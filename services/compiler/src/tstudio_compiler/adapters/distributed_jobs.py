@@ -22,7 +22,7 @@ from opentelemetry import context as otel_context
 from svckit.errors import ServiceError
 from svckit.telemetry import extract_context, inject_headers
 
-from tstudio_compiler.adapters.segment_renderer import cached_audio, job_spec
+from tstudio_compiler.adapters.segment_renderer import cached_audio, job_spec, source_fingerprints
 from tstudio_compiler.adapters.segmented_renderer import splittable
 from tstudio_compiler.domain.jobs import JobObserver, JobStatus, JobView
 from tstudio_compiler.domain.ports import Blocking
@@ -83,11 +83,12 @@ class DistributedRenderJobs:
     def _prepare(self, order: RenderOrder, job_id: str, job_dir: Path) -> tuple[JobSpec, JobMeta]:
         """Blocking: fingerprint the sources (the segment keys) and encode the audio mix."""
         plan, encode = order.plan, order.encode
+        fingerprints = source_fingerprints(plan)
         audio = ""
         if encode.audio_encoder:
             job_dir.mkdir(parents=True, exist_ok=True)
             cache = self._cache if order.use_cache else None
-            audio = str(cached_audio(plan, encode, job_dir / "audio.m4a", cache))
+            audio = str(cached_audio(plan, encode, job_dir / "audio.m4a", cache, fingerprints))
         meta = JobMeta(
             project_name=order.project_name,
             output_path=plan.output.path,
@@ -95,7 +96,7 @@ class DistributedRenderJobs:
             fallback_reason=encode.fallback_reason,
             segment_frames=tuple(s.frames for s in plan.segments),
         )
-        return job_spec(plan, encode, job_id, audio), meta
+        return job_spec(plan, encode, job_id, audio, fingerprints), meta
 
     async def get(self, job_id: str) -> JobView:
         if self._local.knows(job_id):

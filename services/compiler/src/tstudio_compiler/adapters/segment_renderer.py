@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,24 @@ class PyAvSegmentRenderer:
         return task.output_path
 
 
-def job_spec(plan: RenderPlan, encode: EncodeSettings, job_id: str, audio_path: str = "") -> JobSpec:
-    """The plan's segments, each keyed by its description and its sources' fingerprints."""
+def source_fingerprints(plan: RenderPlan) -> dict[str, dict[str, Any]]:
+    """Fingerprint of every file the plan reads (picture and sound), each file read once."""
     paths = {spec.path for s in plan.segments for spec in s.graph.inputs if spec.path}
-    fingerprints = {path: fingerprint_file(path).as_json() for path in sorted(paths)}
+    paths |= {a.path for a in plan.audio if a.path}
+    return {path: fingerprint_file(path).as_json() for path in sorted(paths)}
+
+
+def job_spec(
+    plan: RenderPlan,
+    encode: EncodeSettings,
+    job_id: str,
+    audio_path: str = "",
+    fingerprints: Mapping[str, Mapping[str, Any]] | None = None,
+) -> JobSpec:
+    """The plan's segments, each keyed by its description and its sources' fingerprints
+    (`source_fingerprints(plan)` when not given)."""
+    if fingerprints is None:
+        fingerprints = source_fingerprints(plan)
     segments = []
     for segment in plan.segments:
         description = describe(plan, segment, encode, fingerprints)
@@ -73,13 +88,19 @@ def write_audio(plan: RenderPlan, encode: EncodeSettings, path: Path) -> Path:
     return path
 
 
-def cached_audio(plan: RenderPlan, encode: EncodeSettings, path: Path, cache: SegmentCache | None) -> Path:
+def cached_audio(
+    plan: RenderPlan,
+    encode: EncodeSettings,
+    path: Path,
+    cache: SegmentCache | None,
+    fingerprints: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path:
     """`write_audio`, through the cache: the mix is keyed like a segment (its inputs, their filters
     and their files' fingerprints, the format and the encoder), so an edit of the picture alone
     reuses the encoded sound — which otherwise costs most of a re-render (AAC encodes ~35x realtime)."""
     if cache is None:
         return write_audio(plan, encode, path)
-    key = audio_key(plan, encode)
+    key = audio_key(plan, encode, source_fingerprints(plan) if fingerprints is None else fingerprints)
     if cache.fetch(key, path):
         return path
     write_audio(plan, encode, path)
@@ -87,8 +108,7 @@ def cached_audio(plan: RenderPlan, encode: EncodeSettings, path: Path, cache: Se
     return path
 
 
-def audio_key(plan: RenderPlan, encode: EncodeSettings) -> str:
-    fingerprints = {a.path: fingerprint_file(a.path).as_json() for a in plan.audio if a.path}
+def audio_key(plan: RenderPlan, encode: EncodeSettings, fingerprints: Mapping[str, Mapping[str, Any]]) -> str:
     description = {
         "kind": "audio",
         "sample_rate": plan.sample_rate,

@@ -18,7 +18,7 @@ from pathlib import Path
 from svckit.errors import Cancelled
 
 from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
-from tstudio_compiler.adapters.segment_renderer import cached_audio, job_spec
+from tstudio_compiler.adapters.segment_renderer import cached_audio, job_spec, source_fingerprints
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.ports import ProgressCallback, RenderStats
@@ -78,10 +78,13 @@ class SegmentedRenderer:
         work = Path(tempfile.mkdtemp(prefix="job-", dir=self._work_dir))
         try:
             progress(0, plan.frames, "preparing")
+            fingerprints = source_fingerprints(plan)
             audio = (
-                cached_audio(plan, encode, work / "audio.m4a", self._cache) if encode.audio_encoder else None
+                cached_audio(plan, encode, work / "audio.m4a", self._cache, fingerprints)
+                if encode.audio_encoder
+                else None
             )
-            job = job_spec(plan, encode, uuid.uuid4().hex, str(audio or ""))
+            job = job_spec(plan, encode, uuid.uuid4().hex, str(audio or ""), fingerprints)
             paths, reused, done = [], 0, 0
             for spec, segment in zip(job.segments, plan.segments, strict=True):
                 if cancelled.is_set():
