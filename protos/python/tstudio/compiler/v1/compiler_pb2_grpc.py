@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from tstudio.compiler.v1 import compiler_pb2 as tstudio_dot_compiler_dot_v1_dot_compiler__pb2
+from tstudio.compiler.v1 import project_import_pb2 as tstudio_dot_compiler_dot_v1_dot_project__import__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -144,6 +145,11 @@ class CompilerServiceStub:
                 '/tstudio.compiler.v1.CompilerService/GetPluginStats',
                 request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsRequest.SerializeToString,
                 response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsResponse.FromString,
+                _registered_method=True)
+        self.ImportProject = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/ImportProject',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_project__import__pb2.ImportProjectRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_project__import__pb2.ImportProjectResponse.FromString,
                 _registered_method=True)
 
 
@@ -300,6 +306,14 @@ class CompilerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportProject(self, request, context):
+        """Translates a Timeline Studio frontend ProjectSchema into a Project (docs/timeline-studio.md);
+        what cannot be rendered yet is refused with the frontend field's path, never dropped.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CompilerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -412,6 +426,11 @@ def add_CompilerServiceServicer_to_server(servicer, server):
                     servicer.GetPluginStats,
                     request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsRequest.FromString,
                     response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsResponse.SerializeToString,
+            ),
+            'ImportProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportProject,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_project__import__pb2.ImportProjectRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_project__import__pb2.ImportProjectResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1009,6 +1028,33 @@ class CompilerService:
             '/tstudio.compiler.v1.CompilerService/GetPluginStats',
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsRequest.SerializeToString,
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.GetPluginStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/ImportProject',
+            tstudio_dot_compiler_dot_v1_dot_project__import__pb2.ImportProjectRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_project__import__pb2.ImportProjectResponse.FromString,
             options,
             channel_credentials,
             insecure,

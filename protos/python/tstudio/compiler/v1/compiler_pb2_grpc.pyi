@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from grpc import aio as _aio
 from tstudio.compiler.v1 import compiler_pb2 as _compiler_pb2
+from tstudio.compiler.v1 import project_import_pb2 as _project_import_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -73,6 +74,10 @@ class CompilerServiceStub:
     RemovePlugin: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.RemovePluginRequest, _compiler_pb2.RemovePluginResponse]
     GetPluginStats: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.GetPluginStatsRequest, _compiler_pb2.GetPluginStatsResponse]
     """Calls, faults, fuel, time and peak memory per plugin since start-up."""
+    ImportProject: _grpc.UnaryUnaryMultiCallable[_project_import_pb2.ImportProjectRequest, _project_import_pb2.ImportProjectResponse]
+    """Translates a Timeline Studio frontend ProjectSchema into a Project (docs/timeline-studio.md);
+    what cannot be rendered yet is refused with the frontend field's path, never dropped.
+    """
 
 @_typing.type_check_only
 class CompilerServiceAsyncStub(CompilerServiceStub):
@@ -119,6 +124,10 @@ class CompilerServiceAsyncStub(CompilerServiceStub):
     RemovePlugin: _aio.UnaryUnaryMultiCallable[_compiler_pb2.RemovePluginRequest, _compiler_pb2.RemovePluginResponse]  # type: ignore[assignment]
     GetPluginStats: _aio.UnaryUnaryMultiCallable[_compiler_pb2.GetPluginStatsRequest, _compiler_pb2.GetPluginStatsResponse]  # type: ignore[assignment]
     """Calls, faults, fuel, time and peak memory per plugin since start-up."""
+    ImportProject: _aio.UnaryUnaryMultiCallable[_project_import_pb2.ImportProjectRequest, _project_import_pb2.ImportProjectResponse]  # type: ignore[assignment]
+    """Translates a Timeline Studio frontend ProjectSchema into a Project (docs/timeline-studio.md);
+    what cannot be rendered yet is refused with the frontend field's path, never dropped.
+    """
 
 class CompilerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Renders timelines to video."""
@@ -294,5 +303,15 @@ class CompilerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_compiler_pb2.GetPluginStatsResponse, _abc.Awaitable[_compiler_pb2.GetPluginStatsResponse]]:
         """Calls, faults, fuel, time and peak memory per plugin since start-up."""
+
+    @_abc_1.abstractmethod
+    def ImportProject(
+        self,
+        request: _project_import_pb2.ImportProjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_project_import_pb2.ImportProjectResponse, _abc.Awaitable[_project_import_pb2.ImportProjectResponse]]:
+        """Translates a Timeline Studio frontend ProjectSchema into a Project (docs/timeline-studio.md);
+        what cannot be rendered yet is refused with the frontend field's path, never dropped.
+        """
 
 def add_CompilerServiceServicer_to_server(servicer: CompilerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
