@@ -125,8 +125,11 @@ def test_output_onto_a_source_through_a_symlinked_folder_is_refused(tmp_path: Pa
 
 
 def test_bad_output_locations_are_refused_before_any_work(root: Path) -> None:
+    # A missing folder is made by the writer; one under a file never can be.
+    assert check_output(root / "no" / "such" / "out.mp4", (root,)) == root / "no" / "such" / "out.mp4"
+    (root / "file").write_bytes(b"")
     with pytest.raises(FailedPrecondition) as missing:
-        check_output(root / "no" / "such" / "out.mp4", (root,))
+        check_output(root / "file" / "sub" / "out.mp4", (root,))
     assert missing.value.details.field_violations[0].field == "output.path"
     with pytest.raises(InvalidArgument, match="directory"):
         check_output(root, ())
@@ -134,7 +137,6 @@ def test_bad_output_locations_are_refused_before_any_work(root: Path) -> None:
         check_output(str(root) + "/", ())
     with pytest.raises(InvalidArgument, match="too long"):
         check_output(root / ("n" * 300 + ".mp4"), ())
-    (root / "file").write_bytes(b"")
     with pytest.raises(FailedPrecondition):
         check_output(root / "file" / "out.mp4", ())
 

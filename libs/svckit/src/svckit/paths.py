@@ -55,7 +55,7 @@ class AllowedRoots:
         return open_regular(path, self.roots, field)
 
     def check_output(
-        self, path: str | Path, field: str = "output.path", protect: Iterable[Identity] = ()
+        self, path: str | Path, field: str = "output.path", protect: Iterable[Identity | str | Path] = ()
     ) -> Path:
         """Vet an output path before any work (svckit.safe_open.check_output)."""
         return check_output(path, self.roots, field, protect)

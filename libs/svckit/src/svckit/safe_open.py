@@ -212,11 +212,13 @@ def check_output(
     path: str | Path,
     roots: tuple[Path, ...],
     field: str = "output.path",
-    protect: Iterable[Identity] = (),
+    protect: Iterable[Identity | str | Path] = (),
 ) -> Path:
-    """Vet an output location before any work: under a root, an existing writable folder, a name the
+    """Vet an output location before any work: under a root, in a writable folder (or one that can be
+    made), a name the
     file system takes, not a directory, and not one of `protect` (sources, compared by identity, so a
-    symlinked folder or a hard link cannot hide one). Returns the resolved path to write to."""
+    symlinked folder or a hard link cannot hide one; paths are looked up now). Returns the resolved
+    path to write to."""
     text = os.fspath(path)
     absolute = lexical(path, field)
     name = absolute.name
@@ -246,13 +248,16 @@ def check_output(
     resolved = absolute.resolve()
     if roots and not any(resolved.is_relative_to(r) for r in roots):
         raise _not_allowed(text, field)
+    # Missing folders are made by the writer; the nearest existing one must be a writable folder.
     parent = resolved.parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent
     if not parent.is_dir():
         raise FailedPrecondition(
-            f"output folder does not exist: {parent}",
+            f"output folder cannot be made: {parent} is not a folder",
             reason="OUTPUT_FOLDER_MISSING",
-            field_violations=[FieldViolation(field, "its folder does not exist")],
-            resources=[Resource("folder", str(parent), "missing")],
+            field_violations=[FieldViolation(field, f"its folder cannot be made ({parent.name} is a file)")],
+            resources=[Resource("folder", str(parent), "not a folder")],
         )
     if not os.access(parent, os.W_OK | os.X_OK):
         raise FailedPrecondition(
@@ -276,7 +281,8 @@ def check_output(
             )
         if not stat.S_ISREG(existing.st_mode):
             raise _not_regular(text, field, existing.st_mode)
-        if (existing.st_dev, existing.st_ino) in set(protect):
+        protected = {p if isinstance(p, tuple) else identity_of(p) for p in protect}
+        if (existing.st_dev, existing.st_ino) in protected:
             raise InvalidArgument(
                 "the output would overwrite one of the sources",
                 reason="OUTPUT_IS_SOURCE",
