@@ -136,10 +136,12 @@ class Compiler:
                     files[field] = path
         if project.output.path:
             output = resolve_path(project.output.path, project.base_dir)
-            if not own_output:
+            if need_output and not own_output:
+                # Before any work; sources by identity, so a symlinked folder or a hard link cannot
+                # hide one.
+                self._paths.check_output(output, "output.path", files.values())
+            elif not own_output:
                 self._paths.check(output, "output.path")
-            if output in files.values():
-                raise _invalid([("output.path", "would overwrite one of the project's sources")])
         sources = await self._blocking.run(self._prober.probe_all, files)
         violations = validate(
             project, self.catalogs, self.limits, {p: i.duration for p, i in sources.items()}
