@@ -309,3 +309,26 @@ def metric_sample(port: int, sample: str, host: str = "127.0.0.1") -> float:
             if line.startswith(sample + " "):
                 return float(line.split()[-1])
     return 0.0
+
+
+def raw_exchange(port: int, data: bytes, limit: float = 30.0, host: str = "127.0.0.1") -> tuple[bytes, bool]:
+    """Send `data` on a fresh TCP connection, send nothing more, and read until the server closes
+    it or `limit` seconds pass: (what came back, whether the server closed). For tests of idle,
+    header and body timeouts; `limit` is only a bound on the test, not a timing asserted."""
+    with socket.create_connection((host, port), timeout=limit) as conn:
+        if data:
+            conn.sendall(data)
+        received = b""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            conn.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = conn.recv(65536)
+            except TimeoutError:
+                return received, False
+            except ConnectionResetError:
+                return received, True
+            if not chunk:
+                return received, True
+            received += chunk
+        return received, False
