@@ -81,7 +81,9 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
         deps.metrics.know_commands(command_labels(table))
     app = web.Application(client_max_size=settings.max_request_bytes, middlewares=middlewares)
     app.on_response_prepare.append(cors.on_response_prepare)
-    HttpRoutes(invoker, catalogue(table), openapi(table)).add_to(app)
+    HttpRoutes(
+        invoker, catalogue(table), openapi(table), body_timeout_seconds=settings.body_timeout_seconds
+    ).add_to(app)
     WebSocketRoutes(
         invoker,
         deps.relay,
@@ -109,7 +111,12 @@ class GatewayHandle:
 async def start_server(settings: GatewaySettings, deps: GatewayDeps) -> GatewayHandle:
     """Serve on `settings.host:settings.port` (port 0 picks a free one) and return the port."""
     runner = web.AppRunner(
-        create_app(settings, deps), access_log=None, shutdown_timeout=settings.grace_seconds
+        create_app(settings, deps),
+        access_log=None,
+        shutdown_timeout=settings.grace_seconds,
+        keepalive_timeout=settings.idle_timeout_seconds,
+        # How long the unread rest of a body refused early may take to drain: the body timeout.
+        lingering_time=settings.body_timeout_seconds,
     )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

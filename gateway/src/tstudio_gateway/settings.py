@@ -43,6 +43,11 @@ class GatewaySettings(ServiceSettings):
     cors_origins: tuple[str, ...] = ("http://localhost:1420", "http://localhost:5173", "tauri://localhost")
     # Seconds between SSE keep-alive comments and WebSocket pings.
     heartbeat_seconds: float = 15.0
+    # A connection is closed when it has sent no complete request head for this long after it
+    # opened or after its last answer: idle keep-alive and half-sent headers alike.
+    idle_timeout_seconds: float = 60.0
+    # A request body must arrive whole within this long of its head (else 408, connection closed).
+    body_timeout_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if self.token_source not in TOKEN_SOURCES:

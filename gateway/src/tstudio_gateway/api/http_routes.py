@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 from typing import Any
 
@@ -12,38 +12,16 @@ from svckit.errors import FieldViolation, InvalidArgument, ServiceError
 from tstudio_gateway.adapters.catalogue import NDJSON
 from tstudio_gateway.api.errors import error_body
 from tstudio_gateway.api.invoker import Invoker
+from tstudio_gateway.api.json_input import decode_json, json_bytes
 from tstudio_gateway.api.middleware import CALLER
 from tstudio_gateway.api.tracing import name_command
+from tstudio_gateway.domain.http_status import RequestBodyTimeout
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_HEADER = "X-Request-Timeout"
 # Shorter deadlines cannot be met by any call; they are a client bug, not a timeout.
 MIN_TIMEOUT_SECONDS = 0.001
-
-
-# Built once: json.dumps with options makes a new encoder on every call.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def json_bytes(value: Any) -> bytes:
-    return _encode(value).encode()
-
-
-def decode_json(raw: bytes | str, what: str = "the request body") -> Any:
-    """Parse JSON from a client; a syntax error is INVALID_ARGUMENT naming the position."""
-    if not raw:
-        return {}
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidArgument(
-            f"{what} is not valid JSON",
-            reason="INVALID_JSON",
-            field_violations=[FieldViolation("", f"line {exc.lineno} column {exc.colno}: {exc.msg}")],
-        ) from None
-    except UnicodeDecodeError:
-        raise InvalidArgument(f"{what} is not UTF-8", reason="INVALID_JSON") from None
 
 
 def requested_timeout(raw: str | None) -> float | None:
@@ -62,8 +40,15 @@ def requested_timeout(raw: str | None) -> float | None:
 
 
 class HttpRoutes:
-    def __init__(self, invoker: Invoker, catalogue: dict[str, Any], openapi: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        invoker: Invoker,
+        catalogue: dict[str, Any],
+        openapi: dict[str, Any],
+        body_timeout_seconds: float = 30.0,
+    ) -> None:
         self.invoker = invoker
+        self.body_timeout_seconds = body_timeout_seconds
         # Both documents only change with the contracts, so they are encoded once.
         self._catalogue = json_bytes(catalogue)
         self._openapi = json_bytes(openapi)
@@ -93,12 +78,21 @@ class HttpRoutes:
         caller = request[CALLER]
         command = self.invoker.resolve(request.match_info["command"], caller)
         name_command(command.qualified)
-        args = decode_json(await request.read())
+        args = decode_json(await self._body(request))
         timeout = requested_timeout(request.headers.get(TIMEOUT_HEADER))
         if command.server_streaming:
             return await self._stream(request, command, args, timeout)
         result = await self.invoker.invoke(command, args, timeout=timeout, caller=caller)
         return web.Response(body=json_bytes(result), content_type="application/json")
+
+    async def _body(self, request: web.Request) -> bytes:
+        try:
+            async with asyncio.timeout(self.body_timeout_seconds):
+                return await request.read()
+        except TimeoutError:
+            raise RequestBodyTimeout(
+                f"the request body did not arrive within {self.body_timeout_seconds:g} s"
+            ) from None
 
     async def _stream(
         self, request: web.Request, command: Any, args: Any, timeout: float | None

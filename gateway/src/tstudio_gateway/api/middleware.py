@@ -6,18 +6,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from svckit.errors import (
     InvalidArgument,
     NotFound,
     ServiceError,
-    Unimplemented,
 )
 from svckit.telemetry import current_trace_id
 
 from tstudio_gateway.api.errors import error_body, retry_after_header
-from tstudio_gateway.domain.auth import FULL_ACCESS, Caller, TokenVerifier, bearer_token
-from tstudio_gateway.domain.http_status import RequestTooLarge, http_status
+from tstudio_gateway.domain.auth import FULL_ACCESS, Caller, TokenVerifier, bearer_token, checked_token
+from tstudio_gateway.domain.http_status import MethodNotAllowed, RequestTooLarge, http_status
 from tstudio_gateway.domain.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -41,11 +40,17 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     try:
         return await handler(request)
     except ServiceError as exc:
-        return error_response(exc)
+        response = error_response(exc)
+        if response.status == 408:
+            response.force_close()  # the rest of the body may still come; the framing is lost
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(_http_error(exc))
+        response = error_response(_http_error(exc))
+        if exc.status == 405 and hdrs.ALLOW in exc.headers:
+            response.headers[hdrs.ALLOW] = exc.headers[hdrs.ALLOW]
+        return response
     except Exception:
         # Log the cause here; the caller gets only a trace id to quote.
         trace_id = current_trace_id()
@@ -69,7 +74,7 @@ def _http_error(exc: web.HTTPException) -> ServiceError:
     if exc.status == 404:
         return NotFound("no such endpoint", reason="NO_SUCH_ENDPOINT")
     if exc.status == 405:
-        return Unimplemented("method not allowed on this endpoint", reason="METHOD_NOT_ALLOWED")
+        return MethodNotAllowed("method not allowed on this endpoint")
     return InvalidArgument(exc.reason or "bad request", reason="BAD_REQUEST")
 
 
@@ -128,5 +133,5 @@ class Guard:
             return Caller(id=f"ip:{request.remote}", scopes=FULL_ACCESS)
         header = request.headers.get("Authorization")
         if header is None and request.path in QUERY_TOKEN_PATHS and "access_token" in request.query:
-            return await self.verifier.verify(request.query["access_token"])
+            return await self.verifier.verify(checked_token(request.query["access_token"]))
         return await self.verifier.verify(bearer_token(header))

@@ -14,7 +14,7 @@ from aiohttp import web
 from svckit.errors import FieldViolation, InvalidArgument
 
 from tstudio_gateway.adapters.event_relay import EventRelay, RelayedEvent
-from tstudio_gateway.api.http_routes import json_bytes
+from tstudio_gateway.api.json_input import json_bytes
 from tstudio_gateway.api.middleware import CALLER
 from tstudio_gateway.domain.scopes import require_scopes, subject_scopes
 

@@ -30,8 +30,8 @@ from svckit.telemetry import current_trace_id
 
 from tstudio_gateway.adapters.event_relay import EventRelay, RelayedEvent, RelaySubscription, Sink
 from tstudio_gateway.api.errors import error_body
-from tstudio_gateway.api.http_routes import decode_json, json_bytes
 from tstudio_gateway.api.invoker import Invoker
+from tstudio_gateway.api.json_input import decode_json, json_text
 from tstudio_gateway.api.middleware import CALLER
 from tstudio_gateway.api.tracing import command_span, record_failure
 from tstudio_gateway.domain.auth import Caller
@@ -105,7 +105,7 @@ class _Session:
             return
         async with self._send_lock:
             with contextlib.suppress(ConnectionResetError):
-                await self.ws.send_str(json_bytes(message).decode())
+                await self.ws.send_str(json_text(message))
 
     async def send_error(self, request_id: str | None, error: ServiceError) -> None:
         await self.send({"id": request_id, "type": "error", **error_body(error)})
@@ -116,8 +116,7 @@ class _Session:
             message = decode_json(data, "the message")
             if not isinstance(message, dict):
                 raise InvalidArgument("a message must be a JSON object", reason="INVALID_MESSAGE")
-            raw_id = message.get("id")
-            request_id = None if raw_id is None else str(raw_id)
+            request_id = _request_id(message.get("id"))
             self.routes.limiter.check(self.caller.id)
             kind = message.get("type")
             if kind == "invoke":
@@ -140,6 +139,12 @@ class _Session:
                 )
         except ServiceError as exc:
             await self.send_error(request_id, exc)
+        except Exception:
+            # A defect of ours must not close the client's socket (aiohttp would answer it as an
+            # HTTP 500 written into the open connection): the client gets an error frame.
+            trace_id = current_trace_id()
+            log.exception("websocket message failed (trace %s)", trace_id)
+            await self.send({"id": request_id, "type": "error", "error": _internal(trace_id)})
 
     def _start_invoke(self, request_id: str | None, message: dict[str, Any]) -> None:
         if not request_id:
@@ -194,18 +199,7 @@ class _Session:
         except Exception:
             trace_id = current_trace_id()
             log.exception("websocket invoke %s failed (trace %s)", command.qualified, trace_id)
-            await self.send(
-                {
-                    "id": request_id,
-                    "type": "error",
-                    "error": {
-                        "code": "INTERNAL",
-                        "status": 500,
-                        "message": f"internal error (trace {trace_id})",
-                        "reason": "INTERNAL",
-                    },
-                }
-            )
+            await self.send({"id": request_id, "type": "error", "error": _internal(trace_id)})
 
     async def _subscribe(self, request_id: str | None, message: dict[str, Any]) -> None:
         if not request_id:
@@ -284,6 +278,39 @@ class _Session:
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
         self.subscriptions.clear()
+
+
+# Ids are echoed in every answer; a client's counter or uuid fits easily.
+MAX_ID_CHARS = 128
+
+
+def _request_id(raw: object) -> str | None:
+    """The message's id as text: a string or an integer, at most MAX_ID_CHARS, valid Unicode."""
+    if raw is None:
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**MAX_ID_CHARS:
+        return str(raw)
+    if isinstance(raw, str) and len(raw) <= MAX_ID_CHARS:
+        try:
+            raw.encode()
+        except UnicodeEncodeError:
+            pass
+        else:
+            return raw
+    raise InvalidArgument(
+        "id must be a string or an integer of at most 128 characters",
+        reason="INVALID_MESSAGE",
+        field_violations=[FieldViolation("id", f"a string or integer, at most {MAX_ID_CHARS} characters")],
+    )
+
+
+def _internal(trace_id: str) -> dict[str, Any]:
+    return {
+        "code": "INTERNAL",
+        "status": 500,
+        "message": f"internal error (trace {trace_id})",
+        "reason": "INTERNAL",
+    }
 
 
 def _required(field: str, why: str) -> InvalidArgument:

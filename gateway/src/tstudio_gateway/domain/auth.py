@@ -67,7 +67,23 @@ def bearer_token(authorization: str | None) -> str:
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'", reason="MISSING_TOKEN")
-    return token.strip()
+    return checked_token(token.strip())
+
+
+# Far longer than any token we issue; bounds the hashing and comparing a request can cause.
+MAX_TOKEN_CHARS = 4096
+
+
+def checked_token(token: str) -> str:
+    """`token` if it is printable ASCII of sane length; else UNAUTHENTICATED (MALFORMED_TOKEN).
+    HTTP headers arrive as bytes: aiohttp keeps ones that are not UTF-8 as surrogates, which
+    no verifier could encode."""
+    if len(token) > MAX_TOKEN_CHARS or not (token.isascii() and token.isprintable()):
+        raise Unauthenticated(
+            f"a bearer token is printable ASCII of at most {MAX_TOKEN_CHARS} characters",
+            reason="MALFORMED_TOKEN",
+        )
+    return token
 
 
 class ChainedTokenVerifier:

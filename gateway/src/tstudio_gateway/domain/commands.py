@@ -14,6 +14,9 @@ from svckit.errors import NotFound, Unimplemented
 
 from tstudio_gateway.domain.naming import near_names
 
+# The longest name in the contracts is under 60 characters; a longer one cannot be a typo of one.
+MAX_NAME_CHARS = 128
+
 
 class Named(Protocol):
     @property
@@ -86,6 +89,12 @@ class CommandTable(Generic[C]):
             options = self._ambiguous[name]
             raise UnknownCommand(
                 name, options, f"{name!r} is offered by several services; use one of: {', '.join(options)}"
+            )
+        if len(name) > MAX_NAME_CHARS:
+            # Refused before any matching: near-name matching costs time in the name's length.
+            shown = name[:40] + "..."
+            raise UnknownCommand(
+                shown, [], f"unknown command {shown!r}: the name is too long ({len(name)} characters)"
             )
         raise UnknownCommand(name, near_names(name, self.names()))
 

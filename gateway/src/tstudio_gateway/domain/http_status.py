@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from svckit.errors import Code, ResourceExhausted, ServiceError
+from svckit.errors import Code, DeadlineExceeded, ResourceExhausted, ServiceError, Unimplemented
 
 HTTP_STATUS: dict[Code, int] = {
     Code.CANCELLED: 499,
@@ -35,3 +35,17 @@ class RequestTooLarge(ResourceExhausted):
 
     default_reason = "REQUEST_TOO_LARGE"
     http_status = 413
+
+
+class RequestBodyTimeout(DeadlineExceeded):
+    """The request body did not arrive in time: HTTP 408, and the connection is closed."""
+
+    default_reason = "REQUEST_BODY_TIMEOUT"
+    http_status = 408
+
+
+class MethodNotAllowed(Unimplemented):
+    """The path exists but not with this method (TRACE, PUT, ...): HTTP says 405, with Allow."""
+
+    default_reason = "METHOD_NOT_ALLOWED"
+    http_status = 405

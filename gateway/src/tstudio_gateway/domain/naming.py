@@ -9,6 +9,8 @@ from collections.abc import Iterable
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # Words spelled with inner capitals that are still one word: `StartOAuth` -> `start_oauth`.
 _ONE_WORD = {"OAuth": "Oauth"}
+# Names longer than this get no near names (callers refuse them before, with their own limit).
+MAX_MATCHED_CHARS = 128
 
 
 def snake_case(name: str) -> str:
@@ -21,6 +23,9 @@ def snake_case(name: str) -> str:
 def near_names(name: str, known: Iterable[str], limit: int = 5) -> list[str]:
     """Known names that look like `name`, best first; the qualified part is compared too, so
     `media.prob` suggests `media.probe` and `prob` suggests `probe`."""
+    if len(name) > MAX_MATCHED_CHARS:
+        # difflib's cost grows with the product of the lengths: 0.45 s for 8000 characters.
+        return []
     candidates = sorted(set(known))
     close = difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
     if len(close) < limit:

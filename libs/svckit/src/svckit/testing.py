@@ -317,3 +317,26 @@ def real_world_corpus(kind: str) -> Path:
     from svckit.real_world_corpus import real_world_corpus as corpus_file
 
     return corpus_file(kind)
+
+
+def raw_exchange(port: int, data: bytes, limit: float = 30.0, host: str = "127.0.0.1") -> tuple[bytes, bool]:
+    """Send `data` on a fresh TCP connection, send nothing more, and read until the server closes
+    it or `limit` seconds pass: (what came back, whether the server closed). For tests of idle,
+    header and body timeouts; `limit` is only a bound on the test, not a timing asserted."""
+    with socket.create_connection((host, port), timeout=limit) as conn:
+        if data:
+            conn.sendall(data)
+        received = b""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            conn.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = conn.recv(65536)
+            except TimeoutError:
+                return received, False
+            except ConnectionResetError:
+                return received, True
+            if not chunk:
+                return received, True
+            received += chunk
+        return received, False
