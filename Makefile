@@ -2,27 +2,36 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-export UV_PYTHON_DOWNLOADS := never
-PYTHON ?= python3.11
+# The distribution's python3 is enough: uv is bootstrapped into .tools/ (PEP 668 allows a private
+# venv), and only when no Python 3.11 is installed (Ubuntu 24.04 ships 3.12) may uv fetch one.
+BOOT_PYTHON := $(shell command -v python3 2>/dev/null || command -v python3.11 2>/dev/null)
+PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo 3.11)
+export UV_PYTHON_DOWNLOADS := $(if $(filter 3.11,$(PYTHON)),automatic,never)
+# uv trusts the system certificate store (as pip and npm do), so proxies with their own CA work.
+export UV_NATIVE_TLS ?= 1
 VENV := .venv
 PY := $(VENV)/bin/python
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+TOOLS := .tools
+UV := $(shell command -v uv 2>/dev/null || ls $(HOME)/.local/bin/uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 PROTO_FILES := $(shell find protos/tstudio -name '*.proto' | sort)
 STUBS := protos/python
 
-.PHONY: help setup demo test bench bench-gateway soak deploy-check plugins-examples up protos check-protos lint typecheck check ci clean
+.PHONY: help setup setup-runtime demo test bench bench-gateway soak deploy-check plugins-examples up protos check-protos lint typecheck check ci clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(UV):
-	$(PYTHON) -m pip install --user --quiet 'uv>=0.5'
+$(TOOLS)/bin/uv:
+	$(BOOT_PYTHON) scripts/bootstrap_uv.py --tools $(TOOLS)
 
 setup: $(UV) ## Create .venv and install every service, tool and test dependency (idempotent)
 	$(UV) sync --all-packages --frozen --python $(PYTHON) --quiet
 	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --silent
 
-demo: setup ## Start NATS and the services, make demo media, probe it through the running suite
+setup-runtime: $(UV) ## Only what the services and the CLI need (no test/dev tools); enough for demo and up
+	$(UV) sync --all-packages --frozen --no-dev --inexact --python $(PYTHON) --quiet
+
+demo: setup-runtime ## Start NATS and the services, make demo media, render the demo timeline through the suite
 	$(VENV)/bin/tstudio demo
 
 test: setup ## Run the whole test suite (unit, servicer, integration, end-to-end)
@@ -36,7 +45,7 @@ bench: setup ## Run the benchmarks; each prints its ratio against a baseline fro
 soak: setup ## Load and chaos run on loopback (bounded in time); prints requests/s, p99, jobs lost, memory
 	$(PY) -m soak
 
-up: setup ## Start NATS and every service on their default ports (Ctrl-C stops them)
+up: setup-runtime ## Start NATS and every service on their default ports (Ctrl-C stops them)
 	$(VENV)/bin/tstudio up
 
 protos: setup ## Regenerate the Python stubs from protos/
@@ -74,4 +83,4 @@ check: lint check-protos typecheck ## Contract, style and type checks: ruff, buf
 ci: test check ## What CI runs (.ci/run)
 
 clean: ## Remove the virtual environment and caches
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) node_modules .pytest_cache .mypy_cache .ruff_cache
