@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from tstudio.compiler.v1 import motion_pb2 as _motion_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -203,6 +204,7 @@ class Clip(_message.Message):
     EFFECTS_FIELD_NUMBER: _builtins.int
     AUDIO_EFFECTS_FIELD_NUMBER: _builtins.int
     TRANSITION_FIELD_NUMBER: _builtins.int
+    ANIMATIONS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     start: _builtins.float
     """Place of the clip on the timeline."""
@@ -234,6 +236,10 @@ class Clip(_message.Message):
     def transition(self) -> Global___Transition:
         """Joins this clip to the one before it on the same track; the two overlap by its duration."""
 
+    @_builtins.property
+    def animations(self) -> _containers.RepeatedCompositeFieldContainer[_motion_pb2.Animation]:
+        """Keyframed properties (docs/motion.md); an animated property ignores its static field."""
+
     def __init__(
         self,
         *,
@@ -254,10 +260,11 @@ class Clip(_message.Message):
         effects: _abc.Iterable[Global___Effect] | None = ...,
         audio_effects: _abc.Iterable[Global___Effect] | None = ...,
         transition: Global___Transition | None = ...,
+        animations: _abc.Iterable[_motion_pb2.Animation] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "crop", b"crop", "opacity", b"opacity", "source", b"source", "speed", b"speed", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "audio_effects", b"audio_effects", "crop", b"crop", "duration", b"duration", "effects", b"effects", "fade_in", b"fade_in", "fade_out", b"fade_out", "id", b"id", "muted", b"muted", "opacity", b"opacity", "source", b"source", "source_in", b"source_in", "source_out", b"source_out", "speed", b"speed", "start", b"start", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "animations", b"animations", "audio_effects", b"audio_effects", "crop", b"crop", "duration", b"duration", "effects", b"effects", "fade_in", b"fade_in", "fade_out", b"fade_out", "id", b"id", "muted", b"muted", "opacity", b"opacity", "source", b"source", "source_in", b"source_in", "source_out", b"source_out", "speed", b"speed", "start", b"start", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__opacity: _TypeAlias = _typing.Literal["opacity"]  # noqa: Y015
     _WhichOneofArgType__opacity: _TypeAlias = _typing.Literal["_opacity", b"_opacity"]  # noqa: Y015

@@ -134,7 +134,7 @@ def _filtered(
     last = source
     tail = (Filter("aresample", str(rate)), Filter("aformat", f"sample_fmts=fltp:channel_layouts={layout}"))
     for flt in (*filters, *tail):
-        ctx = graph.add(flt.name, flt.args or None)
+        ctx = graph.add(flt.name, flt.args or None, name=flt.ref)
         last.link_to(ctx)
         last = ctx
     sink = graph.add("abuffersink")

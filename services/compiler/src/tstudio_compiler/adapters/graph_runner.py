@@ -35,7 +35,7 @@ class SegmentRunner:
             first = last = None
             # An empty chain passes its input through, as its printed form (`null`) says.
             for flt in chain.filters or (Filter("null"),):
-                ctx = graph.add(flt.name, flt.args or None)
+                ctx = graph.add(flt.name, flt.args or None, name=flt.ref)
                 if last is not None:
                     last.link_to(ctx)
                 else:

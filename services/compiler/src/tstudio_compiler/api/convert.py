@@ -9,6 +9,7 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 from tstudio.common.v1 import common_pb2
 from tstudio.compiler.v1 import compiler_pb2, project_pb2
 
+from tstudio_compiler.api import motion_convert
 from tstudio_compiler.domain import model
 from tstudio_compiler.domain.effects import EffectDef, EffectKind
 from tstudio_compiler.domain.jobs import JobStatus, JobView, Progress, Stage
@@ -123,6 +124,7 @@ def _clip(c: project_pb2.Clip) -> model.Clip:
         effects=tuple(model.EffectSpec(e.type, _struct(e.params)) for e in c.effects),
         audio_effects=tuple(model.EffectSpec(e.type, _struct(e.params)) for e in c.audio_effects),
         transition=transition,
+        animations=motion_convert.animations(c.animations),
     )
 
 

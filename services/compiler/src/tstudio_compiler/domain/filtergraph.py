@@ -16,14 +16,20 @@ class Filter:
 
     name: str
     args: str = ""
+    # Instance name, for filters that receive commands (`sendcmd` targets `name@instance`).
+    instance: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.instance}" if self.instance else self.name
 
     def render(self) -> str:
         if not self.args:
-            return self.name
+            return self.ref
         args = self.args
         if any(ch in _SPECIAL for ch in args):
             args = "'" + args.replace("'", "'\\''") + "'"
-        return f"{self.name}={args}"
+        return f"{self.ref}={args}"
 
 
 def options(**values: object) -> str:

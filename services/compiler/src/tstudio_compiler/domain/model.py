@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from tstudio_compiler.domain.keyframes import Animation
+
 
 class TrackKind(enum.Enum):
     UNSPECIFIED = 0
@@ -111,6 +113,7 @@ class Clip:
     effects: tuple[EffectSpec, ...] = ()
     audio_effects: tuple[EffectSpec, ...] = ()
     transition: TransitionSpec | None = None
+    animations: tuple[Animation, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tstudio_compiler.domain import keyframes, motion_filters
 from tstudio_compiler.domain.colors import ffmpeg_color
 from tstudio_compiler.domain.effects import EffectCatalog
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
+from tstudio_compiler.domain.motion_filters import ClipMotion
 from tstudio_compiler.domain.params import resolve
 from tstudio_compiler.domain.plan import (
     AudioInput,
@@ -216,7 +218,10 @@ class Planner:
                     continue
                 filters: list[Filter] = list(_atempo(clip.speed))
                 volume = clip.volume * track.volume
-                if volume != 1.0:
+                animated = keyframes.find(clip.animations, "volume")
+                if animated is not None:
+                    filters.append(motion_filters.volume(animated, track.volume, fps))
+                elif volume != 1.0:
                     filters.append(Filter("volume", options(volume=volume)))
                 # Under a transition the sound crossfades with the picture.
                 following = track.clips[index + 1] if index + 1 < len(track.clips) else None
@@ -372,6 +377,8 @@ class _GraphBuilder:
     def clip(self, p: Placed, full_frame: bool) -> tuple[str, bool, tuple[str, str] | None]:
         """The clip's processed picture: (label, has alpha, overlay position or None for full frame)."""
         c, t = p.clip, p.clip.transform
+        m = ClipMotion.of(c.animations)
+        length = (p.end_frame - p.start_frame) / self.fps
         f: list[Filter] = []
         # A source already at the output size needs no scaling or padding (saves a copy per frame).
         full_size = (p.width, p.height) == (self.w, self.h) and c.crop.is_empty and p.kind == "video"
@@ -392,8 +399,9 @@ class _GraphBuilder:
             f.append(Filter("hflip"))
         if t.flip_vertical:
             f.append(Filter("vflip"))
-        if t.scale is not None:
-            f.append(Filter("scale", options(w=_even(t.scale * self.w), h=-2)))
+        largest = motion_filters.largest_scale(m.scale, length, self.fps) if m.scale else t.scale
+        if largest is not None:
+            f.append(Filter("scale", options(w=_even(largest * self.w), h=-2)))
         elif p.kind != "text" and not full_size:
             f.append(
                 Filter(
@@ -417,14 +425,16 @@ class _GraphBuilder:
             or (p.kind == "image" and not video_track)
             or c.opacity < 1
             or bool(t.rotation)
+            or m.needs_alpha
             or any(s.type == "chroma-key" for s in c.effects)
         )
         if alpha:
             f.append(Filter("format", "rgba"))
-        if t.rotation:
+        if m.rotation:
+            f.append(motion_filters.rotate(m.rotation, self.fps))
+        elif t.rotation:
             rad = number(t.rotation * math.pi / 180)
             f.append(Filter("rotate", options(a=rad, ow=f"rotw({rad})", oh=f"roth({rad})", c="none")))
-        length = (p.end_frame - p.start_frame) / self.fps
         fade_alpha = 1 if alpha else 0
         if c.fade_in > 0:
             f.append(Filter("fade", options(t="in", st=0.0, d=c.fade_in, alpha=fade_alpha)))
@@ -434,15 +444,23 @@ class _GraphBuilder:
                     "fade", options(t="out", st=max(0.0, length - c.fade_out), d=c.fade_out, alpha=fade_alpha)
                 )
             )
-        if c.opacity < 1:
+        if m.opacity:
+            # Unique across the segments that one ffmpeg command holds together.
+            instance = f"{self.label('op')}f{self.feed_start}"
+            f.extend(motion_filters.opacity(m.opacity, self.fps, instance))
+        elif c.opacity < 1:
             f.append(Filter("colorchannelmixer", options(aa=c.opacity)))
+        if m.scale and largest:
+            f.append(motion_filters.rescale(m.scale, largest, self.fps))
         shift = self.feed_start - p.start_frame
         if shift:
             f.append(Filter("setpts", f"PTS-{shift}"))
-        positioned = t.x is not None or t.y is not None or t.scale is not None or bool(t.rotation)
+        positioned = t.x is not None or t.y is not None or t.scale is not None or bool(t.rotation) or m.moves
+        # Overlay runs on the segment's clock; the curves are on the clip's.
+        clock = f"(t+{number(shift / self.fps + motion_filters.EPSILON)})"
         position = (
-            f"W*{number(0.5 if t.x is None else t.x)}-w/2",
-            f"H*{number(0.5 if t.y is None else t.y)}-h/2",
+            motion_filters.coordinate("W", "w", t.x, m.x, clock, self.fps),
+            motion_filters.coordinate("H", "h", t.y, m.y, clock, self.fps),
         )
         if full_frame and not positioned and not alpha:
             if not full_size:
