@@ -160,7 +160,12 @@ async def test_corrupt_and_truncated_media_are_refused_and_the_service_keeps_ser
     stream.write_bytes(payload[: len(payload) // 3])
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await render(compiler, project(one_clip(str(stream), tmp_path / "cut.mp4", sourceOut=2)))
-    assert caught.value.code() in (grpc.StatusCode.DATA_LOSS, grpc.StatusCode.INVALID_ARGUMENT)
+    # Refused up front now: the probed length (what the data holds) is shorter than sourceOut.
+    assert caught.value.code() in (
+        grpc.StatusCode.DATA_LOSS,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
     assert not (tmp_path / "cut.mp4").exists()
 
     job = await render(compiler, project(one_clip(str(media.red_green), tmp_path / "fine.mp4")))

@@ -32,6 +32,7 @@ from tstudio_compiler.domain.ports import (
 )
 from tstudio_compiler.domain.profiles import Profile, with_profile
 from tstudio_compiler.domain.render_jobs import RenderJobs, RenderOrder
+from tstudio_compiler.domain.source_ranges import check_source_ranges
 from tstudio_compiler.domain.sources import SourceInfo
 from tstudio_compiler.domain.timing import to_frame
 from tstudio_compiler.domain.validation import Catalogs, Limits, validate
@@ -143,9 +144,14 @@ class Compiler:
             elif not own_output:
                 self._paths.check(output, "output.path")
         sources = await self._blocking.run(self._prober.probe_all, files)
-        violations = validate(
-            project, self.catalogs, self.limits, {p: i.duration for p, i in sources.items()}
-        )
+        # Keyed as the clips spell their paths (relative ones too).
+        lengths = {
+            c.source.path: sources[resolve_path(c.source.path, project.base_dir)].duration
+            for t in project.tracks
+            for c in t.clips
+            if c.source.path
+        }
+        violations = validate(project, self.catalogs, self.limits, lengths)
         for field, path in files.items():
             track = project.tracks[int(field.split("]")[0].removeprefix("tracks["))]
             if track.kind in VISUAL and not sources[path].has_video:
@@ -154,6 +160,7 @@ class Compiler:
                 violations.append((field, "has no sound"))
         if violations:
             raise _invalid(violations)
+        check_source_ranges(project, lengths)
         planned_sources = sources
         plan = self._planner.plan(project, planned_sources, cuts)
         if plan.frames == 0:

@@ -32,7 +32,7 @@ from tstudio_compiler.domain.plan import (
     SegmentGraph,
 )
 from tstudio_compiler.domain.sources import SourceInfo
-from tstudio_compiler.domain.timing import clip_length, to_frame
+from tstudio_compiler.domain.timing import clip_length, frame_span, to_frame
 from tstudio_compiler.domain.transitions import TransitionCatalog
 
 VISUAL = (TrackKind.VIDEO, TrackKind.OVERLAY, TrackKind.TEXT)
@@ -191,8 +191,7 @@ class Planner:
         else:
             source_kind = clip.source.kind
         length = clip_length(clip, info.duration if info and not info.is_image else None) or 0.0
-        start = to_frame(clip.start, fps)
-        end = start + max(1, to_frame(length, fps))
+        start, end = frame_span(clip.start, length, fps)
         width, height = (info.width, info.height) if info is not None else (0, 0)
         return Placed(clip, kind, start, end, source_kind, path, width, height)
 
@@ -210,8 +209,8 @@ class Planner:
                 if clip.muted or not path or info is None or not info.has_audio or info.is_image:
                     continue
                 length = clip_length(clip, info.duration) or 0.0
-                start = to_frame(clip.start, fps) / fps
-                length = max(1, to_frame(length, fps)) / fps
+                first, last = frame_span(clip.start, length, fps)
+                start, length = first / fps, (last - first) / fps
                 if visual_end:
                     length = min(length, visual_end / fps - start)
                 if length <= 0:
@@ -420,8 +419,12 @@ class _GraphBuilder:
                 continue
             f.extend(definition.build(params))
         video_track = p.track_kind is TrackKind.VIDEO
+        positioned = t.x is not None or t.y is not None or t.scale is not None or bool(t.rotation) or m.moves
+        # A clip laid over others fades through transparency (its alpha), never through black.
+        fades_over = (c.fade_in > 0 or c.fade_out > 0) and (not video_track or positioned)
         alpha = (
-            p.kind == "text"
+            fades_over
+            or p.kind == "text"
             or (p.kind == "image" and not video_track)
             or c.opacity < 1
             or bool(t.rotation)
@@ -455,7 +458,6 @@ class _GraphBuilder:
         shift = self.feed_start - p.start_frame
         if shift:
             f.append(Filter("setpts", f"PTS-{shift}"))
-        positioned = t.x is not None or t.y is not None or t.scale is not None or bool(t.rotation) or m.moves
         # Overlay runs on the segment's clock; the curves are on the clip's.
         clock = f"(t+{number(shift / self.fps + motion_filters.EPSILON)})"
         position = (

@@ -30,6 +30,14 @@ def to_frame(seconds: float, fps: float) -> int:
     return round(seconds * fps + 1e-9)
 
 
+def frame_span(start: float, length: float, fps: float) -> tuple[int, int]:
+    """First and end (exclusive) frame of `start..start+length` on the grid, both rounded from
+    timeline times (never the length on its own), so clips that meet stay joined and the
+    timeline's frame count is its duration x fps; at least one frame."""
+    first = to_frame(start, fps)
+    return first, max(first + 1, to_frame(start + length, fps))
+
+
 def project_lengths(project: Project, durations: Mapping[str, float]) -> dict[str, float | None]:
     """Timeline length of every clip, by clip id."""
     out: dict[str, float | None] = {}

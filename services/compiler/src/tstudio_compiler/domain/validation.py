@@ -160,8 +160,7 @@ def _check_clip(
         v.append((f"{cp}.source_out", "must not be negative"))
     elif clip.source_out and clip.source_out <= clip.source_in:
         v.append((f"{cp}.source_out", "must be after source_in"))
-    elif source_duration and clip.source_out > source_duration + 0.05:
-        v.append((f"{cp}.source_out", f"is past the end of the source ({source_duration:.3f} s)"))
+    # source_out past the media's end: source_ranges.check_source_ranges (FAILED_PRECONDITION).
     if source_duration and clip.source_in >= source_duration:
         v.append((f"{cp}.source_in", f"is past the end of the source ({source_duration:.3f} s)"))
     if clip.duration < 0:
