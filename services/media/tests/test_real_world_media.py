@@ -253,3 +253,80 @@ async def test_filmstrip_of_alpha_video_keeps_alpha_in_png(service: RunningMedia
         sheet[tile.y : tile.y + tile.height, tile.x : tile.x + tile.width]
     )
     assert transparent <= 5
+
+
+# ---- Waveforms -----------------------------------------------------------------------------------
+
+
+async def beep_time(service: RunningMedia, kind: str) -> tuple[float, media_pb2.WaveformResponse]:
+    response = await service.stub.Waveform(
+        media_pb2.WaveformRequest(path=str(real_world_corpus(kind)), buckets=400), timeout=30
+    )
+    loud = [i for i, peak in enumerate(response.channels[0].max) if peak > 0.25]
+    assert loud, "no beep found"
+    return response.start_seconds + loud[0] * response.bucket_seconds, response
+
+
+async def test_waveform_is_on_the_container_timeline(service: RunningMedia) -> None:
+    on_time, _ = await beep_time(service, "sdr_h264")
+    late, response = await beep_time(service, "late_audio")
+    # The beep is at content time 1 s; audio that starts 0.5 s late puts it 0.5 s later, after silence.
+    assert on_time == pytest.approx(KNOWN.flash_time, abs=0.02)
+    assert late == pytest.approx(KNOWN.flash_time + 0.5, abs=0.02)
+    first_half_second = round(0.45 / response.bucket_seconds)
+    assert max(response.channels[0].max[:first_half_second]) < 0.01
+
+
+async def test_waveform_of_mpegts_matches_its_video(service: RunningMedia) -> None:
+    # MPEG-TS starts at ~1.46 s and its video at ~1.48 s: the beep is at (video start - start) + 1 s.
+    source = (await probe(service, "mpegts")).source
+    beep, _ = await beep_time(service, "mpegts")
+    assert beep == pytest.approx(
+        source.video_start_seconds - source.start_time_seconds + KNOWN.flash_time, abs=0.02
+    )
+
+
+# ---- Proxies -------------------------------------------------------------------------------------
+
+
+async def proxy_frame(service: RunningMedia, kind: str, output: Path, seconds: float = 1.0) -> np.ndarray:
+    """The proxy's picture at `seconds`, as the ffmpeg CLI decodes it (it honours every tag)."""
+    import subprocess
+
+    request = media_pb2.CreateProxyRequest(path=str(real_world_corpus(kind)), output_path=str(output))
+    final = [r async for r in service.stub.CreateProxy(request, timeout=60)][-1]
+    assert final.output_path == str(output)
+    png = output.with_suffix(".png")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-ss", str(seconds), "-i", str(output), "-frames:v", "1", str(png)],
+        check=True,
+    )
+    return np.asarray(Image.open(png).convert("RGB"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "size"),
+    [
+        ("phone_rotate_90", (240, 320)),
+        ("phone_rotate_180", (320, 240)),
+        ("phone_rotate_270", (240, 320)),
+        ("anamorphic_sar43", (320, 240)),
+        ("fullrange_h264", (320, 240)),
+        ("mjpeg", (320, 240)),
+        ("interlaced_tff", (320, 240)),
+    ],
+)
+async def test_proxy_is_upright_square_pixel_and_limited_range(
+    service: RunningMedia, tmp_path: Path, kind: str, size: tuple[int, int]
+) -> None:
+    image = proxy_frame(service, kind, tmp_path / "proxy.mp4")
+    frame = await image
+    assert (frame.shape[1], frame.shape[0]) == size
+    assert is_upright(frame)
+    assert greys_close(frame)
+    assert bar_time(frame) == pytest.approx(1.0, abs=0.05)
+    described = (
+        await service.stub.Probe(media_pb2.ProbeRequest(path=str(tmp_path / "proxy.mp4")))
+    ).info.source
+    assert (described.rotation, described.sample_aspect, described.color_range) == (0, "1:1", "tv")
+    assert described.color_matrix == "smpte170m"  # tagged: BT.601 below 720 lines
