@@ -330,3 +330,32 @@ async def test_proxy_is_upright_square_pixel_and_limited_range(
     ).info.source
     assert (described.rotation, described.sample_aspect, described.color_range) == (0, "1:1", "tv")
     assert described.color_matrix == "smpte170m"  # tagged: BT.601 below 720 lines
+
+
+# ---- Folder scans --------------------------------------------------------------------------------
+
+
+async def test_scan_lists_real_world_files_with_cover_art_as_audio(
+    service: RunningMedia, tmp_path: Path
+) -> None:
+    import shutil
+
+    kinds = ["mp3_cover", "phone_rotate_90", "mpegts", "webp_alpha", "loud_51", "mp3_cover_only"]
+    for kind in kinds:
+        source = real_world_corpus(kind)
+        shutil.copy(source, tmp_path / f"{kind}{source.suffix}")
+    request = media_pb2.ScanFolderRequest(root=str(tmp_path), thumbnails=True, thumbnail_width=120)
+    items = {
+        Path(r.item.path).stem: r.item
+        async for r in service.stub.ScanFolder(request, timeout=60)
+        if r.item.path
+    }
+    assert set(items) == set(kinds)
+    cover = items["mp3_cover"]
+    assert not cover.HasField("error")
+    assert cover.info.kind == media_pb2.MEDIA_KIND_AUDIO
+    assert is_upright(pixels(cover.thumbnail)) and cover.thumbnail_mime_type == "image/jpeg"
+    assert items["phone_rotate_90"].info.source.rotation == 90
+    assert items["loud_51"].info.kind == media_pb2.MEDIA_KIND_AUDIO and not items["loud_51"].thumbnail
+    # A bad file is an item with its error, not the end of the scan.
+    assert items["mp3_cover_only"].error.reason == "NOT_MEDIA"

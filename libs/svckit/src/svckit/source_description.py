@@ -188,7 +188,7 @@ def describe_container(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     measure_timing: bool = True,
 ) -> SourceDescription:
-    """The description of an already-open PyAV input container (it is read: seek before decoding).
+    """The description of a freshly opened PyAV input container (it is read: seek before decoding).
     `measure_timing=False` skips the frame-rate measurement (fps is then the declared rate and
     variable_frame_rate False), for consumers that only show pictures."""
     return describe_with_first_frame(container, path, field, max_pixels, measure_timing)[0]
@@ -264,14 +264,15 @@ def describe_with_first_frame(
     field_order = _FIELD_ORDERS.get(int(context.field_order or 0), "unknown") if not still else "progressive"
     video_start = _stream_seconds(shown.start_time, shown.time_base, start)
     sar = _sar(shown.sample_aspect_ratio or context.sample_aspect_ratio)
-    # Measure regularity first: decoding moves the demuxer on.
+    # The first frame right after opening (an attached picture is queued once; raw streams
+    # cannot seek back), then the timing from the sample index or the packets that follow.
+    frame = _first_frame(container, shown, max_pixels)
     if still:
         fps, vfr = 0.0, False
     elif measure_timing:
         fps, vfr = _frame_rate(container, shown)
     else:
         fps, vfr = _declared_rate(shown), False
-    frame = _first_frame(container, shown, max_pixels, seek=not still)
     if frame is None and not real_video:
         # Undecodable cover art: still an audio file, shown without its picture.
         notes.append("the attached picture could not be decoded")
@@ -353,17 +354,12 @@ def _top_field_first(frame: Any) -> bool:
     return True if value is None else bool(value)
 
 
-def _first_frame(container: Any, stream: Any, max_pixels: int, seek: bool) -> Any:
+def _first_frame(container: Any, stream: Any, max_pixels: int) -> Any:
     import av.error
 
     context = stream.codec_context
     if not context.is_open:
         context.options = {**context.options, "max_pixels": str(max_pixels)}
-    if seek:  # back to the start after measuring the frame rate (an attached picture is queued once)
-        try:
-            container.seek(0, stream=stream)
-        except (av.error.FFmpegError, OSError):
-            pass  # not seekable: decode from where the demuxer is
     try:
         for frame in container.decode(stream):
             return frame
