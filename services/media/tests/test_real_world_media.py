@@ -359,3 +359,26 @@ async def test_scan_lists_real_world_files_with_cover_art_as_audio(
     assert items["loud_51"].info.kind == media_pb2.MEDIA_KIND_AUDIO and not items["loud_51"].thumbnail
     # A bad file is an item with its error, not the end of the scan.
     assert items["mp3_cover_only"].error.reason == "NOT_MEDIA"
+
+
+# ---- CLI -----------------------------------------------------------------------------------------
+
+
+async def test_tstudio_probe_prints_the_source_description(
+    service: RunningMedia, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    import json
+
+    from tstudio_cli.main import main as tstudio
+
+    for kind, expected in (
+        ("phone_rotate_90", {"rotation": 90, "displayWidth": 240, "displayHeight": 320}),
+        ("mp3_cover", {"attachedPicture": True, "hasAudio": True}),
+        ("hdr10_pq_hevc", {"hdr": "pq", "colorTransfer": "smpte2084", "bitDepth": 10}),
+    ):
+        path = str(real_world_corpus(kind))
+        code = await asyncio.to_thread(tstudio, ["probe", path, "--server", service.address])
+        assert code == 0
+        source = json.loads(capsys.readouterr().out)["source"]
+        assert {key: source.get(key) for key in expected} == expected

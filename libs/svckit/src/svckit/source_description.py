@@ -264,9 +264,12 @@ def describe_with_first_frame(
     field_order = _FIELD_ORDERS.get(int(context.field_order or 0), "unknown") if not still else "progressive"
     video_start = _stream_seconds(shown.start_time, shown.time_base, start)
     sar = _sar(shown.sample_aspect_ratio or context.sample_aspect_ratio)
-    # The first frame right after opening (an attached picture is queued once; raw streams
-    # cannot seek back), then the timing from the sample index or the packets that follow.
-    frame = _first_frame(container, shown, max_pixels)
+    # MP4/MOV: every fact is in the headers (rotation in tkhd, colour in the codec parameters),
+    # so no frame is decoded (a 1080p decode costs more than the rest of a probe). Otherwise the
+    # first frame right after opening (an attached picture is queued once; raw streams cannot
+    # seek back), then the timing from the sample index or the packets that follow.
+    header = None if still else _from_mp4_headers(container, path, shown, real_video)
+    frame = header if header is not None else _first_frame(container, shown, max_pixels)
     if still:
         fps, vfr = 0.0, False
     elif measure_timing:
@@ -335,7 +338,48 @@ def describe_with_first_frame(
         video_stream_index=shown.index,
         notes=tuple(notes),
     )
-    return description, frame
+    return description, (None if frame is header else frame)
+
+
+@dataclass(frozen=True)
+class _HeaderFacts:
+    """What a first decoded frame would say, read from MP4 headers and the codec parameters."""
+
+    format: Any
+    rotation: float
+    color_range: int
+    colorspace: int
+    color_primaries: int
+    color_trc: int
+    width: int
+    height: int
+    interlaced_frame: bool = False
+
+
+def _from_mp4_headers(container: Any, path: Path, shown: Any, real_video: list[Any]) -> _HeaderFacts | None:
+    import av
+
+    from svckit.mp4_rotation import video_track_rotations
+
+    names = set(str(container.format.name).split(","))
+    context = shown.codec_context
+    if not names & {"mov", "mp4"} or not context.pix_fmt or not context.width:
+        return None
+    if not shown.frames and not len(shown.index_entries or ()):
+        return None  # no samples: let the decode say so
+    rotations = video_track_rotations(path)
+    if rotations is None or len(rotations) != len(real_video):
+        return None
+    return _HeaderFacts(
+        format=av.VideoFormat(context.pix_fmt),
+        rotation=-float(rotations[real_video.index(shown)]),  # counter-clockwise, as frames say
+        color_range=int(context.color_range or 0),
+        colorspace=int(context.colorspace or 2),
+        color_primaries=int(context.color_primaries or 2),
+        color_trc=int(context.color_trc or 2),
+        width=int(context.width),
+        height=int(context.height),
+    )
 
 
 def _is_attached_picture(stream: Any) -> bool:
