@@ -20,7 +20,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from svckit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, Resource
+from svckit.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Resource,
+)
 
 # FFmpeg enum values -> FFmpeg's names (libavutil/pixfmt.h, av_color_*_name).
 _MATRICES = {
@@ -132,17 +139,10 @@ class SourceDescription:
 
 def display_size(width: int, height: int, sample_aspect: Fraction, rotation: int) -> tuple[int, int]:
     """Upright, square-pixel size: SAR widens (or narrows) the coded width, then rotation swaps.
-    Sizes are rounded to even numbers (what 4:2:0 output needs), never below 2."""
+    Odd sizes stay odd (an output that needs even sizes rounds them itself)."""
     wide = width * sample_aspect if sample_aspect > 0 else Fraction(width)
-    w, h = _even(float(wide)), _even(float(height))
-    if width and height and w == 0:
-        w = 2
-    return (h, w) if rotation in (90, 270) else (w, h)
-
-
-def _even(value: float) -> int:
-    rounded = round(value / 2.0) * 2
-    return max(rounded, 2) if value > 0 else 0
+    w = max(1, round(wide)) if width else 0
+    return (height, w) if rotation in (90, 270) else (w, height)
 
 
 def clockwise_rotation(counterclockwise_degrees: float | None) -> int:
@@ -158,9 +158,10 @@ def describe_source(
 ) -> SourceDescription:
     """Probe `path` and describe how it must be shown. Blocking (call from a worker thread).
 
-    Raises svckit errors with `field` as the field path: NotFound, PermissionDenied, or
+    Raises svckit errors with `field` as the field path: NotFound, PermissionDenied,
     InvalidArgument (reason NOT_MEDIA for unreadable files, NO_FRAMES for a video stream with no
-    decodable frame)."""
+    decodable frame) or FailedPrecondition (PICTURE_TOO_LARGE / PICTURE_SIZE_UNREADABLE over the
+    pixel budget)."""
     import av
     import av.error
 
@@ -181,14 +182,38 @@ def describe_source(
 
 
 def describe_container(
-    container: Any, path: Path, field: str = "path", max_pixels: int = DEFAULT_MAX_PIXELS
+    container: Any,
+    path: Path,
+    field: str = "path",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    measure_timing: bool = True,
 ) -> SourceDescription:
-    """The description of an already-open PyAV input container (it is read: reopen or seek after)."""
+    """The description of a freshly opened PyAV input container (it is read: seek before decoding).
+    `measure_timing=False` skips the frame-rate measurement (fps is then the declared rate and
+    variable_frame_rate False), for consumers that only show pictures."""
+    return describe_with_first_frame(container, path, field, max_pixels, measure_timing)[0]
+
+
+def describe_with_first_frame(
+    container: Any,
+    path: Path,
+    field: str = "path",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    measure_timing: bool = True,
+) -> tuple[SourceDescription, Any]:
+    """`describe_container` and the first frame of the shown picture it decoded (None when there
+    is no picture): a still's only frame, which cannot be read again without reopening."""
     video_streams = [s for s in container.streams.video if s.codec_context is not None]
     real_video = [s for s in video_streams if not _is_attached_picture(s)]
     pictures = [s for s in video_streams if _is_attached_picture(s)]
     audio = [s for s in container.streams.audio if s.codec_context is not None]
     if not real_video and not audio and not pictures:
+        if any(s.type in ("video", "audio") for s in container.streams):
+            raise FailedPrecondition(
+                f"this FFmpeg build has no decoder for the streams of {path.name}",
+                reason="UNSUPPORTED_CODEC",
+                resources=[Resource("file", str(path))],
+            )
         raise _not_media(path, field, "the file has no audio or video stream")
     start = _micro(container.start_time)
     duration = _micro(container.duration)
@@ -213,16 +238,22 @@ def describe_container(
         )
     shown = real_video[0] if real_video else (pictures[0] if pictures else None)
     if shown is None:
-        return SourceDescription(**common, notes=tuple(notes))
+        return SourceDescription(**common, notes=tuple(notes)), None
     still = _is_image_format(container.format.name) or not real_video
     context = shown.codec_context
     codec = str(context.name or "")
     width, height = int(context.width or 0), int(context.height or 0)
     if width * height > max_pixels:
-        raise InvalidArgument(
-            f"{path.name}: the picture is {width}x{height}, over the {max_pixels}-pixel budget",
+        raise FailedPrecondition(
+            f"{path.name} declares {width}x{height} pixels, more than this service decodes ({max_pixels})",
             reason="PICTURE_TOO_LARGE",
-            field_violations=[FieldViolation(field, f"{width}x{height} exceeds {max_pixels} pixels")],
+            resources=[Resource("file", str(path))],
+        )
+    if not width or not height:
+        # The decoder refused to size it while probing (over max_pixels), or it is damaged.
+        raise FailedPrecondition(
+            f"{path.name} has no readable picture size (damaged, or over the {max_pixels}-pixel limit)",
+            reason="PICTURE_SIZE_UNREADABLE",
             resources=[Resource("file", str(path))],
         )
     metadata = {str(k).lower(): str(v) for k, v in (shown.metadata or {}).items()}
@@ -233,13 +264,22 @@ def describe_container(
     field_order = _FIELD_ORDERS.get(int(context.field_order or 0), "unknown") if not still else "progressive"
     video_start = _stream_seconds(shown.start_time, shown.time_base, start)
     sar = _sar(shown.sample_aspect_ratio or context.sample_aspect_ratio)
-    # Measure regularity first: decoding moves the demuxer on.
-    fps, vfr = (0.0, False) if still else _frame_rate(container, shown)
-    frame = _first_frame(container, shown, max_pixels, seek=not still)
+    # MP4/MOV: every fact is in the headers (rotation in tkhd, colour in the codec parameters),
+    # so no frame is decoded (a 1080p decode costs more than the rest of a probe). Otherwise the
+    # first frame right after opening (an attached picture is queued once; raw streams cannot
+    # seek back), then the timing from the sample index or the packets that follow.
+    header = None if still else _from_mp4_headers(container, path, shown, real_video)
+    frame = header if header is not None else _first_frame(container, shown, max_pixels)
+    if still:
+        fps, vfr = 0.0, False
+    elif measure_timing:
+        fps, vfr = _frame_rate(container, shown)
+    else:
+        fps, vfr = _declared_rate(shown), False
     if frame is None and not real_video:
         # Undecodable cover art: still an audio file, shown without its picture.
         notes.append("the attached picture could not be decoded")
-        return SourceDescription(**common, notes=tuple(notes))
+        return SourceDescription(**common, notes=tuple(notes)), None
     if frame is None:
         raise InvalidArgument(
             f"{path.name}: the {'picture' if still else 'video'} stream has no decodable frame",
@@ -272,7 +312,7 @@ def describe_container(
     if not real_video and pictures:
         notes.append("the picture is the file's attached cover art")
     display_w, display_h = display_size(width, height, sar, rotation)
-    return SourceDescription(
+    description = SourceDescription(
         **common,
         width=width,
         height=height,
@@ -298,6 +338,48 @@ def describe_container(
         video_stream_index=shown.index,
         notes=tuple(notes),
     )
+    return description, (None if frame is header else frame)
+
+
+@dataclass(frozen=True)
+class _HeaderFacts:
+    """What a first decoded frame would say, read from MP4 headers and the codec parameters."""
+
+    format: Any
+    rotation: float
+    color_range: int
+    colorspace: int
+    color_primaries: int
+    color_trc: int
+    width: int
+    height: int
+    interlaced_frame: bool = False
+
+
+def _from_mp4_headers(container: Any, path: Path, shown: Any, real_video: list[Any]) -> _HeaderFacts | None:
+    import av
+
+    from svckit.mp4_rotation import video_track_rotations
+
+    names = set(str(container.format.name).split(","))
+    context = shown.codec_context
+    if not names & {"mov", "mp4"} or not context.pix_fmt or not context.width:
+        return None
+    if not shown.frames and not len(shown.index_entries or ()):
+        return None  # no samples: let the decode say so
+    rotations = video_track_rotations(path)
+    if rotations is None or len(rotations) != len(real_video):
+        return None
+    return _HeaderFacts(
+        format=av.VideoFormat(context.pix_fmt),
+        rotation=-float(rotations[real_video.index(shown)]),  # counter-clockwise, as frames say
+        color_range=int(context.color_range or 0),
+        colorspace=int(context.colorspace or 2),
+        color_primaries=int(context.color_primaries or 2),
+        color_trc=int(context.color_trc or 2),
+        width=int(context.width),
+        height=int(context.height),
+    )
 
 
 def _is_attached_picture(stream: Any) -> bool:
@@ -316,17 +398,12 @@ def _top_field_first(frame: Any) -> bool:
     return True if value is None else bool(value)
 
 
-def _first_frame(container: Any, stream: Any, max_pixels: int, seek: bool) -> Any:
+def _first_frame(container: Any, stream: Any, max_pixels: int) -> Any:
     import av.error
 
     context = stream.codec_context
     if not context.is_open:
         context.options = {**context.options, "max_pixels": str(max_pixels)}
-    if seek:  # back to the start after measuring the frame rate (an attached picture is queued once)
-        try:
-            container.seek(0, stream=stream)
-        except (av.error.FFmpegError, OSError):
-            pass  # not seekable: decode from where the demuxer is
     try:
         for frame in container.decode(stream):
             return frame
@@ -353,7 +430,7 @@ def _frame_rate(container: Any, stream: Any) -> tuple[float, bool]:
         except Exception:  # a damaged tail: measure what was read
             pass
     stamps = sorted(set(stamps))
-    declared = _rate(stream.average_rate) or _rate(stream.base_rate) or _rate(stream.guessed_rate)
+    declared = _declared_rate(stream)
     if len(stamps) < 3 or stream.time_base is None:
         return declared, False
     steps = [(b - a) * stream.time_base for a, b in itertools.pairwise(stamps)]
@@ -365,6 +442,10 @@ def _frame_rate(container: Any, stream: Any) -> tuple[float, bool]:
     variable = float(longest - shortest) > max(float(tick) * 2, float(shortest) * 0.05)
     fps = declared if (declared and not variable) else measured
     return round(fps, 3), variable
+
+
+def _declared_rate(stream: Any) -> float:
+    return _rate(stream.average_rate) or _rate(stream.base_rate) or _rate(stream.guessed_rate)
 
 
 def _rate(value: Any) -> float:
@@ -402,7 +483,7 @@ def _not_media(path: Path, field: str, why: str) -> InvalidArgument:
 
 
 def _translate(path: Path, field: str, exc: BaseException) -> Exception:
-    if isinstance(exc, InvalidArgument | NotFound | PermissionDenied):
+    if isinstance(exc, InvalidArgument | NotFound | PermissionDenied | FailedPrecondition):
         return exc
     code = getattr(exc, "errno", None)
     if isinstance(exc, FileNotFoundError) or code == errno.ENOENT:
