@@ -7,6 +7,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import av
 from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument, Resource
@@ -21,7 +22,9 @@ _IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "t
 def probe(path: str) -> SourceInfo:
     """Raises `av.error.FFmpegError` for unreadable files (see `probe_all`)."""
     with av.open(path, "r") as container:
-        video = container.streams.video[0] if container.streams.video else None
+        pictures = list(container.streams.video)
+        # A cover picture (ID3 APIC, MP4 covr) is a video stream by FFmpeg's count, not video.
+        video = next((s for s in pictures if not s.disposition & av.stream.Disposition.attached_pic), None)
         audio = container.streams.audio[0] if container.streams.audio else None
         fmt = container.format.name
         is_image = video is not None and (fmt in _IMAGE_FORMATS or fmt.endswith("_pipe")) and audio is None
@@ -33,9 +36,12 @@ def probe(path: str) -> SourceInfo:
                 for stream in (video, audio):
                     if stream is not None and stream.duration is not None and stream.time_base:
                         duration = max(duration, float(stream.duration * stream.time_base))
-        if video is not None and not is_image:
-            # Decoding one frame proves the stream is readable before a job starts on it.
-            for _ in container.decode(video):
+        shown: dict[str, object] = {}
+        if video is not None:
+            # Decoding one frame proves the stream is readable before a job starts on it, and the
+            # frame says how it must be shown.
+            for frame in container.decode(video):
+                shown = describe_picture(video, frame)
                 break
         return SourceInfo(
             duration=duration,
@@ -44,7 +50,39 @@ def probe(path: str) -> SourceInfo:
             is_image=is_image,
             width=video.codec_context.width if video is not None else 0,
             height=video.codec_context.height if video is not None else 0,
+            attached_picture=len(pictures) > (1 if video is not None else 0),
+            **shown,  # type: ignore[arg-type]
         )
+
+
+_HDR_TRANSFER = {16: "pq", 18: "hlg"}
+_MATRIX = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc", 10: "bt2020c", 4: "fcc"}
+_FIELD_ORDER = {2: "tt", 3: "bb", 4: "tb", 5: "bt"}
+
+
+def describe_picture(stream: Any, frame: av.VideoFrame) -> dict[str, object]:
+    """How a decoded picture must be shown: the SourceInfo fields beyond size."""
+    fmt = frame.format
+    alpha_decoder = ""
+    if stream.codec_context.name == "vp9" and stream.metadata.get("alpha_mode") == "1":
+        alpha_decoder = "libvpx-vp9"  # the native decoder drops the alpha plane
+    has_alpha = alpha_decoder != "" or any(c.is_alpha for c in fmt.components)
+    sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+    field_order = _FIELD_ORDER.get(int(stream.codec_context.field_order or 0), "")
+    if not field_order and frame.interlaced_frame:
+        field_order = "tt"
+    return {
+        # PyAV gives the counter-clockwise angle of the display matrix; upright takes it clockwise.
+        "rotation": (-round(frame.rotation or 0)) % 360,
+        "sample_aspect": float(sar) if sar else 1.0,
+        "color_range": "pc" if frame.color_range == 2 or fmt.name.startswith("yuvj") else "tv",
+        "color_matrix": _MATRIX.get(int(frame.colorspace or 2), ""),
+        "is_rgb": fmt.is_rgb or fmt.name.startswith(("pal8", "gray", "ya")),
+        "has_alpha": has_alpha,
+        "alpha_decoder": alpha_decoder,
+        "field_order": field_order,
+        "hdr": _HDR_TRANSFER.get(int(frame.color_trc or 2), ""),
+    }
 
 
 def probe_all(paths: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, SourceInfo]:

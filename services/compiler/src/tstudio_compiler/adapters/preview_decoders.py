@@ -11,6 +11,7 @@ from typing import Any
 import av
 from svckit.errors import DataLoss, Resource
 
+from tstudio_compiler.adapters.source_decoding import decode_video
 from tstudio_compiler.domain.plan import InputSpec
 
 # A target this far past the decoder's position is decoded to; farther ones seek.
@@ -25,8 +26,9 @@ def _identity(path: str) -> tuple[int, int]:
 
 
 class _Decoder:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, decoder: str = "") -> None:
         self.path = path
+        self.decoder = decoder
         self.identity = _identity(path)
         self.container: Any = av.open(path)
         self.stream = self.container.streams.video[0]
@@ -43,7 +45,7 @@ class _Decoder:
             )
         else:
             self.container.seek(0)
-        self.frames = self.container.decode(self.stream)
+        self.frames = decode_video(self.container, self.stream, self.decoder)
         self.current = self.upcoming = None
 
     def _next(self) -> tuple[float, av.VideoFrame] | None:
@@ -94,7 +96,7 @@ class PreviewDecoders:
     def frame(self, spec: InputSpec, local_frame: int) -> av.VideoFrame:
         target = spec.source_time(local_frame)
         limit = target + 0.5 / spec.fps * spec.speed - 1e-6
-        decoder = self._take(spec.path)
+        decoder = self._take(spec.path, spec.decoder)
         try:
             # A decoder serves one preview at a time: it is out of the cache while in use.
             return decoder.frame(target, limit)
@@ -106,13 +108,13 @@ class PreviewDecoders:
         finally:
             self._give_back(spec.path, decoder)
 
-    def _take(self, path: str) -> _Decoder:
+    def _take(self, path: str, name: str = "") -> _Decoder:
         with self._lock:
             decoder = self._decoders.pop(path, None)
-        if decoder is not None and decoder.identity != _identity(path):
+        if decoder is not None and (decoder.identity != _identity(path) or decoder.decoder != name):
             decoder.close()  # the file was replaced since it was opened
             decoder = None
-        return decoder if decoder is not None else _Decoder(path)
+        return decoder if decoder is not None else _Decoder(path, name)
 
     def _give_back(self, path: str, decoder: _Decoder) -> None:
         with self._lock:
