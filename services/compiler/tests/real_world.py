@@ -128,6 +128,18 @@ def mp3_with_cover(root: Path) -> Path:
     return path
 
 
+def interlaced(root: Path) -> Path:
+    """320x240 interlaced H.264 (top field first, as a camera writes 50i), a moving test picture."""
+    path = root / "interlaced.mp4"
+    if not path.exists():
+        ffmpeg(
+            "-f", "lavfi", "-i", "testsrc2=s=320x240:r=50:d=1", "-vf", "tinterlace=interleave_top,fieldorder=tff",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-flags", "+ildct+ilme", "-x264opts", "tff=1",
+            "-r", "25", str(path),
+        )  # fmt: skip
+    return path
+
+
 def cli_reference(
     source: Path, out: Path, vf: str, width: int = 1280, height: int = 720, x: int | None = None
 ) -> Path:

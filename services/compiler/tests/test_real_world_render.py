@@ -30,10 +30,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("real_world")
 
 
-def timeline(source: Path, out: Path, background: str = "#000000", **output: Any) -> Any:
+def timeline(source: Path, out: Path, background: str = "#000000", fps: int = 30, **output: Any) -> Any:
     return project(
         {
-            "settings": {"width": 1280, "height": 720, "fps": 30, "backgroundColor": background},
+            "settings": {"width": 1280, "height": 720, "fps": fps, "backgroundColor": background},
             "tracks": [
                 {
                     "id": "v",
@@ -183,3 +183,48 @@ async def test_output_colour_it_cannot_honour_is_refused_with_its_field(
         await render(compiler, proj)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in (caught.value.details() or "") or field in str(caught.value.trailing_metadata())
+
+
+async def test_explained_command_run_by_the_ffmpeg_cli_gives_the_same_upright_colour_managed_picture(
+    compiler: Running, corpus: Path
+) -> None:
+    def edit(out: Path) -> Any:
+        proj = timeline(rw.phone_portrait(corpus), out, background="#203040")
+        overlay = proj.tracks.add(id="o", kind=2)  # TRACK_KIND_OVERLAY
+        clip = overlay.clips.add(id="a", start=0, duration=0.5)
+        clip.source.path = str(rw.vp9_alpha(corpus))
+        clip.transform.x, clip.transform.y, clip.transform.scale = 0.75, 0.3, 0.4
+        return proj
+
+    ours, theirs = corpus / "explain_ours.mp4", corpus / "explain_cli.mp4"
+    job = await render(compiler, edit(ours))
+    explained = await compiler.stub.ExplainRender(compiler_pb2.ExplainRenderRequest(project=edit(theirs)))
+    assert "-noautorotate" in explained.ffmpeg_args and "libvpx-vp9" in explained.ffmpeg_args
+    assert "transpose=cclock" in explained.ffmpeg_command and "in_range=pc" in explained.ffmpeg_command
+    subprocess.run([rw.FFMPEG, *explained.ffmpeg_args[1:]], check=True, capture_output=True, timeout=120)
+
+    assert colour_tags(theirs) == colour_tags(ours) == ["bt709", "bt709", "bt709", "tv"]
+    our_frames, their_frames = rw.frames_rgb(ours), rw.frames_rgb(theirs)
+    assert len(our_frames) == len(their_frames) == job.result.frames
+    for a, b in zip(our_frames[::4], their_frames[::4], strict=True):
+        assert psnr(a, b) >= 35
+
+
+async def test_interlaced_source_is_deinterlaced_by_its_field_order_like_the_cli(
+    compiler: Running, corpus: Path
+) -> None:
+    source = rw.interlaced(corpus)  # 320x240 top field first, moving picture
+    job = await render(compiler, timeline(source, corpus / "interlaced_out.mp4", fps=25))
+    reference = rw.cli_reference(
+        source,
+        corpus / "interlaced_ref.mp4",
+        "bwdif=mode=send_frame:parity=tff:deint=all,"
+        "scale=960:720:in_range=tv:out_range=tv:in_color_matrix=bt601:out_color_matrix=bt709",
+    )
+    ours, theirs = rw.frames_rgb(Path(job.result.output_path), 12), rw.frames_rgb(reference, 12)
+    for a, b in zip(ours[::3], theirs[::3], strict=True):
+        assert psnr(a, b) >= 35
+    explained = await compiler.stub.ExplainRender(
+        compiler_pb2.ExplainRenderRequest(project=timeline(source, corpus / "x.mp4", fps=25))
+    )
+    assert "bwdif=mode=send_frame:parity=tff" in explained.ffmpeg_command
