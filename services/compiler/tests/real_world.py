@@ -140,6 +140,17 @@ def interlaced(root: Path) -> Path:
     return path
 
 
+def loud_surround(root: Path) -> Path:
+    """1 s of a 440 Hz tone at 0.99 of full scale on all six channels of a 5.1 WAV (in phase)."""
+    path = root / "loud_5.1.wav"
+    if not path.exists():
+        ffmpeg(
+            "-f", "lavfi", "-i", "sine=f=440:sample_rate=48000:duration=1",
+            "-af", "volume=7.9,pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0", "-c:a", "pcm_s16le", str(path),
+        )  # fmt: skip
+    return path
+
+
 def cli_reference(
     source: Path, out: Path, vf: str, width: int = 1280, height: int = 720, x: int | None = None
 ) -> Path:

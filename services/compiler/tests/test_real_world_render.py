@@ -228,3 +228,28 @@ async def test_interlaced_source_is_deinterlaced_by_its_field_order_like_the_cli
         compiler_pb2.ExplainRenderRequest(project=timeline(source, corpus / "x.mp4", fps=25))
     )
     assert "bwdif=mode=send_frame:parity=tff" in explained.ffmpeg_command
+
+
+async def test_loud_surround_sound_is_mixed_down_to_stereo_without_clipping(
+    compiler: Running, corpus: Path
+) -> None:
+    source = rw.loud_surround(corpus)
+    proj = project(
+        {
+            "settings": {"width": 160, "height": 120, "fps": 30},
+            "tracks": [
+                {"id": "v", "kind": "TRACK_KIND_VIDEO",
+                 "clips": [{"id": "c", "source": {"color": {"color": "#000000"}}, "start": 0, "duration": 1}]},
+                {"id": "a", "kind": "TRACK_KIND_AUDIO", "clips": [{"id": "s", "source": {"path": str(source)}, "start": 0}]},
+            ],
+            "output": {"path": str(corpus / "surround.mov"), "container": "mov", "audioCodec": "pcm"},
+        }
+    )  # fmt: skip
+    output = Path((await render(compiler, proj)).result.output_path)
+    with av.open(str(output)) as container:
+        stream = container.streams.audio[0]
+        assert stream.channels == 2
+        samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(stream)]) / 32768
+    # The CLI's `-ac 2` to 16-bit: the same normalised standard matrix gives 0.987 here.
+    assert 0.9 <= np.abs(samples).max() <= 1.0
+    assert np.count_nonzero(np.abs(samples) >= 32767 / 32768) == 0

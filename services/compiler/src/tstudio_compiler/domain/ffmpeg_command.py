@@ -68,7 +68,8 @@ def ffmpeg_args(
                 Chain(
                     (f"{index}:a",),
                     (
-                        Filter("aresample", str(plan.sample_rate)),
+                        # The standard downmix matrix, normalised: never above full scale.
+                        Filter("aresample", f"{plan.sample_rate}:rematrix_maxval=1"),
                         Filter("aformat", options(sample_fmts="fltp", channel_layouts=layout)),
                         Filter("asetpts", "PTS-STARTPTS"),
                     ),
