@@ -309,3 +309,11 @@ def metric_sample(port: int, sample: str, host: str = "127.0.0.1") -> float:
             if line.startswith(sample + " "):
                 return float(line.split()[-1])
     return 0.0
+
+
+def real_world_corpus(kind: str) -> Path:
+    """A cached real-world-style file written by Debian's ffmpeg CLI (see svckit.real_world_corpus:
+    its kinds, the known picture and readers for it); skips the test when ffmpeg is missing."""
+    from svckit.real_world_corpus import real_world_corpus as corpus_file
+
+    return corpus_file(kind)

@@ -183,6 +183,7 @@ class MediaInfo(_message.Message):
     CREATION_TIME_FIELD_NUMBER: _builtins.int
     STREAMS_FIELD_NUMBER: _builtins.int
     TAGS_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     kind: Global___MediaKind.ValueType
     container: _builtins.str
@@ -198,6 +199,12 @@ class MediaInfo(_message.Message):
     def streams(self) -> _containers.RepeatedCompositeFieldContainer[Global___StreamInfo]: ...
     @_builtins.property
     def tags(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def source(self) -> Global___SourceDescription:
+        """How the file must be shown, read once by probing; every preview, proxy and render uses it.
+        Absent when it could not be read (e.g. a picture over the service's pixel budget).
+        """
+
     def __init__(
         self,
         *,
@@ -212,14 +219,143 @@ class MediaInfo(_message.Message):
         creation_time: _builtins.str = ...,
         streams: _abc.Iterable[Global___StreamInfo] | None = ...,
         tags: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        source: Global___SourceDescription | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["source", b"source"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bit_rate", b"bit_rate", "container", b"container", "container_long_name", b"container_long_name", "creation_time", b"creation_time", "duration_seconds", b"duration_seconds", "kind", b"kind", "path", b"path", "size_bytes", b"size_bytes", "start_time_seconds", b"start_time_seconds", "streams", b"streams", "tags", b"tags"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bit_rate", b"bit_rate", "container", b"container", "container_long_name", b"container_long_name", "creation_time", b"creation_time", "duration_seconds", b"duration_seconds", "kind", b"kind", "path", b"path", "size_bytes", b"size_bytes", "source", b"source", "start_time_seconds", b"start_time_seconds", "streams", b"streams", "tags", b"tags"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MediaInfo: _TypeAlias = MediaInfo  # noqa: Y015
+
+@_typing.final
+class SourceDescription(_message.Message):
+    """How a source must be shown (docs/media-sources.md). Sizes describe the shown picture: the
+    video stream, or the cover art of an audio file (then has_video is false, attached_picture true).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HAS_VIDEO_FIELD_NUMBER: _builtins.int
+    HAS_AUDIO_FIELD_NUMBER: _builtins.int
+    ATTACHED_PICTURE_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    ROTATION_FIELD_NUMBER: _builtins.int
+    SAMPLE_ASPECT_FIELD_NUMBER: _builtins.int
+    DISPLAY_WIDTH_FIELD_NUMBER: _builtins.int
+    DISPLAY_HEIGHT_FIELD_NUMBER: _builtins.int
+    COLOR_RANGE_FIELD_NUMBER: _builtins.int
+    COLOR_MATRIX_FIELD_NUMBER: _builtins.int
+    COLOR_PRIMARIES_FIELD_NUMBER: _builtins.int
+    COLOR_TRANSFER_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_COLOR_MATRIX_FIELD_NUMBER: _builtins.int
+    BIT_DEPTH_FIELD_NUMBER: _builtins.int
+    PIXEL_FORMAT_FIELD_NUMBER: _builtins.int
+    HAS_ALPHA_FIELD_NUMBER: _builtins.int
+    ALPHA_DECODER_FIELD_NUMBER: _builtins.int
+    FIELD_ORDER_FIELD_NUMBER: _builtins.int
+    HDR_FIELD_NUMBER: _builtins.int
+    FPS_FIELD_NUMBER: _builtins.int
+    VARIABLE_FRAME_RATE_FIELD_NUMBER: _builtins.int
+    START_TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    VIDEO_START_SECONDS_FIELD_NUMBER: _builtins.int
+    AUDIO_START_SECONDS_FIELD_NUMBER: _builtins.int
+    DURATION_SECONDS_FIELD_NUMBER: _builtins.int
+    AUDIO_CHANNELS_FIELD_NUMBER: _builtins.int
+    AUDIO_LAYOUT_FIELD_NUMBER: _builtins.int
+    AUDIO_SAMPLE_RATE_FIELD_NUMBER: _builtins.int
+    STILL_FIELD_NUMBER: _builtins.int
+    has_video: _builtins.bool
+    """A real video stream; cover art (ID3 APIC, MP4 covr) is not video."""
+    has_audio: _builtins.bool
+    attached_picture: _builtins.bool
+    """The file carries an attached picture (cover art)."""
+    width: _builtins.int
+    """Coded size."""
+    height: _builtins.int
+    rotation: _builtins.int
+    """Clockwise degrees to turn the decoded picture upright: 0, 90, 180 or 270 (display matrix or EXIF)."""
+    sample_aspect: _builtins.str
+    """Sample (pixel) aspect ratio, "1:1" when unknown."""
+    display_width: _builtins.int
+    """Upright, square-pixel size (SAR applied, then rotation)."""
+    display_height: _builtins.int
+    color_range: _builtins.str
+    """"tv" (limited) or "pc" (full; yuvj*, MJPEG and JPEG stills)."""
+    color_matrix: _builtins.str
+    """FFmpeg names, "unknown" when untagged: e.g. bt709, bt470bg, smpte170m, bt2020nc."""
+    color_primaries: _builtins.str
+    color_transfer: _builtins.str
+    """e.g. bt709, smpte2084 (PQ), arib-std-b67 (HLG)."""
+    effective_color_matrix: _builtins.str
+    """The matrix the picture is read with: the tagged one, else BT.709 from 720 lines up, BT.601 below."""
+    bit_depth: _builtins.int
+    pixel_format: _builtins.str
+    """Decoded pixel format, e.g. yuv420p, yuvj420p, yuva444p12le, rgba."""
+    has_alpha: _builtins.bool
+    alpha_decoder: _builtins.str
+    """The decoder used to keep alpha when the native one would drop it, e.g. "libvpx-vp9"; empty otherwise."""
+    field_order: _builtins.str
+    """"progressive", "tt", "bb", "tb", "bt" or "unknown"."""
+    hdr: _builtins.str
+    """"" (SDR), "pq" (HDR10) or "hlg"."""
+    fps: _builtins.float
+    """Real frame rate (never a container time base such as 90000); 0 for stills."""
+    variable_frame_rate: _builtins.bool
+    """Measured from frame timestamps (MP4 sample table or demuxed packets)."""
+    start_time_seconds: _builtins.float
+    """On the container's clock (seconds): its start, and where video and audio begin on it."""
+    video_start_seconds: _builtins.float
+    audio_start_seconds: _builtins.float
+    duration_seconds: _builtins.float
+    audio_channels: _builtins.int
+    audio_layout: _builtins.str
+    audio_sample_rate: _builtins.int
+    still: _builtins.bool
+    """A single picture (image file or cover art), not a clip."""
+    def __init__(
+        self,
+        *,
+        has_video: _builtins.bool = ...,
+        has_audio: _builtins.bool = ...,
+        attached_picture: _builtins.bool = ...,
+        width: _builtins.int = ...,
+        height: _builtins.int = ...,
+        rotation: _builtins.int = ...,
+        sample_aspect: _builtins.str = ...,
+        display_width: _builtins.int = ...,
+        display_height: _builtins.int = ...,
+        color_range: _builtins.str = ...,
+        color_matrix: _builtins.str = ...,
+        color_primaries: _builtins.str = ...,
+        color_transfer: _builtins.str = ...,
+        effective_color_matrix: _builtins.str = ...,
+        bit_depth: _builtins.int = ...,
+        pixel_format: _builtins.str = ...,
+        has_alpha: _builtins.bool = ...,
+        alpha_decoder: _builtins.str = ...,
+        field_order: _builtins.str = ...,
+        hdr: _builtins.str = ...,
+        fps: _builtins.float = ...,
+        variable_frame_rate: _builtins.bool = ...,
+        start_time_seconds: _builtins.float = ...,
+        video_start_seconds: _builtins.float = ...,
+        audio_start_seconds: _builtins.float = ...,
+        duration_seconds: _builtins.float = ...,
+        audio_channels: _builtins.int = ...,
+        audio_layout: _builtins.str = ...,
+        audio_sample_rate: _builtins.int = ...,
+        still: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alpha_decoder", b"alpha_decoder", "attached_picture", b"attached_picture", "audio_channels", b"audio_channels", "audio_layout", b"audio_layout", "audio_sample_rate", b"audio_sample_rate", "audio_start_seconds", b"audio_start_seconds", "bit_depth", b"bit_depth", "color_matrix", b"color_matrix", "color_primaries", b"color_primaries", "color_range", b"color_range", "color_transfer", b"color_transfer", "display_height", b"display_height", "display_width", b"display_width", "duration_seconds", b"duration_seconds", "effective_color_matrix", b"effective_color_matrix", "field_order", b"field_order", "fps", b"fps", "has_alpha", b"has_alpha", "has_audio", b"has_audio", "has_video", b"has_video", "hdr", b"hdr", "height", b"height", "pixel_format", b"pixel_format", "rotation", b"rotation", "sample_aspect", b"sample_aspect", "start_time_seconds", b"start_time_seconds", "still", b"still", "variable_frame_rate", b"variable_frame_rate", "video_start_seconds", b"video_start_seconds", "width", b"width"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SourceDescription: _TypeAlias = SourceDescription  # noqa: Y015
 
 @_typing.final
 class StreamInfo(_message.Message):
@@ -247,6 +383,7 @@ class StreamInfo(_message.Message):
     CHANNELS_FIELD_NUMBER: _builtins.int
     CHANNEL_LAYOUT_FIELD_NUMBER: _builtins.int
     SAMPLE_FORMAT_FIELD_NUMBER: _builtins.int
+    ATTACHED_PICTURE_FIELD_NUMBER: _builtins.int
     index: _builtins.int
     type: Global___StreamType.ValueType
     codec: _builtins.str
@@ -261,7 +398,9 @@ class StreamInfo(_message.Message):
     height: _builtins.int
     pixel_format: _builtins.str
     fps: _builtins.float
-    """Real base frame rate (r_frame_rate) and average frame rate."""
+    """Real frame rate and average frame rate; never a time base (an MP4 with a 90 kHz track
+    timescale reports its measured rate). 0 for stills.
+    """
     avg_fps: _builtins.float
     rotation: _builtins.int
     """Clockwise degrees the picture must be turned for display (0, 90, 180, 270)."""
@@ -273,6 +412,8 @@ class StreamInfo(_message.Message):
     channels: _builtins.int
     channel_layout: _builtins.str
     sample_format: _builtins.str
+    attached_picture: _builtins.bool
+    """Video: the stream is an attached picture (cover art), not video."""
     def __init__(
         self,
         *,
@@ -298,10 +439,11 @@ class StreamInfo(_message.Message):
         channels: _builtins.int = ...,
         channel_layout: _builtins.str = ...,
         sample_format: _builtins.str = ...,
+        attached_picture: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["avg_fps", b"avg_fps", "bit_rate", b"bit_rate", "channel_layout", b"channel_layout", "channels", b"channels", "codec", b"codec", "codec_long_name", b"codec_long_name", "display_aspect_ratio", b"display_aspect_ratio", "duration_seconds", b"duration_seconds", "fps", b"fps", "frame_count", b"frame_count", "height", b"height", "index", b"index", "language", b"language", "pixel_format", b"pixel_format", "profile", b"profile", "rotation", b"rotation", "sample_aspect_ratio", b"sample_aspect_ratio", "sample_format", b"sample_format", "sample_rate", b"sample_rate", "type", b"type", "variable_frame_rate", b"variable_frame_rate", "width", b"width"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attached_picture", b"attached_picture", "avg_fps", b"avg_fps", "bit_rate", b"bit_rate", "channel_layout", b"channel_layout", "channels", b"channels", "codec", b"codec", "codec_long_name", b"codec_long_name", "display_aspect_ratio", b"display_aspect_ratio", "duration_seconds", b"duration_seconds", "fps", b"fps", "frame_count", b"frame_count", "height", b"height", "index", b"index", "language", b"language", "pixel_format", b"pixel_format", "profile", b"profile", "rotation", b"rotation", "sample_aspect_ratio", b"sample_aspect_ratio", "sample_format", b"sample_format", "sample_rate", b"sample_rate", "type", b"type", "variable_frame_rate", b"variable_frame_rate", "width", b"width"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

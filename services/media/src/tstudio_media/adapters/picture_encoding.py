@@ -29,8 +29,22 @@ class EncodedPicture:
     height: int
 
 
-def to_image(grabbed: Grabbed, width: int, height: int) -> Image.Image:
-    """The frame as an RGB picture as displayed, fitted to the requested box."""
+# Source matrix (FFmpeg name) -> swscale's coefficients; anything else is read as BT.601.
+_COLORSPACES = {
+    "bt709": "ITU709",
+    "bt470bg": "ITU601",
+    "smpte170m": "ITU601",
+    "smpte240m": "SMPTE240M",
+    "fcc": "FCC",
+    "bt2020nc": "BT2020",
+    "bt2020c": "BT2020",
+}
+
+
+def to_image(grabbed: Grabbed, width: int, height: int, keep_alpha: bool = False) -> Image.Image:
+    """The frame as an RGB (RGBA when it has alpha and `keep_alpha`) picture as displayed, fitted
+    to the requested box. Range and matrix are given to swscale explicitly from the source
+    description; alpha that is not kept is composited over black."""
     display_w, display_h = grabbed.display_size
     if grabbed.rotation in (90, 270):
         # The box is for the turned picture; scale the unturned one to its transposed size.
@@ -38,10 +52,28 @@ def to_image(grabbed: Grabbed, width: int, height: int) -> Image.Image:
     else:
         out_w, out_h = fit_size(display_w, display_h, width, height)
     frame: Any = grabbed.frame
-    rgb = frame.reformat(width=out_w, height=out_h, format="rgb24", interpolation="AREA")
-    image = Image.fromarray(rgb.to_ndarray(), "RGB")
+    rgb = frame.reformat(
+        width=out_w,
+        height=out_h,
+        format="rgba" if grabbed.has_alpha else "rgb24",
+        interpolation="AREA",
+        src_colorspace=_COLORSPACES.get(grabbed.matrix, "ITU601"),
+        src_color_range="JPEG" if grabbed.full_range else "MPEG",
+        dst_color_range="JPEG",
+    )
+    if grabbed.has_alpha:
+        image = Image.fromarray(rgb.to_ndarray(), "RGBA")
+        if not keep_alpha:
+            image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)), image).convert("RGB")
+    else:
+        image = Image.fromarray(rgb.to_ndarray(), "RGB")
     transpose = _TRANSPOSE.get(grabbed.rotation)
     return image.transpose(transpose) if transpose is not None else image
+
+
+def keeps_alpha(spec: PictureSpec) -> bool:
+    """PNG and WebP carry alpha; JPEG does not."""
+    return spec.format in (PictureFormat.PNG, PictureFormat.WEBP)
 
 
 def encode(image: Image.Image, spec: PictureSpec) -> EncodedPicture:
@@ -56,8 +88,9 @@ def encode(image: Image.Image, spec: PictureSpec) -> EncodedPicture:
 
 
 def sprite_sheet(tiles: list[tuple[Image.Image, int, int]], size: tuple[int, int]) -> Image.Image:
-    """Paste (picture, x, y) onto a black sheet of `size`."""
-    sheet = Image.new("RGB", size)
+    """Paste (picture, x, y) onto a black sheet of `size` (transparent when a picture has alpha)."""
+    alpha = any(image.mode == "RGBA" for image, _x, _y in tiles)
+    sheet = Image.new("RGBA", size, (0, 0, 0, 0)) if alpha else Image.new("RGB", size)
     for image, x, y in tiles:
         sheet.paste(image, (x, y))
     return sheet

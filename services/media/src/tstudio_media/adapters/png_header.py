@@ -10,6 +10,9 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import av
+from svckit.source_description import SourceDescription
+
 from tstudio_media.domain.media_info import MediaInfo, MediaKind, StreamInfo, StreamType
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -32,6 +35,8 @@ _PIXEL_FORMATS = {
     (6, 16): "rgba64be",
 }
 _HEAD_BYTES = 64 * 1024
+# Colour chunks FFmpeg's decoder turns into colour tags: with them, FFmpeg describes the picture.
+_COLOUR_CHUNKS = frozenset({b"sRGB", b"gAMA", b"cHRM", b"iCCP", b"cICP"})
 
 
 def png_info(path: Path) -> MediaInfo | None:
@@ -52,6 +57,8 @@ def png_info(path: Path) -> MediaInfo | None:
         length, kind = struct.unpack_from(">I4s", head, position)
         if kind == b"acTL":
             return None  # animated: FFmpeg's apng demuxer reads it as video
+        if kind in _COLOUR_CHUNKS:
+            return None  # tagged colour: let FFmpeg's decoder report it
         if kind == b"IDAT":
             break
         position += 12 + length
@@ -75,4 +82,27 @@ def png_info(path: Path) -> MediaInfo | None:
         container_long_name="piped png sequence",
         size_bytes=size,
         streams=(stream,),
+        source=_description(width, height, pixel_format),
+    )
+
+
+def _description(width: int, height: int, pixel_format: str) -> SourceDescription:
+    """What `describe_source` reads from an untagged still PNG, from its header."""
+    components = list(av.VideoFormat(pixel_format).components)
+    return SourceDescription(
+        has_video=True,
+        has_audio=False,
+        attached_picture=False,
+        width=width,
+        height=height,
+        display_width=width,
+        display_height=height,
+        color_range="pc",
+        bit_depth=max((int(c.bits) for c in components), default=8),
+        pix_fmt=pixel_format,
+        has_alpha=any(c.is_alpha for c in components),
+        field_order="progressive",
+        video_codec="png",
+        still=True,
+        video_stream_index=0,
     )

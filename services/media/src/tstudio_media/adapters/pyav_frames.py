@@ -1,9 +1,14 @@
-"""Frames at given times from a video (or the one picture of an image), decoded with PyAV.
+"""Frames at given times from a video (or the one picture of an image or cover), decoded with PyAV.
+
+How the picture must be shown (which stream, rotation, pixel aspect, colour range and matrix, alpha
+and the decoder that keeps it) comes from the source description (`svckit.source_description`),
+read once when the file is opened.
 
 FAST seeks to the keyframe at or before the time and decodes only keyframes; ACCURATE decodes
-from that keyframe to the frame shown at the time (the last one whose timestamp is <= time).
-Consecutive requests for nearby later times continue decoding instead of seeking again, which
-makes a filmstrip one pass over the file.
+from that keyframe to the frame shown at the time (the last one whose timestamp is <= time). A seek
+that lands after the time (MPEG-TS, long GOPs) is retried from further back, so the frame returned
+is never a later one. Consecutive requests for nearby later times continue decoding instead of
+seeking again, which makes a filmstrip one pass over the file.
 """
 
 from __future__ import annotations
@@ -17,20 +22,17 @@ from typing import Any
 import av
 import av.error
 from svckit.errors import FailedPrecondition, Resource
+from svckit.source_description import SourceDescription, describe_with_first_frame
 
-from tstudio_media.adapters.pyav_open import (
-    is_image_format,
-    limit_decoder,
-    not_media,
-    open_media,
-    translate_av_error,
-)
-from tstudio_media.domain.media_info import clockwise_rotation
+from tstudio_media.adapters.pyav_open import not_media, open_media, translate_av_error
 from tstudio_media.domain.picture_request import SeekMode
 
 # Seeking costs a keyframe decode; for a later time within this window, decoding on is cheaper.
 _CONTINUE_WINDOW_SECONDS = 2.0
 _EPSILON = 1e-6
+# How far before the asked time a seek is retried when it landed after it (None: from the start).
+_SEEK_BACKOFFS: tuple[float | None, ...] = (0.0, 1.0, 5.0, None)
+_BYTE_SEEK_FORMATS = frozenset({"mpegts", "mpegtsraw", "mpeg", "mpegvideo", "h264", "hevc", "m4v", "vc1"})
 
 
 @dataclass(frozen=True)
@@ -42,59 +44,76 @@ class Grabbed:
     rotation: int
     # Width and height as displayed before rotation (sample aspect applied).
     display_size: tuple[int, int]
+    # How to read the frame's pixels (from the source description).
+    has_alpha: bool = False
+    full_range: bool = False
+    matrix: str = "smpte170m"
 
 
 class VideoFrames:
     """Frames of one open file. Blocking; not shared between threads."""
 
-    def __init__(self, path: Path, container: Any, mode: SeekMode, max_pixels: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        container: Any,
+        mode: SeekMode,
+        max_pixels: int,
+        description: SourceDescription,
+        first_frame: Any = None,
+    ) -> None:
         self.path = path
         self._container = container
-        if not container.streams.video:
+        self.description = description
+        if description.video_stream_index < 0:
             raise FailedPrecondition(
                 f"{path.name} has no video or picture stream",
                 reason="NO_VIDEO_STREAM",
                 resources=[Resource("file", str(path))],
             )
-        self._stream = container.streams.video[0]
-        context = self._stream.codec_context
-        if context is None:
-            raise _unsupported(path, self._stream)
-        width, height = int(context.width or 0), int(context.height or 0)
+        self._stream = container.streams[description.video_stream_index]
+        width, height = description.width, description.height
         if not width or not height:
             raise FailedPrecondition(
                 f"{path.name} has no readable picture size (damaged, or over the {max_pixels}-pixel limit)",
                 reason="PICTURE_SIZE_UNREADABLE",
                 resources=[Resource("file", str(path))],
             )
-        if width * height > max_pixels:
-            raise FailedPrecondition(
-                f"{path.name} declares {width}x{height} pixels, more than this service decodes ({max_pixels})",
-                reason="PICTURE_TOO_LARGE",
-                resources=[Resource("file", str(path))],
-            )
-        limit_decoder(self._stream, max_pixels)
         self._mode = mode
-        # A still picture has one frame whatever the time; seeking in it would fail.
-        self.is_image = is_image_format(container.format.name)
+        # A still picture (or cover art) has one frame whatever the time; seeking in it would fail.
+        self.is_image = description.still
+        self._decoder = self._make_decoder(description, max_pixels)
+        # MP4/MOV sample tables and Matroska cues make seeks exact; MPEG-TS/PS and raw
+        # elementary streams seek by bytes and timestamps read near them, which can miss.
+        self._indexed = not set(str(container.format.name).split(",")) & _BYTE_SEEK_FORMATS
         if mode is SeekMode.FAST:
-            context.skip_frame = "NONKEY"
-            context.thread_type = "SLICE"
-        else:
-            # Frame threads decode the run from the keyframe up to the target faster.
-            context.thread_type = "AUTO"
+            self._decoder.skip_frame = "NONKEY"
         time_base = self._stream.time_base
         self._time_base = float(time_base) if time_base else 0.0
         self._start = (
             float(self._stream.start_time * time_base) if self._stream.start_time and time_base else 0.0
         )
-        sar = self._stream.sample_aspect_ratio
-        display_width = round(width * float(sar)) if sar else width
-        self._display_size = (max(1, display_width), max(1, height))
+        upright = (description.display_width, description.display_height)
+        turned = description.rotation in (90, 270)
+        self._display_size = (upright[1], upright[0]) if turned else upright
         self._iter: Iterator[Any] | None = None
         self._current: Any = None
         self._ahead: Any = None
         self._position: float | None = None
+        # A still's only frame, as the description read it (cover art is not queued again).
+        self._still: Any = first_frame if self.is_image else None
+
+    def _make_decoder(self, description: SourceDescription, max_pixels: int) -> Any:
+        """The stream's own decoder, or the one that keeps alpha (libvpx for VP8/VP9 alpha)."""
+        if description.alpha_decoder:
+            try:
+                decoder = av.CodecContext.create(description.alpha_decoder, "r")
+            except (av.error.FFmpegError, ValueError):
+                decoder = None  # this FFmpeg has no libvpx: the picture without its alpha
+            if decoder is not None:
+                decoder.options = {"max_pixels": str(max_pixels)}
+                return decoder
+        return self._stream.codec_context
 
     @property
     def duration_seconds(self) -> float:
@@ -107,39 +126,76 @@ class VideoFrames:
 
     def at(self, seconds: float) -> Grabbed:
         """The frame for `seconds` after the stream start (the last frame when past the end)."""
-        if self.is_image:
-            seconds = 0.0
         try:
-            frame = self._fast(seconds) if self._mode is SeekMode.FAST else self._accurate(seconds)
+            if self.is_image:
+                seconds = 0.0
+                frame = self._still = self._still if self._still is not None else self._first()
+            elif self._mode is SeekMode.FAST:
+                frame = self._fast(seconds)
+            else:
+                frame = self._accurate(seconds)
         except (av.error.FFmpegError, EOFError, ValueError) as exc:
             raise translate_av_error(self.path, exc) from exc
         if frame is None:
             raise not_media(self.path, "no frame could be decoded")
+        d = self.description
         return Grabbed(
             frame=frame,
-            time_seconds=max(0.0, self._time(frame) - self._start),
-            rotation=clockwise_rotation(frame.rotation),
+            time_seconds=0.0 if self.is_image else max(0.0, self._time(frame) - self._start),
+            rotation=d.rotation,
             display_size=self._display_size,
+            has_alpha=d.has_alpha and any(c.is_alpha for c in frame.format.components),
+            full_range=d.color_range == "pc",
+            matrix=d.effective_matrix,
         )
 
     def _time(self, frame: Any) -> float:
         pts = frame.pts if frame.pts is not None else frame.dts
         return float(pts) * self._time_base if pts is not None else 0.0
 
-    def _seek(self, seconds: float) -> None:
-        if self._time_base and seconds > 0:
+    def _frames(self) -> Iterator[Any]:
+        decoder = self._decoder
+        for packet in self._container.demux(self._stream):
+            # The last packet is empty: it flushes the decoder's delayed frames.
+            yield from decoder.decode(packet)
+
+    def _first(self) -> Any:
+        self._reposition(None)
+        assert self._iter is not None
+        return next(self._iter, None)
+
+    def _reposition(self, seconds: float | None) -> None:
+        """Seek to the keyframe at or before `seconds` (None or <= 0: the start)."""
+        if seconds is not None and seconds > 0 and self._time_base:
             target = int((seconds + self._start) / self._time_base)
             self._container.seek(target, stream=self._stream, backward=True)
-        elif self._iter is not None:
+        else:
+            # 0, not the start timestamp: MPEG-TS finds no keyframe at exactly its first PTS.
             self._container.seek(0, stream=self._stream, backward=True)
-        self._iter = iter(self._container.decode(self._stream))
+        if self._decoder is not self._stream.codec_context:
+            self._decoder.flush_buffers()  # the container flushes only the stream's own decoder
+        self._iter = self._frames()
         self._current = self._ahead = None
         self._position = None
 
+    def _seek(self, seconds: float) -> None:
+        """Seek so that the next frame decoded is at or before `seconds` (kept in self._ahead)."""
+        target = seconds + self._start + _EPSILON
+        for back in _SEEK_BACKOFFS:
+            at = None if back is None or seconds - back <= 0 else seconds - back
+            self._reposition(at)
+            assert self._iter is not None
+            first = next(self._iter, None)
+            # Nothing decoded after an indexed seek means the data is not there (a cut file):
+            # refuse rather than show an earlier picture. Unindexed (MPEG-TS) seeks just missed.
+            missing = first is None and self._indexed
+            if at is None or missing or (first is not None and self._time(first) <= target):
+                self._ahead = first
+                return
+
     def _fast(self, seconds: float) -> Any:
         self._seek(seconds)
-        assert self._iter is not None
-        return next(self._iter, None)
+        return self._ahead
 
     def _accurate(self, seconds: float) -> Any:
         near = (
@@ -162,19 +218,19 @@ class VideoFrames:
             self._ahead = frame
             break
         self._position = seconds
-        # A seek that lands after the time (some demuxers) still gives the nearest frame.
+        # A time before the first frame (an edit list, a late video start) gives the first frame.
         return best if best is not None else self._ahead
 
 
 @contextlib.contextmanager
 def open_frames(path: Path, mode: SeekMode, max_pixels: int) -> Iterator[VideoFrames]:
     with open_media(path, max_pixels=max_pixels) as container:
-        yield VideoFrames(path, container, mode, max_pixels)
-
-
-def _unsupported(path: Path, stream: Any) -> FailedPrecondition:
-    return FailedPrecondition(
-        f"no decoder for stream {stream.index} of {path.name}",
-        reason="UNSUPPORTED_CODEC",
-        resources=[Resource("file", str(path))],
-    )
+        for stream in container.streams.video:
+            if stream.codec_context is not None:
+                # Set before the description's first decode opens the decoder. Frame threads
+                # decode the run from the keyframe up to the target faster.
+                stream.codec_context.thread_type = "SLICE" if mode is SeekMode.FAST else "AUTO"
+        description, first = describe_with_first_frame(
+            container, path, max_pixels=max_pixels, measure_timing=False
+        )
+        yield VideoFrames(path, container, mode, max_pixels, description, first)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tstudio_media.adapters.picture_encoding import encode, sprite_sheet, to_image
+from tstudio_media.adapters.picture_encoding import encode, keeps_alpha, sprite_sheet, to_image
 from tstudio_media.adapters.pyav_frames import Grabbed, open_frames
 from tstudio_media.domain.filmstrip_plan import filmstrip_times, layout
 from tstudio_media.domain.picture_request import PictureSpec, SeekMode, fit_size
@@ -24,7 +24,7 @@ class PyAVPictures:
     def thumbnail(self, path: Path, seconds: float, spec: PictureSpec, mode: SeekMode) -> Picture:
         with open_frames(path, mode, self._max_pixels) as frames:
             grabbed = frames.at(seconds)
-            encoded = encode(to_image(grabbed, spec.width, spec.height), spec)
+            encoded = encode(to_image(grabbed, spec.width, spec.height, keeps_alpha(spec)), spec)
         return Picture(encoded.data, encoded.mime_type, encoded.width, encoded.height, grabbed.time_seconds)
 
     def filmstrip(
@@ -46,7 +46,7 @@ class PyAVPictures:
                 if not pictures:
                     tile_w, tile_h = _tile_size(grabbed, spec)
                 # Scaled at once: a strip of full-size decoded frames would not fit in memory.
-                pictures.append(to_image(grabbed, tile_w, tile_h))
+                pictures.append(to_image(grabbed, tile_w, tile_h, keeps_alpha(spec)))
                 frame_times.append(grabbed.time_seconds)
         plan = layout(times, tile_w, tile_h, request.columns)
         sheet = sprite_sheet(

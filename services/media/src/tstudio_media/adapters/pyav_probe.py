@@ -9,6 +9,8 @@ from typing import Any
 
 import av
 import av.error
+from svckit.errors import FailedPrecondition
+from svckit.source_description import SourceDescription, describe_container
 
 from tstudio_media.adapters.mp4_rotation import video_track_rotations
 from tstudio_media.adapters.png_header import png_info
@@ -59,10 +61,13 @@ class PyAVProber:
         with open_media(path, max_pixels=self._max_pixels, options=options) as container:
             size = path.stat().st_size
             image = is_image_format(container.format.name)
-            rotations = self._rotations(path, container, image, headers_only)
-            streams = tuple(self._stream(s, image, rotations.get(s.index, 0)) for s in container.streams)
-            if not any(s.type in (StreamType.VIDEO, StreamType.AUDIO) for s in streams):
+            if not any(s.type in ("video", "audio") for s in container.streams):
                 raise not_media(path, "the file has no audio or video stream")
+            source = self._describe(container, path)
+            rotations = self._rotations(path, container, image, headers_only, source)
+            streams = tuple(
+                self._stream(s, image, rotations.get(s.index, 0), source) for s in container.streams
+            )
             tags = {str(k): str(v) for k, v in (container.metadata or {}).items()}
             return MediaInfo(
                 path=str(path),
@@ -76,9 +81,21 @@ class PyAVProber:
                 creation_time=tags.get("creation_time") or _first_stream_tag(container, "creation_time"),
                 streams=streams,
                 tags=tags,
+                source=source,
             )
 
-    def _stream(self, stream: Any, image: bool, rotation: int) -> StreamInfo:
+    def _describe(self, container: Any, path: Path) -> SourceDescription | None:
+        """The source description, read on the open container (it seeks back to the start).
+        None for a picture over the pixel budget: the probe still reports what the header says."""
+        try:
+            return describe_container(container, path, max_pixels=self._max_pixels)
+        except FailedPrecondition as exc:
+            log.debug("no source description of %s: %s", path.name, exc.message)
+            return None
+
+    def _stream(
+        self, stream: Any, image: bool, rotation: int, source: SourceDescription | None
+    ) -> StreamInfo:
         kind = _STREAM_TYPES.get(stream.type, StreamType.DATA)
         context = stream.codec_context
         if context is None:
@@ -98,8 +115,14 @@ class PyAVProber:
         if kind is StreamType.VIDEO:
             real = _fps(stream.base_rate or stream.guessed_rate)
             average = _fps(stream.average_rate)
-            # A still image has no frame rate; the demuxer's default (25) would be misleading.
-            if image:
+            attached = _is_attached_picture(stream)
+            shown = source is not None and source.video_stream_index == stream.index
+            measured_vfr = shown and source is not None and source.variable_frame_rate
+            if shown and source is not None and (real > _MAX_REAL_FPS or average > _MAX_REAL_FPS):
+                # A time base, not a rate (VFR MP4s with a 90 kHz timescale): the measured rate.
+                real = average = source.fps
+            # A still image or cover art has no frame rate; the demuxer's default would mislead.
+            if image or attached:
                 real = average = 0.0
             return StreamInfo(
                 **common,
@@ -111,7 +134,8 @@ class PyAVProber:
                 rotation=rotation,
                 sample_aspect_ratio=_ratio(stream.sample_aspect_ratio),
                 display_aspect_ratio=_ratio(stream.display_aspect_ratio),
-                variable_frame_rate=is_variable_frame_rate(real, average),
+                variable_frame_rate=measured_vfr or is_variable_frame_rate(real, average),
+                attached_picture=attached,
             )
         if kind is StreamType.AUDIO:
             layout = getattr(context, "layout", None)
@@ -125,11 +149,16 @@ class PyAVProber:
             )
         return StreamInfo(**common)
 
-    def _rotations(self, path: Path, container: Any, image: bool, headers_only: bool) -> dict[int, int]:
-        """Clockwise rotation per video stream index, from the display matrix."""
+    def _rotations(
+        self, path: Path, container: Any, image: bool, headers_only: bool, source: SourceDescription | None
+    ) -> dict[int, int]:
+        """Clockwise rotation per video stream index, from the display matrix (the shown picture's
+        from the source description)."""
         video = [s for s in container.streams.video if s.codec_context is not None]
         if not video:
             return {}
+        if source is not None and source.video_stream_index >= 0 and (image or len(video) == 1):
+            return {source.video_stream_index: source.rotation}
         if (
             headers_only
             and not image
@@ -168,9 +197,20 @@ def _complete(info: MediaInfo) -> bool:
 
 
 def _kind(streams: tuple[StreamInfo, ...], image: bool) -> MediaKind:
-    if any(s.type is StreamType.VIDEO for s in streams):
+    if any(s.type is StreamType.VIDEO and not s.attached_picture for s in streams):
         return MediaKind.IMAGE if image else MediaKind.VIDEO
     return MediaKind.AUDIO
+
+
+_MAX_REAL_FPS = 1000.0
+_ATTACHED_PIC = 0x0400  # AV_DISPOSITION_ATTACHED_PIC
+
+
+def _is_attached_picture(stream: Any) -> bool:
+    try:
+        return bool(int(stream.disposition) & _ATTACHED_PIC)
+    except (TypeError, ValueError):
+        return False
 
 
 def _codec_name(stream: Any) -> str:

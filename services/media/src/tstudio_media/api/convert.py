@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from svckit.errors import ServiceError
+from svckit.source_description import SourceDescription
 from tstudio.common.v1 import common_pb2
 from tstudio.media.v1 import media_pb2
 
@@ -44,6 +45,42 @@ def media_info_to_proto(info: MediaInfo) -> media_pb2.MediaInfo:
         creation_time=info.creation_time,
         streams=[stream_info_to_proto(s) for s in info.streams],
         tags=dict(info.tags),
+        source=source_to_proto(info.source) if info.source is not None else None,
+    )
+
+
+def source_to_proto(d: SourceDescription) -> media_pb2.SourceDescription:
+    return media_pb2.SourceDescription(
+        has_video=d.has_video,
+        has_audio=d.has_audio,
+        attached_picture=d.attached_picture,
+        width=d.width,
+        height=d.height,
+        rotation=d.rotation,
+        sample_aspect=f"{d.sample_aspect.numerator}:{d.sample_aspect.denominator}",
+        display_width=d.display_width,
+        display_height=d.display_height,
+        color_range=d.color_range,
+        color_matrix=d.color_matrix,
+        color_primaries=d.color_primaries,
+        color_transfer=d.color_transfer,
+        effective_color_matrix=d.effective_matrix if (d.has_video or d.attached_picture) else "",
+        bit_depth=d.bit_depth if d.pix_fmt else 0,
+        pixel_format=d.pix_fmt,
+        has_alpha=d.has_alpha,
+        alpha_decoder=d.alpha_decoder or "",
+        field_order=d.field_order,
+        hdr=d.hdr,
+        fps=d.fps,
+        variable_frame_rate=d.variable_frame_rate,
+        start_time_seconds=d.start_time,
+        video_start_seconds=d.video_start,
+        audio_start_seconds=d.audio_start,
+        duration_seconds=d.duration,
+        audio_channels=d.audio_channels,
+        audio_layout=d.audio_layout,
+        audio_sample_rate=d.audio_sample_rate,
+        still=d.still,
     )
 
 
@@ -71,6 +108,7 @@ def stream_info_to_proto(stream: StreamInfo) -> media_pb2.StreamInfo:
         channels=stream.channels,
         channel_layout=stream.channel_layout,
         sample_format=stream.sample_format,
+        attached_picture=stream.attached_picture,
     )
 
 

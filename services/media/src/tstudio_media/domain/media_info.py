@@ -6,6 +6,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from svckit.source_description import SourceDescription
+
 
 class MediaKind(enum.Enum):
     VIDEO = "video"
@@ -46,6 +48,8 @@ class StreamInfo:
     channels: int = 0
     channel_layout: str = ""
     sample_format: str = ""
+    # A video stream that is an attached picture (cover art), not video.
+    attached_picture: bool = False
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -69,11 +73,13 @@ class MediaInfo:
     creation_time: str = ""
     streams: tuple[StreamInfo, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    # How the file must be shown; None when it could not be read (a picture over the budget).
+    source: SourceDescription | None = None
 
     @property
     def video(self) -> StreamInfo | None:
-        """The first video stream, if any."""
-        return next((s for s in self.streams if s.type is StreamType.VIDEO), None)
+        """The first video stream that is not cover art, if any."""
+        return next((s for s in self.streams if s.type is StreamType.VIDEO and not s.attached_picture), None)
 
     @property
     def audio(self) -> StreamInfo | None:
