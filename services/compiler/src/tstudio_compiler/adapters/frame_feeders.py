@@ -20,7 +20,7 @@ import numpy as np
 from svckit.errors import DataLoss, FailedPrecondition, Resource
 
 from tstudio_compiler.adapters.output_colour import SWS_MATRIX
-from tstudio_compiler.adapters.source_decoding import decode_video
+from tstudio_compiler.adapters.source_decoding import frames_from
 from tstudio_compiler.adapters.text_raster import rasterise
 from tstudio_compiler.adapters.transition_feeder import TransitionFeeder
 from tstudio_compiler.domain.colors import parse_color
@@ -101,16 +101,10 @@ class VideoFeeder:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 origin = (container.start_time or 0) / av.time_base
-                if start > 0.5:
-                    target = int((start + origin - 0.5) / stream.time_base) if stream.time_base else 0
-                    container.seek(target, stream=stream, backward=True)
                 half = 0.5 / self._spec.fps * self._spec.speed
-                for frame in decode_video(container, stream, self._spec.decoder):
+                for t, frame in frames_from(container, stream, start, origin, self._spec.decoder):
                     if self._stop.is_set():
                         return
-                    if frame.pts is None or frame.time_base is None:
-                        continue
-                    t = float(frame.pts * frame.time_base) - origin
                     if t < start - half - 1.0:
                         continue  # before the seek target: skip the hand-off
                     self._put((t, frame))

@@ -7,82 +7,53 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from pathlib import Path
 
 import av
-from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument, Resource
+from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument, Resource, ServiceError
+from svckit.source_description import SourceDescription, describe_container
 
 from tstudio_compiler.domain.sources import SourceInfo
 
 log = logging.getLogger(__name__)
 
-_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif_pipe")
-
 
 def probe(path: str) -> SourceInfo:
-    """Raises `av.error.FFmpegError` for unreadable files (see `probe_all`)."""
+    """Raises `av.error.FFmpegError` or a svckit error for unreadable files (see `probe_all`)."""
     with av.open(path, "r") as container:
-        pictures = list(container.streams.video)
-        # A cover picture (ID3 APIC, MP4 covr) is a video stream by FFmpeg's count, not video.
-        video = next((s for s in pictures if not s.disposition & av.stream.Disposition.attached_pic), None)
-        audio = container.streams.audio[0] if container.streams.audio else None
-        fmt = container.format.name
-        is_image = video is not None and (fmt in _IMAGE_FORMATS or fmt.endswith("_pipe")) and audio is None
-        duration = 0.0
-        if not is_image:
-            if container.duration is not None:
-                duration = container.duration / av.time_base
-            else:
-                for stream in (video, audio):
-                    if stream is not None and stream.duration is not None and stream.time_base:
-                        duration = max(duration, float(stream.duration * stream.time_base))
-        shown: dict[str, object] = {}
-        if video is not None:
-            # Decoding one frame proves the stream is readable before a job starts on it, and the
-            # frame says how it must be shown.
-            for frame in container.decode(video):
-                shown = describe_picture(video, frame)
-                break
-        return SourceInfo(
-            duration=duration,
-            has_video=video is not None,
-            has_audio=audio is not None,
-            is_image=is_image,
-            width=video.codec_context.width if video is not None else 0,
-            height=video.codec_context.height if video is not None else 0,
-            attached_picture=len(pictures) > (1 if video is not None else 0),
-            **shown,  # type: ignore[arg-type]
-        )
+        # Decodes the first frame of the shown picture: proves the stream readable before a job
+        # starts on it, and says how it must be shown (frame rate regularity is not needed here).
+        shown = describe_container(container, Path(path), measure_timing=False)
+        # A still picture has no length of its own (a cover picture does not make sound a still).
+        still = shown.still and shown.has_video and not shown.has_audio
+        duration = shown.duration if not still else 0.0
+        if not duration and not still:
+            for stream in (*container.streams.video, *container.streams.audio):
+                if stream.duration is not None and stream.time_base:
+                    duration = max(duration, float(stream.duration * stream.time_base))
+    return source_info(shown, duration)
 
 
-_HDR_TRANSFER = {16: "pq", 18: "hlg"}
-_MATRIX = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc", 10: "bt2020c", 4: "fcc"}
-_FIELD_ORDER = {2: "tt", 3: "bb", 4: "tb", 5: "bt"}
-
-
-def describe_picture(stream: Any, frame: av.VideoFrame) -> dict[str, object]:
-    """How a decoded picture must be shown: the SourceInfo fields beyond size."""
-    fmt = frame.format
-    alpha_decoder = ""
-    if stream.codec_context.name == "vp9" and stream.metadata.get("alpha_mode") == "1":
-        alpha_decoder = "libvpx-vp9"  # the native decoder drops the alpha plane
-    has_alpha = alpha_decoder != "" or any(c.is_alpha for c in fmt.components)
-    sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
-    field_order = _FIELD_ORDER.get(int(stream.codec_context.field_order or 0), "")
-    if not field_order and frame.interlaced_frame:
-        field_order = "tt"
-    return {
-        # PyAV gives the counter-clockwise angle of the display matrix; upright takes it clockwise.
-        "rotation": (-round(frame.rotation or 0)) % 360,
-        "sample_aspect": float(sar) if sar else 1.0,
-        "color_range": "pc" if frame.color_range == 2 or fmt.name.startswith("yuvj") else "tv",
-        "color_matrix": _MATRIX.get(int(frame.colorspace or 2), ""),
-        "is_rgb": fmt.is_rgb or fmt.name.startswith(("pal8", "gray", "ya")),
-        "has_alpha": has_alpha,
-        "alpha_decoder": alpha_decoder,
-        "field_order": field_order,
-        "hdr": _HDR_TRANSFER.get(int(frame.color_trc or 2), ""),
-    }
+def source_info(shown: SourceDescription, duration: float) -> SourceInfo:
+    """The planner's view of svckit's source description."""
+    return SourceInfo(
+        duration=duration,
+        has_video=shown.has_video,
+        has_audio=shown.has_audio,
+        is_image=shown.still and shown.has_video and not shown.has_audio,
+        width=shown.width if shown.has_video else 0,
+        height=shown.height if shown.has_video else 0,
+        rotation=shown.rotation,
+        sample_aspect=float(shown.sample_aspect) or 1.0,
+        color_range=shown.color_range,
+        color_matrix="" if shown.color_matrix == "unknown" else shown.color_matrix,
+        is_rgb=shown.effective_matrix == "gbr",
+        has_alpha=shown.has_alpha,
+        alpha_decoder=shown.alpha_decoder or "",
+        field_order=shown.field_order if shown.interlaced else "",
+        hdr=shown.hdr,
+        attached_picture=shown.attached_picture,
+    )
 
 
 def probe_all(paths: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, SourceInfo]:
@@ -104,6 +75,9 @@ def probe_all(paths: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str,
         except (av.error.FFmpegError, OSError, StopIteration) as exc:
             log.info("cannot read %s: %s", path, exc)
             broken.append((field, path, "not a readable media file"))
+        except ServiceError as exc:  # the description's own findings (no frames, too large, ...)
+            log.info("cannot use %s: %s", path, exc)
+            broken.append((field, path, str(exc)))
     if missing:
         names = ", ".join(sorted({p for _, p in missing}))
         raise FailedPrecondition(

@@ -11,7 +11,7 @@ from typing import Any
 import av
 from svckit.errors import DataLoss, Resource
 
-from tstudio_compiler.adapters.source_decoding import decode_video
+from tstudio_compiler.adapters.source_decoding import frames_from
 from tstudio_compiler.domain.plan import InputSpec
 
 # A target this far past the decoder's position is decoded to; farther ones seek.
@@ -39,20 +39,11 @@ class _Decoder:
         self.upcoming: tuple[float, av.VideoFrame] | None = None
 
     def _seek(self, target: float) -> None:
-        if target > 0.2 and self.stream.time_base:
-            self.container.seek(
-                int((target + self.origin) / self.stream.time_base), stream=self.stream, backward=True
-            )
-        else:
-            self.container.seek(0)
-        self.frames = decode_video(self.container, self.stream, self.decoder)
+        self.frames = frames_from(self.container, self.stream, target, self.origin, self.decoder, lead=0.0)
         self.current = self.upcoming = None
 
     def _next(self) -> tuple[float, av.VideoFrame] | None:
-        for frame in self.frames:
-            if frame.pts is not None:
-                return float(frame.pts * frame.time_base) - self.origin, frame
-        return None
+        return next(self.frames, None)
 
     def frame(self, target: float, limit: float) -> av.VideoFrame:
         """The latest frame starting before `limit` (the fps filter's choice for `target`)."""
