@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import grpc
 import numpy as np
 import pytest
 from PIL import Image
@@ -113,3 +114,21 @@ async def test_a_cover_only_mp3_on_the_video_track_plays_over_the_background(
     proj.output.audio_codec = "aac"
     job = await render(compiler, proj)
     assert job.result.frames == 30
+
+
+@pytest.mark.parametrize("kind", ["mp3_cover_only", "vp9_alpha_zero_frames", "hdr10_pq_truncated"])
+async def test_bad_real_world_files_give_clear_errors_naming_the_clip(
+    compiler: Running, tmp_path: Path, kind: str
+) -> None:
+    proj = timeline(real_world_corpus(kind), tmp_path / "bad.mp4")
+    job = None
+    try:
+        async for reply in compiler.stub.Render(compiler_pb2.RenderRequest(project=proj)):
+            job = reply.job
+    except grpc.aio.AioRpcError as exc:
+        assert exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION), exc
+        assert "tracks[0].clips[0].source.path" in str(exc.trailing_metadata()) + (exc.details() or "")
+        return
+    assert job is not None and job.status == compiler_pb2.JOB_STATUS_FAILED, kind
+    assert job.error.code in ("DATA_LOSS", "INVALID_ARGUMENT"), job.error
+    assert "hdr10_pq_truncated" in job.error.message
