@@ -184,3 +184,13 @@ def colour_at(image: np.ndarray, x: int, y: int, r: int = 3) -> np.ndarray:
 
 def close(a: np.ndarray, b: tuple[int, int, int] | np.ndarray, tolerance: float) -> bool:
     return bool(np.all(np.abs(np.asarray(a, float) - np.asarray(b, float)) <= tolerance))
+
+
+def colour_tags_of(path: Path) -> list[str]:
+    """The stream's range, matrix, primaries and transfer tags as ffprobe names them, sorted."""
+    out = subprocess.run(
+        [FFMPEG.replace("ffmpeg", "ffprobe"), "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "stream=color_range,color_space,color_primaries,color_transfer", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return sorted(out.stdout.strip().split(","))

@@ -18,7 +18,8 @@ from svckit.testing import real_world_corpus
 from tstudio.compiler.v1 import compiler_pb2
 from tstudio_compiler.domain.colour_management import fit
 
-from .conftest import Running, project
+from . import real_world as rw
+from .conftest import Running, project, psnr
 from .test_real_world_render import render
 
 BACKGROUND = (0x20, 0x50, 0xC0)
@@ -132,3 +133,28 @@ async def test_bad_real_world_files_give_clear_errors_naming_the_clip(
     assert job is not None and job.status == compiler_pb2.JOB_STATUS_FAILED, kind
     assert job.error.code in ("DATA_LOSS", "INVALID_ARGUMENT"), job.error
     assert "hdr10_pq_truncated" in job.error.message
+
+
+# The ffmpeg CLI's usual HDR -> SDR recipe (zscale + tonemap), which the bundled FFmpeg cannot run.
+CLI_TONE_MAP = (
+    "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0:peak=10,"
+    "zscale=t=bt709:m=bt709:r=tv,format=yuv420p,scale=960:720,fps=30"
+)
+
+
+@pytest.mark.parametrize("kind", ["hdr10_pq_hevc", "hlg_hevc"])
+async def test_hdr_sources_are_tone_mapped_to_sdr_bt709_like_the_cli_zscale_recipe(
+    compiler: Running, tmp_path: Path, kind: str
+) -> None:
+    source = real_world_corpus(kind)
+    proj = timeline(source, tmp_path / "sdr.mp4")
+    proj.settings.background_color = "#000000"
+    proj.output.crf = 12
+    job = await render(compiler, proj)
+    ours = rw.frames_rgb(Path(job.result.output_path), 8)
+    theirs = rw.frames_rgb(rw.cli_reference(source, tmp_path / "cli.mp4", CLI_TONE_MAP), 8)
+    assert rw.colour_tags_of(Path(job.result.output_path)) == ["bt709", "bt709", "bt709", "tv"]
+    shown = shown_area(ours[4], source)
+    assert is_upright(shown, tolerance=60)
+    values = [psnr(a, b) for a, b in zip(ours[::4], theirs[::4], strict=True)]
+    assert min(values) >= 35, values

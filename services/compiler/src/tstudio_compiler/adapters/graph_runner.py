@@ -8,6 +8,7 @@ from typing import Any
 import av
 import av.filter
 
+from tstudio_compiler.adapters.tone_map_luts import ensure_luts
 from tstudio_compiler.domain.filtergraph import Filter
 from tstudio_compiler.domain.plan import SegmentGraph
 
@@ -49,6 +50,7 @@ class SegmentRunner:
             ctx = graph.add("buffer", args)
             producers[spec.label] = ctx
             self.sources[spec.label] = ctx
+        ensure_luts(f for chain in segment.graph.chains for f in chain.filters)
         for chain in segment.graph.chains:
             first = last = None
             # An empty chain passes its input through, as its printed form (`null`) says.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from tstudio_compiler.domain.filtergraph import Filter, number, options
 from tstudio_compiler.domain.model import Crop, OutputSettings
 from tstudio_compiler.domain.sources import SourceInfo
+from tstudio_compiler.domain.tone_mapping import lut_path
 
 # FFmpeg colorspace (matrix) names -> the `scale` filter's color_matrix names.
 _SCALE_MATRIX = {
@@ -235,4 +236,17 @@ def source_filters(
     )
     if same:
         return ()
+    if info.hdr in ("pq", "hlg"):
+        return (*f, *tone_mapped(info, out, size[0], size[1], alpha), Filter("setsar", "1"))
     return (*f, *convert(info, out, size[0], size[1], pix_fmt), Filter("setsar", "1"))
+
+
+def tone_mapped(
+    info: SourceInfo, out: OutputColour, width: int, height: int, alpha: bool
+) -> tuple[Filter, ...]:
+    """An HDR source sized, as 16-bit R'G'B' (its matrix and range by name), through the tone-mapping
+    LUT (see tone_mapping), into the working colour (or RGBA for the alpha filters after it)."""
+    to_rgb = options(w=width, h=height, in_range=source_range(info), in_color_matrix=source_matrix(info))
+    lut = Filter("lut3d", options(file=lut_path(info.hdr), interp="tetrahedral"))
+    tail = (Filter("format", "rgba"),) if alpha else to_working(out, False)
+    return (Filter("scale", to_rgb), Filter("format", "rgb48le"), lut, *tail)
