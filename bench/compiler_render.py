@@ -10,7 +10,10 @@ crossfades, libx264 veryfast CRF 23 + AAC, 28 s out. Printed:
       pillow<12, which the workspace cannot take; point TSTUDIO_BENCH_MOVIEPY_PYTHON at a
       separate environment's python to include it);
 - peak memory (max RSS) of each;
-- RenderFrame latency (p50/p90) at 720p against one `ffmpeg -ss T -frames:v 1` still.
+- RenderFrame latency (p50/p90) at 720p against one `ffmpeg -ss T -frames:v 1` still;
+- colour management: a 1080p portrait full-range phone clip (yuvj420p BT.709, display matrix 90)
+  into a 1080p landscape timeline against the ffmpeg CLI doing the same edit by hand (transpose +
+  scale with the range and matrix named + pad, tagged BT.709).
 
     .venv/bin/python bench/compiler_render.py [--seconds 10] [--keep DIR]
 """
@@ -170,6 +173,53 @@ def ffmpeg_by_hand(clips: list[Path], seconds: float, output: Path) -> list[str]
     ]
 
 
+PHONE_W, PHONE_H = 1920, 1080
+
+
+def make_phone_clip(folder: Path, seconds: float) -> Path:
+    """A phone's portrait clip: stored 1920x1080 full range (yuvj420p, BT.709 tags), tone, and a
+    display matrix that shows it 1080x1920."""
+    stored = folder / "phone_stored.mp4"
+    run_child(
+        [
+            FFMPEG, "-y", "-f", "lavfi", "-i", f"testsrc2=size={PHONE_W}x{PHONE_H}:rate={FPS}:duration={seconds}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+            "-vf", "scale=out_range=pc:out_color_matrix=bt709,format=yuvj420p", "-c:v", "libx264",
+            "-preset", "veryfast", "-crf", "23", "-color_range", "pc", "-colorspace", "bt709",
+            "-color_primaries", "bt709", "-color_trc", "bt709", "-c:a", "aac", "-ac", "2", "-shortest", str(stored),
+        ]
+    )  # fmt: skip
+    path = folder / "phone.mp4"
+    run_child([FFMPEG, "-y", "-display_rotation", "90", "-i", str(stored), "-c", "copy", str(path)])
+    return path
+
+
+def phone_edit(clip: Path, output: Path) -> dict[str, Any]:
+    return {
+        "name": "phone",
+        "settings": {"width": PHONE_W, "height": PHONE_H, "fps": FPS, "sampleRate": 48000},
+        "tracks": [
+            {"id": "v", "kind": "TRACK_KIND_VIDEO", "clips": [{"id": "p", "source": {"path": str(clip)}, "start": 0}]}
+        ],
+        "output": {"path": str(output), "videoCodec": "h264", "audioCodec": "aac", "preset": "veryfast", "crf": 23},
+    }  # fmt: skip
+
+
+def phone_by_hand(clip: Path, output: Path) -> list[str]:
+    """The CLI doing the same edit with colour management: turn upright (display_rotation 90 is
+    counter-clockwise), fit 1080x1920 into 1920x1080 (606x1080, even), full -> limited range
+    BT.709 by name, pad, tag."""
+    vf = (
+        "transpose=cclock,scale=606:1080:in_range=pc:out_range=tv:in_color_matrix=bt709:out_color_matrix=bt709,"
+        f"pad={PHONE_W}:{PHONE_H}:(ow-iw)/2:(oh-ih)/2:black,format=yuv420p,setsar=1"
+    )
+    return [
+        FFMPEG, "-y", "-noautorotate", "-i", str(clip), "-vf", vf, "-c:v", "libx264", "-preset", "veryfast",
+        "-crf", "23", "-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709",
+        "-color_trc", "bt709", "-c:a", "aac", "-b:a", "192k", str(output),
+    ]  # fmt: skip
+
+
 MOVIEPY_SCRIPT = textwrap.dedent(
     """
     import sys
@@ -269,6 +319,13 @@ def main() -> int:
             )[0]
             for t in (1.0, 4.0, 7.0)
         ]
+        print("rendering the portrait phone clip (colour management) ...", flush=True)
+        phone = make_phone_clip(folder, args.seconds)
+        phone_project = json_format.Parse(
+            json.dumps(phone_edit(phone, folder / "phone_ours.mp4")), project_pb2.Project()
+        )
+        phone_ours = asyncio.run(ours(phone_project, [], folder / "phone_data"))
+        phone_cli = run_child(phone_by_hand(phone, folder / "phone_ffmpeg.mp4"))
         python = moviepy_python()
         moviepy = None
         if python:
@@ -296,6 +353,11 @@ def main() -> int:
         if not moviepy:
             print("MoviePy: not measured (set TSTUDIO_BENCH_MOVIEPY_PYTHON to a python with moviepy 2.x)")
         print(f"peak memory ratio ours/ffmpeg CLI: {peak / by_hand[1]:.2f} (ours includes the gRPC server)")
+        print(
+            f"1080p portrait full-range phone clip into 1080p landscape ({args.seconds:g} s): ours "
+            f"{phone_ours['wall']:.2f} s, ffmpeg CLI transpose+scale(range, matrix)+pad {phone_cli[0]:.2f} s "
+            f"-> ours is {phone_cli[0] / phone_ours['wall']:.2f}x the CLI's speed"
+        )
         ffmpeg_still = statistics.median(still) * 1000
         print(
             f"RenderFrame at 720p, scrubbing in 0.2 s steps: p50 {p50:.1f} ms, p90 {p90:.1f} ms; "

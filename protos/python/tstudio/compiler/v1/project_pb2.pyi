@@ -517,6 +517,9 @@ class OutputSettings(_message.Message):
     WIDTH_FIELD_NUMBER: _builtins.int
     HEIGHT_FIELD_NUMBER: _builtins.int
     FPS_FIELD_NUMBER: _builtins.int
+    COLOR_MATRIX_FIELD_NUMBER: _builtins.int
+    COLOR_RANGE_FIELD_NUMBER: _builtins.int
+    DYNAMIC_RANGE_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     container: _builtins.str
     """mp4, mov, mkv, webm, gif."""
@@ -538,6 +541,14 @@ class OutputSettings(_message.Message):
     """Overrides of the project size and rate for this output (e.g. a preview); 0 keeps the project's."""
     height: _builtins.int
     fps: _builtins.float
+    color_matrix: _builtins.str
+    """Output colour matrix: "" (BT.709 for HD and above, BT.601 for SD), "bt709" or "bt601".
+    The stream is tagged (range, primaries, transfer, matrix) and encoded with these coefficients.
+    """
+    color_range: _builtins.str
+    """"" or "tv" (limited range, the default) or "pc" (full range)."""
+    dynamic_range: _builtins.str
+    """"" or "sdr": HDR sources are tone-mapped to SDR BT.709. HDR output is refused for now."""
     def __init__(
         self,
         *,
@@ -555,10 +566,13 @@ class OutputSettings(_message.Message):
         width: _builtins.int = ...,
         height: _builtins.int = ...,
         fps: _builtins.float = ...,
+        color_matrix: _builtins.str = ...,
+        color_range: _builtins.str = ...,
+        dynamic_range: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "crf", b"crf"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "audio_bitrate", b"audio_bitrate", "audio_codec", b"audio_codec", "container", b"container", "crf", b"crf", "encoder", b"encoder", "fps", b"fps", "hardware_acceleration", b"hardware_acceleration", "height", b"height", "path", b"path", "preset", b"preset", "quality", b"quality", "video_bitrate", b"video_bitrate", "video_codec", b"video_codec", "width", b"width"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "audio_bitrate", b"audio_bitrate", "audio_codec", b"audio_codec", "color_matrix", b"color_matrix", "color_range", b"color_range", "container", b"container", "crf", b"crf", "dynamic_range", b"dynamic_range", "encoder", b"encoder", "fps", b"fps", "hardware_acceleration", b"hardware_acceleration", "height", b"height", "path", b"path", "preset", b"preset", "quality", b"quality", "video_bitrate", b"video_bitrate", "video_codec", b"video_codec", "width", b"width"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__crf: _TypeAlias = _typing.Literal["crf"]  # noqa: Y015
     _WhichOneofArgType__crf: _TypeAlias = _typing.Literal["_crf", b"_crf"]  # noqa: Y015

@@ -7,6 +7,7 @@ RAM (an hour of 48 kHz stereo float is 1.4 GB).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import tempfile
@@ -21,6 +22,7 @@ import av.filter
 import numpy as np
 from svckit.errors import Cancelled, DataLoss, Resource
 
+from tstudio_compiler.adapters.sound_layout import Downmix
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.filtergraph import Filter
 from tstudio_compiler.domain.plan import AudioInput, RenderPlan
@@ -77,7 +79,7 @@ def decode(
 ) -> Iterator[np.ndarray]:
     """The source's sound from `source_in` to `source_out` in the mix format, chunk by chunk."""
     layout = "stereo" if channels == 2 else "mono"
-    resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+    downmix = Downmix(rate, layout)
     wanted = round((clip.source_out - clip.source_in) * rate)
     skip: int | None = None
     given = 0
@@ -90,17 +92,21 @@ def decode(
                 container.seek(
                     int((clip.source_in + origin - 0.5) / stream.time_base), stream=stream, backward=True
                 )
-            for frame in container.decode(stream):
-                if frame.pts is None or frame.time_base is None:
-                    continue
-                if skip is None:
-                    skip = round((clip.source_in - (float(frame.pts * frame.time_base) - origin)) * rate)
-                    if skip < 0:  # the sound starts after source_in: silence first
-                        pad = min(-skip, wanted)
-                        yield np.zeros((channels, pad), dtype=np.float32)
-                        given, skip = pad, 0
-                for converted in resampler.resample(frame):
-                    samples = converted.to_ndarray().reshape(channels, -1)
+            frames = (f for f in container.decode(stream) if f.pts is not None and f.time_base is not None)
+            for frame in itertools.chain(frames, (None,)):
+                if frame is None:
+                    converted_all = downmix.flush()  # the resampler's tail
+                else:
+                    if skip is None:
+                        first = float(frame.pts * frame.time_base) - origin  # type: ignore[operator]
+                        skip = round((clip.source_in - first) * rate)
+                        if skip < 0:  # the sound starts after source_in: silence first
+                            pad = min(-skip, wanted)
+                            yield np.zeros((channels, pad), dtype=np.float32)
+                            given, skip = pad, 0
+                    converted_all = downmix.convert(frame)
+                for converted in converted_all:
+                    samples = converted.reshape(channels, -1)
                     if skip:
                         dropped = min(skip, samples.shape[1])
                         samples, skip = samples[:, dropped:], skip - dropped

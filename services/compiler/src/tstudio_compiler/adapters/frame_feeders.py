@@ -19,6 +19,8 @@ import av
 import numpy as np
 from svckit.errors import DataLoss, FailedPrecondition, Resource, ServiceError
 
+from tstudio_compiler.adapters.output_colour import SWS_MATRIX
+from tstudio_compiler.adapters.source_decoding import frames_from
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.adapters.text_raster import rasterise
 from tstudio_compiler.adapters.transition_feeder import TransitionFeeder
@@ -52,11 +54,19 @@ class StillFeeder:
         pass
 
 
-def color_frame(color: str, width: int, height: int) -> av.VideoFrame:
+def color_frame(
+    color: str, width: int, height: int, matrix: str = "", color_range: str = ""
+) -> av.VideoFrame:
+    """A plain picture in the working colour (`matrix` and `color_range` in the scale filter's names)."""
     rgba = parse_color(color.replace("0x", "#")) or (0, 0, 0, 255)
     image = np.empty((height, width, 3), dtype=np.uint8)
     image[:] = rgba[:3]
-    return av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+    picture = av.VideoFrame.from_ndarray(image, format="rgb24")
+    return picture.reformat(  # type: ignore[call-arg]
+        format="yuv420p",
+        dst_colorspace=SWS_MATRIX.get(matrix, "ITU709"),
+        dst_color_range="JPEG" if color_range == "pc" else "MPEG",
+    )
 
 
 def image_frame(path: str, sources: SourceFiles = ANY_SOURCE) -> av.VideoFrame:
@@ -93,16 +103,10 @@ class VideoFeeder:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 origin = (container.start_time or 0) / av.time_base
-                if start > 0.5:
-                    target = int((start + origin - 0.5) / stream.time_base) if stream.time_base else 0
-                    container.seek(target, stream=stream, backward=True)
                 half = 0.5 / self._spec.fps * self._spec.speed
-                for frame in container.decode(stream):
+                for t, frame in frames_from(container, stream, start, origin, self._spec.decoder):
                     if self._stop.is_set():
                         return
-                    if frame.pts is None or frame.time_base is None:
-                        continue
-                    t = float(frame.pts * frame.time_base) - origin
                     if t < start - half - 1.0:
                         continue  # before the seek target: skip the hand-off
                     self._put((t, frame))
@@ -220,7 +224,7 @@ def _plain_feeder(spec: InputSpec, sources: SourceFiles) -> FrameFeeder:
         assert spec.text is not None
         # from_image would drop the alpha channel.
         return StillFeeder(av.VideoFrame.from_ndarray(np.asarray(rasterise(spec.text)), format="rgba"))
-    return StillFeeder(color_frame(spec.color, spec.width, spec.height))
+    return StillFeeder(color_frame(spec.color, spec.width, spec.height, spec.color_matrix, spec.color_range))
 
 
 def time_base(fps: float) -> Fraction:

@@ -8,6 +8,7 @@ import av
 
 from tstudio_compiler.adapters.frame_feeders import make_feeder
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
+from tstudio_compiler.adapters.output_colour import to_rgb
 from tstudio_compiler.adapters.preview_decoders import PreviewDecoders
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan, SegmentGraph
@@ -36,11 +37,7 @@ class PyAvFramePreviewer:
         out = runner.pull()
         frame = out[0]
         height = max(2, round(plan.height * width / plan.width / 2) * 2)
-        image = (
-            frame.to_image(width=width, height=height)
-            if (width, height) != (frame.width, frame.height)
-            else frame.to_image()
-        )
+        image = to_rgb(frame, plan.colour, width, height).to_image()
         buffer = io.BytesIO()
         if image_format == "png":
             image.save(buffer, format="PNG", compress_level=1)

@@ -8,8 +8,26 @@ from typing import Any
 import av
 import av.filter
 
+from tstudio_compiler.adapters.tone_map_luts import ensure_luts
 from tstudio_compiler.domain.filtergraph import Filter
 from tstudio_compiler.domain.plan import SegmentGraph
+
+# AVColorSpace and AVColorRange values -> the buffer source's names.
+_COLORSPACE = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc"}
+_RANGE = {1: "tv", 2: "pc"}
+
+
+def _colour_args(frame: av.VideoFrame) -> str:
+    """The frame's colour tags on its buffer source, so that format negotiation (FFmpeg 7.1+
+    negotiates colour spaces as it does pixel formats) starts from what the frames really are."""
+    args = ""
+    space = _COLORSPACE.get(int(frame.colorspace or 2))
+    if space and not frame.format.is_rgb:
+        args += f":colorspace={space}"
+    color_range = _RANGE.get(int(frame.color_range or 0))
+    if color_range:
+        args += f":range={color_range}"
+    return args
 
 
 class SegmentRunner:
@@ -27,10 +45,12 @@ class SegmentRunner:
                 f"video_size={frame.width}x{frame.height}:pix_fmt={frame.format.name}"
                 f":time_base={self.time_base.numerator}/{self.time_base.denominator}"
                 f":frame_rate={rate.numerator}/{rate.denominator}:pixel_aspect=1/1"
+                f"{_colour_args(frame)}"
             )
             ctx = graph.add("buffer", args)
             producers[spec.label] = ctx
             self.sources[spec.label] = ctx
+        ensure_luts(f for chain in segment.graph.chains for f in chain.filters)
         for chain in segment.graph.chains:
             first = last = None
             # An empty chain passes its input through, as its printed form (`null`) says.

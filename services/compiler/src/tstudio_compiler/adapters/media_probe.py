@@ -7,6 +7,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import av
 from svckit.errors import (
@@ -14,46 +15,56 @@ from svckit.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     Resource,
+    ResourceExhausted,
     ServiceError,
 )
+from svckit.source_description import SourceDescription, describe_container
 
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.sources import SourceInfo
 
 log = logging.getLogger(__name__)
 
-_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif_pipe")
-
 
 def probe(path: str, sources: SourceFiles = ANY_SOURCE, field: str = "source.path") -> SourceInfo:
-    """Raises `av.error.FFmpegError` for unreadable files, svckit errors for paths that are not
-    regular files under a root (see `probe_all`)."""
+    """Raises `av.error.FFmpegError` or a svckit error for unreadable files, and for paths that are
+    not regular files under a root (see `probe_all`)."""
     with sources.open(path, field) as container:
-        video = container.streams.video[0] if container.streams.video else None
-        audio = container.streams.audio[0] if container.streams.audio else None
-        fmt = container.format.name
-        is_image = video is not None and (fmt in _IMAGE_FORMATS or fmt.endswith("_pipe")) and audio is None
-        duration = 0.0
-        if not is_image:
-            if container.duration is not None:
-                duration = container.duration / av.time_base
-            else:
-                for stream in (video, audio):
-                    if stream is not None and stream.duration is not None and stream.time_base:
-                        duration = max(duration, float(stream.duration * stream.time_base))
-        if video is not None and not is_image:
-            # Decoding one frame proves the stream is readable before a job starts on it.
-            for _ in container.decode(video):
-                break
-        return SourceInfo(
-            duration=duration,
-            has_video=video is not None,
-            has_audio=audio is not None,
-            is_image=is_image,
-            width=video.codec_context.width if video is not None else 0,
-            height=video.codec_context.height if video is not None else 0,
-        )
+        # Decodes the first frame of the shown picture: proves the stream readable before a job
+        # starts on it, and says how it must be shown (frame rate regularity is not needed here).
+        shown = describe_container(container, Path(path), measure_timing=False)
+        # A still picture has no length of its own (a cover picture does not make sound a still).
+        still = shown.still and shown.has_video and not shown.has_audio
+        duration = shown.duration if not still else 0.0
+        if not duration and not still:
+            for stream in (*container.streams.video, *container.streams.audio):
+                if stream.duration is not None and stream.time_base:
+                    duration = max(duration, float(stream.duration * stream.time_base))
+    return source_info(shown, duration)
+
+
+def source_info(shown: SourceDescription, duration: float) -> SourceInfo:
+    """The planner's view of svckit's source description."""
+    return SourceInfo(
+        duration=duration,
+        has_video=shown.has_video,
+        has_audio=shown.has_audio,
+        is_image=shown.still and shown.has_video and not shown.has_audio,
+        width=shown.width if shown.has_video else 0,
+        height=shown.height if shown.has_video else 0,
+        rotation=shown.rotation,
+        sample_aspect=float(shown.sample_aspect) or 1.0,
+        color_range=shown.color_range,
+        color_matrix="" if shown.color_matrix == "unknown" else shown.color_matrix,
+        is_rgb=shown.effective_matrix == "gbr",
+        has_alpha=shown.has_alpha,
+        alpha_decoder=shown.alpha_decoder or "",
+        field_order=shown.field_order if shown.interlaced else "",
+        hdr=shown.hdr,
+        attached_picture=shown.attached_picture,
+    )
 
 
 def probe_all(
@@ -75,13 +86,16 @@ def probe_all(
         except InvalidArgument as exc:  # not a regular file (a FIFO, a device, a folder)
             why = exc.details.field_violations[0].description if exc.details.field_violations else exc.message
             broken.append((field, path, why))
-        except ServiceError:
-            raise
+        except (PermissionDenied, FailedPrecondition, ResourceExhausted):
+            raise  # the path policy's and the pixel budget's answers stand as they are
         except IsADirectoryError:
             broken.append((field, path, "is a directory"))
         except (av.error.FFmpegError, OSError, StopIteration) as exc:
             log.info("cannot read %s: %s", path, exc)
             broken.append((field, path, "not a readable media file"))
+        except ServiceError as exc:  # the description's own findings (no frames, too large, ...)
+            log.info("cannot use %s: %s", path, exc)
+            broken.append((field, path, str(exc)))
     if missing:
         names = ", ".join(sorted({p for _, p in missing}))
         raise FailedPrecondition(

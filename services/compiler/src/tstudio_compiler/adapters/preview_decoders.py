@@ -11,6 +11,7 @@ from typing import Any
 import av
 from svckit.errors import DataLoss, Resource
 
+from tstudio_compiler.adapters.source_decoding import frames_from
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.plan import InputSpec
 
@@ -26,8 +27,9 @@ def _identity(path: str) -> tuple[int, int]:
 
 
 class _Decoder:
-    def __init__(self, path: str, sources: SourceFiles) -> None:
+    def __init__(self, path: str, sources: SourceFiles, decoder: str = "") -> None:
         self.path = path
+        self.decoder = decoder
         self.identity = _identity(path)
         self.container: Any = sources.open_container(path)
         self.stream = self.container.streams.video[0]
@@ -38,20 +40,11 @@ class _Decoder:
         self.upcoming: tuple[float, av.VideoFrame] | None = None
 
     def _seek(self, target: float) -> None:
-        if target > 0.2 and self.stream.time_base:
-            self.container.seek(
-                int((target + self.origin) / self.stream.time_base), stream=self.stream, backward=True
-            )
-        else:
-            self.container.seek(0)
-        self.frames = self.container.decode(self.stream)
+        self.frames = frames_from(self.container, self.stream, target, self.origin, self.decoder, lead=0.0)
         self.current = self.upcoming = None
 
     def _next(self) -> tuple[float, av.VideoFrame] | None:
-        for frame in self.frames:
-            if frame.pts is not None:
-                return float(frame.pts * frame.time_base) - self.origin, frame
-        return None
+        return next(self.frames, None)
 
     def frame(self, target: float, limit: float) -> av.VideoFrame:
         """The latest frame starting before `limit` (the fps filter's choice for `target`)."""
@@ -96,7 +89,7 @@ class PreviewDecoders:
     def frame(self, spec: InputSpec, local_frame: int) -> av.VideoFrame:
         target = spec.source_time(local_frame)
         limit = target + 0.5 / spec.fps * spec.speed - 1e-6
-        decoder = self._take(spec.path)
+        decoder = self._take(spec.path, spec.decoder)
         try:
             # A decoder serves one preview at a time: it is out of the cache while in use.
             return decoder.frame(target, limit)
@@ -108,13 +101,13 @@ class PreviewDecoders:
         finally:
             self._give_back(spec.path, decoder)
 
-    def _take(self, path: str) -> _Decoder:
+    def _take(self, path: str, name: str = "") -> _Decoder:
         with self._lock:
             decoder = self._decoders.pop(path, None)
-        if decoder is not None and decoder.identity != _identity(path):
+        if decoder is not None and (decoder.identity != _identity(path) or decoder.decoder != name):
             decoder.close()  # the file was replaced since it was opened
             decoder = None
-        return decoder if decoder is not None else _Decoder(path, self._sources)
+        return decoder if decoder is not None else _Decoder(path, self._sources, name)
 
     def _give_back(self, path: str, decoder: _Decoder) -> None:
         with self._lock:

@@ -22,6 +22,7 @@ from svckit.safe_open import AtomicOutput, Identity, identity_of
 from tstudio_compiler.adapters import audio_mix
 from tstudio_compiler.adapters.frame_feeders import FrameFeeder, make_feeder
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
+from tstudio_compiler.adapters.output_colour import reformat, tag_encoder
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.plan import RenderPlan
@@ -103,6 +104,7 @@ class PyAvRenderer:
             video.width, video.height = plan.width, plan.height
             video.pix_fmt = encode.pix_fmt
             video.codec_context.options = dict(encode.options)
+            tag_encoder(video, plan.colour)
             if encode.bit_rate:
                 video.bit_rate = encode.bit_rate
             video.thread_type = "AUTO"
@@ -169,12 +171,12 @@ class PyAvRenderer:
                         local_frame = spec.first_frame + j
                         runner.push(spec.label, local[spec.label].frame(local_frame), local_frame)
                     for frame in runner.pull():
-                        written = self._encode(container, video, frame, written, pix_fmt, writer)
+                        written = self._encode(container, video, frame, written, pix_fmt, writer, plan)
                         if written % report_every == 0:
                             progress(written, plan.frames, "running")
                 runner.end()
                 for frame in runner.pull():
-                    written = self._encode(container, video, frame, written, pix_fmt, writer)
+                    written = self._encode(container, video, frame, written, pix_fmt, writer, plan)
                 expected = segment.end_frame
                 if written != expected:
                     raise DataLoss(
@@ -199,9 +201,10 @@ class PyAvRenderer:
         index: int,
         pix_fmt: str,
         writer: _AudioWriter | None,
+        plan: RenderPlan,
     ) -> int:
         if frame.format.name != pix_fmt:
-            frame = frame.reformat(format=pix_fmt)
+            frame = reformat(frame, plan.colour, pix_fmt)
         frame.pts = index
         frame.time_base = 1 / video.average_rate
         for packet in video.encode(frame):

@@ -52,6 +52,9 @@ def project_from_proto(p: project_pb2.Project) -> model.Project:
         width=o.width,
         height=o.height,
         fps=o.fps,
+        color_matrix=o.color_matrix,
+        color_range=o.color_range,
+        dynamic_range=o.dynamic_range,
     )
     tracks = tuple(
         model.Track(

@@ -154,7 +154,11 @@ class Compiler:
         violations = validate(project, self.catalogs, self.limits, lengths)
         for field, path in files.items():
             track = project.tracks[int(field.split("]")[0].removeprefix("tracks["))]
-            if track.kind in VISUAL and not sources[path].has_video:
+            info = sources[path]
+            # A sound file with a cover picture (which is not video) on a video track plays its
+            # sound over what is under it; a bare sound file there is still a mistake.
+            sound_on_video = track.kind is TrackKind.VIDEO and info.has_audio and info.attached_picture
+            if track.kind in VISUAL and not info.has_video and not sound_on_video:
                 violations.append((field, "has no picture; put sound-only files on an audio track"))
             elif track.kind is TrackKind.AUDIO and not sources[path].has_audio:
                 violations.append((field, "has no sound"))

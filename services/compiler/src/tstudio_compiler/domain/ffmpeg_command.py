@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from svckit.errors import FailedPrecondition
 
+from tstudio_compiler.domain.colour_management import encoder_tags
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan
@@ -67,7 +68,8 @@ def ffmpeg_args(
                 Chain(
                     (f"{index}:a",),
                     (
-                        Filter("aresample", str(plan.sample_rate)),
+                        # The standard downmix matrix, normalised: never above full scale.
+                        Filter("aresample", f"{plan.sample_rate}:rematrix_maxval=1"),
                         Filter("aformat", options(sample_fmts="fltp", channel_layouts=layout)),
                         Filter("asetpts", "PTS-STARTPTS"),
                     ),
@@ -82,6 +84,9 @@ def ffmpeg_args(
         args += ["-map", "[aout]"]
     args += ["-c:v", encode.video_encoder, "-pix_fmt", encode.pix_fmt, "-r", number(plan.fps)]
     for key, value in encode.options.items():
+        args += [f"-{key}", value]
+    # Tagged as encoded: the graph wrote "out" in this range and matrix.
+    for key, value in encoder_tags(plan.colour).items():
         args += [f"-{key}", value]
     if encode.bit_rate:
         args += ["-b:v", str(encode.bit_rate)]
@@ -101,13 +106,17 @@ def shell_command(args: list[str]) -> str:
 
 def _input_args(spec: InputSpec, plan: RenderPlan, text_image: TextImage) -> list[str]:
     seconds = number(spec.frames / plan.fps + 1 / plan.fps)
+    # The graph turns pictures upright itself (rotation is in the plan), so the CLI must not.
+    decoder = ["-c:v", spec.decoder] if spec.decoder else []
     if spec.kind == "video":
         span = number((spec.frames + 2) / plan.fps * spec.speed)
-        return ["-ss", number(spec.source_time(spec.first_frame)), "-t", span, "-i", spec.path]
+        start = number(spec.source_time(spec.first_frame))
+        return ["-noautorotate", *decoder, "-ss", start, "-t", span, "-i", spec.path]
     if spec.kind in ("image", "text"):
         path = spec.path if spec.kind == "image" else text_image(spec)
-        return ["-loop", "1", "-framerate", number(plan.fps), "-t", seconds, "-i", path]
-    color = f"color=c={spec.color}:s={spec.width}x{spec.height}:r={number(plan.fps)}"
+        return ["-noautorotate", "-loop", "1", "-framerate", number(plan.fps), "-t", seconds, "-i", path]
+    # In RGB, converted into the working colour by name in the graph (as the service makes it).
+    color = f"color=c={spec.color}:s={spec.width}x{spec.height}:r={number(plan.fps)},format=rgb24"
     return ["-f", "lavfi", "-t", seconds, "-i", color]
 
 
@@ -120,6 +129,14 @@ def _normalise(spec: InputSpec) -> tuple[Filter, ...]:
         out.append(Filter("fps", options(fps=number(spec.fps))))
     else:
         out.append(Filter("settb", f"1/{number(spec.fps)}"))
+    if spec.kind == "color":
+        out.append(
+            Filter(
+                "scale",
+                options(out_range=spec.color_range or "tv", out_color_matrix=spec.color_matrix or "bt709"),
+            )
+        )
+        out.append(Filter("format", "yuv420p"))
     out.append(Filter("trim", options(end_frame=spec.frames)))
     out.append(Filter("setpts", f"N+{spec.first_frame}"))
     return tuple(out)

@@ -152,6 +152,11 @@ class OutputSettings:
     width: int = 0
     height: int = 0
     fps: float = 0.0
+    # Colour of the output ("" = by size: BT.709 for HD and above, BT.601 for SD); range "tv"/"pc";
+    # dynamic range "" / "sdr" (HDR output is not offered yet).
+    color_matrix: str = ""
+    color_range: str = ""
+    dynamic_range: str = ""
 
     @property
     def has_audio(self) -> bool:

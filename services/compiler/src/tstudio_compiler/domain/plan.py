@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
+from tstudio_compiler.domain.colour_management import HD, OutputColour
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
 
@@ -39,6 +40,11 @@ class InputSpec:
     # Kind "transition": the frames a transition plugin makes of two clips (local frame 0 is the
     # transition's first frame).
     transition: PluginTransition | None = None
+    # Kind "color": the colour's matrix and range (the working colour).
+    color_matrix: str = ""
+    color_range: str = ""
+    # A decoder other than FFmpeg's default for the source (e.g. "libvpx-vp9", which reads VP9 alpha).
+    decoder: str = ""
 
     def source_time(self, local_frame: int) -> float:
         return self.source_in + local_frame / self.fps * self.speed
@@ -126,6 +132,8 @@ class RenderPlan:
     output: OutputSettings
     # Seconds of the timeline before this plan's first frame (a window): the sound starts there too.
     audio_offset: float = 0.0
+    # The output's range, matrix and tags; the graphs write "out" in this colour.
+    colour: OutputColour = HD
 
     @property
     def duration(self) -> float:

@@ -18,6 +18,9 @@ from typing import Any
 
 from tstudio_compiler.domain import keyframes, motion_filters
 from tstudio_compiler.domain.colors import ffmpeg_color
+from tstudio_compiler.domain.colour_management import HD, OutputColour, output_colour
+from tstudio_compiler.domain.colour_management import source_filters as colour_source_filters
+from tstudio_compiler.domain.colour_management import to_working as colour_to_working
 from tstudio_compiler.domain.effects import EffectCatalog
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
@@ -52,6 +55,8 @@ class Placed:
     # Probed picture size of media sources (0 when unknown).
     width: int = 0
     height: int = 0
+    # How the source must be shown (rotation, aspect, colour, alpha); None for non-media clips.
+    info: SourceInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -118,10 +123,11 @@ class Planner:
                 bounds.update((min(p.start_frame, frames), min(p.end_frame, frames)))
         edges = _split_long(sorted(bounds), round(self._max_segment_seconds * fps))
         background = ffmpeg_color(project.settings.background_color)
+        colour = output_colour(project.output, width, height)
         segments: list[Segment] = []
         for a, b in itertools.pairwise(edges):
             layers = _layers_at(tracks, joins, a)
-            graph = _segment_graph(layers, self._effects, width, height, fps, background, a, b - a)
+            graph = _segment_graph(layers, self._effects, width, height, fps, background, a, b - a, colour)
             clip_ids = tuple(cid for layer in layers for cid in _layer_ids(layer))
             segments.append(Segment(len(segments), a, b, clip_ids, graph))
         output = replace(project.output, path=resolve_path(project.output.path, project.base_dir))
@@ -136,6 +142,7 @@ class Planner:
             segments=tuple(segments),
             audio=audio,
             output=output,
+            colour=colour,
         )
 
     def segment_graph_at(
@@ -148,7 +155,7 @@ class Planner:
         tracks, joins = self._timeline(project, sources, plan.fps)
         layers = _layers_at(tracks, joins, segment.start_frame)
         return _segment_graph(
-            layers, self._effects, plan.width, plan.height, plan.fps, plan.background, frame, 1
+            layers, self._effects, plan.width, plan.height, plan.fps, plan.background, frame, 1, plan.colour
         )
 
     def _timeline(
@@ -161,6 +168,8 @@ class Planner:
             if track.kind not in VISUAL or track.hidden:
                 continue
             placed = [self._place(c, track.kind, project, sources, fps) for c in track.clips]
+            # Sound-only files (a cover picture is not video) show what is under them.
+            placed = [p for p in placed if p.kind != "none"]
             tracks.append(placed)
             for before, after in itertools.pairwise(placed):
                 spec = after.clip.transition
@@ -188,12 +197,14 @@ class Planner:
         info = sources.get(path)
         if clip.source.kind == "media":
             source_kind = "image" if info is not None and info.is_image else "video"
+            if info is not None and not info.has_video:
+                source_kind = "none"
         else:
             source_kind = clip.source.kind
         length = clip_length(clip, info.duration if info and not info.is_image else None) or 0.0
         start, end = frame_span(clip.start, length, fps)
         width, height = (info.width, info.height) if info is not None else (0, 0)
-        return Placed(clip, kind, start, end, source_kind, path, width, height)
+        return Placed(clip, kind, start, end, source_kind, path, width, height, info)
 
     def _audio(
         self, project: Project, sources: Mapping[str, SourceInfo], fps: float, visual_end: int
@@ -320,8 +331,10 @@ class _GraphBuilder:
         background: str,
         feed_start: int,
         frames: int,
+        colour: OutputColour = HD,
     ) -> None:
         self.effects = effects
+        self.colour = colour
         self.w, self.h, self.fps = width, height, fps
         self.background = background
         self.feed_start, self.frames = feed_start, frames
@@ -343,6 +356,8 @@ class _GraphBuilder:
                 color=self.background,
                 width=self.w,
                 height=self.h,
+                color_matrix=self.colour.matrix,
+                color_range=self.colour.range,
                 first_frame=0,
                 frames=self.frames,
                 fps=self.fps,
@@ -363,6 +378,9 @@ class _GraphBuilder:
                 text=c.source.text,
                 width=self.w if p.kind == "color" else 0,
                 height=self.h if p.kind == "color" else 0,
+                color_matrix=self.colour.matrix if p.kind == "color" else "",
+                color_range=self.colour.range if p.kind == "color" else "",
+                decoder=p.info.alpha_decoder if p.info is not None and p.kind == "video" else "",
                 first_frame=self.feed_start - p.start_frame,
                 frames=self.frames,
                 source_in=c.source_in,
@@ -378,36 +396,39 @@ class _GraphBuilder:
         c, t = p.clip, p.clip.transform
         m = ClipMotion.of(c.animations)
         length = (p.end_frame - p.start_frame) / self.fps
-        f: list[Filter] = []
-        # A source already at the output size needs no scaling or padding (saves a copy per frame).
-        full_size = (p.width, p.height) == (self.w, self.h) and c.crop.is_empty and p.kind == "video"
-        if not c.crop.is_empty:
-            k = c.crop
-            f.append(
-                Filter(
-                    "crop",
-                    options(
-                        w=f"iw*{number(1 - k.left - k.right)}",
-                        h=f"ih*{number(1 - k.top - k.bottom)}",
-                        x=f"iw*{number(k.left)}",
-                        y=f"ih*{number(k.top)}",
-                    ),
-                )
-            )
-        if t.flip_horizontal:
-            f.append(Filter("hflip"))
-        if t.flip_vertical:
-            f.append(Filter("vflip"))
+        media = p.kind in ("video", "image")
+        video_track = p.track_kind is TrackKind.VIDEO
+        positioned = t.x is not None or t.y is not None or t.scale is not None or bool(t.rotation) or m.moves
+        # A clip laid over others fades through transparency (its alpha), never through black.
+        fades_over = (c.fade_in > 0 or c.fade_out > 0) and (not video_track or positioned)
+        alpha = (
+            fades_over
+            or p.kind == "text"
+            or (p.kind == "image" and not video_track)
+            or (media and p.info is not None and p.info.has_alpha)
+            or c.opacity < 1
+            or bool(t.rotation)
+            or m.needs_alpha
+            or any(s.type == "chroma-key" for s in c.effects)
+        )
         largest = motion_filters.largest_scale(m.scale, length, self.fps) if m.scale else t.scale
-        if largest is not None:
-            f.append(Filter("scale", options(w=_even(largest * self.w), h=-2)))
-        elif p.kind != "text" and not full_size:
-            f.append(
-                Filter(
-                    "scale",
-                    options(w=self.w, h=self.h, force_original_aspect_ratio="decrease", force_divisible_by=2),
-                )
+        scale = largest * self.w if largest is not None else None
+        # Upright, square-pixel, cropped, flipped, sized and in the working colour, explicitly.
+        f: list[Filter] = list(
+            colour_source_filters(
+                p.kind,
+                p.info,
+                c.crop,
+                t.flip_horizontal,
+                t.flip_vertical,
+                self.w,
+                self.h,
+                scale,
+                alpha,
+                self.colour,
             )
+        )
+        full_size = not f and p.kind == "video"
         frame_effects = []
         for spec in c.effects:
             definition = self.effects.get(spec.type)
@@ -418,19 +439,6 @@ class _GraphBuilder:
                 frame_effects.append((spec.type, params))
                 continue
             f.extend(definition.build(params))
-        video_track = p.track_kind is TrackKind.VIDEO
-        positioned = t.x is not None or t.y is not None or t.scale is not None or bool(t.rotation) or m.moves
-        # A clip laid over others fades through transparency (its alpha), never through black.
-        fades_over = (c.fade_in > 0 or c.fade_out > 0) and (not video_track or positioned)
-        alpha = (
-            fades_over
-            or p.kind == "text"
-            or (p.kind == "image" and not video_track)
-            or c.opacity < 1
-            or bool(t.rotation)
-            or m.needs_alpha
-            or any(s.type == "chroma-key" for s in c.effects)
-        )
         if alpha:
             f.append(Filter("format", "rgba"))
         if m.rotation:
@@ -455,6 +463,11 @@ class _GraphBuilder:
             f.append(Filter("colorchannelmixer", options(aa=c.opacity)))
         if m.scale and largest:
             f.append(motion_filters.rescale(m.scale, largest, self.fps))
+        if alpha or (not media and p.kind != "color"):
+            f.extend(colour_to_working(self.colour, alpha))
+        elif c.effects:
+            # Effects may work in RGB (plugins always do): back to the working colour by name.
+            f.extend(colour_to_working(self.colour, False))
         shift = self.feed_start - p.start_frame
         if shift:
             f.append(Filter("setpts", f"PTS-{shift}"))
@@ -538,7 +551,7 @@ class _GraphBuilder:
                 transition=transition,
             )
         )
-        f = [Filter("format", "yuv420p")]
+        f = list(colour_to_working(self.colour, False))
         if first:
             f.append(Filter("setpts", f"PTS-{first}"))
         f.append(Filter("setsar", "1"))
@@ -549,10 +562,11 @@ class _GraphBuilder:
     def alone(self, p: Placed) -> SegmentGraph:
         """One clip's full-frame picture as a graph of its own, in RGBA (the plugins' frame format)."""
         g = _GraphBuilder(
-            self.effects, self.w, self.h, self.fps, self.background, self.feed_start, self.frames
+            self.effects, self.w, self.h, self.fps, self.background, self.feed_start, self.frames, self.colour
         )
         label, _, _ = g.clip(p, True)
-        g.chains.append(Chain((label,), (Filter("format", "rgba"),), "out"))
+        to_rgba = options(in_range=self.colour.range, in_color_matrix=self.colour.matrix)
+        g.chains.append(Chain((label,), (Filter("scale", to_rgba), Filter("format", "rgba")), "out"))
         return SegmentGraph(tuple(g.inputs), Graph(tuple(g.chains)))
 
 
@@ -565,8 +579,9 @@ def _segment_graph(
     background: str,
     feed_start: int,
     frames: int,
+    colour: OutputColour = HD,
 ) -> SegmentGraph:
-    g = _GraphBuilder(effects, width, height, fps, background, feed_start, frames)
+    g = _GraphBuilder(effects, width, height, fps, background, feed_start, frames, colour)
     base: str | None = None
     for layer in layers:
         label, alpha, position = g.layer(layer)

@@ -11,13 +11,14 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from tstudio_compiler.domain.colour_management import HD, OutputColour
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan, Segment, SegmentGraph
 
 # Part of every segment key: bump when the same description would render differently.
-ENGINE_VERSION = "tstudio-compiler-pyav/1"
+ENGINE_VERSION = "tstudio-compiler-pyav/2"
 
 
 def describe(
@@ -36,6 +37,7 @@ def describe(
         "height": plan.height,
         "fps": plan.fps,
         "frames": segment.frames,
+        "colour": dataclasses.asdict(plan.colour),
         "inputs": inputs,
         "chains": [
             {"inputs": list(c.inputs), "filters": [[f.name, f.args] for f in c.filters], "output": c.output}
@@ -84,6 +86,7 @@ def from_description(description: Mapping[str, Any], output_path: str) -> tuple[
         segments=(segment,),
         audio=(),
         output=OutputSettings(path=output_path, container="mp4", audio_codec="none"),
+        colour=OutputColour(**description["colour"]) if "colour" in description else HD,
     )
     encode = EncodeSettings(
         video_encoder=e["video_encoder"],

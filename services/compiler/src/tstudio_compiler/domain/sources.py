@@ -14,3 +14,17 @@ class SourceInfo:
     is_image: bool = False
     width: int = 0
     height: int = 0
+    # How the picture must be shown (the source description): clockwise degrees that turn it
+    # upright, pixel aspect, colour range ("tv"/"pc") and matrix (FFmpeg names), RGB pixels,
+    # alpha and the decoder that reads it, field order ("tt"/"bb"/... or ""), HDR ("pq"/"hlg"/"").
+    rotation: int = 0
+    sample_aspect: float = 1.0
+    color_range: str = "tv"
+    color_matrix: str = ""
+    is_rgb: bool = False
+    has_alpha: bool = False
+    alpha_decoder: str = ""
+    field_order: str = ""
+    hdr: str = ""
+    # A cover picture (ID3/MP4 attached picture) that is not video.
+    attached_picture: bool = False

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from tstudio_compiler.domain import keyframes
 from tstudio_compiler.domain.colors import parse_color
+from tstudio_compiler.domain.colour_management import check_output_colour
 from tstudio_compiler.domain.effects import EffectCatalog, EffectKind
 from tstudio_compiler.domain.model import Clip, EffectSpec, Project, TrackKind
 from tstudio_compiler.domain.params import check_params
@@ -125,6 +126,7 @@ def _check_output(project: Project, v: list[tuple[str, str]]) -> None:
             v.append((f"output.{name}", "must be an even size of at least 16, or 0"))
     if o.fps and not 1 <= o.fps <= 120:
         v.append(("output.fps", "must be within 1..120, or 0"))
+    v.extend(check_output_colour(o))
 
 
 def _check_clip(
