@@ -215,7 +215,7 @@ class Compiler:
     ) -> Frame:
         prepared = await self.prepare(project, need_output=False)
         plan = prepared.plan
-        if time < 0 or time > plan.duration:
+        if not math.isfinite(time) or time < 0 or time > plan.duration:
             raise _invalid([("time", f"must be within 0..{plan.duration:.3f}")])
         frame = min(to_frame(time, plan.fps), plan.frames - 1)
         graph = self._planner.segment_graph_at(plan, project, prepared.sources, frame)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.effects import EffectCatalog, EffectKind
 from tstudio_compiler.domain.model import Clip, EffectSpec, Project, TrackKind
+from tstudio_compiler.domain.number_rules import number_violations
 from tstudio_compiler.domain.params import check_params
 from tstudio_compiler.domain.timing import clip_length
 from tstudio_compiler.domain.transitions import TransitionCatalog
@@ -49,7 +50,7 @@ def validate(
     `durations` (source path -> seconds, 0 for still images) enables the checks that depend on source
     lengths: clips that run past their source, overlaps with clips whose end is the source's end.
     """
-    v: list[tuple[str, str]] = []
+    v: list[tuple[str, str]] = number_violations(project, limits.max_duration)
     _check_settings(project, limits, v)
     _check_output(project, v)
     if not project.tracks:
