@@ -52,6 +52,7 @@ def limits_from(settings: CompilerSettings) -> Limits:
         max_fps=settings.max_fps,
         max_duration=settings.max_duration_seconds,
         max_segment_seconds=settings.max_segment_seconds,
+        max_picture_pixels=settings.max_picture_pixels,
     )
 
 
@@ -90,7 +91,7 @@ def build_compiler(
         paths=AllowedRoots(settings.allowed_roots),
         prober=PyAvProber(sources=sources),
         previewer=PyAvFramePreviewer(plugins=plugins, sources=sources),
-        text_images=TextImageFolder(settings.data_dir.expanduser() / "text"),
+        text_images=TextImageFolder(settings.data_dir.expanduser() / "text", settings.max_picture_pixels),
         encoders=ProbedEncoders(),
         blocking=executor,
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,

@@ -42,7 +42,12 @@ def probe(path: str, sources: SourceFiles = ANY_SOURCE, field: str = "source.pat
                 for stream in (video, audio):
                     if stream is not None and stream.duration is not None and stream.time_base:
                         duration = max(duration, float(stream.duration * stream.time_base))
-        if video is not None and not is_image:
+        width = video.codec_context.width if video is not None else 0
+        height = video.codec_context.height if video is not None else 0
+        if is_image and not (width and height):
+            # Over the pixel budget FFmpeg's probe gives up before it reports a size: read the header.
+            width, height = sources.picture_size(path, field)
+        if video is not None and not is_image and width * height <= sources.max_picture_pixels:
             # Decoding one frame proves the stream is readable before a job starts on it.
             for _ in container.decode(video):
                 break
@@ -51,8 +56,8 @@ def probe(path: str, sources: SourceFiles = ANY_SOURCE, field: str = "source.pat
             has_video=video is not None,
             has_audio=audio is not None,
             is_image=is_image,
-            width=video.codec_context.width if video is not None else 0,
-            height=video.codec_context.height if video is not None else 0,
+            width=width,
+            height=height,
         )
 
 

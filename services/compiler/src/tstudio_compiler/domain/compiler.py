@@ -152,6 +152,18 @@ class Compiler:
                 violations.append((field, "has no picture; put sound-only files on an audio track"))
             elif track.kind is TrackKind.AUDIO and not sources[path].has_audio:
                 violations.append((field, "has no sound"))
+            elif (
+                track.kind in VISUAL
+                and sources[path].width * sources[path].height > self.limits.max_picture_pixels
+            ):
+                info = sources[path]
+                violations.append(
+                    (
+                        field,
+                        f"the picture is {info.width}x{info.height}, over the pixel budget of "
+                        f"{self.limits.max_picture_pixels} pixels (COMPILER_MAX_PICTURE_PIXELS)",
+                    )
+                )
         if violations:
             raise _invalid(violations)
         planned_sources = sources

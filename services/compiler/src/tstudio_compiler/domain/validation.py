@@ -31,6 +31,8 @@ class Limits:
     max_duration: float = 6 * 3600.0
     # Not a validation bound: the longest segment the planner makes (0 = cut at clip edges only).
     max_segment_seconds: float = 10.0
+    # Every decoded or rasterised picture (COMPILER_MAX_PICTURE_PIXELS), checked before allocation.
+    max_picture_pixels: int = 40_000_000
 
 
 @dataclass(frozen=True)
