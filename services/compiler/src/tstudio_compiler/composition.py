@@ -15,6 +15,7 @@ from tstudio_compiler.adapters.compiler_metrics import CompilerMetrics
 from tstudio_compiler.adapters.distributed_jobs import DistributedRenderJobs
 from tstudio_compiler.adapters.encoder_probe import ProbedEncoders
 from tstudio_compiler.adapters.frame_preview import PyAvFramePreviewer
+from tstudio_compiler.adapters.job_journal import SqliteJobJournal, sweep_interrupted
 from tstudio_compiler.adapters.media_probe import PyAvProber
 from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
 from tstudio_compiler.adapters.render_events import RenderEvents
@@ -52,6 +53,7 @@ def limits_from(settings: CompilerSettings) -> Limits:
         max_fps=settings.max_fps,
         max_duration=settings.max_duration_seconds,
         max_segment_seconds=settings.max_segment_seconds,
+        max_picture_pixels=settings.max_picture_pixels,
     )
 
 
@@ -77,7 +79,12 @@ def build_compiler(
     events: JobObserver = RenderEvents(bus)
     if metrics is not None:
         events = JobObservers(events, metrics)
-    manager = JobManager(settings.max_concurrent_renders, settings.max_queued_renders, events)
+    journal = SqliteJobJournal(settings.data_dir.expanduser() / "jobs.sqlite3")
+    manager = JobManager(
+        settings.max_concurrent_renders, settings.max_queued_renders, events, journal=journal
+    )
+    # Renders a killed process left behind: FAILED (interrupted) now; their temp files go.
+    sweep_interrupted(manager.interrupted)
     if metrics is not None:
         metrics.watch(manager.active, cache)
     local = LocalRenderJobs(manager, renderer, executor, uncached)
@@ -90,7 +97,7 @@ def build_compiler(
         paths=AllowedRoots(settings.allowed_roots),
         prober=PyAvProber(sources=sources),
         previewer=PyAvFramePreviewer(plugins=plugins, sources=sources),
-        text_images=TextImageFolder(settings.data_dir.expanduser() / "text"),
+        text_images=TextImageFolder(settings.data_dir.expanduser() / "text", settings.max_picture_pixels),
         encoders=ProbedEncoders(),
         blocking=executor,
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,

@@ -223,7 +223,12 @@ def _plain_feeder(spec: InputSpec, sources: SourceFiles) -> FrameFeeder:
     if spec.kind == "text":
         assert spec.text is not None
         # from_image would drop the alpha channel.
-        return StillFeeder(av.VideoFrame.from_ndarray(np.asarray(rasterise(spec.text)), format="rgba"))
+        return StillFeeder(
+            av.VideoFrame.from_ndarray(
+                np.asarray(rasterise(spec.text, (spec.width, spec.height), sources.max_picture_pixels)),
+                format="rgba",
+            )
+        )
     return StillFeeder(color_frame(spec.color, spec.width, spec.height, spec.color_matrix, spec.color_range))
 
 

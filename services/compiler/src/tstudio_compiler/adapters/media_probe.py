@@ -8,6 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import av
 from svckit.errors import (
@@ -27,11 +28,16 @@ from tstudio_compiler.domain.sources import SourceInfo
 
 log = logging.getLogger(__name__)
 
+_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif_pipe")
+
 
 def probe(path: str, sources: SourceFiles = ANY_SOURCE, field: str = "source.path") -> SourceInfo:
     """Raises `av.error.FFmpegError` or a svckit error for unreadable files, and for paths that are
     not regular files under a root (see `probe_all`)."""
     with sources.open(path, field) as container:
+        video = container.streams.video[0] if container.streams.video else None
+        if video is not None and not _within_budget(video, sources):
+            return _over_budget(container, video, path, sources, field)
         # Decodes the first frame of the shown picture: proves the stream readable before a job
         # starts on it, and says how it must be shown (frame rate regularity is not needed here).
         shown = describe_container(container, Path(path), measure_timing=False)
@@ -64,6 +70,32 @@ def source_info(shown: SourceDescription, duration: float) -> SourceInfo:
         field_order=shown.field_order if shown.interlaced else "",
         hdr=shown.hdr,
         attached_picture=shown.attached_picture,
+    )
+
+
+def _within_budget(video: Any, sources: SourceFiles) -> bool:
+    """Whether the first picture may be decoded: its size is known and inside the pixel budget."""
+    width, height = video.codec_context.width, video.codec_context.height
+    return bool(width and height) and width * height <= sources.max_picture_pixels
+
+
+def _over_budget(container: Any, video: Any, path: str, sources: SourceFiles, field: str) -> SourceInfo:
+    """The facts of a source whose picture is not decoded (over the pixel budget, or a still whose
+    size FFmpeg's probe gave up on): enough for validation to refuse it with its size."""
+    audio = container.streams.audio[0] if container.streams.audio else None
+    fmt = container.format.name
+    is_image = (fmt in _IMAGE_FORMATS or fmt.endswith("_pipe")) and audio is None
+    width, height = video.codec_context.width, video.codec_context.height
+    if is_image and not (width and height):
+        width, height = sources.picture_size(path, field)
+    duration = 0.0 if is_image else (container.duration or 0) / av.time_base
+    return SourceInfo(
+        duration=duration,
+        has_video=True,
+        has_audio=audio is not None,
+        is_image=is_image,
+        width=width,
+        height=height,
     )
 
 

@@ -8,12 +8,14 @@ Decoders are told the pixel budget, so no frame above it is ever allocated.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
+from PIL import Image
 from svckit.safe_open import Identity, open_regular
 
 # COMPILER_MAX_PICTURE_PIXELS default: 8K UHD (7680 x 4320) with room for odd shapes.
@@ -45,10 +47,35 @@ class SourceFiles:
         finally:
             opened.close()
 
+    def picture_size(self, path: str, field: str = "source.path") -> tuple[int, int]:
+        """(width, height) a still image declares, read from its header without decoding it (a
+        picture over the budget makes FFmpeg's probe give up before it reports a size); (0, 0) when
+        no image reader knows the file."""
+        with open_regular(path, self.roots, field) as opened, open(opened.proc_path, "rb") as fp:
+            return _declared_size(fp, path)
+
     def identity(self, path: str, field: str = "source.path") -> Identity:
         """(st_dev, st_ino) of the file `path` names now, checked the same way as an open."""
         with open_regular(path, self.roots, field) as opened:
             return opened.identity
+
+
+def _declared_size(fp: BinaryIO, name: str) -> tuple[int, int]:
+    # Pillow's readers parse only the header when constructed; Image.open would also apply Pillow's
+    # own decompression-bomb limit, which raises before telling the size (ours is the budget).
+    Image.init()
+    prefix = fp.read(16)
+    for fmt in Image.ID:
+        factory, accept = Image.OPEN[fmt]
+        if accept is not None and not accept(prefix):
+            continue
+        fp.seek(0)
+        try:
+            image = factory(fp, name)
+        except (SyntaxError, IndexError, TypeError, ValueError, OSError, struct.error):
+            continue
+        return image.size
+    return (0, 0)
 
 
 # For adapters built without a composition root (tests, tools): regular files only, every path allowed.

@@ -162,6 +162,18 @@ class Compiler:
                 violations.append((field, "has no picture; put sound-only files on an audio track"))
             elif track.kind is TrackKind.AUDIO and not sources[path].has_audio:
                 violations.append((field, "has no sound"))
+            elif (
+                track.kind in VISUAL
+                and sources[path].width * sources[path].height > self.limits.max_picture_pixels
+            ):
+                info = sources[path]
+                violations.append(
+                    (
+                        field,
+                        f"the picture is {info.width}x{info.height}, over the pixel budget of "
+                        f"{self.limits.max_picture_pixels} pixels (COMPILER_MAX_PICTURE_PIXELS)",
+                    )
+                )
         if violations:
             raise _invalid(violations)
         check_source_ranges(project, lengths)
@@ -236,7 +248,7 @@ class Compiler:
     ) -> Frame:
         prepared = await self.prepare(project, need_output=False)
         plan = prepared.plan
-        if time < 0 or time > plan.duration:
+        if not math.isfinite(time) or time < 0 or time > plan.duration:
             raise _invalid([("time", f"must be within 0..{plan.duration:.3f}")])
         frame = min(to_frame(time, plan.fps), plan.frames - 1)
         graph = self._planner.segment_graph_at(plan, project, prepared.sources, frame)

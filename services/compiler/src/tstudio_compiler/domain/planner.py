@@ -376,8 +376,9 @@ class _GraphBuilder:
                 path=p.path,
                 color=ffmpeg_color(c.source.color) if p.kind == "color" else "",
                 text=c.source.text,
-                width=self.w if p.kind == "color" else 0,
-                height=self.h if p.kind == "color" else 0,
+                # Text is laid out against the frame (its picture's budget depends on it).
+                width=self.w if p.kind in ("color", "text") else 0,
+                height=self.h if p.kind in ("color", "text") else 0,
                 color_matrix=self.colour.matrix if p.kind == "color" else "",
                 color_range=self.colour.range if p.kind == "color" else "",
                 decoder=p.info.alpha_decoder if p.info is not None and p.kind == "video" else "",
