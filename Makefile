@@ -27,6 +27,7 @@ demo: setup ## Start NATS and the services, make demo media, probe it through th
 
 test: setup ## Run the whole test suite (unit, servicer, integration, end-to-end)
 	@scripts/debian-tools.sh chromium=chromium
+	@scripts/debian-tools.sh ffmpeg=ffmpeg
 	$(VENV)/bin/pytest -q
 
 bench: setup ## Run the benchmarks; each prints its ratio against a baseline from the same run

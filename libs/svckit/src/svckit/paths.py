@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from svckit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, Resource
+from svckit.path_text import expanded_path_text
 
 
 class AllowedRoots:
@@ -22,12 +23,7 @@ class AllowedRoots:
     def check(self, path: str | Path, field: str = "path") -> Path:
         """Return the resolved path if it is inside a root; it need not exist."""
         text = str(path)
-        if not text or "\x00" in text:
-            raise InvalidArgument(
-                "a path is required" if not text else "path contains a NUL byte",
-                field_violations=[FieldViolation(field, "must be a non-empty file path")],
-            )
-        resolved = Path(os.path.abspath(Path(text).expanduser())).resolve()
+        resolved = Path(os.path.abspath(expanded_path_text(text, field))).resolve()
         if self.roots and not any(resolved.is_relative_to(root) for root in self.roots):
             raise PermissionDenied(
                 "path is outside the allowed roots",
