@@ -64,7 +64,14 @@ async def test_a_flipped_byte_in_the_key_ring_or_the_master_key_costs_nothing(tm
     # A byte of JSON syntax, of a wrapped key, of the checksum; then the master key itself.
     quote = sound_ring.index(b'"sealed"')
     for step, (path, offset) in enumerate(
-        [(ring, 0), (ring, quote), (ring, quote + 12), (ring, len(sound_ring) - 10), (mirror, quote + 12), (master, 5)]
+        [
+            (ring, 0),
+            (ring, quote),
+            (ring, quote + 12),
+            (ring, len(sound_ring) - 10),
+            (mirror, quote + 12),
+            (master, 5),
+        ]
     ):
         _flip(path, offset)
         log = await _read_both(tmp_path, f"run{step}.log")
