@@ -121,9 +121,18 @@ def test_switching_provider_is_refused(tmp_path: Path) -> None:
 def test_missing_key_ring_with_secrets_present_is_refused(tmp_path: Path) -> None:
     file_vault(tmp_path).put(record("kept"), OPENAI)
     (tmp_path / "store" / "keyring.json").unlink()
+    (tmp_path / "store" / "keyring.backup.json").unlink()
     with pytest.raises(FailedPrecondition, match="missing"):
         file_vault(tmp_path)
     assert not (tmp_path / "store" / "keyring.json").exists()
+
+
+def test_a_missing_key_ring_is_restored_from_its_mirror(tmp_path: Path) -> None:
+    file_vault(tmp_path).put(record("kept"), OPENAI)
+    (tmp_path / "store" / "keyring.json").unlink()
+    assert file_vault(tmp_path).get("kept").value == OPENAI
+    store = tmp_path / "store"
+    assert (store / "keyring.json").read_bytes() == (store / "keyring.backup.json").read_bytes()
 
 
 def test_rotation_reencrypts_everything_and_retires_the_old_key(tmp_path: Path) -> None:

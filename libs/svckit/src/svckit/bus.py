@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from opentelemetry import trace
 from tstudio.events.v1 import events_pb2
 
+from svckit.retained_events import RetainedEvents, SeenIds, is_terminal, may_carry_terminal
 from svckit.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
@@ -122,11 +123,15 @@ class InProcessBus:
 
 
 class _NatsSubscription:
-    def __init__(self, sub: Any) -> None:
+    def __init__(self, sub: Any, retained: Any = None) -> None:
         self._sub = sub
+        self._retained = retained
 
     async def unsubscribe(self) -> None:
         await self._sub.unsubscribe()
+        if self._retained is not None:
+            with contextlib.suppress(Exception):
+                await self._retained.unsubscribe()
 
 
 class NatsBus:
@@ -134,6 +139,8 @@ class NatsBus:
 
     def __init__(self, connection: Any) -> None:
         self.nc = connection
+        # Terminal events (completed, failed) also go through a JetStream stream; see retained_events.
+        self.retained = RetainedEvents(connection)
 
     @classmethod
     async def connect(cls, url: str, name: str = "tstudio") -> NatsBus:
@@ -157,18 +164,32 @@ class NatsBus:
 
     async def publish(self, subject: str, event: events_pb2.Event) -> None:
         with _publishing("nats", event) as headers:
-            await self.nc.publish(subject, event.SerializeToString(), headers=headers or None)
+            payload = event.SerializeToString()
+            if is_terminal(event):
+                # First, so an outage that makes the core publish fail still stores it.
+                self.retained.publish(subject, payload, headers, event.id)
+            await self.nc.publish(subject, payload, headers=headers or None)
 
     async def subscribe(self, pattern: str, handler: Handler) -> Subscription:
+        seen = SeenIds()
+
+        async def deliver(event: events_pb2.Event, headers: dict[str, str]) -> None:
+            await _deliver("nats", handler, event, headers)
+
         async def on_message(msg: Any) -> None:
             try:
                 event = events_pb2.Event.FromString(msg.data)
             except Exception:
                 log.warning("dropping a message on %s that is not an Event", msg.subject)
                 return
-            await _deliver("nats", handler, event, dict(msg.headers or {}))
+            if seen.add(event.id):
+                await deliver(event, dict(msg.headers or {}))
 
-        return _NatsSubscription(await self.nc.subscribe(pattern, cb=on_message))
+        core = await self.nc.subscribe(pattern, cb=on_message)
+        retained = None
+        if may_carry_terminal(pattern):
+            retained = await self.retained.follow(pattern, deliver, seen)
+        return _NatsSubscription(core, retained)
 
     @property
     def jetstream(self) -> Any:
@@ -196,6 +217,7 @@ class NatsBus:
             return await js.create_key_value(bucket=bucket, **config)
 
     async def close(self) -> None:
+        await self.retained.flush()
         if not self.nc.is_closed:
             await self.nc.drain()
 

@@ -28,6 +28,7 @@ from svckit.errors import (
     PermissionDenied,
     Resource,
 )
+from svckit.path_text import expanded_path_text
 
 # (st_dev, st_ino): a file's identity, whatever path reaches it.
 Identity = tuple[int, int]
@@ -83,18 +84,9 @@ class OpenedFile:
 
 
 def lexical(path: str | Path, field: str) -> Path:
-    """The absolute, user-expanded form of a request path; refuses empty and NUL-bearing paths."""
-    text = os.fspath(path)
-    if not text or "\x00" in text:
-        raise InvalidArgument(
-            "a path is required" if not text else "path contains a NUL byte",
-            field_violations=[FieldViolation(field, "must be a non-empty file path")],
-        )
-    try:
-        expanded = os.path.expanduser(text)
-    except (KeyError, RuntimeError):  # `~nosuchuser`
-        expanded = text
-    return Path(os.path.abspath(expanded))
+    """The absolute, user-expanded form of a request path; paths no file can have (empty, a NUL,
+    over-long, `~nosuchuser`) are refused on `field` (see svckit.path_text)."""
+    return Path(os.path.abspath(expanded_path_text(os.fspath(path), field)))
 
 
 def _not_allowed(text: str, field: str, why: str = "outside the allowed roots") -> PermissionDenied:

@@ -64,7 +64,13 @@ async def build_media(settings: MediaSettings, bus: EventBus) -> MediaRuntime:
     video_server_state = "off (MEDIA_HTTP_PORT=0)"
     if settings.http_port or settings.http_public_url:
         server = RangeServer(roots, signer, settings.cors_origins)
-        http = HttpRunner(server.app(), settings.host, settings.http_port)
+        http = HttpRunner(
+            server.app(),
+            settings.host,
+            settings.http_port,
+            idle_timeout_seconds=settings.http_idle_timeout_seconds,
+            body_timeout_seconds=settings.http_body_timeout_seconds,
+        )
         try:
             port = await http.start()
         except OSError as exc:

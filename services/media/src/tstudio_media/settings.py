@@ -31,6 +31,11 @@ class MediaSettings(ServiceSettings):
     url_ttl_seconds: int = 3600
     # Origins allowed to fetch streams from a browser ("*" for any).
     cors_origins: tuple[str, ...] = ()
+    # The video server closes a connection that sent no complete request head for this long
+    # after it opened or after its last answer (idle keep-alive and half-sent headers alike)...
+    http_idle_timeout_seconds: float = 60.0
+    # ...and gives an unread request body this long to drain after the answer, then closes.
+    http_body_timeout_seconds: float = 10.0
     # Pictures larger than this many pixels are refused rather than decoded (memory bombs).
     max_pixels: int = 64 * 1024 * 1024
 
@@ -48,6 +53,8 @@ class MediaSettings(ServiceSettings):
             problems.append("MEDIA_URL_TTL_SECONDS must be >= 1")
         if self.url_signing_key and len(self.url_signing_key) < 16:
             problems.append("MEDIA_URL_SIGNING_KEY must be at least 16 characters")
+        if not (self.http_idle_timeout_seconds > 0 and self.http_body_timeout_seconds > 0):
+            problems.append("MEDIA_HTTP_IDLE_TIMEOUT_SECONDS and MEDIA_HTTP_BODY_TIMEOUT_SECONDS must be > 0")
         if self.max_pixels < 1:
             problems.append("MEDIA_MAX_PIXELS must be >= 1")
         if problems:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,10 @@ def translate_av_error(path: Path, exc: BaseException, field: str = "path") -> S
             f"no such file: {path}", reason="FILE_NOT_FOUND", resources=[Resource("file", str(path))]
         )
     if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM):
+        if isinstance(exc, av.error.FFmpegError) and os.access(path, os.R_OK):
+            # FFmpeg's decoders answer -1, which is EPERM, for damaged data (AAC does): a file we
+            # can read is damaged, not forbidden.
+            return not_media(path, "the file is damaged: FFmpeg could not decode it", field)
         return PermissionDenied(
             f"the service may not read {path.name}",
             reason="FILE_NOT_READABLE",

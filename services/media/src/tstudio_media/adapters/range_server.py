@@ -12,7 +12,6 @@ import logging
 import math
 import mimetypes
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from aiohttp.web_fileresponse import NOSENDFILE
 from svckit.errors import Code, ServiceError
 from svckit.paths import AllowedRoots
 
+from tstudio_media.adapters.opened_file import OpenedFile, open_under_roots
 from tstudio_media.adapters.socket_sendfile import FileEndedEarly, send_file_body
 from tstudio_media.domain.range_header import RangeOutcome, decide_range, if_range_matches
 from tstudio_media.domain.stream_signing import UrlSigner
@@ -64,7 +64,7 @@ def etag_for(stat: os.stat_result) -> str:
 
 class RangeServer:
     def __init__(self, roots: AllowedRoots, signer: UrlSigner, cors_origins: tuple[str, ...] = ()) -> None:
-        self._checked = CheckedPaths(roots)
+        self._roots = roots
         self._signer = signer
         self._cors = frozenset(cors_origins)
 
@@ -91,22 +91,28 @@ class RangeServer:
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         try:
-            path = self._checked.get(self._signer.verify(dict(request.query)))
-            stat = path.stat()
+            # Decided on the opened file, every request: a decision kept past the open is one a
+            # symlink swapped in meanwhile would inherit.
+            opened = open_under_roots(self._roots, self._signer.verify(dict(request.query)))
         except ServiceError as error:
             return web.Response(status=_HTTP_STATUS.get(error.code, 400), text=error.message + "\n")
         except OSError:
             return web.Response(status=404, text="not found\n")
-        headers = {hdrs.CONTENT_TYPE: media_type(path), hdrs.CACHE_CONTROL: "private, max-age=3600"}
+        stat = opened.stat
+        headers = {
+            hdrs.CONTENT_TYPE: media_type(Path(opened.real_path)),
+            hdrs.CACHE_CONTROL: "private, max-age=3600",
+        }
         forwarded = request
         if hdrs.RANGE in request.headers or hdrs.IF_RANGE in request.headers:
             forwarded, unsatisfiable = _normalise_range(request, stat)
             if unsatisfiable:
+                opened.close()
                 return web.Response(
                     status=416,
                     headers={hdrs.CONTENT_RANGE: f"bytes */{stat.st_size}", hdrs.ACCEPT_RANGES: "bytes"},
                 )
-        return _FileResponseFor(forwarded, path, chunk_size=1024 * 1024, headers=headers)
+        return _FileResponseFor(forwarded, opened, chunk_size=1024 * 1024, headers=headers)
 
     async def add_cors_headers(self, request: web.Request, response: web.StreamResponse) -> None:
         """on_response_prepare hook: CORS headers for allowed origins, on every response."""
@@ -116,30 +122,6 @@ class RangeServer:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = _EXPOSED
         response.headers.add(hdrs.VARY, "Origin")
-
-
-class CheckedPaths:
-    """`AllowedRoots.existing_file` with its answers kept for a second: a player asks for one file
-    in many range requests, and resolving it (realpath, two stats) cost a fifth of a 1 MiB range
-    request's time. A file removed meanwhile still fails (the stat and open that follow do); a
-    path swapped for a symlink out of the roots is seen at most `ttl` seconds late."""
-
-    def __init__(self, roots: AllowedRoots, ttl: float = 1.0, size: int = 256) -> None:
-        self._roots = roots
-        self._ttl = ttl
-        self._size = size
-        self._paths: dict[str, tuple[Path, float]] = {}
-
-    def get(self, path: str) -> Path:
-        now = time.monotonic()
-        found = self._paths.get(path)
-        if found is not None and found[1] > now:
-            return found[0]
-        resolved = self._roots.existing_file(path)
-        if len(self._paths) >= self._size:
-            self._paths.clear()
-        self._paths[path] = (resolved, now + self._ttl)
-        return resolved
 
 
 class _FileResponseFor(web.FileResponse):
@@ -154,20 +136,34 @@ class _FileResponseFor(web.FileResponse):
     looked for (`big.mp4.gz` beside a video is not what a <video> element asked for).
     """
 
-    def __init__(self, forwarded: web.BaseRequest, path: Path, **kwargs: Any) -> None:
-        super().__init__(path, **kwargs)
+    def __init__(self, forwarded: web.BaseRequest, opened: OpenedFile, **kwargs: Any) -> None:
+        # The path reopens the checked descriptor itself (/proc/self/fd/N), never the name.
+        super().__init__(opened.proc_path, **kwargs)
         self._forwarded = forwarded
+        self._opened: OpenedFile | None = opened
 
     async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
         request = self._forwarded
         try:
-            _, fobj, stat, _ = self._make_response(request, "")
-        except OSError:
-            fobj = None
-        if fobj is None:
-            return await super().prepare(request)
-        with fobj:
-            return await self._prepare_open_file(request, fobj, stat, None)
+            try:
+                _, fobj, stat, _ = self._make_response(request, "")
+            except OSError:
+                fobj = None
+            if fobj is None:
+                return await super().prepare(request)
+            with fobj:
+                return await self._prepare_open_file(request, fobj, stat, None)
+        finally:
+            self._close_opened()
+
+    def _close_opened(self) -> None:
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            opened.close()
+
+    def __del__(self) -> None:
+        # A response dropped before it was prepared (the client left) still frees its descriptor.
+        self._close_opened()
 
     async def _sendfile(
         self, request: web.BaseRequest, fobj: Any, offset: int, count: int
@@ -209,8 +205,20 @@ def _normalise_range(request: web.Request, stat: os.stat_result) -> tuple[web.Re
 class HttpRunner:
     """Starts and stops the range server on its own port (0 picks a free one, for tests)."""
 
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
-        self._runner = web.AppRunner(app, access_log=None)
+    def __init__(
+        self,
+        app: web.Application,
+        host: str,
+        port: int,
+        idle_timeout_seconds: float = 60.0,
+        body_timeout_seconds: float = 10.0,
+    ) -> None:
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            keepalive_timeout=idle_timeout_seconds,
+            lingering_time=body_timeout_seconds,
+        )
         self._host, self._port = host, port
         self.port = 0
 

@@ -128,7 +128,7 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         )
         plan = FilmstripRequest(
             count=request.count,
-            interval_seconds=request.interval_seconds,
+            interval_seconds=check_time(request.interval_seconds, "interval_seconds"),
             start_seconds=check_time(request.start_seconds, "start_seconds"),
             end_seconds=check_time(request.end_seconds, "end_seconds"),
             columns=request.columns,

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from svckit.errors import FieldViolation, InvalidArgument
 
 MAX_SIDE = 4096
+# No media file lasts this long (115 days); a larger time is a client's mistake, and 1e308 or
+# Infinity would overflow the seek arithmetic into an INTERNAL error.
+MAX_MEDIA_SECONDS = 10_000_000.0
 DEFAULT_QUALITY = 85
 
 
@@ -52,9 +55,11 @@ def picture_spec(
 
 
 def check_time(seconds: float, field: str) -> float:
-    if seconds < 0 or seconds != seconds:  # NaN fails the comparison, so check it explicitly
+    """A time within a media file: finite, 0 to MAX_MEDIA_SECONDS, else INVALID_ARGUMENT on `field`."""
+    if not 0 <= seconds <= MAX_MEDIA_SECONDS:  # NaN fails every comparison
         raise InvalidArgument(
-            f"{field} must be >= 0", field_violations=[FieldViolation(field, "must be >= 0")]
+            f"{field} must be a number of seconds from 0 to {MAX_MEDIA_SECONDS:g}",
+            field_violations=[FieldViolation(field, f"must be finite, from 0 to {MAX_MEDIA_SECONDS:g}")],
         )
     return seconds
 

@@ -14,8 +14,13 @@ import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-_INT_RANGE = re.compile(r"^(\d+)-(\d*)$")
-_SUFFIX_RANGE = re.compile(r"^-(\d+)$")
+# RFC 9110 DIGIT is ASCII only (`\d` would take any Unicode digit).
+_INT_RANGE = re.compile(r"^([0-9]+)-([0-9]*)$")
+_SUFFIX_RANGE = re.compile(r"^-([0-9]+)$")
+# Positions longer than this are past any file; they are not converted (Python refuses integers
+# over 4300 digits, and converting long ones costs quadratic time).
+_MAX_DIGITS = 18
+_BEYOND = 10**_MAX_DIGITS
 # Ranges per request beyond which the request is treated as abusive and the Range ignored.
 _MAX_RANGES = 100
 
@@ -53,14 +58,14 @@ def decide_range(header: str | None, size: int) -> RangeDecision:
     spans: list[tuple[int, int]] = []
     for part in parts:
         if match := _INT_RANGE.match(part):
-            first = int(match.group(1))
-            last = int(match.group(2)) if match.group(2) else None
+            first = _position(match.group(1))
+            last = _position(match.group(2)) if match.group(2) else None
             if last is not None and last < first:
                 return FULL  # invalid range-spec: the whole field is ignored
             if first < size:
                 spans.append((first, min(last if last is not None else size - 1, size - 1)))
         elif match := _SUFFIX_RANGE.match(part):
-            length = int(match.group(1))
+            length = _position(match.group(1))
             if length > 0 and size > 0:
                 spans.append((max(0, size - length), size - 1))
         else:
@@ -72,6 +77,10 @@ def decide_range(header: str | None, size: int) -> RangeDecision:
         return FULL
     first, last = merged[0]
     return RangeDecision(RangeOutcome.PARTIAL, first, last)
+
+
+def _position(digits: str) -> int:
+    return int(digits) if len(digits) <= _MAX_DIGITS else _BEYOND
 
 
 def _coalesce(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -29,6 +29,14 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _expiry(text: str) -> int:
+    """Unix seconds as the signer writes them: ASCII digits only (int() would also take
+    Unicode digits, underscores and spaces, and thousands of digits)."""
+    if not (0 < len(text) <= 12 and text.isascii() and text.isdigit()):
+        raise ValueError("malformed expiry")
+    return int(text)
+
+
 class UrlSigner:
     def __init__(self, key: bytes, default_ttl: int, clock: Callable[[], float] = time.time) -> None:
         if len(key) < 16:
@@ -55,11 +63,13 @@ class UrlSigner:
         """The signed path, or PermissionDenied for a missing, forged or expired signature."""
         try:
             raw = _unb64(query["p"])
-            expires = int(query["e"])
+            expires = _expiry(query["e"])
             signature = query["s"]
         except (KeyError, ValueError) as exc:
             raise PermissionDenied("unsigned or malformed stream URL", reason="URL_NOT_SIGNED") from exc
-        if not hmac.compare_digest(signature, self._signature(raw, expires)):
+        # Bytes, not str: compare_digest refuses str holding anything but ASCII.
+        given = signature.encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, self._signature(raw, expires).encode()):
             raise PermissionDenied("invalid stream URL signature", reason="URL_SIGNATURE_INVALID")
         if expires < self._clock():
             raise PermissionDenied("the stream URL has expired", reason="URL_EXPIRED")

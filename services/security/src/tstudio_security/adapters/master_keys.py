@@ -9,6 +9,7 @@ HashiCorp Vault / OpenBao Transit (`hvac`).
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import os
 import secrets
@@ -19,6 +20,8 @@ from typing import Any, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from svckit.errors import FailedPrecondition, Unavailable
+
+from tstudio_security.adapters.atomic_files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +84,34 @@ class _AesKeyWrap:
 
 
 class KeyFileMasterKey(_AesKeyWrap):
-    """A 32-byte random key in a file readable by the owner only; created on first use."""
+    """A 32-byte random key in a file readable by the owner only; created on first use.
+
+    A verified backup copy lives beside it (`<file>.backup`: magic, key, SHA-256), written when
+    the key is made or first proven to open the ring. When the key file no longer opens the ring
+    (a flipped byte), the backup is tried; if it opens it, it is used and the key file restored.
+    """
 
     kind = "file"
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._key = self._load_or_create()
+        self.backup_path = path.with_name(path.name + ".backup")
+        primary = self._load_or_create()
+        backup = self._load_backup()
+        self._candidates = [k for k in (primary, backup) if k is not None]
+        if not self._candidates:
+            raise FailedPrecondition(
+                f"master key file {self.path} must hold exactly {KEY_BYTES} bytes",
+                reason="MASTER_KEY_FILE_INVALID",
+            )
+        if backup is not None and primary is not None and backup != primary:
+            # Which one is right is decided by the ring (unwrap), the key file first.
+            self._candidates = [primary, backup]
+        self._key = self._candidates[0]
+        self._primary_sound = primary is not None
+        self._backup_sound = backup is not None and backup == primary
 
-    def _load_or_create(self) -> bytes:
+    def _load_or_create(self) -> bytes | None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -100,29 +122,89 @@ class KeyFileMasterKey(_AesKeyWrap):
             handle.write(key)
             handle.flush()
             os.fsync(handle.fileno())
-        log.info("created master key file %s (0600)", self.path)
+        atomic_write(self.backup_path, _backup_bytes(key))
+        log.info("created master key file %s (0600) and its backup copy", self.path)
         return key
 
-    def _load(self) -> bytes:
-        mode = stat.S_IMODE(self.path.stat().st_mode)
-        if mode & 0o077:
-            raise FailedPrecondition(
-                f"master key file {self.path} is readable by others (mode {mode:o}); chmod 600 it",
-                reason="MASTER_KEY_FILE_PERMISSIONS",
-            )
+    def _load(self) -> bytes | None:
+        _refuse_if_shared(self.path)
         key = self.path.read_bytes()
         if len(key) != KEY_BYTES:
-            raise FailedPrecondition(
-                f"master key file {self.path} must hold exactly {KEY_BYTES} bytes",
-                reason="MASTER_KEY_FILE_INVALID",
+            log.error(
+                "master key file %s does not hold %d bytes; trying its backup copy", self.path, KEY_BYTES
             )
+            return None
         return key
+
+    def _load_backup(self) -> bytes | None:
+        try:
+            _refuse_if_shared(self.backup_path)
+            data = self.backup_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        key = _key_from_backup(data)
+        if key is None:
+            log.error("the master key backup %s is damaged (checksum); it is not used", self.backup_path)
+        return key
+
+    def unwrap(self, wrapped: dict[str, str], version: int) -> bytes:
+        for key in self._candidates:
+            data_key = _unseal(key, wrapped, version)
+            if data_key is not None:
+                self._adopt(key)
+                return data_key
+        raise wrong_master_key(self.kind)
+
+    def _adopt(self, key: bytes) -> None:
+        """`key` opened the ring: use it, and make both files hold it."""
+        if key != self._key or not self._primary_sound:
+            log.error(
+                "master key file %s is damaged; its verified backup copy opened the key ring and is "
+                "used; the key file is restored from it",
+                self.path,
+            )
+            atomic_write(self.path, key)
+            self._key, self._primary_sound = key, True
+        if not self._backup_sound:
+            atomic_write(self.backup_path, _backup_bytes(key))
+            self._backup_sound = True
+        self._candidates = [key]
 
     def _kek(self, wrapped: dict[str, str] | None) -> tuple[bytes, dict[str, str]]:
         return self._key, {}
 
     def describe(self) -> str:
         return f"key file {self.path}"
+
+
+_BACKUP_MAGIC = b"TSMK1"
+
+
+def _backup_bytes(key: bytes) -> bytes:
+    return _BACKUP_MAGIC + key + hashlib.sha256(_BACKUP_MAGIC + key).digest()
+
+
+def _key_from_backup(data: bytes) -> bytes | None:
+    body, digest = data[: len(_BACKUP_MAGIC) + KEY_BYTES], data[len(_BACKUP_MAGIC) + KEY_BYTES :]
+    if not body.startswith(_BACKUP_MAGIC) or hashlib.sha256(body).digest() != digest:
+        return None
+    return body[len(_BACKUP_MAGIC) :]
+
+
+def _refuse_if_shared(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise FailedPrecondition(
+            f"master key file {path} is readable by others (mode {mode:o}); chmod 600 it",
+            reason="MASTER_KEY_FILE_PERMISSIONS",
+        )
+
+
+def _unseal(kek: bytes, wrapped: dict[str, str], version: int) -> bytes | None:
+    try:
+        return AESGCM(kek).decrypt(_unb64(wrapped["nonce"]), _unb64(wrapped["sealed"]), _aad(version))
+    except (InvalidTag, KeyError, ValueError):
+        return None
 
 
 class PassphraseMasterKey(_AesKeyWrap):
