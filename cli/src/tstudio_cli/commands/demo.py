@@ -13,7 +13,7 @@ from google.protobuf import json_format
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc, project_pb2
 from tstudio.media.v1 import media_pb2, media_pb2_grpc
 
-from tstudio_cli.commands.up import add_suite_arguments, describe, suite_from_args
+from tstudio_cli.commands.up import add_suite_arguments, describe, refuse_busy_ports, suite_from_args
 from tstudio_cli.demo_media import write_demo
 
 
@@ -28,7 +28,10 @@ def run(args: argparse.Namespace) -> int:
     folder = args.folder.resolve()
     print(f"writing demo media into {folder} ...", flush=True)
     project_file = write_demo(folder)
+    args.allow_root.append(folder)
     suite = suite_from_args(args)
+    if refuse_busy_ports(suite, "tstudio demo"):
+        return 1
     print("starting the suite ...", flush=True)
     try:
         suite.start()
