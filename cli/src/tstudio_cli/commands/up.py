@@ -3,7 +3,8 @@
 Refuses to start over busy ports (naming them); records the suite in the state file every other
 command reads (`tstudio_cli.endpoints`); a component that dies is started again with back-off while
 the others keep serving (`tstudio_cli.supervisor`). Paths in requests are limited to the allowed
-roots: by default your home and the folder `tstudio up` runs in (the project's folder)."""
+roots: by default your home and the folder `tstudio up` runs in (the project's folder), which is
+also the base folder of relative paths in requests that carry no `baseDir`."""
 
 from __future__ import annotations
 
@@ -74,9 +75,12 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
     suite = Suite(ports=ports, data_dir=args.data_dir.resolve(), with_nats=not args.no_nats)
     roots = ",".join(allowed_roots(args))
     for prefix in ROOTED_SERVICES:
-        # A root set in the environment is the operator's choice and wins.
+        # A value set in the environment is the operator's choice and wins.
         if f"{prefix}_ALLOWED_ROOTS" not in os.environ:
             suite.extra_env[f"{prefix}_ALLOWED_ROOTS"] = roots
+        # Relative paths in requests without a baseDir: the folder `tstudio up` runs in.
+        if f"{prefix}_BASE_DIR" not in os.environ:
+            suite.extra_env[f"{prefix}_BASE_DIR"] = str(Path.cwd())
     return suite
 
 

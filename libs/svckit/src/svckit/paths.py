@@ -16,8 +16,10 @@ class AllowedRoots:
     every path is allowed (the single-user embedded default).
     """
 
-    def __init__(self, roots: Iterable[Path | str] = ()) -> None:
+    def __init__(self, roots: Iterable[Path | str] = (), base_dir: str | Path = "") -> None:
         self.roots = tuple(Path(r).expanduser().resolve() for r in roots)
+        # Relative paths resolve against this (the service's <PREFIX>_BASE_DIR), never the cwd.
+        self.base_dir = Path(base_dir).expanduser() if str(base_dir) else None
 
     def check(self, path: str | Path, field: str = "path") -> Path:
         """Return the resolved path if it is inside a root; it need not exist."""
@@ -27,7 +29,22 @@ class AllowedRoots:
                 "a path is required" if not text else "path contains a NUL byte",
                 field_violations=[FieldViolation(field, "must be a non-empty file path")],
             )
-        resolved = Path(os.path.abspath(Path(text).expanduser())).resolve()
+        given = Path(text).expanduser()
+        if not given.is_absolute():
+            if self.base_dir is None:
+                raise InvalidArgument(
+                    f"a relative path needs a base folder: {text}",
+                    reason="RELATIVE_PATH",
+                    field_violations=[
+                        FieldViolation(
+                            field,
+                            "is relative: give an absolute path, the project's baseDir, or set the "
+                            "service's <PREFIX>_BASE_DIR (never resolved against the server's working folder)",
+                        )
+                    ],
+                )
+            given = self.base_dir / given
+        resolved = Path(os.path.abspath(given)).resolve()
         if self.roots and not any(resolved.is_relative_to(root) for root in self.roots):
             raise PermissionDenied(
                 "path is outside the allowed roots",

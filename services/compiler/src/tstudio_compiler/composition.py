@@ -85,7 +85,7 @@ def build_compiler(
     return Compiler(
         catalogs=catalogs,
         limits=limits_from(settings),
-        paths=AllowedRoots(settings.allowed_roots),
+        paths=AllowedRoots(settings.allowed_roots, settings.base_dir),
         prober=PyAvProber(),
         previewer=PyAvFramePreviewer(plugins=plugins),
         text_images=TextImageFolder(settings.data_dir.expanduser() / "text"),
