@@ -56,6 +56,9 @@ protos: setup ## Regenerate the Python stubs from protos/
 		--python_out=$(STUBS) --grpc_python_out=$(STUBS) \
 		--mypy_out=$(STUBS) --mypy_grpc_out=$(STUBS) $(PROTO_FILES)
 	find $(STUBS)/tstudio -type d -exec touch {}/__init__.py \;
+	$(PY) -m grpc_tools.protoc -Iprotos --include_source_info --descriptor_set_out=$(STUBS)/.descriptors.tmp $(PROTO_FILES)
+	$(PY) scripts/proto_comments.py $(STUBS)/.descriptors.tmp $(STUBS)/tstudio/proto_comments.json
+	rm -f $(STUBS)/.descriptors.tmp
 
 check-protos: protos ## Fail when the committed stubs differ from freshly generated ones
 	@git add -N $(STUBS) && git diff --exit-code --stat -- $(STUBS) \

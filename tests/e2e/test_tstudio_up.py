@@ -34,11 +34,14 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, subpr
     base = free_port_block(PORTS_PER_SUITE)
     tstudio = Path(sys.executable).parent / "tstudio"
     process = subprocess.Popen(
-        [str(tstudio), "up", "--base-port", str(base), "--data-dir", str(data_dir)],
+        [
+            *(str(tstudio), "up", "--base-port", str(base), "--data-dir", str(data_dir)),
+            *("--allow-root", str(tmp_path_factory.getbasetemp())),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TSTUDIO_STATE_FILE": str(data_dir / "suite.json")},
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 120

@@ -26,16 +26,15 @@ def read_frontend_schema(path: Path) -> dict[str, Any] | None:
 
 
 def import_frontend_schema(
-    stub: compiler_pb2_grpc.CompilerServiceStub, schema: dict[str, Any], path: Path, output: Path | None
+    stub: compiler_pb2_grpc.CompilerServiceStub, schema: dict[str, Any], path: Path, output: Path
 ) -> tuple[project_pb2.Project, list[str]]:
     """Our Project for the schema (relative media paths resolve against the file's folder), and the
     compiler's notes on what it approximated."""
     message = struct_pb2.Struct()
     message.update(schema)
-    target = output or path.with_suffix(".mp4")
     reply = stub.ImportProject(
         project_import_pb2.ImportProjectRequest(
-            schema=message, base_dir=str(path.resolve().parent), output_path=str(target.resolve())
+            schema=message, base_dir=str(path.resolve().parent), output_path=str(output.resolve())
         ),
         timeout=60,
     )

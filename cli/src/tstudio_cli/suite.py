@@ -131,6 +131,13 @@ class Suite:
         self._start_component(component)
         self.wait_healthy(name, component, self.ports.address(name, self.host), time.monotonic() + timeout)
 
+    def start_component(self, name: str) -> None:
+        """Start one component (or "nats") that is not running, without waiting for its health."""
+        if name == "nats":
+            self._start_nats()
+            return
+        self._start_component(next(c for c in COMPONENTS if c.name == name))
+
     def component_env(self, component: Component) -> dict[str, str]:
         prefix = component.env_prefix
         env = os.environ.copy()

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import grpc
 from google.protobuf import json_format
-from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc, project_pb2
+from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
 from tstudio.media.v1 import media_pb2, media_pb2_grpc
 
-from tstudio_cli.commands.up import add_suite_arguments, describe, suite_from_args
+from tstudio_cli.commands.render import encoder_note
+from tstudio_cli.commands.up import add_suite_arguments, describe, refuse_busy_ports, suite_from_args
 from tstudio_cli.demo_media import write_demo
+from tstudio_cli.project_file import load_project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,7 +30,10 @@ def run(args: argparse.Namespace) -> int:
     folder = args.folder.resolve()
     print(f"writing demo media into {folder} ...", flush=True)
     project_file = write_demo(folder)
+    args.allow_root.append(folder)
     suite = suite_from_args(args)
+    if refuse_busy_ports(suite, "tstudio demo"):
+        return 1
     print("starting the suite ...", flush=True)
     try:
         suite.start()
@@ -46,6 +51,11 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(json.dumps(json_format.MessageToDict(probe(media_address, output)), indent=2))
         print(f"rendered {output}")
+        print(
+            f"the timeline is {project_file}: edit it and run `tstudio up`, then `tstudio render {project_file}`"
+            " (or `--preview`, or `tstudio frame ... -t 2.5 -o f.png`); every field is described in"
+            " docs/timeline.md, and examples/ holds eight more timelines on these media"
+        )
         return 0
     except grpc.RpcError as exc:
         print(f"tstudio demo: {exc.code().name}: {exc.details()}", file=sys.stderr)
@@ -73,8 +83,7 @@ def summarize(info: media_pb2.MediaInfo) -> str:
 
 
 def render(address: str, project_file: Path) -> Path | None:
-    project = json_format.Parse(project_file.read_text(), project_pb2.Project())
-    project.base_dir = str(project_file.parent)
+    project = load_project(project_file)
     with grpc.insecure_channel(address) as channel:
         stub = compiler_pb2_grpc.CompilerServiceStub(channel)
         job = None
@@ -96,4 +105,5 @@ def render(address: str, project_file: Path) -> Path | None:
     if job is None or job.status != compiler_pb2.JOB_STATUS_SUCCEEDED:
         print(f"render did not succeed: {job.error if job else 'no reply'}", file=sys.stderr)
         return None
+    print(encoder_note(job.result.video_encoder, job.result.hardware_fallback_reason))
     return Path(job.result.output_path or job.output_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import sys
 from typing import Any
 
 import grpc
@@ -14,7 +14,8 @@ from tstudio.media.v1 import media_pb2, media_pb2_grpc
 from tstudio.recognition.v1 import recognition_pb2, recognition_pb2_grpc
 from tstudio.security.v1 import security_pb2, security_pb2_grpc
 
-from tstudio_cli.suite import GATEWAY, GRPC_SERVICES, SuitePorts, component_healthy, grpc_health_status
+from tstudio_cli.endpoints import Endpoints, add_endpoint_arguments, resolve
+from tstudio_cli.suite import GATEWAY, GRPC_SERVICES, component_healthy, grpc_health_status
 
 _DIAGNOSTICS: dict[str, tuple[Any, Any]] = {
     "compiler": (compiler_pb2_grpc.CompilerServiceStub, compiler_pb2.GetDiagnosticsRequest),
@@ -27,23 +28,23 @@ _DIAGNOSTICS: dict[str, tuple[Any, Any]] = {
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("doctor", help="print every service's health and diagnostics")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--base-port", type=int, default=None, help="as given to `tstudio up`")
+    add_endpoint_arguments(parser, "compiler", "media", "recognition", "security", "gateway")
     parser.set_defaults(func=run)
 
 
-def collect(ports: SuitePorts, timeout: float = 2.0) -> list[dict[str, Any]]:
+def collect(endpoints: Endpoints, timeout: float = 2.0) -> list[dict[str, Any]]:
     report: list[dict[str, Any]] = []
     for component in GRPC_SERVICES:
-        address = ports.address(component.name)
+        address = getattr(endpoints, component.name)
         entry: dict[str, Any] = {"service": component.name, "address": address}
         entry["health"] = grpc_health_status(address, timeout)
         entry["diagnostics"] = _diagnostics(component.name, address, timeout)
         report.append(entry)
-    gateway_address = ports.address(GATEWAY.name)
+    gateway_address = endpoints.gateway.split("://", 1)[-1]
     report.append(
         {
             "service": GATEWAY.name,
-            "address": f"http://{gateway_address}",
+            "address": endpoints.gateway,
             "health": "SERVING" if component_healthy(GATEWAY, gateway_address, timeout) else "UNREACHABLE",
             "diagnostics": None,
         }
@@ -62,11 +63,14 @@ def _diagnostics(name: str, address: str, timeout: float) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = collect(SuitePorts.from_environ(os.environ, base_port=args.base_port))
+    endpoints = resolve(args)
+    report = collect(endpoints)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(format_table(report))
+    if all(entry["health"] == "UNREACHABLE" for entry in report):
+        print(f"tstudio doctor: {endpoints.unreachable('compiler')}", file=sys.stderr)
     return 0 if all(entry["health"] == "SERVING" for entry in report) else 1
 
 

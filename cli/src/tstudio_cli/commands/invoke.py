@@ -1,7 +1,8 @@
 """`tstudio invoke COMMAND '{json}'`: call any gateway command, the way the frontend does.
 
-The token comes from --token, else $TSTUDIO_TOKEN, else the dev token `tstudio up` leaves in
-<data-dir>/gateway/dev-token. Streaming commands print one JSON object per line as they arrive.
+The gateway and the token are found as `tstudio_cli.endpoints` says (--gateway/--token, then
+TSTUDIO_GATEWAY/TSTUDIO_TOKEN, then the state file of a running `tstudio up` with its dev token),
+or the dev token in --data-dir/gateway/dev-token when that is given. Streaming commands print one JSON object per line as they arrive.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-DEFAULT_GATEWAY = "http://127.0.0.1:8080"
+from tstudio_cli.endpoints import Endpoints, add_endpoint_arguments, resolve
+
 EXIT_ERROR, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
 
@@ -30,26 +32,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "args", nargs="?", default="{}", help="JSON object of arguments, @FILE to read one, - for stdin"
     )
-    parser.add_argument(
-        "--gateway", default=os.environ.get("TSTUDIO_GATEWAY", DEFAULT_GATEWAY), help="gateway base URL"
-    )
-    parser.add_argument(
-        "--token", default=None, help="bearer token (default $TSTUDIO_TOKEN or the dev token)"
-    )
-    parser.add_argument("--data-dir", type=Path, default=Path(".tstudio"), help="as given to `tstudio up`")
+    add_endpoint_arguments(parser, "gateway")
+    parser.add_argument("--data-dir", type=Path, default=None, help="as given to `tstudio up`")
     parser.add_argument("--timeout", type=float, default=None, help="deadline in seconds")
     parser.add_argument("--list", action="store_true", help="list the commands the gateway knows")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    token = args.token or os.environ.get("TSTUDIO_TOKEN") or _dev_token(args.data_dir)
-    base = args.gateway.rstrip("/")
+    endpoints = resolve(args)
+    explicit = args.token or os.environ.get("TSTUDIO_TOKEN")
+    token = (not explicit and args.data_dir and _dev_token(args.data_dir)) or endpoints.token
+    base = endpoints.gateway
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if args.list:
-        return _list(base, headers)
+        return _list(base, headers, endpoints)
     if not args.command:
         print("tstudio invoke: a COMMAND is required (or --list)", file=sys.stderr)
         return EXIT_USAGE
@@ -76,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.close()
         return 0
     except (urllib.error.URLError, OSError) as exc:
-        print(f"tstudio invoke: cannot reach the gateway at {base}: {exc}", file=sys.stderr)
+        print(f"tstudio invoke: {endpoints.unreachable('gateway')} ({exc})", file=sys.stderr)
         return EXIT_UNREACHABLE
 
 
@@ -145,7 +144,7 @@ def _describe_error(error: dict[str, Any]) -> None:
         print(f"  retry after {error['retry_after_seconds']:.1f}s", file=sys.stderr)
 
 
-def _list(base: str, headers: dict[str, str]) -> int:
+def _list(base: str, headers: dict[str, str], endpoints: Endpoints) -> int:
     request = urllib.request.Request(f"{base}/api/v1/commands", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
@@ -153,7 +152,7 @@ def _list(base: str, headers: dict[str, str]) -> int:
     except urllib.error.HTTPError as exc:
         return _print_error(exc)
     except (urllib.error.URLError, OSError) as exc:
-        print(f"tstudio invoke: cannot reach the gateway at {base}: {exc}", file=sys.stderr)
+        print(f"tstudio invoke: {endpoints.unreachable('gateway')} ({exc})", file=sys.stderr)
         return EXIT_UNREACHABLE
     for command in catalogue["commands"]:
         names = [command["name"]] + ([command["short_name"]] if command.get("short_name") else [])

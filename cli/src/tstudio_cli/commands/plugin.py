@@ -4,7 +4,6 @@ through its ListPlugins, InstallPlugin and RemovePlugin RPCs."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tomllib
 from pathlib import Path
@@ -12,18 +11,16 @@ from pathlib import Path
 import grpc
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
 
-DEFAULT_ADDRESS = "127.0.0.1:50051"
+from tstudio_cli.commands.render import report_rpc_error
+from tstudio_cli.endpoints import add_endpoint_arguments, resolve
+
 MANIFEST_NAME = "plugin.toml"
 _KINDS = {compiler_pb2.PLUGIN_KIND_EFFECT: "effect", compiler_pb2.PLUGIN_KIND_TRANSITION: "transition"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("plugin", help="list, install or remove WASM plugins of the compiler")
-    parser.add_argument(
-        "--address",
-        default=os.environ.get("TSTUDIO_COMPILER_ADDRESS", DEFAULT_ADDRESS),
-        help="compiler gRPC address (default $TSTUDIO_COMPILER_ADDRESS or %(default)s)",
-    )
+    add_endpoint_arguments(parser, "compiler", aliases={"compiler": ["--address"]})
     actions = parser.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="installed plugins, with their calls and faults")
     install = actions.add_parser("install", help="install a plugin folder (plugin.toml + .wasm/.wat)")
@@ -42,8 +39,9 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"tstudio plugin: cannot read {args.folder}: {exc}", file=sys.stderr)
         return 2
+    endpoints = resolve(args)
     try:
-        with grpc.insecure_channel(args.address) as channel:
+        with grpc.insecure_channel(endpoints.compiler) as channel:
             stub = compiler_pb2_grpc.CompilerServiceStub(channel)
             if args.action == "list":
                 show_list(stub)
@@ -56,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
                 stub.RemovePlugin(compiler_pb2.RemovePluginRequest(plugin_id=args.plugin_id), timeout=30)
                 print(f"removed {args.plugin_id}")
     except grpc.RpcError as exc:
-        print(f"tstudio plugin: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        report_rpc_error("tstudio plugin", exc, endpoints, "compiler", sys.stderr)
         return 1
     return 0
 

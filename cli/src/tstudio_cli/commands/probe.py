@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,21 +13,20 @@ from google.protobuf import json_format
 from svckit.grpc_errors import error_details
 from tstudio.media.v1 import media_pb2, media_pb2_grpc
 
-from tstudio_cli.suite import SuitePorts
+from tstudio_cli.endpoints import add_endpoint_arguments, resolve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("probe", help="print a media file's metadata as JSON")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument(
-        "--server", default=None, help="media service HOST:PORT (default 127.0.0.1:$MEDIA_PORT or 50052)"
-    )
+    add_endpoint_arguments(parser, "media", aliases={"media": ["--server"]})
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per file")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    address = args.server or SuitePorts.from_environ(os.environ).address("media")
+    endpoints = resolve(args)
+    address = endpoints.media
     failed = 0
     with grpc.insecure_channel(address) as channel:
         stub = media_pb2_grpc.MediaServiceStub(channel)
@@ -38,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
             try:
                 reply = stub.Probe(request, timeout=args.timeout)
             except grpc.RpcError as exc:
+                if exc.code() is grpc.StatusCode.UNAVAILABLE:
+                    print(f"tstudio probe: {endpoints.unreachable('media')}", file=sys.stderr)
+                    return 3
                 failed += 1
                 print(json.dumps(_error_json(path, exc), indent=2), file=sys.stderr)
                 continue

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import grpc
 from google.protobuf import json_format
+from svckit.errors import InvalidArgument
+from svckit.json_input import parse_json
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc, project_pb2
 
-DEFAULT_ADDRESS = "127.0.0.1:50051"
+from tstudio_cli.endpoints import add_endpoint_arguments, resolve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,11 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="folder to search (repeatable)",
     )
     parser.add_argument("--apply", action="store_true", help="rewrite the project file (a .bak copy is kept)")
-    parser.add_argument(
-        "--address",
-        default=os.environ.get("TSTUDIO_COMPILER_ADDRESS", DEFAULT_ADDRESS),
-        help="compiler gRPC address (default $TSTUDIO_COMPILER_ADDRESS or %(default)s)",
-    )
+    add_endpoint_arguments(parser, "compiler", aliases={"compiler": ["--address"]})
     parser.add_argument(
         "--local", action="store_true", help="do not ask the compiler; relink in this process"
     )
@@ -50,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     project_file = args.project.resolve()
     try:
-        project = json_format.Parse(project_file.read_text(), project_pb2.Project())
-    except (OSError, json_format.ParseError) as exc:
+        project = parse_json(project_file.read_text(), project_pb2.Project())
+    except (OSError, json_format.ParseError, InvalidArgument) as exc:
         print(f"tstudio relink: cannot read {args.project}: {exc}", file=sys.stderr)
         return 2
     had_base_dir = bool(project.base_dir)
@@ -60,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         project=project, search_roots=[str(p.resolve()) for p in args.search], apply=args.apply
     )
     try:
-        response = relink(args.address, request, local=args.local)
+        response = relink(resolve(args).compiler, request, local=args.local)
     except grpc.RpcError as exc:
         print(f"tstudio relink: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 2

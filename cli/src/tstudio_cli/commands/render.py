@@ -1,5 +1,6 @@
-"""`tstudio render PROJECT.json [-o OUT] [--server HOST:PORT]`: render a project file through the
-running compiler with a progress bar on stderr; Ctrl-C cancels the job (its output is removed)."""
+"""`tstudio render PROJECT.json [-o OUT] [--preview] [--compiler HOST:PORT]`: render a project file
+through the running compiler (found as `tstudio_cli.endpoints` says) with a progress bar on stderr;
+Ctrl-C cancels the job (its output is removed). A preview without `-o` goes to `OUT.preview.EXT`."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from typing import TextIO
 
 import grpc
 from google.protobuf import json_format
+from svckit.errors import InvalidArgument
 from svckit.grpc_errors import error_details
 from tstudio.common.v1 import common_pb2
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc, project_pb2
 
+from tstudio_cli.endpoints import Endpoints, add_endpoint_arguments, resolve
 from tstudio_cli.frontend_schema import import_frontend_schema, read_frontend_schema
+from tstudio_cli.project_file import load_project, preview_path
 
 _STAGES = {
     common_pb2.STAGE_QUEUED: "queued",
@@ -34,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="project JSON (tstudio.compiler.v1.Project, or a Timeline Studio ProjectSchema)",
     )
     parser.add_argument("-o", "--output", type=Path, help="output file (overrides output.path)")
-    parser.add_argument("--server", default="127.0.0.1:50051", help="compiler address (HOST:PORT)")
+    add_endpoint_arguments(parser, "compiler", aliases={"compiler": ["--server"]})
     parser.add_argument(
         "--no-cache",
         action="store_true",
@@ -43,18 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--preview",
         action="store_true",
-        help="the preview profile: at most 360 pixels tall, a fast preset, lower quality",
+        help="the preview profile: at most 360 pixels tall, a fast preset, lower quality; written beside "
+        "the output as NAME.preview.EXT unless -o is given",
     )
     parser.set_defaults(func=run)
-
-
-def load_project(path: Path, output: Path | None) -> project_pb2.Project:
-    """The project file as a message; relative paths resolve against the file's folder."""
-    project = json_format.Parse(path.read_text(), project_pb2.Project())
-    project.base_dir = str(path.resolve().parent)
-    if output is not None:
-        project.output.path = str(output.resolve())
-    return project
 
 
 def progress_line(job: compiler_pb2.RenderJob) -> str:
@@ -69,17 +65,27 @@ def progress_line(job: compiler_pb2.RenderJob) -> str:
 def run(args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
     try:
         schema = read_frontend_schema(args.project)
-        project = project_pb2.Project() if schema else load_project(args.project, args.output)
+        project = (
+            project_pb2.Project() if schema else load_project(args.project, args.output, preview=args.preview)
+        )
     except (OSError, json_format.ParseError) as exc:
         print(f"tstudio render: cannot read {args.project}: {exc}", file=err)
         return 2
-    with grpc.insecure_channel(args.server) as channel:
+    except InvalidArgument as exc:
+        report_invalid(f"tstudio render: {args.project}", exc, err)
+        return 2
+    if getattr(args, "server", None) and not getattr(args, "compiler", None):
+        args.compiler = args.server  # a Namespace built by hand with the older name
+    endpoints = resolve(args)
+    with grpc.insecure_channel(endpoints.compiler) as channel:
         stub = compiler_pb2_grpc.CompilerServiceStub(channel)
         if schema:
             try:
-                project, notes = import_frontend_schema(stub, schema, args.project, args.output)
+                final = args.project.with_suffix(".mp4")
+                output = args.output or (preview_path(final) if args.preview else final)
+                project, notes = import_frontend_schema(stub, schema, args.project, output)
             except grpc.RpcError as exc:
-                _report(exc, err)
+                report_rpc_error("tstudio render", exc, endpoints, "compiler", err)
                 return 1
             for note in notes:
                 print(f"note: {note}", file=err)
@@ -102,27 +108,46 @@ def run(args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
             return 130
         except grpc.RpcError as exc:
             print(file=err)
-            _report(exc, err)
+            report_rpc_error("tstudio render", exc, endpoints, "compiler", err)
             return 1
     print(file=err)
     if job is None or job.status != compiler_pb2.JOB_STATUS_SUCCEEDED:
         print(f"tstudio render: {job.error if job else 'no reply'}", file=err)
         return 1
     result = job.result
-    note = f" ({result.hardware_fallback_reason})" if result.hardware_fallback_reason else ""
     print(
-        f"rendered {result.frames} frames, {result.duration_seconds:.2f} s with {result.video_encoder}{note}"
-        f" in {time.monotonic() - started:.1f} s",
+        f"rendered {result.frames} frames, {result.duration_seconds:.2f} s in {time.monotonic() - started:.1f} s"
+        f"; {encoder_note(result.video_encoder, result.hardware_fallback_reason)}",
         file=err,
     )
     print(result.output_path)
     return 0
 
 
-def _report(exc: grpc.RpcError, err: TextIO) -> None:
-    rich = error_details(exc)
-    print(f"tstudio render: {rich.code.name}: {rich.message}", file=err)
-    for violation in rich.field_violations:
+def encoder_note(encoder: str, fallback_reason: str) -> str:
+    """The encoder in one line: "no hardware encoder; libx264 used" for a fallback, rather than the
+    errno text of every encoder tried (that stays in `tstudio doctor --json`)."""
+    return f"no hardware encoder; {encoder} used" if fallback_reason else f"encoded with {encoder}"
+
+
+def report_invalid(prefix: str, exc: InvalidArgument, err: TextIO) -> None:
+    print(f"{prefix}: {exc.message}", file=err)
+    for violation in exc.details.field_violations[1:] if len(exc.details.field_violations) > 1 else []:
         print(f"  {violation.field}: {violation.description}", file=err)
+
+
+def report_rpc_error(
+    prefix: str, exc: grpc.RpcError, endpoints: Endpoints, service: str, err: TextIO
+) -> None:
+    """A gRPC error for a person: a refused connection says how to start the suite; an invalid
+    request lists its field violations once."""
+    if exc.code() is grpc.StatusCode.UNAVAILABLE:
+        print(f"{prefix}: {endpoints.unreachable(service)}", file=err)
+        return
+    rich = error_details(exc)
+    print(f"{prefix}: {rich.code.name}: {rich.message}", file=err)
+    for violation in rich.field_violations:
+        if violation.description not in rich.message or len(rich.field_violations) > 1:
+            print(f"  {violation.field}: {violation.description}", file=err)
     for resource in rich.resources:
         print(f"  {resource.type} {resource.name} {resource.description}".rstrip(), file=err)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from svckit.errors import FieldViolation, InvalidArgument
+from svckit.json_input import parse_dict
 
 from tstudio_gateway.adapters.proto_json import message_to_dict
 
@@ -37,7 +38,8 @@ def parse_request(args: Any, message_type: type[M]) -> M:
         )
     message = message_type()
     try:
-        json_format.ParseDict(args, message)
+        # Short enum names ("VIDEO"), unknown fields with a did-you-mean: svckit.json_input.
+        parse_dict(args, message)
     except json_format.ParseError as exc:
         raise InvalidArgument(
             f"invalid arguments: {_describe(str(exc))}",

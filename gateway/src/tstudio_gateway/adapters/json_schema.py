@@ -9,6 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
+from svckit.json_input import enum_short_names
+
+from tstudio_gateway.adapters.proto_comments import comment
 
 # Descriptors are typed loosely: the upb and pure-Python classes differ in their stubs.
 Descriptor = Any
@@ -66,7 +69,7 @@ class SchemaBuilder:
         return {"$ref": self.ref_prefix + message.full_name}
 
     def _message(self, message: Descriptor) -> dict[str, Any]:
-        properties = {field.name: self._field(field) for field in message.fields}
+        properties = {field.name: _described(self._field(field), field.full_name) for field in message.fields}
         schema: dict[str, Any] = {
             "type": "object",
             "title": message.name,
@@ -74,11 +77,12 @@ class SchemaBuilder:
             # Unknown fields are rejected by the parser, so say so.
             "additionalProperties": False,
         }
+        # The contract's comments (proto_comments.json), then the one-of rule.
+        notes = [comment(message.full_name)] if comment(message.full_name) else []
         oneofs = [o for o in message.oneofs if not _synthetic(o)]
-        if oneofs:
-            schema["description"] = "; ".join(
-                f"at most one of {', '.join(f.name for f in o.fields)}" for o in oneofs
-            )
+        notes += [f"at most one of {', '.join(f.name for f in o.fields)}" for o in oneofs]
+        if notes:
+            schema["description"] = "; ".join(notes)
         return schema
 
     def _field(self, field: Any) -> dict[str, Any]:
@@ -94,7 +98,9 @@ class SchemaBuilder:
         if kind == FieldDescriptor.TYPE_MESSAGE or kind == FieldDescriptor.TYPE_GROUP:
             return self.ref(field.message_type)
         if kind == FieldDescriptor.TYPE_ENUM:
+            # The full names, then the short forms the parser accepts too ("VIDEO").
             names = [v.name for v in field.enum_type.values]
+            names += [short for short in enum_short_names(field.enum_type) if short not in names]
             return {"oneOf": [{"type": "string", "enum": names}, {"type": "integer"}]}
         if kind in _INT32:
             return {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1}
@@ -111,6 +117,12 @@ class SchemaBuilder:
         if kind == FieldDescriptor.TYPE_BYTES:
             return {"type": "string", "contentEncoding": "base64"}
         return {"type": "string"}
+
+
+def _described(schema: dict[str, Any], full_name: str) -> dict[str, Any]:
+    # JSON Schema 2020-12 allows a description beside $ref too.
+    text = comment(full_name)
+    return {**schema, "description": text} if text else schema
 
 
 def _is_repeated(field: Any) -> bool:

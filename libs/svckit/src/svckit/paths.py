@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from svckit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, Resource
-from svckit.safe_open import Identity, OpenedFile, check_output, lexical, open_regular
+from svckit.path_text import expanded_path_text
+from svckit.safe_open import Identity, OpenedFile, check_output, open_regular
 
 
 class AllowedRoots:
@@ -16,13 +18,36 @@ class AllowedRoots:
     every path is allowed (the single-user embedded default).
     """
 
-    def __init__(self, roots: Iterable[Path | str] = ()) -> None:
+    def __init__(self, roots: Iterable[Path | str] = (), base_dir: str | Path = "") -> None:
         self.roots = tuple(Path(r).expanduser().resolve() for r in roots)
+        # Relative paths resolve against this (the service's <PREFIX>_BASE_DIR), never the cwd.
+        self.base_dir = Path(base_dir).expanduser() if str(base_dir) else None
+
+    def absolute(self, path: str | Path, field: str = "path") -> Path:
+        """The request path made absolute: `~` expanded, a relative path joined to the base folder
+        (never the server's working folder); paths no file can have are refused on `field`."""
+        text = os.fspath(path)
+        given = Path(expanded_path_text(text, field))
+        if given.is_absolute():
+            return given
+        if self.base_dir is None:
+            raise InvalidArgument(
+                f"a relative path needs a base folder: {text}",
+                reason="RELATIVE_PATH",
+                field_violations=[
+                    FieldViolation(
+                        field,
+                        "is relative: give an absolute path, the project's baseDir, or set the "
+                        "service's <PREFIX>_BASE_DIR (never resolved against the server's working folder)",
+                    )
+                ],
+            )
+        return self.base_dir / given
 
     def check(self, path: str | Path, field: str = "path") -> Path:
         """Return the resolved path if it is inside a root; it need not exist."""
         text = str(path)
-        resolved = lexical(path, field).resolve()
+        resolved = Path(os.path.abspath(self.absolute(path, field))).resolve()
         if self.roots and not any(resolved.is_relative_to(root) for root in self.roots):
             raise PermissionDenied(
                 "path is outside the allowed roots",
@@ -52,10 +77,10 @@ class AllowedRoots:
     def open_file(self, path: str | Path, field: str = "path") -> OpenedFile:
         """Open a regular file under a root, checked on the descriptor (svckit.safe_open): read
         through the result, never reopen the path. FIFOs, devices and sockets are refused unopened."""
-        return open_regular(path, self.roots, field)
+        return open_regular(self.absolute(path, field), self.roots, field)
 
     def check_output(
         self, path: str | Path, field: str = "output.path", protect: Iterable[Identity | str | Path] = ()
     ) -> Path:
         """Vet an output path before any work (svckit.safe_open.check_output)."""
-        return check_output(path, self.roots, field, protect)
+        return check_output(self.absolute(path, field), self.roots, field, protect)

@@ -48,6 +48,9 @@ class ServiceSettings:
     tls_cert_file: str = ""
     tls_key_file: str = ""
     tls_ca_file: str = ""
+    # Folder that relative paths in requests resolve against when the request gives none (a
+    # project's baseDir wins). Empty refuses relative paths: never the server's working directory.
+    base_dir: str = ""
 
 
 def load_settings(cls: type[T], prefix: str, environ: Mapping[str, str] | None = None) -> T:

@@ -94,7 +94,7 @@ def build_compiler(
     return Compiler(
         catalogs=catalogs,
         limits=limits_from(settings),
-        paths=AllowedRoots(settings.allowed_roots),
+        paths=AllowedRoots(settings.allowed_roots, settings.base_dir),
         prober=PyAvProber(sources=sources),
         previewer=PyAvFramePreviewer(plugins=plugins, sources=sources),
         text_images=TextImageFolder(settings.data_dir.expanduser() / "text", settings.max_picture_pixels),

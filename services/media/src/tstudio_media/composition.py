@@ -53,7 +53,7 @@ def signing_key(settings: MediaSettings) -> bytes:
 async def build_media(settings: MediaSettings, bus: EventBus) -> MediaRuntime:
     """Every adapter, plus the HTTP video server started on its port (so its URL is known)."""
     data_dir = settings.data_dir.expanduser()
-    roots = AllowedRoots(settings.allowed_roots)
+    roots = AllowedRoots(settings.allowed_roots, settings.base_dir)
     executor = BlockingExecutor(settings.max_workers, "media")
     proxy_executor = BlockingExecutor(settings.proxy_workers, "media-proxy")
     store = DiskCache(data_dir / "cache", settings.cache_max_bytes)

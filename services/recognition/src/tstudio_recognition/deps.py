@@ -99,7 +99,7 @@ def build_deps(
         jobs=jobs,
         shots=ShotFinder(executor.run, ResultCache(settings.cache_entries)),
         executor=executor,
-        roots=AllowedRoots(settings.allowed_roots),
+        roots=AllowedRoots(settings.allowed_roots, settings.base_dir),
         open_video=lambda path: open_video(path, settings.decode_threads),
         decode_image=decode_image,
         runtime_version=onnxruntime.__version__,

@@ -82,7 +82,9 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     async def ValidateProject(
         self, request: compiler_pb2.ValidateProjectRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.ValidateProjectResponse:
-        violations = await self._compiler.validate(project_from_proto(request.project))
+        violations = await self._compiler.validate(
+            self._compiler.default_base(project_from_proto(request.project))
+        )
         return compiler_pb2.ValidateProjectResponse(
             valid=not violations,
             violations=[compiler_pb2.Violation(field=f, description=d) for f, d in violations],
@@ -92,7 +94,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
         self, request: compiler_pb2.RenderRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[compiler_pb2.RenderResponse]:
         job = await self._compiler.submit(
-            project_from_proto(request.project),
+            self._compiler.default_base(project_from_proto(request.project)),
             use_cache=not request.no_cache,
             profile=profile_from_proto(request.profile, Profile.FINAL),
         )
@@ -118,7 +120,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
         self, request: compiler_pb2.PrerenderSegmentRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.PrerenderSegmentResponse:
         job, start, end = await self._compiler.prerender(
-            project_from_proto(request.project),
+            self._compiler.default_base(project_from_proto(request.project)),
             request.start,
             request.end,
             profile_from_proto(request.profile, Profile.PREVIEW),
@@ -131,7 +133,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
         self, request: compiler_pb2.SubmitRenderRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.SubmitRenderResponse:
         job = await self._compiler.submit(
-            project_from_proto(request.project),
+            self._compiler.default_base(project_from_proto(request.project)),
             request.client_key,
             use_cache=not request.no_cache,
             profile=profile_from_proto(request.profile, Profile.FINAL),
@@ -172,7 +174,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
                 field_violations=[errors.FieldViolation("quality", "must be within 1..100")],
             )
         frame = await self._compiler.render_frame(
-            project_from_proto(request.project),
+            self._compiler.default_base(project_from_proto(request.project)),
             request.time,
             request.width,
             _FORMATS.get(request.format, "jpeg"),
@@ -189,7 +191,9 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     async def ExplainRender(
         self, request: compiler_pb2.ExplainRenderRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.ExplainRenderResponse:
-        explained = await self._compiler.explain(project_from_proto(request.project))
+        explained = await self._compiler.explain(
+            self._compiler.default_base(project_from_proto(request.project))
+        )
         plan = explained.plan
         return compiler_pb2.ExplainRenderResponse(
             segments=[

@@ -43,7 +43,9 @@ class ScaleRpc:
         segmented = compiler.diagnostics
         cache = segmented.cache if isinstance(segmented, SegmentedRenderer) else None
         return cls(
-            RelinkRpc(AllowedRoots(settings.allowed_roots), run_with_args), cache, compiler.run_blocking
+            RelinkRpc(AllowedRoots(settings.allowed_roots, settings.base_dir), run_with_args),
+            cache,
+            compiler.run_blocking,
         )
 
     async def find_missing_media(

@@ -104,6 +104,14 @@ class Compiler:
         self._previews_dir = previews_dir
         self._planner = Planner(catalogs.effects, catalogs.transitions, limits.max_segment_seconds)
 
+    def default_base(self, project: Project) -> Project:
+        """The project with the service's COMPILER_BASE_DIR as its base_dir when it names none:
+        relative paths never resolve against the server's working folder."""
+        default_base = getattr(self._paths, "base_dir", None)
+        if project.base_dir or default_base is None:
+            return project
+        return replace(project, base_dir=str(default_base))
+
     async def validate(self, project: Project) -> list[tuple[str, str]]:
         """Every violation, including missing or unreadable media (as violations of their paths)."""
         violations = validate(project, self.catalogs, self.limits)
@@ -122,6 +130,7 @@ class Compiler:
     ) -> Prepared:
         """Validate, check paths, probe, plan. `cuts` start segments at extra frames; `own_output`
         marks an output path the compiler chose itself (its previews folder), outside the roots."""
+        project = self.default_base(project)
         violations = validate(project, self.catalogs, self.limits)
         if need_output and not project.output.path:
             violations.append(("output.path", "is required to render"))
@@ -188,7 +197,8 @@ class Compiler:
     def measure_source(self, field: str, path: str, base_dir: str) -> tuple[int, int]:
         """Picture size of one source (blocking): the path is checked against the allowed roots and
         the file probed as a render would; missing or unreadable files raise naming `field`."""
-        resolved = resolve_path(path, base_dir)
+        default_base = getattr(self._paths, "base_dir", None)
+        resolved = resolve_path(path, base_dir or (str(default_base) if default_base else ""))
         self._paths.check(resolved, field)
         info = self._prober.probe_all({field: resolved})[resolved]
         if not info.has_video or not info.width or not info.height:
@@ -262,9 +272,11 @@ class Compiler:
         return Frame(image, mime, w, h, frame / plan.fps)
 
     async def explain(self, project: Project, ffmpeg: str = "ffmpeg") -> Explanation:
-        if not project.output.path:
+        placeholder = not project.output.path
+        if placeholder:
             project = replace(project, output=replace(project.output, path="out.mp4"))
-        prepared = await self.prepare(project, need_output=False)
+        # The placeholder is never written: no path check for it (it may be relative).
+        prepared = await self.prepare(project, need_output=False, own_output=placeholder)
         encode = self.encode_settings(prepared.plan)
         args = await self._blocking.run(
             ffmpeg_args, prepared.plan, encode, self._text_images.path_for, ffmpeg

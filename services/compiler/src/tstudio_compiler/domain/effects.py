@@ -92,7 +92,9 @@ def _contrast_expr(c: float) -> str:
 
 def _color_correction(p: Mapping[str, Any]) -> tuple[Filter, ...]:
     b, c, s, g = (float(p[k]) for k in ("brightness", "contrast", "saturation", "gamma"))
-    luma = f"255*pow(((val-128)*{number(c)}+128+{number(b * 255)})/255\\,{number(1 / g)})"
+    # Clipped before pow: contrast and brightness push dark values below 0 (pow of a negative is NaN
+    # and fails the whole graph).
+    luma = f"255*pow(clip(((val-128)*{number(c)}+128+{number(b * 255)})/255\\,0\\,1)\\,{number(1 / g)})"
     return (_luma(luma), _f("hue", options(s=s)))
 
 

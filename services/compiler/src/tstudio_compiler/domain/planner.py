@@ -243,9 +243,9 @@ class Planner:
                 if fade_in > 0:
                     filters.append(Filter("afade", options(t="in", st=0.0, d=fade_in)))
                 if fade_out > 0:
-                    full = clip_length(clip, info.duration) or length
+                    # `length` is what is heard: music longer than the timeline fades where it is cut.
                     filters.append(
-                        Filter("afade", options(t="out", st=max(0.0, full - fade_out), d=fade_out))
+                        Filter("afade", options(t="out", st=max(0.0, length - fade_out), d=fade_out))
                     )
                 for spec in clip.audio_effects:
                     definition = self._effects.get(spec.type)

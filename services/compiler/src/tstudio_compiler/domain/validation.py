@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from svckit.did_you_mean import suggestion
+
 from tstudio_compiler.domain import keyframes
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.colour_management import check_output_colour
@@ -214,7 +216,8 @@ def _check_effects(
         ep = f"{path}[{ei}]"
         definition = catalogs.effects.get(effect.type)
         if definition is None:
-            v.append((f"{ep}.type", f"unknown effect {effect.type!r}"))
+            near = suggestion(effect.type, [e.type for e in catalogs.effects.all() if e.kind is kind])
+            v.append((f"{ep}.type", f"unknown effect {effect.type!r}{near}"))
             continue
         if definition.kind is not kind:
             v.append((f"{ep}.type", f"{effect.type!r} is a {definition.kind.name.lower()} effect"))
@@ -236,7 +239,8 @@ def _check_join(
     if tr is not None:
         definition = catalogs.transitions.get(tr.type)
         if definition is None:
-            v.append((f"{cp}.transition.type", f"unknown transition {tr.type!r}"))
+            near = suggestion(tr.type, catalogs.transitions.names())
+            v.append((f"{cp}.transition.type", f"unknown transition {tr.type!r}{near}"))
         elif definition.origin != "builtin":
             # Built-in transitions have always ignored params; a plugin's are its contract.
             v.extend(check_params(definition.params, tr.params, f"{cp}.transition.params"))
