@@ -322,16 +322,42 @@ class TextSource(_message.Message):
     ALIGN_FIELD_NUMBER: _builtins.int
     STROKE_COLOR_FIELD_NUMBER: _builtins.int
     STROKE_WIDTH_FIELD_NUMBER: _builtins.int
+    SHADOW_COLOR_FIELD_NUMBER: _builtins.int
+    SHADOW_X_FIELD_NUMBER: _builtins.int
+    SHADOW_Y_FIELD_NUMBER: _builtins.int
+    SHADOW_BLUR_FIELD_NUMBER: _builtins.int
+    LETTER_SPACING_FIELD_NUMBER: _builtins.int
+    LINE_HEIGHT_FIELD_NUMBER: _builtins.int
+    MAX_WIDTH_FIELD_NUMBER: _builtins.int
+    PADDING_FIELD_NUMBER: _builtins.int
+    CORNER_RADIUS_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     font_size: _builtins.float
     color: _builtins.str
     font: _builtins.str
-    """Font family or a path to a .ttf/.otf file; empty picks the bundled default."""
+    """Font family (e.g. "DejaVu Serif", found by fontconfig or in the font folders) or a path to a
+    .ttf/.otf file; empty picks the bundled default (DejaVu Sans). A family that is not installed
+    is drawn with the default and reported as a warning.
+    """
     background_color: _builtins.str
     align: _builtins.str
     """"left", "center" or "right"."""
     stroke_color: _builtins.str
     stroke_width: _builtins.float
+    shadow_color: _builtins.str
+    """Drop shadow of the glyphs: colour (empty: none), offset and blur radius in pixels."""
+    shadow_x: _builtins.float
+    shadow_y: _builtins.float
+    shadow_blur: _builtins.float
+    letter_spacing: _builtins.float
+    """Extra pixels between characters (may be negative)."""
+    line_height: _builtins.float
+    """Line advance as a multiple of the font's line height; 0 means 1."""
+    max_width: _builtins.float
+    """Wrap lines wider than this many pixels at spaces (0: break only at newlines)."""
+    padding: _builtins.float
+    """Padding of the background box in pixels (0: a small margin) and its corner radius."""
+    corner_radius: _builtins.float
     def __init__(
         self,
         *,
@@ -343,10 +369,19 @@ class TextSource(_message.Message):
         align: _builtins.str = ...,
         stroke_color: _builtins.str = ...,
         stroke_width: _builtins.float = ...,
+        shadow_color: _builtins.str = ...,
+        shadow_x: _builtins.float = ...,
+        shadow_y: _builtins.float = ...,
+        shadow_blur: _builtins.float = ...,
+        letter_spacing: _builtins.float = ...,
+        line_height: _builtins.float = ...,
+        max_width: _builtins.float = ...,
+        padding: _builtins.float = ...,
+        corner_radius: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "background_color", b"background_color", "color", b"color", "font", b"font", "font_size", b"font_size", "stroke_color", b"stroke_color", "stroke_width", b"stroke_width", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "background_color", b"background_color", "color", b"color", "corner_radius", b"corner_radius", "font", b"font", "font_size", b"font_size", "letter_spacing", b"letter_spacing", "line_height", b"line_height", "max_width", b"max_width", "padding", b"padding", "shadow_blur", b"shadow_blur", "shadow_color", b"shadow_color", "shadow_x", b"shadow_x", "shadow_y", b"shadow_y", "stroke_color", b"stroke_color", "stroke_width", b"stroke_width", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -7,54 +7,42 @@ import hashlib
 import logging
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
-from tstudio_compiler.domain.colors import parse_color
-from tstudio_compiler.domain.model import TextSource
+from tstudio_compiler.adapters.fonts import FontBook
+from tstudio_compiler.adapters.text_layout import render
+from tstudio_compiler.domain.model import Project, TextSource
 from tstudio_compiler.domain.plan import InputSpec
 
 log = logging.getLogger(__name__)
 
 
-@functools.lru_cache(maxsize=64)
-def _font(name: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    if name:
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            log.warning("font %r not found; using the default", name)
-    return ImageFont.load_default(size=size)
+@functools.cache
+def shared_font_book() -> FontBook:
+    """One font book per process: its family index and fallback lookups are cached."""
+    return FontBook()
 
 
 def rasterise(text: TextSource) -> Image.Image:
-    """An RGBA image just large enough for the text (with stroke and a small margin)."""
-    size = max(1, round(text.font_size))
-    font = _font(text.font, size)
-    stroke = round(text.stroke_width)
-    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
-    left, top, right, bottom = probe.multiline_textbbox(
-        (0, 0), text.text, font=font, stroke_width=stroke, align=text.align or "center"
-    )
-    margin = max(2, size // 8)
-    width = int(right - left) + 2 * margin
-    height = int(bottom - top) + 2 * margin
-    width += width % 2
-    height += height % 2
-    background = parse_color(text.background_color) if text.background_color else None
-    image = Image.new("RGBA", (width, height), background or (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    fill = parse_color(text.color) or (255, 255, 255, 255)
-    stroke_fill = parse_color(text.stroke_color) if text.stroke_color else None
-    draw.multiline_text(
-        (margin - left, margin - top),
-        text.text,
-        font=font,
-        fill=fill,
-        align=text.align or "center",
-        stroke_width=stroke,
-        stroke_fill=stroke_fill,
-    )
+    """An RGBA image just large enough for the text (box, stroke, shadow and a small margin)."""
+    image, warning = render(text, shared_font_book())
+    if warning:
+        log.warning("%s", warning)
     return image
+
+
+def text_warnings(project: Project) -> list[tuple[str, str]]:
+    """(field path, why) for each text clip whose font is not the one asked for."""
+    book = shared_font_book()
+    out = []
+    for ti, track in enumerate(project.tracks):
+        for ci, clip in enumerate(track.clips):
+            text = clip.source.text
+            if text is not None and text.font:
+                warning = book.resolve(text.font).warning
+                if warning:
+                    out.append((f"tracks[{ti}].clips[{ci}].source.text.font", warning))
+    return out
 
 
 class TextImageFolder:

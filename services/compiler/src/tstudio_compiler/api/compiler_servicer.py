@@ -14,6 +14,7 @@ from tstudio.common.v1 import common_pb2
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
 
 from tstudio_compiler import __version__
+from tstudio_compiler.adapters.text_raster import text_warnings
 from tstudio_compiler.api.convert import (
     STATUS_FROM_PROTO,
     effect_to_proto,
@@ -80,10 +81,13 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     async def ValidateProject(
         self, request: compiler_pb2.ValidateProjectRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.ValidateProjectResponse:
-        violations = await self._compiler.validate(project_from_proto(request.project))
+        project = project_from_proto(request.project)
+        violations = await self._compiler.validate(project)
+        warnings = await self._compiler.run_blocking(lambda: text_warnings(project))
         return compiler_pb2.ValidateProjectResponse(
             valid=not violations,
             violations=[compiler_pb2.Violation(field=f, description=d) for f, d in violations],
+            warnings=[compiler_pb2.Violation(field=f, description=d) for f, d in warnings],
         )
 
     async def Render(

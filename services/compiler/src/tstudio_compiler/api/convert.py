@@ -86,6 +86,7 @@ def _clip(c: project_pb2.Clip) -> model.Clip:
                 align=t.align or "center",
                 stroke_color=t.stroke_color,
                 stroke_width=t.stroke_width,
+                **motion_convert.rich_text(t),
             )
         )
     elif kind == "color":

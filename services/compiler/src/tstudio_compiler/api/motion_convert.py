@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from tstudio.compiler.v1 import motion_pb2
+from tstudio.compiler.v1 import motion_pb2, project_pb2
 
 from tstudio_compiler.domain.keyframes import Animation, Keyframe
 
@@ -13,3 +14,17 @@ def animations(items: Iterable[motion_pb2.Animation]) -> tuple[Animation, ...]:
     return tuple(
         Animation(a.property, tuple(Keyframe(k.time, k.value, k.easing) for k in a.keyframes)) for a in items
     )
+
+
+def rich_text(t: project_pb2.TextSource) -> dict[str, Any]:
+    return {
+        "shadow_color": t.shadow_color,
+        "shadow_x": t.shadow_x,
+        "shadow_y": t.shadow_y,
+        "shadow_blur": t.shadow_blur,
+        "letter_spacing": t.letter_spacing,
+        "line_height": t.line_height,
+        "max_width": t.max_width,
+        "padding": t.padding,
+        "corner_radius": t.corner_radius,
+    }

@@ -38,6 +38,19 @@ class TextSource:
     align: str = "center"
     stroke_color: str = ""
     stroke_width: float = 0.0
+    # Rich text (docs/motion.md); sizes in pixels of the output frame.
+    shadow_color: str = ""
+    shadow_x: float = 0.0
+    shadow_y: float = 0.0
+    shadow_blur: float = 0.0
+    letter_spacing: float = 0.0
+    # Multiple of the font's line height; 0 means 1.
+    line_height: float = 0.0
+    # Wrap lines longer than this (0: only at newlines).
+    max_width: float = 0.0
+    # Box padding (0: a small margin) and corner radius of the background box.
+    padding: float = 0.0
+    corner_radius: float = 0.0
 
 
 @dataclass(frozen=True)
