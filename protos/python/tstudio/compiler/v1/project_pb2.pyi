@@ -331,6 +331,8 @@ class TextSource(_message.Message):
     MAX_WIDTH_FIELD_NUMBER: _builtins.int
     PADDING_FIELD_NUMBER: _builtins.int
     CORNER_RADIUS_FIELD_NUMBER: _builtins.int
+    ANIMATE_IN_FIELD_NUMBER: _builtins.int
+    ANIMATE_OUT_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     font_size: _builtins.float
     color: _builtins.str
@@ -358,6 +360,12 @@ class TextSource(_message.Message):
     padding: _builtins.float
     """Padding of the background box in pixels (0: a small margin) and its corner radius."""
     corner_radius: _builtins.float
+    @_builtins.property
+    def animate_in(self) -> _motion_pb2.TextAnimation:
+        """Entrance and exit animations; they compose with the clip's keyframes."""
+
+    @_builtins.property
+    def animate_out(self) -> _motion_pb2.TextAnimation: ...
     def __init__(
         self,
         *,
@@ -378,10 +386,12 @@ class TextSource(_message.Message):
         max_width: _builtins.float = ...,
         padding: _builtins.float = ...,
         corner_radius: _builtins.float = ...,
+        animate_in: _motion_pb2.TextAnimation | None = ...,
+        animate_out: _motion_pb2.TextAnimation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["animate_in", b"animate_in", "animate_out", b"animate_out"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "background_color", b"background_color", "color", b"color", "corner_radius", b"corner_radius", "font", b"font", "font_size", b"font_size", "letter_spacing", b"letter_spacing", "line_height", b"line_height", "max_width", b"max_width", "padding", b"padding", "shadow_blur", b"shadow_blur", "shadow_color", b"shadow_color", "shadow_x", b"shadow_x", "shadow_y", b"shadow_y", "stroke_color", b"stroke_color", "stroke_width", b"stroke_width", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "animate_in", b"animate_in", "animate_out", b"animate_out", "background_color", b"background_color", "color", b"color", "corner_radius", b"corner_radius", "font", b"font", "font_size", b"font_size", "letter_spacing", b"letter_spacing", "line_height", b"line_height", "max_width", b"max_width", "padding", b"padding", "shadow_blur", b"shadow_blur", "shadow_color", b"shadow_color", "shadow_x", b"shadow_x", "shadow_y", b"shadow_y", "stroke_color", b"stroke_color", "stroke_width", b"stroke_width", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -19,7 +19,8 @@ import av
 import numpy as np
 from svckit.errors import DataLoss, FailedPrecondition, Resource
 
-from tstudio_compiler.adapters.text_raster import rasterise
+from tstudio_compiler.adapters.text_animation import AnimatedText
+from tstudio_compiler.adapters.text_raster import rasterise, shared_font_book
 from tstudio_compiler.adapters.transition_feeder import TransitionFeeder
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.plan import InputSpec
@@ -68,6 +69,25 @@ def image_frame(path: str) -> av.VideoFrame:
     except av.error.FFmpegError as exc:
         raise DataLoss(f"cannot decode image {path}", resources=[Resource("file", path)]) from exc
     raise DataLoss(f"image {path} has no picture", resources=[Resource("file", path)])
+
+
+class AnimatedTextFeeder:
+    """An animated text clip's pictures, one per clip-local frame."""
+
+    def __init__(self, text: AnimatedText) -> None:
+        self._text = text
+        self._static: av.VideoFrame | None = None
+
+    def frame(self, local_frame: int) -> av.VideoFrame:
+        picture = self._text.picture(local_frame)
+        if picture is self._text.static:
+            if self._static is None:
+                self._static = av.VideoFrame.from_ndarray(picture, format="rgba")
+            return self._static
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format="rgba")
+
+    def close(self) -> None:
+        pass
 
 
 class VideoFeeder:
@@ -210,6 +230,9 @@ def _plain_feeder(spec: InputSpec) -> FrameFeeder:
         return VideoFeeder(spec)
     if spec.kind == "image":
         return StillFeeder(image_frame(spec.path))
+    if spec.kind == "text" and spec.clip_frames:
+        assert spec.text is not None
+        return AnimatedTextFeeder(AnimatedText(spec.text, shared_font_book(), spec.fps, spec.clip_frames))
     if spec.kind == "text":
         assert spec.text is not None
         # from_image would drop the alpha channel.

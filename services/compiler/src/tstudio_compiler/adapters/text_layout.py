@@ -104,71 +104,122 @@ class Layout:
         return lines
 
 
+@dataclass(frozen=True)
+class Glyph:
+    """One character placed in the picture (its run's font, its left edge, its line's baseline)."""
+
+    char: str
+    font: Font
+    x: float
+    baseline: float
+    line: int
+    # Index of the run within its line: consecutive glyphs of one run are drawn in one call.
+    run: int
+
+
+class Scene:
+    """The text's picture, in parts: the background box and the glyphs, which can be drawn in groups
+    (text animations draw each unit on its own). `margin` adds empty pixels on every side."""
+
+    def __init__(self, text: TextSource, book: FontBook, margin: int = 0) -> None:
+        lay = Layout(text, book)
+        self.layout, self.text, self.warning = lay, text, lay.warning
+        self.stroke = max(0, round(text.stroke_width))
+        pad = round(text.padding) if text.padding > 0 else max(2, lay.size // 8)
+        block_w = max((line.width for line in lay.lines), default=0.0)
+        block_h = lay.advance * (len(lay.lines) - 1) + lay.ascent + lay.descent
+        self.box_w = math.ceil(block_w) + 2 * (pad + self.stroke)
+        self.box_h = math.ceil(block_h) + 2 * (pad + self.stroke)
+        self.shadow = parse_color(text.shadow_color) if text.shadow_color else None
+        self.blur = max(0.0, text.shadow_blur)
+        spread = math.ceil(2 * self.blur) if self.shadow else 0
+        self.shadow_offset = (round(text.shadow_x), round(text.shadow_y)) if self.shadow else (0, 0)
+        sx, sy = self.shadow_offset
+        self.left, self.top = max(0, spread - sx) + margin, max(0, spread - sy) + margin
+        width = self.box_w + self.left + max(0, spread + sx) + margin
+        height = self.box_h + self.top + max(0, spread + sy) + margin
+        self.size = (width + width % 2, height + height % 2)
+        self.fill = parse_color(text.color) or (255, 255, 255, 255)
+        self.stroke_fill = parse_color(text.stroke_color) if text.stroke_color else None
+        self.glyphs = self._place(block_w, (self.left + pad + self.stroke, self.top + pad + self.stroke))
+
+    def _place(self, block_w: float, origin: tuple[float, float]) -> list[Glyph]:
+        lay = self.layout
+        align = self.text.align or "center"
+        out = []
+        for index, line in enumerate(lay.lines):
+            x = origin[0]
+            if align == "center":
+                x += (block_w - line.width) / 2
+            elif align == "right":
+                x += block_w - line.width
+            baseline = origin[1] + lay.ascent + index * lay.advance
+            for r, run in enumerate(line.runs):
+                for i, char in enumerate(run.text):
+                    prefix = run.font.getlength(run.text[:i]) + lay.spacing * i
+                    out.append(Glyph(char, run.font, x + prefix, baseline, index, r))
+                x += run.font.getlength(run.text) + lay.spacing * len(run.text)
+        return out
+
+    def background(self) -> Image.Image:
+        image = Image.new("RGBA", self.size, (0, 0, 0, 0))
+        colour = parse_color(self.text.background_color) if self.text.background_color else None
+        if colour:
+            radius = max(0, round(self.text.corner_radius))
+            ImageDraw.Draw(image).rounded_rectangle(
+                (self.left, self.top, self.left + self.box_w - 1, self.top + self.box_h - 1),
+                radius=radius,
+                fill=colour,
+            )
+        return image
+
+    def draw(self, glyphs: list[Glyph]) -> Image.Image:
+        """`glyphs` with their shadow and stroke on a transparent picture of the scene's size."""
+        image = Image.new("RGBA", self.size, (0, 0, 0, 0))
+        if self.shadow:
+            layer = Image.new("RGBA", self.size, (0, 0, 0, 0))
+            self._text(ImageDraw.Draw(layer), glyphs, self.shadow_offset, self.shadow, self.shadow)
+            if self.blur:
+                layer = layer.filter(ImageFilter.GaussianBlur(self.blur))
+            image = Image.alpha_composite(image, layer)
+        glyph_layer = Image.new("RGBA", self.size, (0, 0, 0, 0))
+        self._text(ImageDraw.Draw(glyph_layer), glyphs, (0, 0), self.fill, self.stroke_fill)
+        return Image.alpha_composite(image, glyph_layer)
+
+    def picture(self) -> Image.Image:
+        return Image.alpha_composite(self.background(), self.draw(self.glyphs))
+
+    def _text(
+        self,
+        draw: ImageDraw.ImageDraw,
+        glyphs: list[Glyph],
+        offset: tuple[int, int],
+        fill: tuple[int, ...],
+        stroke_fill: tuple[int, ...] | None,
+    ) -> None:
+        # Consecutive glyphs of one run go in one call (shaping), unless letters are spaced.
+        groups: list[list[Glyph]] = []
+        for g in glyphs:
+            last = groups[-1][-1] if groups else None
+            joined = last is not None and (last.line, last.run) == (g.line, g.run) and not self.layout.spacing
+            if joined:
+                groups[-1].append(g)
+            else:
+                groups.append([g])
+        for group in groups:
+            first = group[0]
+            draw.text(
+                (first.x + offset[0], first.baseline + offset[1]),
+                "".join(g.char for g in group),
+                font=first.font,
+                fill=fill,
+                anchor="ls",
+                stroke_width=self.stroke,
+                stroke_fill=stroke_fill,
+            )
+
+
 def render(text: TextSource, book: FontBook) -> tuple[Image.Image, str]:
     """An RGBA image just large enough for the text, its box and shadow; and a warning ("" if none)."""
-    lay = Layout(text, book)
-    stroke = max(0, round(text.stroke_width))
-    pad = round(text.padding) if text.padding > 0 else max(2, lay.size // 8)
-    block_w = max((line.width for line in lay.lines), default=0.0)
-    block_h = lay.advance * (len(lay.lines) - 1) + lay.ascent + lay.descent
-    box_w = math.ceil(block_w) + 2 * (pad + stroke)
-    box_h = math.ceil(block_h) + 2 * (pad + stroke)
-    shadow = parse_color(text.shadow_color) if text.shadow_color else None
-    blur = max(0.0, text.shadow_blur)
-    spread = math.ceil(2 * blur) if shadow else 0
-    sx, sy = (round(text.shadow_x), round(text.shadow_y)) if shadow else (0, 0)
-    left, top = max(0, spread - sx), max(0, spread - sy)
-    width = box_w + left + max(0, spread + sx)
-    height = box_h + top + max(0, spread + sy)
-    width += width % 2
-    height += height % 2
-    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-    background = parse_color(text.background_color) if text.background_color else None
-    if background:
-        radius = max(0, round(text.corner_radius))
-        ImageDraw.Draw(image).rounded_rectangle(
-            (left, top, left + box_w - 1, top + box_h - 1), radius=radius, fill=background
-        )
-    origin = (left + pad + stroke, top + pad + stroke)
-    fill = parse_color(text.color) or (255, 255, 255, 255)
-    stroke_fill = parse_color(text.stroke_color) if text.stroke_color else None
-    if shadow:
-        layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
-        _draw(lay, ImageDraw.Draw(layer), (origin[0] + sx, origin[1] + sy), block_w, shadow, stroke, shadow)
-        if blur:
-            layer = layer.filter(ImageFilter.GaussianBlur(blur))
-        image = Image.alpha_composite(image, layer)
-    glyphs = Image.new("RGBA", image.size, (0, 0, 0, 0))
-    _draw(lay, ImageDraw.Draw(glyphs), origin, block_w, fill, stroke, stroke_fill)
-    return Image.alpha_composite(image, glyphs), lay.warning
-
-
-def _draw(
-    lay: Layout,
-    draw: ImageDraw.ImageDraw,
-    origin: tuple[float, float],
-    block_w: float,
-    fill: tuple[int, ...],
-    stroke: int,
-    stroke_fill: tuple[int, ...] | None,
-) -> None:
-    align = lay.text.align or "center"
-    for index, line in enumerate(lay.lines):
-        x = origin[0]
-        if align == "center":
-            x += (block_w - line.width) / 2
-        elif align == "right":
-            x += block_w - line.width
-        baseline = origin[1] + lay.ascent + index * lay.advance
-        for run in line.runs:
-            for chunk in list(run.text) if lay.spacing else [run.text]:
-                draw.text(
-                    (x, baseline),
-                    chunk,
-                    font=run.font,
-                    fill=fill,
-                    anchor="ls",
-                    stroke_width=stroke,
-                    stroke_fill=stroke_fill,
-                )
-                x += run.font.getlength(chunk) + lay.spacing
+    scene = Scene(text, book)
+    return scene.picture(), scene.warning

@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from tstudio_compiler.adapters.fonts import FontBook
+from tstudio_compiler.adapters.text_animation import AnimatedText
 from tstudio_compiler.adapters.text_layout import render
 from tstudio_compiler.domain.model import Project, TextSource
 from tstudio_compiler.domain.plan import InputSpec
@@ -53,9 +54,25 @@ class TextImageFolder:
 
     def path_for(self, spec: InputSpec) -> str:
         assert spec.text is not None
+        if spec.clip_frames:
+            return self._sequence(spec)
         name = hashlib.sha256(repr(spec.text).encode()).hexdigest()[:16]
         path = self._folder / f"text-{name}.png"
         if not path.exists():
             self._folder.mkdir(parents=True, exist_ok=True)
             rasterise(spec.text).save(path)
         return str(path)
+
+    def _sequence(self, spec: InputSpec) -> str:
+        """An animated text's frames `first_frame..` of its clip as numbered PNGs (from 0)."""
+        assert spec.text is not None
+        key = repr((spec.text, spec.fps, spec.clip_frames, spec.first_frame, spec.frames))
+        folder = self._folder / f"text-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+        pattern = str(folder / "%06d.png")
+        if not (folder / "done").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            animated = AnimatedText(spec.text, shared_font_book(), spec.fps, spec.clip_frames)
+            for index in range(spec.frames + 1):
+                Image.fromarray(animated.picture(spec.first_frame + index)).save(pattern % index)
+            (folder / "done").touch()
+        return pattern

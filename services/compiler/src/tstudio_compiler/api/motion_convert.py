@@ -8,6 +8,7 @@ from typing import Any
 from tstudio.compiler.v1 import motion_pb2, project_pb2
 
 from tstudio_compiler.domain.keyframes import Animation, Keyframe
+from tstudio_compiler.domain.text_motion import TextAnimation
 
 
 def animations(items: Iterable[motion_pb2.Animation]) -> tuple[Animation, ...]:
@@ -27,4 +28,11 @@ def rich_text(t: project_pb2.TextSource) -> dict[str, Any]:
         "max_width": t.max_width,
         "padding": t.padding,
         "corner_radius": t.corner_radius,
+        "animate_in": _text_animation(t.animate_in) if t.HasField("animate_in") else None,
+        "animate_out": _text_animation(t.animate_out) if t.HasField("animate_out") else None,
     }
+
+
+def _text_animation(a: motion_pb2.TextAnimation) -> TextAnimation:
+    duration = a.duration if a.HasField("duration") else 0.5
+    return TextAnimation(a.type, duration, a.by, a.direction)

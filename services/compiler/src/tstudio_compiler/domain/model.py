@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tstudio_compiler.domain.keyframes import Animation
+from tstudio_compiler.domain.text_motion import TextAnimation
 
 
 class TrackKind(enum.Enum):
@@ -51,6 +52,8 @@ class TextSource:
     # Box padding (0: a small margin) and corner radius of the background box.
     padding: float = 0.0
     corner_radius: float = 0.0
+    animate_in: TextAnimation | None = None
+    animate_out: TextAnimation | None = None
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ class InputSpec:
     # Kind "transition": the frames a transition plugin makes of two clips (local frame 0 is the
     # transition's first frame).
     transition: PluginTransition | None = None
+    # Kind "text" with animateIn/animateOut: the clip's length in frames (0 for a still picture).
+    clip_frames: int = 0
 
     def source_time(self, local_frame: int) -> float:
         return self.source_in + local_frame / self.fps * self.speed

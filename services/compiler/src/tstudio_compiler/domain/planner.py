@@ -370,6 +370,7 @@ class _GraphBuilder:
                 speed=c.speed,
                 fps=self.fps,
                 frame_effects=frame_effects,
+                clip_frames=p.end_frame - p.start_frame if _animated_text(c) else 0,
             )
         )
         return label
@@ -581,6 +582,11 @@ def _segment_graph(
         base = g.canvas()
     g.chains.append(Chain((base,), (Filter("format", "yuv420p"), Filter("setsar", "1")), "out"))
     return SegmentGraph(tuple(g.inputs), Graph(tuple(g.chains)))
+
+
+def _animated_text(clip: Clip) -> bool:
+    text = clip.source.text
+    return text is not None and (text.animate_in is not None or text.animate_out is not None)
 
 
 def _even(value: float) -> int:

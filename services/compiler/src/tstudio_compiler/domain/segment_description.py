@@ -15,6 +15,7 @@ from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan, Segment, SegmentGraph
+from tstudio_compiler.domain.text_motion import TextAnimation
 
 # Part of every segment key: bump when the same description would render differently.
 ENGINE_VERSION = "tstudio-compiler-pyav/1"
@@ -38,7 +39,13 @@ def describe(
         "frames": segment.frames,
         "inputs": inputs,
         "chains": [
-            {"inputs": list(c.inputs), "filters": [[f.name, f.args] for f in c.filters], "output": c.output}
+            {
+                "inputs": list(c.inputs),
+                "filters": [
+                    [f.name, f.args, f.instance] if f.instance else [f.name, f.args] for f in c.filters
+                ],
+                "output": c.output,
+            }
             for c in segment.graph.graph.chains
         ],
         "encode": {
@@ -50,18 +57,27 @@ def describe(
     }
 
 
+def text_from_dict(values: Mapping[str, Any]) -> TextSource:
+    """A TextSource back from its `dataclasses.asdict` form."""
+    fields = dict(values)
+    for key in ("animate_in", "animate_out"):
+        if fields.get(key):
+            fields[key] = TextAnimation(**fields[key])
+    return TextSource(**fields)
+
+
 def from_description(description: Mapping[str, Any], output_path: str) -> tuple[RenderPlan, EncodeSettings]:
     """A one-segment, picture-only plan that renders the described segment to `output_path`."""
     inputs = []
     for entry in description["inputs"]:
         values = {k: v for k, v in entry.items() if k != "fingerprint"}
-        values["text"] = TextSource(**values["text"]) if values.get("text") else None
+        values["text"] = text_from_dict(values["text"]) if values.get("text") else None
         values["frame_effects"] = tuple(
             (kind, dict(params)) for kind, params in values.get("frame_effects", ())
         )
         inputs.append(InputSpec(**values))
     chains = tuple(
-        Chain(tuple(c["inputs"]), tuple(Filter(name, args) for name, args in c["filters"]), c["output"])
+        Chain(tuple(c["inputs"]), tuple(Filter(*named) for named in c["filters"]), c["output"])
         for c in description["chains"]
     )
     frames = int(description["frames"])
