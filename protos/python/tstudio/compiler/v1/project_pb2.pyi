@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from tstudio.compiler.v1 import captions_pb2 as _captions_pb2
 from tstudio.compiler.v1 import motion_pb2 as _motion_pb2
 import builtins as _builtins
 import sys
@@ -288,23 +289,29 @@ class ClipSource(_message.Message):
     PATH_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     COLOR_FIELD_NUMBER: _builtins.int
+    CAPTIONS_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     @_builtins.property
     def text(self) -> Global___TextSource: ...
     @_builtins.property
     def color(self) -> Global___ColorSource: ...
+    @_builtins.property
+    def captions(self) -> _captions_pb2.CaptionsSource:
+        """Captions from a subtitle file (text tracks only)."""
+
     def __init__(
         self,
         *,
         path: _builtins.str = ...,
         text: Global___TextSource | None = ...,
         color: Global___ColorSource | None = ...,
+        captions: _captions_pb2.CaptionsSource | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["color", b"color", "kind", b"kind", "path", b"path", "text", b"text"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "text", b"text"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["color", b"color", "kind", b"kind", "path", b"path", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["path", "text", "color"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["path", "text", "color", "captions"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 

@@ -19,6 +19,7 @@ import av
 import numpy as np
 from svckit.errors import DataLoss, FailedPrecondition, Resource
 
+from tstudio_compiler.adapters.captions_render import CaptionPictures, CaptionsFeeder
 from tstudio_compiler.adapters.text_animation import AnimatedText
 from tstudio_compiler.adapters.text_raster import rasterise, shared_font_book
 from tstudio_compiler.adapters.transition_feeder import TransitionFeeder
@@ -230,6 +231,10 @@ def _plain_feeder(spec: InputSpec) -> FrameFeeder:
         return VideoFeeder(spec)
     if spec.kind == "image":
         return StillFeeder(image_frame(spec.path))
+    if spec.kind == "captions":
+        assert spec.captions is not None
+        pictures = CaptionPictures(spec.captions, shared_font_book(), spec.width, spec.height)
+        return CaptionsFeeder(pictures, spec.source_in, spec.fps)
     if spec.kind == "text" and spec.clip_frames:
         assert spec.text is not None
         return AnimatedTextFeeder(AnimatedText(spec.text, shared_font_book(), spec.fps, spec.clip_frames))

@@ -121,8 +121,10 @@ class Scene:
     """The text's picture, in parts: the background box and the glyphs, which can be drawn in groups
     (text animations draw each unit on its own). `margin` adds empty pixels on every side."""
 
-    def __init__(self, text: TextSource, book: FontBook, margin: int = 0) -> None:
+    def __init__(self, text: TextSource, book: FontBook, margin: int = 0, max_lines: int = 0) -> None:
         lay = Layout(text, book)
+        if max_lines:
+            lay.lines = lay.lines[:max_lines]
         self.layout, self.text, self.warning = lay, text, lay.warning
         self.stroke = max(0, round(text.stroke_width))
         pad = round(text.padding) if text.padding > 0 else max(2, lay.size // 8)

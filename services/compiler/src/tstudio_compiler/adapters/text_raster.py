@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 from PIL import Image
 
+from tstudio_compiler.adapters.captions_render import CaptionPictures
 from tstudio_compiler.adapters.fonts import FontBook
 from tstudio_compiler.adapters.text_animation import AnimatedText
 from tstudio_compiler.adapters.text_layout import render
@@ -53,6 +55,8 @@ class TextImageFolder:
         self._folder = folder
 
     def path_for(self, spec: InputSpec) -> str:
+        if spec.kind == "captions":
+            return self._captions(spec)
         assert spec.text is not None
         if spec.clip_frames:
             return self._sequence(spec)
@@ -62,6 +66,28 @@ class TextImageFolder:
             self._folder.mkdir(parents=True, exist_ok=True)
             rasterise(spec.text).save(path)
         return str(path)
+
+    def _captions(self, spec: InputSpec) -> str:
+        """A captions clip's frames as a numbered sequence: one PNG per set of showing cues, linked
+        under each frame's number."""
+        assert spec.captions is not None
+        key = repr((spec.captions, spec.width, spec.height, spec.source_in, spec.first_frame, spec.frames))
+        folder = self._folder / f"captions-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+        pattern = str(folder / "%06d.png")
+        if not (folder / "done").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            pictures = CaptionPictures(spec.captions, shared_font_book(), spec.width, spec.height)
+            made: dict[tuple[int, ...], Path] = {}
+            for index in range(spec.frames + 1):
+                showing = pictures.showing(spec.source_time(spec.first_frame + index))
+                if showing not in made:
+                    made[showing] = folder / f"cues-{len(made)}.png"
+                    Image.fromarray(pictures.picture(showing)).save(made[showing])
+                target = Path(pattern % index)
+                target.unlink(missing_ok=True)
+                os.link(made[showing], target)
+            (folder / "done").touch()
+        return pattern
 
     def _sequence(self, spec: InputSpec) -> str:
         """An animated text's frames `first_frame..` of its clip as numbered PNGs (from 0)."""

@@ -91,6 +91,8 @@ def _clip(c: project_pb2.Clip) -> model.Clip:
         )
     elif kind == "color":
         source = model.Source(color=c.source.color.color or "#000000")
+    elif kind == "captions":
+        source = model.Source(captions=motion_convert.captions(c.source.captions))
     else:
         source = model.Source(path=c.source.path)
     tr = c.transform

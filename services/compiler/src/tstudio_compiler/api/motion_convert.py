@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tstudio.compiler.v1 import motion_pb2, project_pb2
+from tstudio.compiler.v1 import captions_pb2, motion_pb2, project_pb2
 
+from tstudio_compiler.domain.captions import CaptionsSource, CaptionStyle
 from tstudio_compiler.domain.keyframes import Animation, Keyframe
 from tstudio_compiler.domain.text_motion import TextAnimation
 
@@ -36,3 +37,35 @@ def rich_text(t: project_pb2.TextSource) -> dict[str, Any]:
 def _text_animation(a: motion_pb2.TextAnimation) -> TextAnimation:
     duration = a.duration if a.HasField("duration") else 0.5
     return TextAnimation(a.type, duration, a.by, a.direction)
+
+
+def captions(c: captions_pb2.CaptionsSource) -> CaptionsSource:
+    s = c.style
+
+    def opt(name: str, default: float) -> float:
+        return float(getattr(s, name)) if s.HasField(name) else default  # type: ignore[arg-type]
+
+    style = CaptionStyle(
+        font=s.font,
+        font_size=s.font_size,
+        color=s.color,
+        outline_color=s.outline_color,
+        outline_width=opt("outline_width", -1.0),
+        shadow_color=s.shadow_color,
+        shadow_x=s.shadow_x,
+        shadow_y=s.shadow_y,
+        shadow_blur=s.shadow_blur,
+        background_color=s.background_color,
+        padding=s.padding,
+        corner_radius=s.corner_radius,
+        position=s.position,
+        x=opt("x", 0.5),
+        y=opt("y", 0.9),
+        margin_v=opt("margin_v", -1.0),
+        margin_h=opt("margin_h", -1.0),
+        max_lines=s.max_lines,
+        max_width=s.max_width,
+        align=s.align,
+        line_height=s.line_height,
+    )
+    return CaptionsSource(c.path, style)

@@ -104,7 +104,7 @@ def _input_args(spec: InputSpec, plan: RenderPlan, text_image: TextImage) -> lis
     if spec.kind == "video":
         span = number((spec.frames + 2) / plan.fps * spec.speed)
         return ["-ss", number(spec.source_time(spec.first_frame)), "-t", span, "-i", spec.path]
-    if spec.kind == "text" and spec.clip_frames:
+    if spec.kind == "captions" or (spec.kind == "text" and spec.clip_frames):
         # An animated text: its frames as a numbered PNG sequence.
         return ["-framerate", number(plan.fps), "-start_number", "0", "-i", text_image(spec)]
     if spec.kind in ("image", "text"):

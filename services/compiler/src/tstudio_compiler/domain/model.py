@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from tstudio_compiler.domain.captions import CaptionsSource
 from tstudio_compiler.domain.keyframes import Animation
 from tstudio_compiler.domain.text_motion import TextAnimation
 
@@ -58,11 +59,12 @@ class TextSource:
 
 @dataclass(frozen=True)
 class Source:
-    """Exactly one of `path`, `text`, `color` is set."""
+    """Exactly one of `path`, `text`, `color`, `captions` is set."""
 
     path: str = ""
     text: TextSource | None = None
     color: str = ""
+    captions: CaptionsSource | None = None
 
     @property
     def kind(self) -> str:
@@ -72,6 +74,8 @@ class Source:
             return "text"
         if self.color:
             return "color"
+        if self.captions is not None:
+            return "captions"
         return "none"
 
 

@@ -362,8 +362,8 @@ class _GraphBuilder:
                 path=p.path,
                 color=ffmpeg_color(c.source.color) if p.kind == "color" else "",
                 text=c.source.text,
-                width=self.w if p.kind == "color" else 0,
-                height=self.h if p.kind == "color" else 0,
+                width=self.w if p.kind in ("color", "captions") else 0,
+                height=self.h if p.kind in ("color", "captions") else 0,
                 first_frame=self.feed_start - p.start_frame,
                 frames=self.frames,
                 source_in=c.source_in,
@@ -371,6 +371,7 @@ class _GraphBuilder:
                 fps=self.fps,
                 frame_effects=frame_effects,
                 clip_frames=p.end_frame - p.start_frame if _animated_text(c) else 0,
+                captions=c.source.captions,
             )
         )
         return label
@@ -403,7 +404,7 @@ class _GraphBuilder:
         largest = motion_filters.largest_scale(m.scale, length, self.fps) if m.scale else t.scale
         if largest is not None:
             f.append(Filter("scale", options(w=_even(largest * self.w), h=-2)))
-        elif p.kind != "text" and not full_size:
+        elif p.kind not in ("text", "captions") and not full_size:
             f.append(
                 Filter(
                     "scale",
@@ -422,7 +423,7 @@ class _GraphBuilder:
             f.extend(definition.build(params))
         video_track = p.track_kind is TrackKind.VIDEO
         alpha = (
-            p.kind == "text"
+            p.kind in ("text", "captions")
             or (p.kind == "image" and not video_track)
             or c.opacity < 1
             or bool(t.rotation)

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from tstudio_compiler.domain.captions import CaptionsSource, CaptionStyle, Cue
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
@@ -66,12 +67,23 @@ def text_from_dict(values: Mapping[str, Any]) -> TextSource:
     return TextSource(**fields)
 
 
+def captions_from_dict(values: Mapping[str, Any]) -> CaptionsSource:
+    return CaptionsSource(
+        values["path"],
+        CaptionStyle(**values["style"]),
+        tuple(Cue(**cue) for cue in values["cues"]),
+        bool(values["loaded"]),
+        tuple(values["ignored"]),
+    )
+
+
 def from_description(description: Mapping[str, Any], output_path: str) -> tuple[RenderPlan, EncodeSettings]:
     """A one-segment, picture-only plan that renders the described segment to `output_path`."""
     inputs = []
     for entry in description["inputs"]:
         values = {k: v for k, v in entry.items() if k != "fingerprint"}
         values["text"] = text_from_dict(values["text"]) if values.get("text") else None
+        values["captions"] = captions_from_dict(values["captions"]) if values.get("captions") else None
         values["frame_effects"] = tuple(
             (kind, dict(params)) for kind, params in values.get("frame_effects", ())
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 from tstudio_compiler.domain import text_motion
+from tstudio_compiler.domain.captions import CaptionsSource, check_style
 from tstudio_compiler.domain.colors import parse_color
-from tstudio_compiler.domain.model import TextSource
+from tstudio_compiler.domain.model import TextSource, TrackKind
 
 # Bounds keep every rasterised picture within a sane pixel budget.
 RANGES = {
@@ -37,4 +38,14 @@ def check(text: TextSource, path: str, length: float | None) -> list[tuple[str, 
     total = sum(a.duration for a in (text.animate_in, text.animate_out) if a is not None)
     if length and total > length + 1e-6:
         out.append((f"{path}.animate_out.duration", f"in + out ({total:g} s) is longer than the clip"))
+    return out
+
+
+def captions_rules(captions: CaptionsSource, path: str, kind: TrackKind) -> list[tuple[str, str]]:
+    out = []
+    if kind is not TrackKind.TEXT:
+        out.append((path, "captions go on a text track"))
+    if not captions.path:
+        out.append((f"{path}.path", "is required"))
+    out += check_style(captions.style, f"{path}.style")
     return out

@@ -10,6 +10,7 @@ from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.effects import EffectCatalog, EffectKind
 from tstudio_compiler.domain.model import Clip, EffectSpec, Project, TrackKind
 from tstudio_compiler.domain.params import check_params
+from tstudio_compiler.domain.text_rules import captions_rules
 from tstudio_compiler.domain.timing import clip_length
 from tstudio_compiler.domain.transitions import TransitionCatalog
 
@@ -140,6 +141,8 @@ def _check_clip(
         v.append((f"{cp}.source", "needs a path, text or color"))
     elif kind is TrackKind.AUDIO and src != "media":
         v.append((f"{cp}.source", "an audio track plays media files only"))
+    if clip.source.captions is not None:
+        v.extend(captions_rules(clip.source.captions, f"{cp}.source.captions", kind))
     if src == "color" and parse_color(clip.source.color) is None:
         v.append((f"{cp}.source.color", "must be a colour like #rrggbb"))
     if src == "text" and clip.source.text is not None:
