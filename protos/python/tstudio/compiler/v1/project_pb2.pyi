@@ -11,6 +11,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from tstudio.compiler.v1 import captions_pb2 as _captions_pb2
 from tstudio.compiler.v1 import motion_pb2 as _motion_pb2
+from tstudio.compiler.v1 import templates_pb2 as _templates_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -81,6 +82,7 @@ class Project(_message.Message):
     TRACKS_FIELD_NUMBER: _builtins.int
     OUTPUT_FIELD_NUMBER: _builtins.int
     BASE_DIR_FIELD_NUMBER: _builtins.int
+    MERGE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     base_dir: _builtins.str
     """Folder that relative source and output paths are resolved against. Set by clients that send a
@@ -94,6 +96,10 @@ class Project(_message.Message):
 
     @_builtins.property
     def output(self) -> Global___OutputSettings: ...
+    @_builtins.property
+    def merge(self) -> _containers.RepeatedCompositeFieldContainer[_templates_pb2.MergeField]:
+        """Merge fields: "{{find}}" in every string becomes "replace" before validation."""
+
     def __init__(
         self,
         *,
@@ -102,10 +108,11 @@ class Project(_message.Message):
         tracks: _abc.Iterable[Global___Track] | None = ...,
         output: Global___OutputSettings | None = ...,
         base_dir: _builtins.str = ...,
+        merge: _abc.Iterable[_templates_pb2.MergeField] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["output", b"output", "settings", b"settings"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_dir", b"base_dir", "name", b"name", "output", b"output", "settings", b"settings", "tracks", b"tracks"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_dir", b"base_dir", "merge", b"merge", "name", b"name", "output", b"output", "settings", b"settings", "tracks", b"tracks"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -290,6 +297,7 @@ class ClipSource(_message.Message):
     TEXT_FIELD_NUMBER: _builtins.int
     COLOR_FIELD_NUMBER: _builtins.int
     CAPTIONS_FIELD_NUMBER: _builtins.int
+    TEMPLATE_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     @_builtins.property
     def text(self) -> Global___TextSource: ...
@@ -299,6 +307,10 @@ class ClipSource(_message.Message):
     def captions(self) -> _captions_pb2.CaptionsSource:
         """Captions from a subtitle file (text tracks only)."""
 
+    @_builtins.property
+    def template(self) -> _templates_pb2.TemplateSource:
+        """A title template from ListTemplates (text and overlay tracks)."""
+
     def __init__(
         self,
         *,
@@ -306,12 +318,13 @@ class ClipSource(_message.Message):
         text: Global___TextSource | None = ...,
         color: Global___ColorSource | None = ...,
         captions: _captions_pb2.CaptionsSource | None = ...,
+        template: _templates_pb2.TemplateSource | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "text", b"text"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "template", b"template", "text", b"text"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "template", b"template", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["path", "text", "color", "captions"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["path", "text", "color", "captions", "template"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 

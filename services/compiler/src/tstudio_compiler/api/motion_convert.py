@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tstudio.compiler.v1 import captions_pb2, motion_pb2, project_pb2
+from tstudio.compiler.v1 import captions_pb2, motion_pb2, project_pb2, templates_pb2
 
+from tstudio_compiler.adapters.template_library import Template
 from tstudio_compiler.domain.captions import CaptionsSource, CaptionStyle
 from tstudio_compiler.domain.keyframes import Animation, Keyframe
 from tstudio_compiler.domain.text_motion import TextAnimation
@@ -69,3 +70,17 @@ def captions(c: captions_pb2.CaptionsSource) -> CaptionsSource:
         line_height=s.line_height,
     )
     return CaptionsSource(c.path, style)
+
+
+def template_to_proto(t: Template) -> templates_pb2.TemplateInfo:
+    return templates_pb2.TemplateInfo(
+        id=t.id,
+        name=t.name,
+        description=t.description,
+        fields=[
+            templates_pb2.TemplateField(name=f.name, description=f.description, default_value=f.default)
+            for f in t.fields
+        ],
+        duration=t.duration,
+        origin=t.origin,
+    )
