@@ -101,3 +101,40 @@ def test_check_names_each_bad_keyframe_by_its_path() -> None:
     assert "effect parameters" in found[f"{p}[3].property"]
     assert "at least one keyframe" in found[f"{p}[4].keyframes"]
     assert f"{p}[5].keyframes[0].time" in found
+
+
+def test_a_segment_with_keyframes_and_animated_text_survives_its_description() -> None:
+    """Distributed rendering rebuilds segments from JSON: instance names and text animations stay."""
+    import json
+
+    from tstudio_compiler.domain.effects import EffectCatalog, builtin_effects
+    from tstudio_compiler.domain.encoding import EncodeSettings
+    from tstudio_compiler.domain.model import (
+        Clip,
+        Project,
+        ProjectSettings,
+        Source,
+        TextSource,
+        Track,
+        TrackKind,
+    )
+    from tstudio_compiler.domain.planner import Planner
+    from tstudio_compiler.domain.segment_description import describe, from_description
+    from tstudio_compiler.domain.text_motion import TextAnimation
+    from tstudio_compiler.domain.transitions import TransitionCatalog, builtin_transitions
+
+    text = TextSource("Hi", animate_in=TextAnimation("wave", 0.5, "char"))
+    clip = Clip(
+        "t",
+        Source(text=text),
+        duration=1,
+        animations=(Animation("opacity", (Keyframe(0, 0), Keyframe(1, 1, "easeInSine"))),),
+    )
+    model = Project(settings=ProjectSettings(160, 90, 30), tracks=(Track("t", TrackKind.TEXT, (clip,)),))
+    plan = Planner(EffectCatalog(builtin_effects()), TransitionCatalog(builtin_transitions())).plan(model, {})
+    segment = plan.segments[0]
+    encode = EncodeSettings(video_encoder="libx264", pix_fmt="yuv420p", options={}, bit_rate=0)
+    description = json.loads(json.dumps(describe(plan, segment, encode, {})))
+    rebuilt, _ = from_description(description, "out.mp4")
+    assert rebuilt.segments[0].graph == segment.graph
+    assert "sendcmd" in segment.graph.graph.render()

@@ -11,6 +11,7 @@ from svckit.bus import EventBus
 from svckit.executor import BlockingExecutor
 from svckit.paths import AllowedRoots
 
+from tstudio_compiler.adapters.captions_file import SubtitleFiles
 from tstudio_compiler.adapters.compiler_metrics import CompilerMetrics
 from tstudio_compiler.adapters.distributed_jobs import DistributedRenderJobs
 from tstudio_compiler.adapters.encoder_probe import ProbedEncoders
@@ -103,6 +104,7 @@ def build_compiler(
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,
         jobs=jobs,
         previews_dir=str(_storage(settings) / "previews"),
+        captions=SubtitleFiles(),
     )
 
 

@@ -7,6 +7,7 @@ from svckit.server import GrpcService, ServerHandle
 from svckit.server import create_server as create_grpc_server
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
 
+from tstudio_compiler.adapters.template_library import TemplateLibrary
 from tstudio_compiler.api.compiler_servicer import CompilerServicer
 from tstudio_compiler.api.scale_rpc import ScaleRpc
 from tstudio_compiler.domain.compiler import Compiler
@@ -21,7 +22,12 @@ def create_server(
 ) -> ServerHandle:
     service = GrpcService(
         SERVICE_NAME,
-        CompilerServicer(compiler, plugins, ScaleRpc.for_compiler(settings, compiler)),
+        CompilerServicer(
+            compiler,
+            plugins,
+            ScaleRpc.for_compiler(settings, compiler),
+            TemplateLibrary(settings.templates_dir),
+        ),
         compiler_pb2_grpc.add_CompilerServiceServicer_to_server,
     )
     # A project's fields are named from the project (`tracks[0].clips[1].start`), as validation does.

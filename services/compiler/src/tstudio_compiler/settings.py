@@ -15,6 +15,8 @@ class CompilerSettings(ServiceSettings):
     allowed_roots: tuple[Path, ...] = ()
     # Rasterised text for printed ffmpeg commands and other scratch files.
     data_dir: Path = Path("~/.cache/tstudio/compiler")
+    # User title templates (*.json, see docs/motion.md), beside the built-in ones.
+    templates_dir: Path = Path("~/.config/tstudio/templates")
     # Renders running at once, and renders waiting beyond those before RESOURCE_EXHAUSTED.
     max_concurrent_renders: int = 1
     max_queued_renders: int = 8

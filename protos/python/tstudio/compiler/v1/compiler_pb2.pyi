@@ -197,18 +197,26 @@ class ValidateProjectResponse(_message.Message):
 
     VALID_FIELD_NUMBER: _builtins.int
     VIOLATIONS_FIELD_NUMBER: _builtins.int
+    WARNINGS_FIELD_NUMBER: _builtins.int
     valid: _builtins.bool
     @_builtins.property
     def violations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Violation]: ...
+    @_builtins.property
+    def warnings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Violation]:
+        """What renders, but not as asked (e.g. a font family that is not installed and is drawn with the
+        default font).
+        """
+
     def __init__(
         self,
         *,
         valid: _builtins.bool = ...,
         violations: _abc.Iterable[Global___Violation] | None = ...,
+        warnings: _abc.Iterable[Global___Violation] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["valid", b"valid", "violations", b"violations"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["valid", b"valid", "violations", b"violations", "warnings", b"warnings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

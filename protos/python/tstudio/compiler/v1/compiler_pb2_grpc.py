@@ -5,6 +5,7 @@ import warnings
 
 from tstudio.compiler.v1 import compiler_pb2 as tstudio_dot_compiler_dot_v1_dot_compiler__pb2
 from tstudio.compiler.v1 import project_import_pb2 as tstudio_dot_compiler_dot_v1_dot_project__import__pb2
+from tstudio.compiler.v1 import templates_pb2 as tstudio_dot_compiler_dot_v1_dot_templates__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -95,6 +96,11 @@ class CompilerServiceStub:
                 '/tstudio.compiler.v1.CompilerService/ListTransitions',
                 request_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListTransitionsRequest.SerializeToString,
                 response_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListTransitionsResponse.FromString,
+                _registered_method=True)
+        self.ListTemplates = channel.unary_unary(
+                '/tstudio.compiler.v1.CompilerService/ListTemplates',
+                request_serializer=tstudio_dot_compiler_dot_v1_dot_templates__pb2.ListTemplatesRequest.SerializeToString,
+                response_deserializer=tstudio_dot_compiler_dot_v1_dot_templates__pb2.ListTemplatesResponse.FromString,
                 _registered_method=True)
         self.GetCapabilities = channel.unary_unary(
                 '/tstudio.compiler.v1.CompilerService/GetCapabilities',
@@ -238,6 +244,13 @@ class CompilerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTemplates(self, request, context):
+        """Title templates (built in and from the user folder) with their fields.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCapabilities(self, request, context):
         """Encoders found by opening them, containers, and what AUTO picks.
         """
@@ -376,6 +389,11 @@ def add_CompilerServiceServicer_to_server(servicer, server):
                     servicer.ListTransitions,
                     request_deserializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListTransitionsRequest.FromString,
                     response_serializer=tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListTransitionsResponse.SerializeToString,
+            ),
+            'ListTemplates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTemplates,
+                    request_deserializer=tstudio_dot_compiler_dot_v1_dot_templates__pb2.ListTemplatesRequest.FromString,
+                    response_serializer=tstudio_dot_compiler_dot_v1_dot_templates__pb2.ListTemplatesResponse.SerializeToString,
             ),
             'GetCapabilities': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCapabilities,
@@ -758,6 +776,33 @@ class CompilerService:
             '/tstudio.compiler.v1.CompilerService/ListTransitions',
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListTransitionsRequest.SerializeToString,
             tstudio_dot_compiler_dot_v1_dot_compiler__pb2.ListTransitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTemplates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.compiler.v1.CompilerService/ListTemplates',
+            tstudio_dot_compiler_dot_v1_dot_templates__pb2.ListTemplatesRequest.SerializeToString,
+            tstudio_dot_compiler_dot_v1_dot_templates__pb2.ListTemplatesResponse.FromString,
             options,
             channel_credentials,
             insecure,

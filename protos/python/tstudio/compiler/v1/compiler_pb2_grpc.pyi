@@ -7,6 +7,7 @@ from collections import abc as _abc
 from grpc import aio as _aio
 from tstudio.compiler.v1 import compiler_pb2 as _compiler_pb2
 from tstudio.compiler.v1 import project_import_pb2 as _project_import_pb2
+from tstudio.compiler.v1 import templates_pb2 as _templates_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -56,6 +57,8 @@ class CompilerServiceStub:
     """Returns the render plan and an equivalent ffmpeg command line."""
     ListEffects: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.ListEffectsRequest, _compiler_pb2.ListEffectsResponse]
     ListTransitions: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.ListTransitionsRequest, _compiler_pb2.ListTransitionsResponse]
+    ListTemplates: _grpc.UnaryUnaryMultiCallable[_templates_pb2.ListTemplatesRequest, _templates_pb2.ListTemplatesResponse]
+    """Title templates (built in and from the user folder) with their fields."""
     GetCapabilities: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.GetCapabilitiesRequest, _compiler_pb2.GetCapabilitiesResponse]
     """Encoders found by opening them, containers, and what AUTO picks."""
     GetDiagnostics: _grpc.UnaryUnaryMultiCallable[_compiler_pb2.GetDiagnosticsRequest, _compiler_pb2.GetDiagnosticsResponse]
@@ -106,6 +109,8 @@ class CompilerServiceAsyncStub(CompilerServiceStub):
     """Returns the render plan and an equivalent ffmpeg command line."""
     ListEffects: _aio.UnaryUnaryMultiCallable[_compiler_pb2.ListEffectsRequest, _compiler_pb2.ListEffectsResponse]  # type: ignore[assignment]
     ListTransitions: _aio.UnaryUnaryMultiCallable[_compiler_pb2.ListTransitionsRequest, _compiler_pb2.ListTransitionsResponse]  # type: ignore[assignment]
+    ListTemplates: _aio.UnaryUnaryMultiCallable[_templates_pb2.ListTemplatesRequest, _templates_pb2.ListTemplatesResponse]  # type: ignore[assignment]
+    """Title templates (built in and from the user folder) with their fields."""
     GetCapabilities: _aio.UnaryUnaryMultiCallable[_compiler_pb2.GetCapabilitiesRequest, _compiler_pb2.GetCapabilitiesResponse]  # type: ignore[assignment]
     """Encoders found by opening them, containers, and what AUTO picks."""
     GetDiagnostics: _aio.UnaryUnaryMultiCallable[_compiler_pb2.GetDiagnosticsRequest, _compiler_pb2.GetDiagnosticsResponse]  # type: ignore[assignment]
@@ -225,6 +230,14 @@ class CompilerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _compiler_pb2.ListTransitionsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_compiler_pb2.ListTransitionsResponse, _abc.Awaitable[_compiler_pb2.ListTransitionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListTemplates(
+        self,
+        request: _templates_pb2.ListTemplatesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_templates_pb2.ListTemplatesResponse, _abc.Awaitable[_templates_pb2.ListTemplatesResponse]]:
+        """Title templates (built in and from the user folder) with their fields."""
 
     @_abc_1.abstractmethod
     def GetCapabilities(

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n tstudio/compiler/v1/motion.proto\x12\x13tstudio.compiler.v1\"O\n\tAnimation\x12\x10\n\x08property\x18\x01 \x01(\t\x12\x30\n\tkeyframes\x18\x02 \x03(\x0b\x32\x1d.tstudio.compiler.v1.Keyframe\"7\n\x08Keyframe\x12\x0c\n\x04time\x18\x01 \x01(\x01\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x0e\n\x06\x65\x61sing\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n tstudio/compiler/v1/motion.proto\x12\x13tstudio.compiler.v1\"O\n\tAnimation\x12\x10\n\x08property\x18\x01 \x01(\t\x12\x30\n\tkeyframes\x18\x02 \x03(\x0b\x32\x1d.tstudio.compiler.v1.Keyframe\"7\n\x08Keyframe\x12\x0c\n\x04time\x18\x01 \x01(\x01\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x0e\n\x06\x65\x61sing\x18\x03 \x01(\t\"`\n\rTextAnimation\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x15\n\x08\x64uration\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\n\n\x02\x62y\x18\x03 \x01(\t\x12\x11\n\tdirection\x18\x04 \x01(\tB\x0b\n\t_durationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,4 +35,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ANIMATION']._serialized_end=136
   _globals['_KEYFRAME']._serialized_start=138
   _globals['_KEYFRAME']._serialized_end=193
+  _globals['_TEXTANIMATION']._serialized_start=195
+  _globals['_TEXTANIMATION']._serialized_end=291
 # @@protoc_insertion_point(module_scope)

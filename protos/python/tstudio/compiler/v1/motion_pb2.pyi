@@ -76,3 +76,41 @@ class Keyframe(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Keyframe: _TypeAlias = Keyframe  # noqa: Y015
+
+@_typing.final
+class TextAnimation(_message.Message):
+    """A text clip's entrance or exit, played unit by unit (docs/motion.md)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    DURATION_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    type: _builtins.str
+    """fade, slide, scale, typewriter, wave, bounce, shake, blink, dissolve, ascend or shift."""
+    duration: _builtins.float
+    """Seconds; unset means 0.5."""
+    by: _builtins.str
+    """"char", "word" or "line"; empty picks the type's own (typewriter, wave, bounce, dissolve: char;
+    ascend: word; others: line).
+    """
+    direction: _builtins.str
+    """slide only: "left" (default), "right", "up" or "down": where the text comes from (or goes to)."""
+    def __init__(
+        self,
+        *,
+        type: _builtins.str = ...,
+        duration: _builtins.float | None = ...,
+        by: _builtins.str = ...,
+        direction: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_duration", b"_duration", "duration", b"duration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_duration", b"_duration", "by", b"by", "direction", b"direction", "duration", b"duration", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__duration: _TypeAlias = _typing.Literal["duration"]  # noqa: Y015
+    _WhichOneofArgType__duration: _TypeAlias = _typing.Literal["_duration", b"_duration"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__duration) -> _WhichOneofReturnType__duration | None: ...
+
+Global___TextAnimation: _TypeAlias = TextAnimation  # noqa: Y015

@@ -9,7 +9,9 @@ from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from tstudio.compiler.v1 import captions_pb2 as _captions_pb2
 from tstudio.compiler.v1 import motion_pb2 as _motion_pb2
+from tstudio.compiler.v1 import templates_pb2 as _templates_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -80,6 +82,7 @@ class Project(_message.Message):
     TRACKS_FIELD_NUMBER: _builtins.int
     OUTPUT_FIELD_NUMBER: _builtins.int
     BASE_DIR_FIELD_NUMBER: _builtins.int
+    MERGE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     base_dir: _builtins.str
     """Folder that relative source and output paths are resolved against. Set by clients that send a
@@ -93,6 +96,10 @@ class Project(_message.Message):
 
     @_builtins.property
     def output(self) -> Global___OutputSettings: ...
+    @_builtins.property
+    def merge(self) -> _containers.RepeatedCompositeFieldContainer[_templates_pb2.MergeField]:
+        """Merge fields: "{{find}}" in every string becomes "replace" before validation."""
+
     def __init__(
         self,
         *,
@@ -101,10 +108,11 @@ class Project(_message.Message):
         tracks: _abc.Iterable[Global___Track] | None = ...,
         output: Global___OutputSettings | None = ...,
         base_dir: _builtins.str = ...,
+        merge: _abc.Iterable[_templates_pb2.MergeField] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["output", b"output", "settings", b"settings"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_dir", b"base_dir", "name", b"name", "output", b"output", "settings", b"settings", "tracks", b"tracks"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_dir", b"base_dir", "merge", b"merge", "name", b"name", "output", b"output", "settings", b"settings", "tracks", b"tracks"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -288,23 +296,35 @@ class ClipSource(_message.Message):
     PATH_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     COLOR_FIELD_NUMBER: _builtins.int
+    CAPTIONS_FIELD_NUMBER: _builtins.int
+    TEMPLATE_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     @_builtins.property
     def text(self) -> Global___TextSource: ...
     @_builtins.property
     def color(self) -> Global___ColorSource: ...
+    @_builtins.property
+    def captions(self) -> _captions_pb2.CaptionsSource:
+        """Captions from a subtitle file (text tracks only)."""
+
+    @_builtins.property
+    def template(self) -> _templates_pb2.TemplateSource:
+        """A title template from ListTemplates (text and overlay tracks)."""
+
     def __init__(
         self,
         *,
         path: _builtins.str = ...,
         text: Global___TextSource | None = ...,
         color: Global___ColorSource | None = ...,
+        captions: _captions_pb2.CaptionsSource | None = ...,
+        template: _templates_pb2.TemplateSource | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["color", b"color", "kind", b"kind", "path", b"path", "text", b"text"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "template", b"template", "text", b"text"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["color", b"color", "kind", b"kind", "path", b"path", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "template", b"template", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["path", "text", "color"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["path", "text", "color", "captions", "template"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
@@ -322,16 +342,50 @@ class TextSource(_message.Message):
     ALIGN_FIELD_NUMBER: _builtins.int
     STROKE_COLOR_FIELD_NUMBER: _builtins.int
     STROKE_WIDTH_FIELD_NUMBER: _builtins.int
+    SHADOW_COLOR_FIELD_NUMBER: _builtins.int
+    SHADOW_X_FIELD_NUMBER: _builtins.int
+    SHADOW_Y_FIELD_NUMBER: _builtins.int
+    SHADOW_BLUR_FIELD_NUMBER: _builtins.int
+    LETTER_SPACING_FIELD_NUMBER: _builtins.int
+    LINE_HEIGHT_FIELD_NUMBER: _builtins.int
+    MAX_WIDTH_FIELD_NUMBER: _builtins.int
+    PADDING_FIELD_NUMBER: _builtins.int
+    CORNER_RADIUS_FIELD_NUMBER: _builtins.int
+    ANIMATE_IN_FIELD_NUMBER: _builtins.int
+    ANIMATE_OUT_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     font_size: _builtins.float
     color: _builtins.str
     font: _builtins.str
-    """Font family or a path to a .ttf/.otf file; empty picks the bundled default."""
+    """Font family (e.g. "DejaVu Serif", found by fontconfig or in the font folders) or a path to a
+    .ttf/.otf file; empty picks the bundled default (DejaVu Sans). A family that is not installed
+    is drawn with the default and reported as a warning.
+    """
     background_color: _builtins.str
     align: _builtins.str
     """"left", "center" or "right"."""
     stroke_color: _builtins.str
     stroke_width: _builtins.float
+    shadow_color: _builtins.str
+    """Drop shadow of the glyphs: colour (empty: none), offset and blur radius in pixels."""
+    shadow_x: _builtins.float
+    shadow_y: _builtins.float
+    shadow_blur: _builtins.float
+    letter_spacing: _builtins.float
+    """Extra pixels between characters (may be negative)."""
+    line_height: _builtins.float
+    """Line advance as a multiple of the font's line height; 0 means 1."""
+    max_width: _builtins.float
+    """Wrap lines wider than this many pixels at spaces (0: break only at newlines)."""
+    padding: _builtins.float
+    """Padding of the background box in pixels (0: a small margin) and its corner radius."""
+    corner_radius: _builtins.float
+    @_builtins.property
+    def animate_in(self) -> _motion_pb2.TextAnimation:
+        """Entrance and exit animations; they compose with the clip's keyframes."""
+
+    @_builtins.property
+    def animate_out(self) -> _motion_pb2.TextAnimation: ...
     def __init__(
         self,
         *,
@@ -343,10 +397,21 @@ class TextSource(_message.Message):
         align: _builtins.str = ...,
         stroke_color: _builtins.str = ...,
         stroke_width: _builtins.float = ...,
+        shadow_color: _builtins.str = ...,
+        shadow_x: _builtins.float = ...,
+        shadow_y: _builtins.float = ...,
+        shadow_blur: _builtins.float = ...,
+        letter_spacing: _builtins.float = ...,
+        line_height: _builtins.float = ...,
+        max_width: _builtins.float = ...,
+        padding: _builtins.float = ...,
+        corner_radius: _builtins.float = ...,
+        animate_in: _motion_pb2.TextAnimation | None = ...,
+        animate_out: _motion_pb2.TextAnimation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["animate_in", b"animate_in", "animate_out", b"animate_out"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "background_color", b"background_color", "color", b"color", "font", b"font", "font_size", b"font_size", "stroke_color", b"stroke_color", "stroke_width", b"stroke_width", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["align", b"align", "animate_in", b"animate_in", "animate_out", b"animate_out", "background_color", b"background_color", "color", b"color", "corner_radius", b"corner_radius", "font", b"font", "font_size", b"font_size", "letter_spacing", b"letter_spacing", "line_height", b"line_height", "max_width", b"max_width", "padding", b"padding", "shadow_blur", b"shadow_blur", "shadow_color", b"shadow_color", "shadow_x", b"shadow_x", "shadow_y", b"shadow_y", "stroke_color", b"stroke_color", "stroke_width", b"stroke_width", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -19,10 +19,12 @@ import av
 import numpy as np
 from svckit.errors import DataLoss, FailedPrecondition, Resource, ServiceError
 
+from tstudio_compiler.adapters.captions_render import CaptionPictures, CaptionsFeeder
 from tstudio_compiler.adapters.output_colour import SWS_MATRIX
 from tstudio_compiler.adapters.source_decoding import frames_from
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
-from tstudio_compiler.adapters.text_raster import rasterise
+from tstudio_compiler.adapters.text_animation import AnimatedText
+from tstudio_compiler.adapters.text_raster import rasterise, shared_font_book
 from tstudio_compiler.adapters.transition_feeder import TransitionFeeder
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.plan import InputSpec
@@ -79,6 +81,25 @@ def image_frame(path: str, sources: SourceFiles = ANY_SOURCE) -> av.VideoFrame:
     except av.error.FFmpegError as exc:
         raise DataLoss(f"cannot decode image {path}", resources=[Resource("file", path)]) from exc
     raise DataLoss(f"image {path} has no picture", resources=[Resource("file", path)])
+
+
+class AnimatedTextFeeder:
+    """An animated text clip's pictures, one per clip-local frame."""
+
+    def __init__(self, text: AnimatedText) -> None:
+        self._text = text
+        self._static: av.VideoFrame | None = None
+
+    def frame(self, local_frame: int) -> av.VideoFrame:
+        picture = self._text.picture(local_frame)
+        if picture is self._text.static:
+            if self._static is None:
+                self._static = av.VideoFrame.from_ndarray(picture, format="rgba")
+            return self._static
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format="rgba")
+
+    def close(self) -> None:
+        pass
 
 
 class VideoFeeder:
@@ -220,6 +241,13 @@ def _plain_feeder(spec: InputSpec, sources: SourceFiles) -> FrameFeeder:
         return VideoFeeder(spec, sources=sources)
     if spec.kind == "image":
         return StillFeeder(image_frame(spec.path, sources))
+    if spec.kind == "captions":
+        assert spec.captions is not None
+        pictures = CaptionPictures(spec.captions, shared_font_book(), spec.width, spec.height)
+        return CaptionsFeeder(pictures, spec.source_in, spec.fps)
+    if spec.kind == "text" and spec.clip_frames:
+        assert spec.text is not None
+        return AnimatedTextFeeder(AnimatedText(spec.text, shared_font_book(), spec.fps, spec.clip_frames))
     if spec.kind == "text":
         assert spec.text is not None
         # from_image would drop the alpha channel.

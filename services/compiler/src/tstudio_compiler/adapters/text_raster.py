@@ -5,28 +5,26 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import math
+import os
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
-from svckit.errors import FailedPrecondition
+from PIL import Image
 
+from tstudio_compiler.adapters.captions_render import CaptionPictures
+from tstudio_compiler.adapters.fonts import FontBook
 from tstudio_compiler.adapters.source_files import DEFAULT_MAX_PICTURE_PIXELS
-from tstudio_compiler.domain.colors import parse_color
-from tstudio_compiler.domain.model import TextSource
+from tstudio_compiler.adapters.text_animation import AnimatedText
+from tstudio_compiler.adapters.text_layout import render
+from tstudio_compiler.domain.model import Project, TextSource
 from tstudio_compiler.domain.plan import InputSpec
 
 log = logging.getLogger(__name__)
 
 
-@functools.lru_cache(maxsize=64)
-def _font(name: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    if name:
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            log.warning("font %r not found; using the default", name)
-    return ImageFont.load_default(size=size)
+@functools.cache
+def shared_font_book() -> FontBook:
+    """One font book per process: its family index and fallback lookups are cached."""
+    return FontBook()
 
 
 # A text picture may cover this many frames' worth of pixels (it can be scaled down or sit partly
@@ -37,58 +35,30 @@ FRAMES_OF_TEXT = 4
 def rasterise(
     text: TextSource, frame: tuple[int, int] = (0, 0), max_pixels: int = DEFAULT_MAX_PICTURE_PIXELS
 ) -> Image.Image:
-    """An RGBA image just large enough for the text (with stroke and a small margin), laid out
-    against the frame: if it would cover more than FRAMES_OF_TEXT frames (or `max_pixels`), the font
-    shrinks until it fits, measured before any pixel is allocated."""
+    """An RGBA image just large enough for the text (box, stroke, shadow and a small margin), laid
+    out against the frame: if it would cover more than FRAMES_OF_TEXT frames (or `max_pixels`), the
+    font shrinks until it fits, measured before any pixel is allocated."""
     budget = max_pixels
     if frame[0] > 0 and frame[1] > 0:
         budget = min(budget, FRAMES_OF_TEXT * frame[0] * frame[1])
-    size = max(1, round(text.font_size))
-    stroke = round(text.stroke_width)
-    for _ in range(8):
-        font, left, top, width, height, margin = _layout(text, size, stroke)
-        if width * height <= budget or size == 1:
-            break
-        shrink = math.sqrt(budget / (width * height)) * 0.98
-        log.info(
-            "text of %dx%d px is over its budget; font %d -> %d", width, height, size, int(size * shrink)
-        )
-        size = max(1, int(size * shrink))
-        stroke = int(stroke * shrink)
-    if width * height > budget:
-        raise FailedPrecondition(
-            f"the text does not fit the pixel budget ({budget} pixels) even at the smallest size",
-            reason="PICTURE_TOO_LARGE",
-        )
-    background = parse_color(text.background_color) if text.background_color else None
-    image = Image.new("RGBA", (width, height), background or (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    fill = parse_color(text.color) or (255, 255, 255, 255)
-    stroke_fill = parse_color(text.stroke_color) if text.stroke_color else None
-    draw.multiline_text(
-        (margin - left, margin - top),
-        text.text,
-        font=font,
-        fill=fill,
-        align=text.align or "center",
-        stroke_width=stroke,
-        stroke_fill=stroke_fill,
-    )
+    image, warning = render(text, shared_font_book(), budget)
+    if warning:
+        log.warning("%s", warning)
     return image
 
 
-def _layout(
-    text: TextSource, size: int, stroke: int
-) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, float, float, int, int, int]:
-    font = _font(text.font, size)
-    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
-    left, top, right, bottom = probe.multiline_textbbox(
-        (0, 0), text.text, font=font, stroke_width=stroke, align=text.align or "center"
-    )
-    margin = max(2, size // 8)
-    width = int(right - left) + 2 * margin
-    height = int(bottom - top) + 2 * margin
-    return font, left, top, width + width % 2, height + height % 2, margin
+def text_warnings(project: Project) -> list[tuple[str, str]]:
+    """(field path, why) for each text clip whose font is not the one asked for."""
+    book = shared_font_book()
+    out = []
+    for ti, track in enumerate(project.tracks):
+        for ci, clip in enumerate(track.clips):
+            text = clip.source.text
+            if text is not None and text.font:
+                warning = book.resolve(text.font).warning
+                if warning:
+                    out.append((f"tracks[{ti}].clips[{ci}].source.text.font", warning))
+    return out
 
 
 class TextImageFolder:
@@ -99,7 +69,11 @@ class TextImageFolder:
         self._max_pixels = max_pixels
 
     def path_for(self, spec: InputSpec) -> str:
+        if spec.kind == "captions":
+            return self._captions(spec)
         assert spec.text is not None
+        if spec.clip_frames:
+            return self._sequence(spec)
         frame = (spec.width, spec.height)
         name = hashlib.sha256(repr((spec.text, frame, self._max_pixels)).encode()).hexdigest()[:16]
         path = self._folder / f"text-{name}.png"
@@ -107,3 +81,39 @@ class TextImageFolder:
             self._folder.mkdir(parents=True, exist_ok=True)
             rasterise(spec.text, frame, self._max_pixels).save(path)
         return str(path)
+
+    def _captions(self, spec: InputSpec) -> str:
+        """A captions clip's frames as a numbered sequence: one PNG per set of showing cues, linked
+        under each frame's number."""
+        assert spec.captions is not None
+        key = repr((spec.captions, spec.width, spec.height, spec.source_in, spec.first_frame, spec.frames))
+        folder = self._folder / f"captions-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+        pattern = str(folder / "%06d.png")
+        if not (folder / "done").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            pictures = CaptionPictures(spec.captions, shared_font_book(), spec.width, spec.height)
+            made: dict[tuple[int, ...], Path] = {}
+            for index in range(spec.frames + 1):
+                showing = pictures.showing(spec.source_time(spec.first_frame + index))
+                if showing not in made:
+                    made[showing] = folder / f"cues-{len(made)}.png"
+                    Image.fromarray(pictures.picture(showing)).save(made[showing])
+                target = Path(pattern % index)
+                target.unlink(missing_ok=True)
+                os.link(made[showing], target)
+            (folder / "done").touch()
+        return pattern
+
+    def _sequence(self, spec: InputSpec) -> str:
+        """An animated text's frames `first_frame..` of its clip as numbered PNGs (from 0)."""
+        assert spec.text is not None
+        key = repr((spec.text, spec.fps, spec.clip_frames, spec.first_frame, spec.frames))
+        folder = self._folder / f"text-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+        pattern = str(folder / "%06d.png")
+        if not (folder / "done").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            animated = AnimatedText(spec.text, shared_font_book(), spec.fps, spec.clip_frames)
+            for index in range(spec.frames + 1):
+                Image.fromarray(animated.picture(spec.first_frame + index)).save(pattern % index)
+            (folder / "done").touch()
+        return pattern

@@ -11,9 +11,17 @@ from typing import Any
 import grpc
 from svckit import errors
 from tstudio.common.v1 import common_pb2
-from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc, project_import_pb2
+from tstudio.compiler.v1 import (
+    compiler_pb2,
+    compiler_pb2_grpc,
+    project_import_pb2,
+    project_pb2,
+    templates_pb2,
+)
 
 from tstudio_compiler import __version__
+from tstudio_compiler.adapters.template_library import TemplateLibrary
+from tstudio_compiler.adapters.text_raster import text_warnings
 from tstudio_compiler.api.convert import (
     STATUS_FROM_PROTO,
     effect_to_proto,
@@ -22,13 +30,15 @@ from tstudio_compiler.api.convert import (
     project_from_proto,
     transition_to_proto,
 )
+from tstudio_compiler.api.motion_convert import template_to_proto
 from tstudio_compiler.api.plugin_rpc import PluginRpc
+from tstudio_compiler.api.project_expand import expand
 from tstudio_compiler.api.project_import_rpc import ProjectImportRpc
 from tstudio_compiler.api.scale_rpc import ScaleRpc
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.encoding import HARDWARE, choose_encoder
 from tstudio_compiler.domain.jobs import JobStatus, JobView
-from tstudio_compiler.domain.model import Acceleration, OutputSettings
+from tstudio_compiler.domain.model import Acceleration, OutputSettings, Project
 from tstudio_compiler.domain.profiles import Profile
 from tstudio_compiler.domain.validation import CONTAINERS
 from tstudio_compiler.plugins import PluginRegistry
@@ -72,29 +82,45 @@ def _job_error(job: JobView) -> errors.ServiceError:
 
 class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     def __init__(
-        self, compiler: Compiler, plugins: PluginRegistry | None = None, scale: ScaleRpc | None = None
+        self,
+        compiler: Compiler,
+        plugins: PluginRegistry | None = None,
+        scale: ScaleRpc | None = None,
+        templates: TemplateLibrary | None = None,
     ) -> None:
         self._compiler = compiler
+        self._templates = templates
         self._plugins = PluginRpc(plugins, compiler.run_blocking)
         self._scale = scale
         self._import = ProjectImportRpc(compiler)
 
+    def _project(self, message: project_pb2.Project) -> Project:
+        """The domain project, merge fields applied and templates expanded."""
+        return self._compiler.default_base(project_from_proto(expand(message, self._templates)))
+
+    async def ListTemplates(
+        self, request: compiler_pb2.ListTemplatesRequest, context: grpc.aio.ServicerContext
+    ) -> templates_pb2.ListTemplatesResponse:
+        found = await self._compiler.run_blocking(self._templates.all) if self._templates else {}
+        return templates_pb2.ListTemplatesResponse(templates=[template_to_proto(t) for t in found.values()])
+
     async def ValidateProject(
         self, request: compiler_pb2.ValidateProjectRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.ValidateProjectResponse:
-        violations = await self._compiler.validate(
-            self._compiler.default_base(project_from_proto(request.project))
-        )
+        project = self._project(request.project)
+        violations = await self._compiler.validate(project)
+        warnings = await self._compiler.run_blocking(lambda: text_warnings(project))
         return compiler_pb2.ValidateProjectResponse(
             valid=not violations,
             violations=[compiler_pb2.Violation(field=f, description=d) for f, d in violations],
+            warnings=[compiler_pb2.Violation(field=f, description=d) for f, d in warnings],
         )
 
     async def Render(
         self, request: compiler_pb2.RenderRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[compiler_pb2.RenderResponse]:
         job = await self._compiler.submit(
-            self._compiler.default_base(project_from_proto(request.project)),
+            self._project(request.project),
             use_cache=not request.no_cache,
             profile=profile_from_proto(request.profile, Profile.FINAL),
         )
@@ -120,7 +146,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
         self, request: compiler_pb2.PrerenderSegmentRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.PrerenderSegmentResponse:
         job, start, end = await self._compiler.prerender(
-            self._compiler.default_base(project_from_proto(request.project)),
+            self._project(request.project),
             request.start,
             request.end,
             profile_from_proto(request.profile, Profile.PREVIEW),
@@ -133,7 +159,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
         self, request: compiler_pb2.SubmitRenderRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.SubmitRenderResponse:
         job = await self._compiler.submit(
-            self._compiler.default_base(project_from_proto(request.project)),
+            self._project(request.project),
             request.client_key,
             use_cache=not request.no_cache,
             profile=profile_from_proto(request.profile, Profile.FINAL),
@@ -174,7 +200,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
                 field_violations=[errors.FieldViolation("quality", "must be within 1..100")],
             )
         frame = await self._compiler.render_frame(
-            self._compiler.default_base(project_from_proto(request.project)),
+            self._project(request.project),
             request.time,
             request.width,
             _FORMATS.get(request.format, "jpeg"),
@@ -191,9 +217,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     async def ExplainRender(
         self, request: compiler_pb2.ExplainRenderRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.ExplainRenderResponse:
-        explained = await self._compiler.explain(
-            self._compiler.default_base(project_from_proto(request.project))
-        )
+        explained = await self._compiler.explain(self._project(request.project))
         plan = explained.plan
         return compiler_pb2.ExplainRenderResponse(
             segments=[

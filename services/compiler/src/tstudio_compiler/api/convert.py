@@ -89,10 +89,13 @@ def _clip(c: project_pb2.Clip) -> model.Clip:
                 align=t.align or "center",
                 stroke_color=t.stroke_color,
                 stroke_width=t.stroke_width,
+                **motion_convert.rich_text(t),
             )
         )
     elif kind == "color":
         source = model.Source(color=c.source.color.color or "#000000")
+    elif kind == "captions":
+        source = model.Source(captions=motion_convert.captions(c.source.captions))
     else:
         source = model.Source(path=c.source.path)
     tr = c.transform

@@ -6,6 +6,7 @@ the ports, built by the composition root.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -15,6 +16,7 @@ from typing import TypeVar
 
 from svckit.errors import FieldViolation, InvalidArgument, ServiceError
 
+from tstudio_compiler.domain.captions import CaptionsFileError
 from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, encode_settings
 from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
 from tstudio_compiler.domain.jobs import JobView
@@ -23,6 +25,7 @@ from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.planner import VISUAL, Planner, effective_size, resolve_path
 from tstudio_compiler.domain.ports import (
     Blocking,
+    CaptionsReader,
     DiagnosticsSource,
     EncoderInventory,
     FramePreviewer,
@@ -89,6 +92,7 @@ class Compiler:
         jobs: RenderJobs,
         diagnostics: DiagnosticsSource | None = None,
         previews_dir: str = "previews",
+        captions: CaptionsReader | None = None,
     ) -> None:
         self.catalogs = catalogs
         self.limits = limits
@@ -102,6 +106,7 @@ class Compiler:
         self.diagnostics = diagnostics
         # Where a prerendered stretch without an output path goes (storage every replica sees).
         self._previews_dir = previews_dir
+        self._captions = captions
         self._planner = Planner(catalogs.effects, catalogs.transitions, limits.max_segment_seconds)
 
     def default_base(self, project: Project) -> Project:
@@ -136,6 +141,7 @@ class Compiler:
             violations.append(("output.path", "is required to render"))
         if violations:
             raise _invalid(violations)
+        project = await self._read_captions(project)
         files: dict[str, str] = {}
         for ti, track in enumerate(project.tracks):
             for ci, clip in enumerate(track.clips):
@@ -205,6 +211,30 @@ class Compiler:
             raise _invalid([(field, "has no picture")])
         return info.width, info.height
 
+    async def _read_captions(self, project: Project) -> Project:
+        """The project with every captions clip's cues read from its file."""
+        tracks = list(project.tracks)
+        for ti, track in enumerate(project.tracks):
+            clips = list(track.clips)
+            for ci, clip in enumerate(track.clips):
+                captions = clip.source.captions
+                if captions is None or captions.loaded:
+                    continue
+                field = f"tracks[{ti}].clips[{ci}].source.captions.path"
+                if self._captions is None:
+                    raise _invalid([(field, "this compiler reads no subtitle files")])
+                path = resolve_path(captions.path, project.base_dir)
+                self._paths.check(path, field)
+                try:
+                    read = await self._blocking.run(functools.partial(self._captions.read, captions, path))
+                except CaptionsFileError as exc:
+                    raise _invalid([(field, str(exc))]) from None
+                except OSError as exc:
+                    raise _invalid([(field, f"cannot be read: {exc.strerror or exc}")]) from None
+                clips[ci] = replace(clip, source=replace(clip.source, captions=read))
+            tracks[ti] = replace(track, clips=tuple(clips))
+        return replace(project, tracks=tuple(tracks))
+
     async def run_blocking(self, fn: Callable[[], T]) -> T:
         return await self._blocking.run(fn)
 
@@ -261,7 +291,7 @@ class Compiler:
         if not math.isfinite(time) or time < 0 or time > plan.duration:
             raise _invalid([("time", f"must be within 0..{plan.duration:.3f}")])
         frame = min(to_frame(time, plan.fps), plan.frames - 1)
-        graph = self._planner.segment_graph_at(plan, project, prepared.sources, frame)
+        graph = self._planner.segment_graph_at(plan, prepared.project, prepared.sources, frame)
         out_width = width or plan.width
         if not 16 <= out_width <= 7680:
             raise _invalid([("width", "must be within 16..7680, or 0")])

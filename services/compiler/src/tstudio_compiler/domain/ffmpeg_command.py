@@ -112,6 +112,9 @@ def _input_args(spec: InputSpec, plan: RenderPlan, text_image: TextImage) -> lis
         span = number((spec.frames + 2) / plan.fps * spec.speed)
         start = number(spec.source_time(spec.first_frame))
         return ["-noautorotate", *decoder, "-ss", start, "-t", span, "-i", spec.path]
+    if spec.kind == "captions" or (spec.kind == "text" and spec.clip_frames):
+        # An animated text: its frames as a numbered PNG sequence.
+        return ["-framerate", number(plan.fps), "-start_number", "0", "-i", text_image(spec)]
     if spec.kind in ("image", "text"):
         path = spec.path if spec.kind == "image" else text_image(spec)
         return ["-noautorotate", "-loop", "1", "-framerate", number(plan.fps), "-t", seconds, "-i", path]

@@ -10,7 +10,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from tstudio_compiler.domain.captions import CaptionsSource
 from tstudio_compiler.domain.keyframes import Animation
+from tstudio_compiler.domain.text_motion import TextAnimation
 
 
 class TrackKind(enum.Enum):
@@ -38,15 +40,31 @@ class TextSource:
     align: str = "center"
     stroke_color: str = ""
     stroke_width: float = 0.0
+    # Rich text (docs/motion.md); sizes in pixels of the output frame.
+    shadow_color: str = ""
+    shadow_x: float = 0.0
+    shadow_y: float = 0.0
+    shadow_blur: float = 0.0
+    letter_spacing: float = 0.0
+    # Multiple of the font's line height; 0 means 1.
+    line_height: float = 0.0
+    # Wrap lines longer than this (0: only at newlines).
+    max_width: float = 0.0
+    # Box padding (0: a small margin) and corner radius of the background box.
+    padding: float = 0.0
+    corner_radius: float = 0.0
+    animate_in: TextAnimation | None = None
+    animate_out: TextAnimation | None = None
 
 
 @dataclass(frozen=True)
 class Source:
-    """Exactly one of `path`, `text`, `color` is set."""
+    """Exactly one of `path`, `text`, `color`, `captions` is set."""
 
     path: str = ""
     text: TextSource | None = None
     color: str = ""
+    captions: CaptionsSource | None = None
 
     @property
     def kind(self) -> str:
@@ -56,6 +74,8 @@ class Source:
             return "text"
         if self.color:
             return "color"
+        if self.captions is not None:
+            return "captions"
         return "none"
 
 

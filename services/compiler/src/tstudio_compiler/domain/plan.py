@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
+from tstudio_compiler.domain.captions import CaptionsSource
 from tstudio_compiler.domain.colour_management import HD, OutputColour
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
@@ -45,6 +46,10 @@ class InputSpec:
     color_range: str = ""
     # A decoder other than FFmpeg's default for the source (e.g. "libvpx-vp9", which reads VP9 alpha).
     decoder: str = ""
+    # Kind "text" with animateIn/animateOut: the clip's length in frames (0 for a still picture).
+    clip_frames: int = 0
+    # Kind "captions": the cues and their style (pictures of the frame's size, `width` x `height`).
+    captions: CaptionsSource | None = None
 
     def source_time(self, local_frame: int) -> float:
         return self.source_in + local_frame / self.fps * self.speed

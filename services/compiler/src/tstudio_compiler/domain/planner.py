@@ -377,8 +377,8 @@ class _GraphBuilder:
                 color=ffmpeg_color(c.source.color) if p.kind == "color" else "",
                 text=c.source.text,
                 # Text is laid out against the frame (its picture's budget depends on it).
-                width=self.w if p.kind in ("color", "text") else 0,
-                height=self.h if p.kind in ("color", "text") else 0,
+                width=self.w if p.kind in ("color", "text", "captions") else 0,
+                height=self.h if p.kind in ("color", "text", "captions") else 0,
                 color_matrix=self.colour.matrix if p.kind == "color" else "",
                 color_range=self.colour.range if p.kind == "color" else "",
                 decoder=p.info.alpha_decoder if p.info is not None and p.kind == "video" else "",
@@ -388,6 +388,8 @@ class _GraphBuilder:
                 speed=c.speed,
                 fps=self.fps,
                 frame_effects=frame_effects,
+                clip_frames=p.end_frame - p.start_frame if _animated_text(c) else 0,
+                captions=c.source.captions,
             )
         )
         return label
@@ -404,7 +406,7 @@ class _GraphBuilder:
         fades_over = (c.fade_in > 0 or c.fade_out > 0) and (not video_track or positioned)
         alpha = (
             fades_over
-            or p.kind == "text"
+            or p.kind in ("text", "captions")
             or (p.kind == "image" and not video_track)
             or (media and p.info is not None and p.info.has_alpha)
             or c.opacity < 1
@@ -599,6 +601,11 @@ def _segment_graph(
         base = g.canvas()
     g.chains.append(Chain((base,), (Filter("format", "yuv420p"), Filter("setsar", "1")), "out"))
     return SegmentGraph(tuple(g.inputs), Graph(tuple(g.chains)))
+
+
+def _animated_text(clip: Clip) -> bool:
+    text = clip.source.text
+    return text is not None and (text.animate_in is not None or text.animate_out is not None)
 
 
 def _even(value: float) -> int:

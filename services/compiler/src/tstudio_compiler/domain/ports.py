@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from tstudio_compiler.domain.captions import CaptionsSource
 from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan, SegmentGraph
 from tstudio_compiler.domain.sources import SourceInfo
@@ -65,6 +66,12 @@ class FramePreviewer(Protocol):
         self, graph: SegmentGraph, plan: RenderPlan, width: int, image_format: str, quality: int
     ) -> tuple[bytes, int, int]:
         """(image bytes, width, height) of the graph's single output frame."""
+        ...
+
+
+class CaptionsReader(Protocol):
+    def read(self, source: CaptionsSource, path: str) -> CaptionsSource:
+        """`source` with the cues of the subtitle file at `path`; raises CaptionsFileError."""
         ...
 
 

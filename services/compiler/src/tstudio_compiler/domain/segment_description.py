@@ -11,11 +11,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from tstudio_compiler.domain.captions import CaptionsSource, CaptionStyle, Cue
 from tstudio_compiler.domain.colour_management import HD, OutputColour
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan, Segment, SegmentGraph
+from tstudio_compiler.domain.text_motion import TextAnimation
 
 # Part of every segment key: bump when the same description would render differently.
 ENGINE_VERSION = "tstudio-compiler-pyav/2"
@@ -40,7 +42,13 @@ def describe(
         "colour": dataclasses.asdict(plan.colour),
         "inputs": inputs,
         "chains": [
-            {"inputs": list(c.inputs), "filters": [[f.name, f.args] for f in c.filters], "output": c.output}
+            {
+                "inputs": list(c.inputs),
+                "filters": [
+                    [f.name, f.args, f.instance] if f.instance else [f.name, f.args] for f in c.filters
+                ],
+                "output": c.output,
+            }
             for c in segment.graph.graph.chains
         ],
         "encode": {
@@ -52,18 +60,38 @@ def describe(
     }
 
 
+def text_from_dict(values: Mapping[str, Any]) -> TextSource:
+    """A TextSource back from its `dataclasses.asdict` form."""
+    fields = dict(values)
+    for key in ("animate_in", "animate_out"):
+        if fields.get(key):
+            fields[key] = TextAnimation(**fields[key])
+    return TextSource(**fields)
+
+
+def captions_from_dict(values: Mapping[str, Any]) -> CaptionsSource:
+    return CaptionsSource(
+        values["path"],
+        CaptionStyle(**values["style"]),
+        tuple(Cue(**cue) for cue in values["cues"]),
+        bool(values["loaded"]),
+        tuple(values["ignored"]),
+    )
+
+
 def from_description(description: Mapping[str, Any], output_path: str) -> tuple[RenderPlan, EncodeSettings]:
     """A one-segment, picture-only plan that renders the described segment to `output_path`."""
     inputs = []
     for entry in description["inputs"]:
         values = {k: v for k, v in entry.items() if k != "fingerprint"}
-        values["text"] = TextSource(**values["text"]) if values.get("text") else None
+        values["text"] = text_from_dict(values["text"]) if values.get("text") else None
+        values["captions"] = captions_from_dict(values["captions"]) if values.get("captions") else None
         values["frame_effects"] = tuple(
             (kind, dict(params)) for kind, params in values.get("frame_effects", ())
         )
         inputs.append(InputSpec(**values))
     chains = tuple(
-        Chain(tuple(c["inputs"]), tuple(Filter(name, args) for name, args in c["filters"]), c["output"])
+        Chain(tuple(c["inputs"]), tuple(Filter(*named) for named in c["filters"]), c["output"])
         for c in description["chains"]
     )
     frames = int(description["frames"])

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from svckit.did_you_mean import suggestion
 
-from tstudio_compiler.domain import keyframes
+from tstudio_compiler.domain import keyframes, text_rules
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.colour_management import check_output_colour
 from tstudio_compiler.domain.effects import EffectCatalog, EffectKind
 from tstudio_compiler.domain.model import Clip, EffectSpec, Project, TrackKind
 from tstudio_compiler.domain.number_rules import number_violations
 from tstudio_compiler.domain.params import check_params
+from tstudio_compiler.domain.text_rules import captions_rules
 from tstudio_compiler.domain.timing import clip_length
 from tstudio_compiler.domain.transitions import TransitionCatalog
 
@@ -147,6 +148,8 @@ def _check_clip(
         v.append((f"{cp}.source", "needs a path, text or color"))
     elif kind is TrackKind.AUDIO and src != "media":
         v.append((f"{cp}.source", "an audio track plays media files only"))
+    if clip.source.captions is not None:
+        v.extend(captions_rules(clip.source.captions, f"{cp}.source.captions", kind))
     if src == "color" and parse_color(clip.source.color) is None:
         v.append((f"{cp}.source.color", "must be a colour like #rrggbb"))
     if src == "text" and clip.source.text is not None:
@@ -204,6 +207,8 @@ def _check_clip(
     _check_effects(clip.effects, f"{cp}.effects", EffectKind.VIDEO, catalogs, v)
     _check_effects(clip.audio_effects, f"{cp}.audio_effects", EffectKind.AUDIO, catalogs, v)
     v.extend(keyframes.check(clip.animations, f"{cp}.animations", kind is TrackKind.AUDIO))
+    if clip.source.text is not None:
+        v.extend(text_rules.check(clip.source.text, f"{cp}.source.text", length))
     if kind is TrackKind.AUDIO and clip.effects:
         v.append((f"{cp}.effects", "an audio clip takes audio_effects only"))
     return length
