@@ -7,6 +7,7 @@ import io
 import os
 import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,13 +89,17 @@ def test_a_family_name_picks_that_family_with_or_without_fontconfig(fontconfig: 
 
 
 @pytest.mark.skipif(not os.path.exists(SERIF), reason="DejaVu Serif is not installed")
-async def test_family_through_grpc_and_an_unknown_family_is_a_warning(compiler: Running) -> None:
+async def test_family_through_grpc_and_an_unknown_family_is_a_warning(
+    compiler: Running, tmp_path: Path
+) -> None:
     serif = await picture(compiler, {"text": "Serif", "font": "DejaVu Serif"})
     by_path = await picture(compiler, {"text": "Serif", "font": SERIF})
     default = await picture(compiler, {"text": "Serif"})
     assert np.array_equal(serif, by_path) and not np.array_equal(serif, default)
 
-    unknown = project({**text_frame({"text": "Hi", "font": "No Such Family"}), "output": {"path": "x.mp4"}})
+    unknown = project(
+        {**text_frame({"text": "Hi", "font": "No Such Family"}), "output": {"path": str(tmp_path / "x.mp4")}}
+    )
     reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=unknown))
     assert reply.valid
     assert [(w.field, "No Such Family" in w.description) for w in reply.warnings] == [

@@ -464,13 +464,14 @@ class _GraphBuilder:
             f.extend(motion_filters.opacity(m.opacity, self.fps, instance))
         elif c.opacity < 1:
             f.append(Filter("colorchannelmixer", options(aa=c.opacity)))
-        if m.scale and largest:
-            f.append(motion_filters.rescale(m.scale, largest, self.fps))
         if alpha or (not media and p.kind != "color"):
             f.extend(colour_to_working(self.colour, alpha))
         elif c.effects:
             # Effects may work in RGB (plugins always do): back to the working colour by name.
             f.extend(colour_to_working(self.colour, False))
+        if m.scale and largest:
+            # Last: the working-colour conversion sizes its output once, at the first frame.
+            f.append(motion_filters.rescale(m.scale, largest, self.fps))
         shift = self.feed_start - p.start_frame
         if shift:
             f.append(Filter("setpts", f"PTS-{shift}"))
