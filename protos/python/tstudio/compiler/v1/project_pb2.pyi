@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from tstudio.compiler.v1 import compositing_pb2 as _compositing_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -79,6 +80,7 @@ class Project(_message.Message):
     TRACKS_FIELD_NUMBER: _builtins.int
     OUTPUT_FIELD_NUMBER: _builtins.int
     BASE_DIR_FIELD_NUMBER: _builtins.int
+    MARKERS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     base_dir: _builtins.str
     """Folder that relative source and output paths are resolved against. Set by clients that send a
@@ -92,6 +94,10 @@ class Project(_message.Message):
 
     @_builtins.property
     def output(self) -> Global___OutputSettings: ...
+    @_builtins.property
+    def markers(self) -> _containers.RepeatedCompositeFieldContainer[_compositing_pb2.Marker]:
+        """Chapters of the output (MP4, MOV, MKV), in timeline order."""
+
     def __init__(
         self,
         *,
@@ -100,10 +106,11 @@ class Project(_message.Message):
         tracks: _abc.Iterable[Global___Track] | None = ...,
         output: Global___OutputSettings | None = ...,
         base_dir: _builtins.str = ...,
+        markers: _abc.Iterable[_compositing_pb2.Marker] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["output", b"output", "settings", b"settings"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_dir", b"base_dir", "name", b"name", "output", b"output", "settings", b"settings", "tracks", b"tracks"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_dir", b"base_dir", "markers", b"markers", "name", b"name", "output", b"output", "settings", b"settings", "tracks", b"tracks"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -203,6 +210,11 @@ class Clip(_message.Message):
     EFFECTS_FIELD_NUMBER: _builtins.int
     AUDIO_EFFECTS_FIELD_NUMBER: _builtins.int
     TRANSITION_FIELD_NUMBER: _builtins.int
+    FIT_FIELD_NUMBER: _builtins.int
+    FREEZE_AT_FIELD_NUMBER: _builtins.int
+    REVERSE_FIELD_NUMBER: _builtins.int
+    BLEND_MODE_FIELD_NUMBER: _builtins.int
+    MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     start: _builtins.float
     """Place of the clip on the timeline."""
@@ -220,6 +232,19 @@ class Clip(_message.Message):
     """Unset means 1."""
     fade_in: _builtins.float
     fade_out: _builtins.float
+    fit: _builtins.str
+    """How the source fills the frame: "contain" (default: whole picture, bars), "cover" (fills the
+    frame, the overflow cropped, centred), "fill" (stretched), "none" (native size, centred).
+    """
+    freeze_at: _builtins.float
+    """Holds the source frame at this source time for the whole clip; the clip's sound is silent."""
+    reverse: _builtins.bool
+    """Plays the trimmed range backwards, picture and sound."""
+    blend_mode: _builtins.str
+    """How the clip composites over the layers below: "normal" (default), "multiply", "screen",
+    "overlay", "soft-light", "hard-light", "darken", "lighten", "color-dodge", "color-burn",
+    "difference", "exclusion", "add", "subtract"; with `opacity`.
+    """
     @_builtins.property
     def source(self) -> Global___ClipSource: ...
     @_builtins.property
@@ -233,6 +258,10 @@ class Clip(_message.Message):
     @_builtins.property
     def transition(self) -> Global___Transition:
         """Joins this clip to the one before it on the same track; the two overlap by its duration."""
+
+    @_builtins.property
+    def mask(self) -> _compositing_pb2.Mask:
+        """Shows the clip only where the matte reveals it."""
 
     def __init__(
         self,
@@ -254,17 +283,26 @@ class Clip(_message.Message):
         effects: _abc.Iterable[Global___Effect] | None = ...,
         audio_effects: _abc.Iterable[Global___Effect] | None = ...,
         transition: Global___Transition | None = ...,
+        fit: _builtins.str = ...,
+        freeze_at: _builtins.float | None = ...,
+        reverse: _builtins.bool = ...,
+        blend_mode: _builtins.str = ...,
+        mask: _compositing_pb2.Mask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "crop", b"crop", "opacity", b"opacity", "source", b"source", "speed", b"speed", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_freeze_at", b"_freeze_at", "_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "crop", b"crop", "freeze_at", b"freeze_at", "mask", b"mask", "opacity", b"opacity", "source", b"source", "speed", b"speed", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "audio_effects", b"audio_effects", "crop", b"crop", "duration", b"duration", "effects", b"effects", "fade_in", b"fade_in", "fade_out", b"fade_out", "id", b"id", "muted", b"muted", "opacity", b"opacity", "source", b"source", "source_in", b"source_in", "source_out", b"source_out", "speed", b"speed", "start", b"start", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_freeze_at", b"_freeze_at", "_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "audio_effects", b"audio_effects", "blend_mode", b"blend_mode", "crop", b"crop", "duration", b"duration", "effects", b"effects", "fade_in", b"fade_in", "fade_out", b"fade_out", "fit", b"fit", "freeze_at", b"freeze_at", "id", b"id", "mask", b"mask", "muted", b"muted", "opacity", b"opacity", "reverse", b"reverse", "source", b"source", "source_in", b"source_in", "source_out", b"source_out", "speed", b"speed", "start", b"start", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__freeze_at: _TypeAlias = _typing.Literal["freeze_at"]  # noqa: Y015
+    _WhichOneofArgType__freeze_at: _TypeAlias = _typing.Literal["_freeze_at", b"_freeze_at"]  # noqa: Y015
     _WhichOneofReturnType__opacity: _TypeAlias = _typing.Literal["opacity"]  # noqa: Y015
     _WhichOneofArgType__opacity: _TypeAlias = _typing.Literal["_opacity", b"_opacity"]  # noqa: Y015
     _WhichOneofReturnType__speed: _TypeAlias = _typing.Literal["speed"]  # noqa: Y015
     _WhichOneofArgType__speed: _TypeAlias = _typing.Literal["_speed", b"_speed"]  # noqa: Y015
     _WhichOneofReturnType__volume: _TypeAlias = _typing.Literal["volume"]  # noqa: Y015
     _WhichOneofArgType__volume: _TypeAlias = _typing.Literal["_volume", b"_volume"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__freeze_at) -> _WhichOneofReturnType__freeze_at | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__opacity) -> _WhichOneofReturnType__opacity | None: ...
     @_typing.overload
@@ -281,23 +319,37 @@ class ClipSource(_message.Message):
     PATH_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     COLOR_FIELD_NUMBER: _builtins.int
+    PROJECT_FIELD_NUMBER: _builtins.int
+    PROJECT_PATH_FIELD_NUMBER: _builtins.int
+    FPS_FIELD_NUMBER: _builtins.int
     path: _builtins.str
+    project_path: _builtins.str
+    """A nested timeline's project file (not supported yet: refused)."""
+    fps: _builtins.float
+    """Frame rate of an image sequence path ("frames/img%04d.png"); 0 means 25."""
     @_builtins.property
     def text(self) -> Global___TextSource: ...
     @_builtins.property
     def color(self) -> Global___ColorSource: ...
+    @_builtins.property
+    def project(self) -> Global___Project:
+        """A nested timeline rendered as a clip (not supported yet: refused)."""
+
     def __init__(
         self,
         *,
         path: _builtins.str = ...,
         text: Global___TextSource | None = ...,
         color: Global___ColorSource | None = ...,
+        project: Global___Project | None = ...,
+        project_path: _builtins.str = ...,
+        fps: _builtins.float = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["color", b"color", "kind", b"kind", "path", b"path", "text", b"text"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["color", b"color", "kind", b"kind", "path", b"path", "project", b"project", "project_path", b"project_path", "text", b"text"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["color", b"color", "kind", b"kind", "path", b"path", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["color", b"color", "fps", b"fps", "kind", b"kind", "path", b"path", "project", b"project", "project_path", b"project_path", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["path", "text", "color"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["path", "text", "color", "project", "project_path"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
@@ -510,6 +562,8 @@ class OutputSettings(_message.Message):
     WIDTH_FIELD_NUMBER: _builtins.int
     HEIGHT_FIELD_NUMBER: _builtins.int
     FPS_FIELD_NUMBER: _builtins.int
+    PLATFORM_PRESET_FIELD_NUMBER: _builtins.int
+    GIF_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     container: _builtins.str
     """mp4, mov, mkv, webm, gif."""
@@ -531,6 +585,13 @@ class OutputSettings(_message.Message):
     """Overrides of the project size and rate for this output (e.g. a preview); 0 keeps the project's."""
     height: _builtins.int
     fps: _builtins.float
+    platform_preset: _builtins.str
+    """A named platform preset (size, fps, codec, bitrate; see docs/compositing.md): "youtube-1080p",
+    "youtube-4k", "tiktok", "reels-1080x1920", "instagram-square", "instagram-portrait-4x5",
+    "twitter", "preview-360p". Fields set explicitly override the preset's.
+    """
+    @_builtins.property
+    def gif(self) -> _compositing_pb2.GifOptions: ...
     def __init__(
         self,
         *,
@@ -548,10 +609,12 @@ class OutputSettings(_message.Message):
         width: _builtins.int = ...,
         height: _builtins.int = ...,
         fps: _builtins.float = ...,
+        platform_preset: _builtins.str = ...,
+        gif: _compositing_pb2.GifOptions | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "crf", b"crf"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "crf", b"crf", "gif", b"gif"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "audio_bitrate", b"audio_bitrate", "audio_codec", b"audio_codec", "container", b"container", "crf", b"crf", "encoder", b"encoder", "fps", b"fps", "hardware_acceleration", b"hardware_acceleration", "height", b"height", "path", b"path", "preset", b"preset", "quality", b"quality", "video_bitrate", b"video_bitrate", "video_codec", b"video_codec", "width", b"width"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "audio_bitrate", b"audio_bitrate", "audio_codec", b"audio_codec", "container", b"container", "crf", b"crf", "encoder", b"encoder", "fps", b"fps", "gif", b"gif", "hardware_acceleration", b"hardware_acceleration", "height", b"height", "path", b"path", "platform_preset", b"platform_preset", "preset", b"preset", "quality", b"quality", "video_bitrate", b"video_bitrate", "video_codec", b"video_codec", "width", b"width"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__crf: _TypeAlias = _typing.Literal["crf"]  # noqa: Y015
     _WhichOneofArgType__crf: _TypeAlias = _typing.Literal["_crf", b"_crf"]  # noqa: Y015

@@ -19,7 +19,9 @@ import av
 import numpy as np
 from svckit.errors import DataLoss, FailedPrecondition, Resource
 
+from tstudio_compiler.adapters.shape_raster import shape_frame
 from tstudio_compiler.adapters.text_raster import rasterise
+from tstudio_compiler.adapters.time_feeders import ReverseFeeder, freeze_frame
 from tstudio_compiler.adapters.transition_feeder import TransitionFeeder
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.plan import InputSpec
@@ -53,6 +55,8 @@ class StillFeeder:
 
 def color_frame(color: str, width: int, height: int) -> av.VideoFrame:
     rgba = parse_color(color.replace("0x", "#")) or (0, 0, 0, 255)
+    if rgba[3] != 255:  # a transparent colour keeps its alpha
+        return av.VideoFrame.from_ndarray(np.full((height, width, 4), rgba, np.uint8), format="rgba")
     image = np.empty((height, width, 3), dtype=np.uint8)
     image[:] = rgba[:3]
     return av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
@@ -206,8 +210,15 @@ def make_feeder(spec: InputSpec, plugins: FrameEffects | None = None) -> FrameFe
 
 
 def _plain_feeder(spec: InputSpec) -> FrameFeeder:
+    if spec.kind == "video" and spec.freeze:
+        return StillFeeder(freeze_frame(spec))
+    if spec.kind == "video" and spec.reverse:
+        return ReverseFeeder(spec)
     if spec.kind == "video":
         return VideoFeeder(spec)
+    if spec.kind == "shape":
+        assert spec.shape is not None
+        return StillFeeder(shape_frame(spec.shape, spec.width, spec.height))
     if spec.kind == "image":
         return StillFeeder(image_frame(spec.path))
     if spec.kind == "text":

@@ -87,7 +87,9 @@ class PyAvRenderer:
         rate = Fraction(plan.fps).limit_denominator(1001)
         progress(0, plan.frames, "preparing")
         mix = audio_mix.mix(plan, cancelled, temp.parent) if encode.audio_encoder else None
-        with av.open(str(temp), "w", format=encode.container_format) as container:
+        with av.open(
+            str(temp), "w", format=encode.container_format, options=dict(encode.container_options)
+        ) as container:
             video: Any = container.add_stream(encode.video_encoder, rate=rate)
             video.width, video.height = plan.width, plan.height
             video.pix_fmt = encode.pix_fmt

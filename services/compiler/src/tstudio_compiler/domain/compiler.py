@@ -135,6 +135,10 @@ class Compiler:
                     path = resolve_path(clip.source.path, project.base_dir)
                     self._paths.check(path, field)
                     files[field] = path
+                if clip.mask is not None and clip.mask.path:
+                    field = f"tracks[{ti}].clips[{ci}].mask.path"
+                    files[field] = resolve_path(clip.mask.path, project.base_dir)
+                    self._paths.check(files[field], field)
         if project.output.path:
             output = resolve_path(project.output.path, project.base_dir)
             if not own_output:

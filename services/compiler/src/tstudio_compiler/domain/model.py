@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from tstudio_compiler.domain.compositing import GifOptions, Marker, Mask
+
 
 class TrackKind(enum.Enum):
     UNSPECIFIED = 0
@@ -45,6 +47,9 @@ class Source:
     path: str = ""
     text: TextSource | None = None
     color: str = ""
+    # Issue 19: a nested timeline (refused for now) and the rate of an image sequence path.
+    nested: str = ""
+    fps: float = 0.0
 
     @property
     def kind(self) -> str:
@@ -54,6 +59,8 @@ class Source:
             return "text"
         if self.color:
             return "color"
+        if self.nested:
+            return "project"
         return "none"
 
 
@@ -111,6 +118,12 @@ class Clip:
     effects: tuple[EffectSpec, ...] = ()
     audio_effects: tuple[EffectSpec, ...] = ()
     transition: TransitionSpec | None = None
+    # Issue 19 (domain/compositing.py): fit mode, freeze frame, reverse, blend mode, mask.
+    fit: str = ""
+    freeze_at: float | None = None
+    reverse: bool = False
+    blend_mode: str = ""
+    mask: Mask | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +162,10 @@ class OutputSettings:
     width: int = 0
     height: int = 0
     fps: float = 0.0
+    platform_preset: str = ""
+    gif: GifOptions = field(default_factory=GifOptions)
+    # Set by the planner: the background is transparent and the output keeps alpha.
+    alpha: bool = False
 
     @property
     def has_audio(self) -> bool:
@@ -162,3 +179,4 @@ class Project:
     tracks: tuple[Track, ...] = ()
     output: OutputSettings = field(default_factory=OutputSettings)
     base_dir: str = ""
+    markers: tuple[Marker, ...] = ()

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
+from tstudio_compiler.domain.compositing import ShapeMask
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
 
@@ -39,8 +40,19 @@ class InputSpec:
     # Kind "transition": the frames a transition plugin makes of two clips (local frame 0 is the
     # transition's first frame).
     transition: PluginTransition | None = None
+    # Issue 19 (domain/compositing.py). `reverse`: the clip's `clip_frames` frames play backwards
+    # (local frame 0 shows the range's last frame); `freeze`: every frame is the one at `source_in`;
+    # kind "shape": a mask shape rasterised at the output size (grey, white reveals).
+    reverse: bool = False
+    freeze: bool = False
+    clip_frames: int = 0
+    shape: ShapeMask | None = None
 
     def source_time(self, local_frame: int) -> float:
+        if self.freeze:
+            return self.source_in
+        if self.reverse:
+            local_frame = self.clip_frames - 1 - local_frame
         return self.source_in + local_frame / self.fps * self.speed
 
     def plugin_types(self) -> tuple[str, ...]:

@@ -16,7 +16,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tstudio_compiler.domain.colors import ffmpeg_color
+from tstudio_compiler.domain.colors import ffmpeg_color, parse_color
+from tstudio_compiler.domain.compositing import graph_format
+from tstudio_compiler.domain.compositing_graph import (
+    apply_matte,
+    blend_over,
+    fit_filters,
+    full_frame_rgba,
+    matte,
+)
 from tstudio_compiler.domain.effects import EffectCatalog
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
@@ -50,6 +58,9 @@ class Placed:
     # Probed picture size of media sources (0 when unknown).
     width: int = 0
     height: int = 0
+    # A picture mask's resolved path and kind ("video" or "image"); empty for none or a shape.
+    mask_path: str = ""
+    mask_kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,13 +127,19 @@ class Planner:
                 bounds.update((min(p.start_frame, frames), min(p.end_frame, frames)))
         edges = _split_long(sorted(bounds), round(self._max_segment_seconds * fps))
         background = ffmpeg_color(project.settings.background_color)
+        alpha = (parse_color(project.settings.background_color) or (0, 0, 0, 255))[3] < 255
+        out_format = graph_format(project.output.container, project.output.video_codec, alpha)
         segments: list[Segment] = []
         for a, b in itertools.pairwise(edges):
             layers = _layers_at(tracks, joins, a)
-            graph = _segment_graph(layers, self._effects, width, height, fps, background, a, b - a)
+            graph = _segment_graph(
+                layers, self._effects, width, height, fps, background, a, b - a, out_format
+            )
             clip_ids = tuple(cid for layer in layers for cid in _layer_ids(layer))
             segments.append(Segment(len(segments), a, b, clip_ids, graph))
-        output = replace(project.output, path=resolve_path(project.output.path, project.base_dir))
+        output = replace(
+            project.output, path=resolve_path(project.output.path, project.base_dir), alpha=alpha
+        )
         return RenderPlan(
             width=width,
             height=height,
@@ -191,7 +208,10 @@ class Planner:
         length = clip_length(clip, info.duration if info and not info.is_image else None) or 0.0
         start, end = frame_span(clip.start, length, fps)
         width, height = (info.width, info.height) if info is not None else (0, 0)
-        return Placed(clip, kind, start, end, source_kind, path, width, height)
+        mask_path = resolve_path(clip.mask.path, project.base_dir) if clip.mask is not None else ""
+        mask_info = sources.get(mask_path) if mask_path else None
+        mask_kind = "" if not mask_path else "image" if mask_info is None or mask_info.is_image else "video"
+        return Placed(clip, kind, start, end, source_kind, path, width, height, mask_path, mask_kind)
 
     def _audio(
         self, project: Project, sources: Mapping[str, SourceInfo], fps: float, visual_end: int
@@ -206,6 +226,8 @@ class Planner:
                 info = sources.get(path)
                 if clip.muted or not path or info is None or not info.has_audio or info.is_image:
                     continue
+                if clip.freeze_at is not None:
+                    continue  # a held frame is silent
                 length = clip_length(clip, info.duration) or 0.0
                 first, last = frame_span(clip.start, length, fps)
                 start, length = first / fps, (last - first) / fps
@@ -213,7 +235,9 @@ class Planner:
                     length = min(length, visual_end / fps - start)
                 if length <= 0:
                     continue
-                filters: list[Filter] = list(_atempo(clip.speed))
+                # Reversed sound: the trimmed range backwards, before speed, volume and fades.
+                filters: list[Filter] = [Filter("areverse")] if clip.reverse else []
+                filters.extend(_atempo(clip.speed))
                 volume = clip.volume * track.volume
                 if volume != 1.0:
                     filters.append(Filter("volume", options(volume=volume)))
@@ -360,13 +384,44 @@ class _GraphBuilder:
                 height=self.h if p.kind == "color" else 0,
                 first_frame=self.feed_start - p.start_frame,
                 frames=self.frames,
-                source_in=c.source_in,
+                source_in=c.freeze_at if c.freeze_at is not None else c.source_in,
                 speed=c.speed,
                 fps=self.fps,
                 frame_effects=frame_effects,
+                reverse=c.reverse and p.kind == "video",
+                freeze=c.freeze_at is not None and p.kind == "video",
+                clip_frames=p.end_frame - p.start_frame,
             )
         )
         return label
+
+    def mask_source(self, p: Placed) -> str:
+        """The clip's mask picture (its path, or its shape rasterised) as an input of this graph."""
+        mask = p.clip.mask
+        assert mask is not None
+        label = f"in{len(self.inputs)}"
+        kind = "shape" if mask.shape is not None else p.mask_kind
+        self.inputs.append(
+            InputSpec(
+                label,
+                f"{p.clip.id}#mask",
+                kind,
+                path=p.mask_path,
+                width=self.w,
+                height=self.h,
+                first_frame=self.feed_start - p.start_frame,
+                frames=self.frames,
+                fps=self.fps,
+                clip_frames=p.end_frame - p.start_frame,
+                shape=mask.shape,
+            )
+        )
+        shift = self.feed_start - p.start_frame
+        if not shift:
+            return label
+        out = self.label()
+        self.chains.append(Chain((label,), (Filter("setpts", f"PTS-{shift}"),), out))
+        return out
 
     def clip(self, p: Placed, full_frame: bool) -> tuple[str, bool, tuple[str, str] | None]:
         """The clip's processed picture: (label, has alpha, overlay position or None for full frame)."""
@@ -394,12 +449,7 @@ class _GraphBuilder:
         if t.scale is not None:
             f.append(Filter("scale", options(w=_even(t.scale * self.w), h=-2)))
         elif p.kind != "text" and not full_size:
-            f.append(
-                Filter(
-                    "scale",
-                    options(w=self.w, h=self.h, force_original_aspect_ratio="decrease", force_divisible_by=2),
-                )
-            )
+            f.extend(fit_filters(c.fit, self.w, self.h))
         frame_effects = []
         for spec in c.effects:
             definition = self.effects.get(spec.type)
@@ -448,6 +498,8 @@ class _GraphBuilder:
         )
         if full_frame and not positioned and not alpha:
             if not full_size:
+                if self.background.startswith("0x") and len(self.background) == 10:
+                    f.append(Filter("format", "yuva420p"))  # transparent bars need an alpha plane
                 f.append(
                     Filter(
                         "pad",
@@ -479,7 +531,8 @@ class _GraphBuilder:
 
     def layer(self, layer: Layer) -> tuple[str, bool, tuple[str, str] | None]:
         if layer.join is None:
-            return self.clip(layer.clip, layer.clip.track_kind is TrackKind.VIDEO)
+            full = layer.clip.track_kind is TrackKind.VIDEO and not _composited(layer.clip.clip)
+            return self.clip(layer.clip, full)
         j = layer.join
         if not j.xfade:
             return self.plugin_transition(j), False, None
@@ -547,24 +600,41 @@ def _segment_graph(
     background: str,
     feed_start: int,
     frames: int,
+    out_format: str = "yuv420p",
 ) -> SegmentGraph:
     g = _GraphBuilder(effects, width, height, fps, background, feed_start, frames)
     base: str | None = None
     for layer in layers:
         label, alpha, position = g.layer(layer)
-        if base is None and position is None and not alpha:
+        special = layer.join is None and _composited(layer.clip.clip)
+        if base is None and position is None and not alpha and not special:
             base = label
             continue
         if base is None:
             base = g.canvas()
+        if special:
+            base = _composite(g, base, label, position, layer.clip)
+            continue
         x, y = position or ("0", "0")
         out = g.label()
         g.chains.append(Chain((base, label), (Filter("overlay", options(x=x, y=y)),), out))
         base = out
     if base is None:
         base = g.canvas()
-    g.chains.append(Chain((base,), (Filter("format", "yuv420p"), Filter("setsar", "1")), "out"))
+    g.chains.append(Chain((base,), (Filter("format", out_format), Filter("setsar", "1")), "out"))
     return SegmentGraph(tuple(g.inputs), Graph(tuple(g.chains)))
+
+
+def _composited(clip: Clip) -> bool:
+    """Clips that go through the blend/mask compositor instead of a plain overlay."""
+    return clip.blend_mode not in ("", "normal") or clip.mask is not None
+
+
+def _composite(g: _GraphBuilder, base: str, label: str, position: tuple[str, str] | None, p: Placed) -> str:
+    top = full_frame_rgba(g, label, position)
+    if p.clip.mask is not None:
+        top = apply_matte(g, top, matte(g, p.clip.mask, g.mask_source(p)))
+    return blend_over(g, base, top, p.clip.blend_mode)
 
 
 def _even(value: float) -> int:

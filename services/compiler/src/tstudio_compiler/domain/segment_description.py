@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from tstudio_compiler.domain.compositing import ShapeMask
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
@@ -56,6 +57,7 @@ def from_description(description: Mapping[str, Any], output_path: str) -> tuple[
     for entry in description["inputs"]:
         values = {k: v for k, v in entry.items() if k != "fingerprint"}
         values["text"] = TextSource(**values["text"]) if values.get("text") else None
+        values["shape"] = ShapeMask(**values["shape"]) if values.get("shape") else None
         values["frame_effects"] = tuple(
             (kind, dict(params)) for kind, params in values.get("frame_effects", ())
         )

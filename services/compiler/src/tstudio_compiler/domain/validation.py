@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tstudio_compiler.domain.colors import parse_color
+from tstudio_compiler.domain.compositing_validation import check_compositing
 from tstudio_compiler.domain.effects import EffectCatalog, EffectKind
 from tstudio_compiler.domain.model import Clip, EffectSpec, Project, TrackKind
 from tstudio_compiler.domain.params import check_params
 from tstudio_compiler.domain.timing import clip_length
 from tstudio_compiler.domain.transitions import TransitionCatalog
 
-CONTAINERS = ("mp4", "mov", "mkv", "webm", "gif")
-VIDEO_CODECS = ("h264", "hevc", "vp9", "av1", "prores", "gif")
+CONTAINERS = ("mp4", "mov", "mkv", "webm", "gif", "apng", "webp")
+VIDEO_CODECS = ("h264", "hevc", "vp9", "av1", "prores", "gif", "apng", "webp")
 AUDIO_CODECS = ("", "none", "aac", "opus", "mp3", "pcm")
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
@@ -81,6 +82,7 @@ def validate(
             if track.kind is TrackKind.VIDEO or clip.transition is not None:
                 _check_join(clip, cp, previous, length, fps, catalogs, v)
             previous = (clip, length)
+    check_compositing(project, v)
     return v
 
 
