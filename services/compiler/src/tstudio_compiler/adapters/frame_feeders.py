@@ -53,13 +53,14 @@ class StillFeeder:
         pass
 
 
-def color_frame(color: str, width: int, height: int) -> av.VideoFrame:
+def color_frame(color: str, width: int, height: int, rgb: bool = False) -> av.VideoFrame:
     rgba = parse_color(color.replace("0x", "#")) or (0, 0, 0, 255)
     if rgba[3] != 255:  # a transparent colour keeps its alpha
         return av.VideoFrame.from_ndarray(np.full((height, width, 4), rgba, np.uint8), format="rgba")
     image = np.empty((height, width, 3), dtype=np.uint8)
     image[:] = rgba[:3]
-    return av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+    frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+    return frame if rgb else frame.reformat(format="yuv420p")
 
 
 def image_frame(path: str) -> av.VideoFrame:
@@ -225,7 +226,7 @@ def _plain_feeder(spec: InputSpec) -> FrameFeeder:
         assert spec.text is not None
         # from_image would drop the alpha channel.
         return StillFeeder(av.VideoFrame.from_ndarray(np.asarray(rasterise(spec.text)), format="rgba"))
-    return StillFeeder(color_frame(spec.color, spec.width, spec.height))
+    return StillFeeder(color_frame(spec.color, spec.width, spec.height, spec.rgb))
 
 
 def time_base(fps: float) -> Fraction:

@@ -22,6 +22,7 @@ from svckit.errors import Cancelled, DataLoss, FailedPrecondition, Resource
 
 from tstudio_compiler.adapters import audio_mix
 from tstudio_compiler.adapters.frame_feeders import FrameFeeder, make_feeder
+from tstudio_compiler.adapters.gif_writer import intermediate_settings, write_gif
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.plan import RenderPlan
@@ -52,7 +53,10 @@ class PyAvRenderer:
         temp = final.with_name(f".{final.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
         try:
             try:
-                frames = self._write(plan, encode, temp, progress, cancelled)
+                if encode.video_encoder == "gif":
+                    frames = self._write_gif(plan, encode, temp, progress, cancelled)
+                else:
+                    frames = self._write(plan, encode, temp, progress, cancelled)
             except _EncoderOpenError as exc:
                 if encode.software_fallback is None:
                     raise FailedPrecondition(
@@ -75,6 +79,22 @@ class PyAvRenderer:
             segments_reused=0,
             wall_seconds=time.monotonic() - started,
         )
+
+    def _write_gif(
+        self,
+        plan: RenderPlan,
+        encode: EncodeSettings,
+        temp: Path,
+        progress: ProgressCallback,
+        cancelled: threading.Event,
+    ) -> int:
+        """The frames into a lossless intermediate, then a palette made for them (gif_writer)."""
+        intermediate = temp.with_name(temp.name + ".ffv1.mkv")
+        try:
+            self._write(plan, intermediate_settings(encode), intermediate, progress, cancelled)
+            return write_gif(intermediate, temp, encode, plan.fps, plan.output.gif.dither)
+        finally:
+            intermediate.unlink(missing_ok=True)
 
     def _write(
         self,

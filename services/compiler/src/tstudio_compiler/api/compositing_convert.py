@@ -59,7 +59,9 @@ def markers_to_proto(markers: Iterable[Marker]) -> list[compositing_pb2.Marker]:
     return [compositing_pb2.Marker(time=m.time, title=m.title) for m in markers]
 
 
-def with_output_extras(o: project_pb2.OutputSettings, output: model.OutputSettings) -> model.OutputSettings:
+def with_output_extras(
+    o: project_pb2.OutputSettings, output: model.OutputSettings, settings: model.ProjectSettings
+) -> model.OutputSettings:
     """The GIF options, and the platform preset's values for every field `o` leaves unset."""
     g = o.gif
     output = replace(
@@ -67,6 +69,12 @@ def with_output_extras(o: project_pb2.OutputSettings, output: model.OutputSettin
         platform_preset=o.platform_preset,
         gif=GifOptions(dither=g.dither or "sierra2_4a", loop=g.loop, fps=g.fps, width=g.width),
     )
+    if output.container == "gif" and g.fps > 0:
+        output = replace(output, fps=g.fps)
+    if output.container == "gif" and g.width >= 16:
+        # The GIF's width; its height keeps the timeline's aspect.
+        height = max(2, round(g.width * settings.height / settings.width / 2) * 2)
+        output = replace(output, width=g.width - g.width % 2, height=height)
     preset = PLATFORM_PRESETS.get(o.platform_preset)
     if preset is None:
         return output  # unknown names are refused by validation (output.platform_preset)

@@ -62,6 +62,7 @@ def project_from_proto(p: project_pb2.Project) -> model.Project:
             height=o.height,
             fps=o.fps,
         ),
+        settings,
     )
     tracks = tuple(
         model.Track(

@@ -21,8 +21,9 @@ ALPHA_OUTPUTS = {
     ("mkv", "vp9"),
     ("mkv", "prores"),
     ("apng", "apng"),
-    ("webp", "webp"),
 }
+# Not animated WebP: FFmpeg's libwebp_anim crops each frame to what changed and its muxer then
+# writes no alpha flag, so viewers show the transparent background opaque.
 
 
 def check_compositing(project: Project, v: list[tuple[str, str]]) -> None:

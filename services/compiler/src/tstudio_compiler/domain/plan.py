@@ -47,6 +47,8 @@ class InputSpec:
     freeze: bool = False
     clip_frames: int = 0
     shape: ShapeMask | None = None
+    # Colour pictures made in RGB rather than 4:2:0: an RGB output (GIF, APNG) keeps them exact.
+    rgb: bool = False
 
     def source_time(self, local_frame: int) -> float:
         if self.freeze:

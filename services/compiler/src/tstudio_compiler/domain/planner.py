@@ -342,6 +342,7 @@ class _GraphBuilder:
     ) -> None:
         self.effects = effects
         self.w, self.h, self.fps = width, height, fps
+        self.rgb = False
         self.background = background
         self.feed_start, self.frames = feed_start, frames
         self.inputs: list[InputSpec] = []
@@ -365,6 +366,7 @@ class _GraphBuilder:
                 first_frame=0,
                 frames=self.frames,
                 fps=self.fps,
+                rgb=self.rgb,
             )
         )
         return label
@@ -391,6 +393,7 @@ class _GraphBuilder:
                 reverse=c.reverse and p.kind == "video",
                 freeze=c.freeze_at is not None and p.kind == "video",
                 clip_frames=p.end_frame - p.start_frame,
+                rgb=self.rgb and p.kind == "color",
             )
         )
         return label
@@ -603,6 +606,7 @@ def _segment_graph(
     out_format: str = "yuv420p",
 ) -> SegmentGraph:
     g = _GraphBuilder(effects, width, height, fps, background, feed_start, frames)
+    g.rgb = out_format.startswith("rgb")
     base: str | None = None
     for layer in layers:
         label, alpha, position = g.layer(layer)
