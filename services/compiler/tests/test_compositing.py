@@ -286,3 +286,38 @@ async def test_bad_compositing_fields_are_refused_with_their_paths(compiler: Run
         "output.gif.dither",
         "output.gif.loop",
     } <= fields, fields
+
+
+async def test_a_luma_transition_at_half_way_reveals_the_darker_half_of_the_wipe(
+    compiler: Running, tmp_path: Path
+) -> None:
+    # A left-to-right grey ramp: at 50 % the incoming clip shows where the ramp is below mid-grey.
+    ramp = np.repeat(np.repeat(np.linspace(0, 255, 64).astype(np.uint8)[None, :, None], 48, 0), 3, 2)
+    save_picture(tmp_path / "ramp.png", ramp)
+    out = tmp_path / "luma.mp4"
+    edit = {
+        "settings": {"width": 64, "height": 48, "fps": 10},
+        "tracks": [
+            {"id": "v", "kind": "TRACK_KIND_VIDEO", "clips": [
+                {"id": "a", "source": {"color": {"color": "#ff0000"}}, "start": 0, "duration": 2},
+                {"id": "b", "source": {"color": {"color": "#0000ff"}}, "start": 0.9, "duration": 2,
+                 "transition": {"type": "luma", "duration": 1.1, "params": {"path": "ramp.png", "softness": 0}}},
+            ]},
+        ],
+        "output": {"path": str(out), "audioCodec": "none", "crf": 10},
+    }  # fmt: skip
+    job = await render(compiler, project(edit, tmp_path))
+    assert job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job.error
+    frames = decode_rgb(out)
+    assert len(frames) == 29
+    assert is_red(region(frames[9], 0, 0, 1, 1))  # transition start: all outgoing
+    half = frames[9 + 5]  # 5 of 10 steps
+    assert is_blue(region(half, 0, 0, 0.45, 1)) and is_red(region(half, 0.55, 0, 1, 1))
+    assert is_blue(region(frames[19], 0, 0, 1, 1))  # the last transition frame: all incoming
+
+    edit["tracks"][0]["clips"][1]["transition"]["params"] = {"softness": 3, "path": 7}
+    reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=project(edit)))
+    assert {v.field for v in reply.violations} == {
+        "tracks[0].clips[1].transition.params.path",
+        "tracks[0].clips[1].transition.params.softness",
+    }

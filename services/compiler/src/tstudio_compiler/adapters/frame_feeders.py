@@ -217,6 +217,10 @@ def _plain_feeder(spec: InputSpec) -> FrameFeeder:
         return ReverseFeeder(spec)
     if spec.kind == "video":
         return VideoFeeder(spec)
+    if spec.kind == "luma":
+        from tstudio_compiler.adapters.luma_matte import LumaMatteFeeder  # it reads images through here
+
+        return LumaMatteFeeder(spec)
     if spec.kind == "shape":
         assert spec.shape is not None
         return StillFeeder(shape_frame(spec.shape, spec.width, spec.height))

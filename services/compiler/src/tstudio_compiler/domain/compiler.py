@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from svckit.errors import FieldViolation, InvalidArgument, ServiceError
 
+from tstudio_compiler.domain.compositing_validation import compositing_files, wipe_violations
 from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, encode_settings
 from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
 from tstudio_compiler.domain.jobs import JobView
@@ -135,9 +136,8 @@ class Compiler:
                     path = resolve_path(clip.source.path, project.base_dir)
                     self._paths.check(path, field)
                     files[field] = path
-                if clip.mask is not None and clip.mask.path:
-                    field = f"tracks[{ti}].clips[{ci}].mask.path"
-                    files[field] = resolve_path(clip.mask.path, project.base_dir)
+                for field, extra in compositing_files(clip, f"tracks[{ti}].clips[{ci}]"):
+                    files[field] = resolve_path(extra, project.base_dir)
                     self._paths.check(files[field], field)
         if project.output.path:
             output = resolve_path(project.output.path, project.base_dir)
@@ -160,6 +160,7 @@ class Compiler:
                 violations.append((field, "has no picture; put sound-only files on an audio track"))
             elif track.kind is TrackKind.AUDIO and not sources[path].has_audio:
                 violations.append((field, "has no sound"))
+        violations += wipe_violations(files, sources)
         if violations:
             raise _invalid(violations)
         check_source_ranges(project, lengths)

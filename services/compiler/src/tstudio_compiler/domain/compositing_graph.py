@@ -120,6 +120,18 @@ def apply_matte(g: Builder, top: str, matte_label: str) -> str:
     return _add(g, (keep, masked), (Filter("alphamerge"),))
 
 
+def luma_merge(g: Builder, outgoing: str, incoming: str, matte_input: str, shift: int) -> str:
+    """`incoming` where the per-frame matte is white, `outgoing` where black (maskedmerge in RGB)."""
+    a = _add(g, (outgoing,), (Filter("format", "gbrp"),))
+    b = _add(g, (incoming,), (Filter("format", "gbrp"),))
+    f = [Filter("format", "gbrp")]
+    if shift:
+        f.append(Filter("setpts", f"PTS-{shift}"))
+    m = _add(g, (matte_input,), tuple(f))
+    merged = _add(g, (a, b, m), (Filter("maskedmerge"),))
+    return _add(g, (merged,), (Filter("format", "yuv420p"),))
+
+
 def blend_over(g: Builder, base: str, top: str, mode: str) -> str:
     """`top` (RGBA, output size) composited over `base` with the blend mode."""
     if mode in ("", "normal"):

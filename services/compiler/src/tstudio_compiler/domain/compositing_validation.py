@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.compositing import BLEND_MODES, FITS, GIF_DITHERS, MASK_MODES, SHAPES, Mask
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
 from tstudio_compiler.domain.platform_presets import PLATFORM_PRESETS
+from tstudio_compiler.domain.sources import SourceInfo
 
 # Reverse decodes the trimmed range backwards GOP by GOP and buffers the clip's sound: longer
 # source ranges are refused (docs/compositing.md).
@@ -33,6 +35,26 @@ def check_compositing(project: Project, v: list[tuple[str, str]]) -> None:
             _check_clip(clip, f"tracks[{ti}].clips[{ci}]", track.kind, v)
     _check_markers(project, v)
     _check_output(project, v)
+
+
+def compositing_files(clip: Clip, cp: str) -> list[tuple[str, str]]:
+    """(field path, path as written) of the pictures a clip reads besides its source."""
+    out = []
+    if clip.mask is not None and clip.mask.path:
+        out.append((f"{cp}.mask.path", clip.mask.path))
+    tr = clip.transition
+    if tr is not None and tr.type == "luma" and isinstance(tr.params.get("path"), str) and tr.params["path"]:
+        out.append((f"{cp}.transition.params.path", str(tr.params["path"])))
+    return out
+
+
+def wipe_violations(files: Mapping[str, str], sources: Mapping[str, SourceInfo]) -> list[tuple[str, str]]:
+    """Luma wipes read one still image (a wipe video is not supported yet)."""
+    return [
+        (field, "must be an image (a wipe video is not supported yet)")
+        for field, path in files.items()
+        if field.endswith(".transition.params.path") and not sources[path].is_image
+    ]
 
 
 def _check_clip(clip: Clip, cp: str, kind: TrackKind, v: list[tuple[str, str]]) -> None:
@@ -72,6 +94,14 @@ def _check_clip(clip: Clip, cp: str, kind: TrackKind, v: list[tuple[str, str]]) 
             v.append((f"{cp}.reverse", f"reverse plays at most {MAX_REVERSE_SECONDS:g} s of source"))
     if clip.mask is not None:
         _check_mask(clip.mask, f"{cp}.mask", v)
+    tr = clip.transition
+    if tr is not None and tr.type == "luma":
+        path = tr.params.get("path", "")
+        if not isinstance(path, str):
+            v.append((f"{cp}.transition.params.path", "must be the path of a greyscale wipe image"))
+        softness = tr.params.get("softness", 0.1)
+        if isinstance(softness, bool) or not isinstance(softness, int | float) or not 0 <= softness <= 1:
+            v.append((f"{cp}.transition.params.softness", "must be a number within 0..1"))
 
 
 def _check_mask(mask: Mask, mp: str, v: list[tuple[str, str]]) -> None:

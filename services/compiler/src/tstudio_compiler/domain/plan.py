@@ -49,6 +49,8 @@ class InputSpec:
     shape: ShapeMask | None = None
     # Colour pictures made in RGB rather than 4:2:0: an RGB output (GIF, APNG) keeps them exact.
     rgb: bool = False
+    # Kind "luma": the matte of a luma wipe (`path`, an image) over `clip_frames` frames.
+    softness: float = 0.0
 
     def source_time(self, local_frame: int) -> float:
         if self.freeze:

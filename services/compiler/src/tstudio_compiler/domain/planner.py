@@ -23,6 +23,7 @@ from tstudio_compiler.domain.compositing_graph import (
     blend_over,
     fit_filters,
     full_frame_rgba,
+    luma_merge,
     matte,
 )
 from tstudio_compiler.domain.effects import EffectCatalog
@@ -183,6 +184,8 @@ class Planner:
                     definition = self._transitions.get(spec.type)
                     assert definition is not None, "validated before planning"
                     params = resolve(definition.params, spec.params)
+                    if definition.type == "luma" and params.get("path"):
+                        params = {**params, "path": resolve_path(str(params["path"]), project.base_dir)}
                     joins.append(
                         Join(
                             before,
@@ -537,6 +540,8 @@ class _GraphBuilder:
             full = layer.clip.track_kind is TrackKind.VIDEO and not _composited(layer.clip.clip)
             return self.clip(layer.clip, full)
         j = layer.join
+        if j.type == "luma":
+            return self.luma_transition(j), False, None
         if not j.xfade:
             return self.plugin_transition(j), False, None
         # xfade needs one pixel format on both inputs; naming it keeps format negotiation (which
@@ -549,6 +554,29 @@ class _GraphBuilder:
         xfade = Filter("xfade", options(transition=j.xfade, duration=duration, offset=offset))
         self.chains.append(Chain((a, b), (xfade,), out))
         return out, False, None
+
+    def luma_transition(self, j: Join) -> str:
+        """Incoming over outgoing through a matte made per frame from the wipe image."""
+        a = self.clip(j.outgoing, True)[0]
+        b = self.clip(j.incoming, True)[0]
+        label = f"in{len(self.inputs)}"
+        first = self.feed_start - j.start_frame
+        self.inputs.append(
+            InputSpec(
+                label,
+                f"{j.incoming.clip.id}#luma",
+                "luma",
+                path=str(j.params["path"]),
+                width=self.w,
+                height=self.h,
+                first_frame=first,
+                frames=self.frames,
+                fps=self.fps,
+                clip_frames=j.end_frame - j.start_frame,
+                softness=float(j.params.get("softness", 0.1)),
+            )
+        )
+        return luma_merge(self, a, b, label, first)
 
     def plugin_transition(self, j: Join) -> str:
         """The plugin's frames as one full-frame input of this graph."""
