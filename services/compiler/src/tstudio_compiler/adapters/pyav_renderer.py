@@ -21,6 +21,7 @@ import numpy as np
 from svckit.errors import Cancelled, DataLoss, FailedPrecondition, Resource
 
 from tstudio_compiler.adapters import audio_mix
+from tstudio_compiler.adapters.chapters import chapters
 from tstudio_compiler.adapters.frame_feeders import FrameFeeder, make_feeder
 from tstudio_compiler.adapters.gif_writer import intermediate_settings, write_gif
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
@@ -78,6 +79,7 @@ class PyAvRenderer:
             segments=len(plan.segments),
             segments_reused=0,
             wall_seconds=time.monotonic() - started,
+            chapters=plan.markers,
         )
 
     def _write_gif(
@@ -123,6 +125,8 @@ class PyAvRenderer:
                 audio.layout = "stereo" if plan.channels == 2 else "mono"
                 if encode.audio_bit_rate:
                     audio.bit_rate = encode.audio_bit_rate
+            if plan.markers:
+                container.set_chapters(chapters(plan.markers, plan.duration))
             try:
                 # Opens the encoders now, so a hardware encoder that fails can give way to software.
                 container.start_encoding()

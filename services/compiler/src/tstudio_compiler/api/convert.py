@@ -14,6 +14,7 @@ from tstudio_compiler.api.compositing_convert import (
     default_video_codec,
     is_animation,
     markers_from_proto,
+    markers_to_proto,
     with_output_extras,
 )
 from tstudio_compiler.domain import model
@@ -258,6 +259,7 @@ def job_to_proto(job: JobView) -> compiler_pb2.RenderJob:
                 segments_total=r.segments,
                 segments_reused=r.segments_reused,
                 wall_seconds=r.wall_seconds,
+                chapters=markers_to_proto(r.chapters),
             )
         )
     return out

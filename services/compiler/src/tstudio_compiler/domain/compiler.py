@@ -168,6 +168,9 @@ class Compiler:
         plan = self._planner.plan(project, planned_sources, cuts)
         if plan.frames == 0:
             raise _invalid([("tracks", "the timeline is empty")])
+        if late := [(f"markers[{i}].time", f"is past the end of the timeline ({plan.duration:.3f} s)")
+                    for i, m in enumerate(project.markers) if m.time >= plan.duration]:  # fmt: skip
+            raise _invalid(late)
         if plan.duration > self.limits.max_duration:
             raise _invalid([("tracks", f"the timeline is longer than {self.limits.max_duration:g} s")])
         return Prepared(project, planned_sources, plan)

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tstudio_compiler.domain.compositing import ShapeMask
+from tstudio_compiler.domain.compositing import Marker, ShapeMask
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
 
@@ -142,6 +142,8 @@ class RenderPlan:
     output: OutputSettings
     # Seconds of the timeline before this plan's first frame (a window): the sound starts there too.
     audio_offset: float = 0.0
+    # Chapter marks (timeline seconds) written into MP4/MOV/MKV outputs.
+    markers: tuple[Marker, ...] = ()
 
     @property
     def duration(self) -> float:
@@ -166,6 +168,7 @@ class RenderPlan:
             segments=segments,
             audio=audio,
             audio_offset=self.audio_offset + start,
+            markers=(),
         )
 
     def segment_at(self, frame: int) -> Segment | None:

@@ -152,6 +152,7 @@ class Planner:
             segments=tuple(segments),
             audio=audio,
             output=output,
+            markers=project.markers,
         )
 
     def segment_graph_at(
