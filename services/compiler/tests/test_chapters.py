@@ -28,7 +28,9 @@ def marked(out: Path, markers: list[dict[str, object]]) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("suffix", ["mp4", "mov", "mkv"])
-async def test_markers_are_written_as_chapters_and_returned(compiler: Running, tmp_path: Path, suffix: str) -> None:
+async def test_markers_are_written_as_chapters_and_returned(
+    compiler: Running, tmp_path: Path, suffix: str
+) -> None:
     out = tmp_path / f"chapters.{suffix}"
     markers = [{"time": 0, "title": "Intro"}, {"time": 1.5, "title": "Chapter 2"}, {"time": 2.5}]
     job = await render(compiler, project(marked(out, markers)))
