@@ -88,12 +88,13 @@ def transparent_canvas(g: Builder) -> str:
 
 
 def full_frame_rgba(g: Builder, label: str, position: tuple[str, str] | None) -> str:
-    """The clip laid on a transparent frame of the output size at its position, RGBA."""
+    """The clip laid on a transparent frame of the output size at its position, planar RGB + alpha
+    (`position` None: the clip already fills the frame)."""
     if position is None:
-        return _add(g, (label,), (Filter("format", "rgba"),))
+        return _add(g, (label,), (Filter("format", "gbrap"),))
     canvas = transparent_canvas(g)
     overlay = Filter("overlay", options(x=position[0], y=position[1], format="rgb"))
-    return _add(g, (canvas, label), (overlay, Filter("format", "rgba")))
+    return _add(g, (canvas, label), (overlay, Filter("format", "gbrap")))
 
 
 def matte(g: Builder, mask: Mask, source: str) -> str:
@@ -132,15 +133,20 @@ def luma_merge(g: Builder, outgoing: str, incoming: str, matte_input: str, shift
     return _add(g, (merged,), (Filter("format", "yuv420p"),))
 
 
-def blend_over(g: Builder, base: str, top: str, mode: str) -> str:
-    """`top` (RGBA, output size) composited over `base` with the blend mode."""
+def blend_over(g: Builder, base: str, top: str, mode: str, opaque: bool = False) -> str:
+    """`top` (RGB + alpha, output size) composited over `base` with the blend mode. `opaque`: top's
+    alpha is 255 everywhere, so the formula's result is the picture (no mix with what is below)."""
     if mode in ("", "normal"):
         return _add(g, (base, top), (Filter("overlay", options(x=0, y=0)),))
+    expr = blend_expression(mode)
+    if opaque:
+        below_rgb = _add(g, (base,), (Filter("format", "gbrp"),))
+        top_rgb = _add(g, (top,), (Filter("format", "gbrp"),))
+        return _add(g, (below_rgb, top_rgb), (Filter("lut2", options(c0=expr, c1=expr, c2=expr)),))
     keep, below = g.label(), g.label()
     g.chains.append(Chain((base,), (Filter("split", "2"),), f"{keep}|{below}"))
     below_rgb = _add(g, (below,), (Filter("format", "gbrap"),))
     top_rgb = _add(g, (top,), (Filter("format", "gbrap"),))
-    expr = blend_expression(mode)
     mixed = _add(g, (below_rgb, top_rgb), (Filter("lut2", options(c0=expr, c1=expr, c2=expr, c3="y")),))
     # Mixed in RGB, so the formula's result is not rounded through 8-bit 4:2:0 once more.
     return _add(g, (keep, mixed), (Filter("overlay", options(x=0, y=0, format="gbrp")),))

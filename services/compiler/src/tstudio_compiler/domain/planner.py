@@ -646,7 +646,7 @@ def _segment_graph(
         if base is None:
             base = g.canvas()
         if special:
-            base = _composite(g, base, label, position, layer.clip)
+            base = _composite(g, base, label, alpha, position, layer.clip)
             continue
         x, y = position or ("0", "0")
         out = g.label()
@@ -663,11 +663,20 @@ def _composited(clip: Clip) -> bool:
     return clip.blend_mode not in ("", "normal") or clip.mask is not None
 
 
-def _composite(g: _GraphBuilder, base: str, label: str, position: tuple[str, str] | None, p: Placed) -> str:
-    top = full_frame_rgba(g, label, position)
-    if p.clip.mask is not None:
-        top = apply_matte(g, top, matte(g, p.clip.mask, g.mask_source(p)))
-    return blend_over(g, base, top, p.clip.blend_mode)
+def _composite(
+    g: _GraphBuilder, base: str, label: str, alpha: bool, position: tuple[str, str] | None, p: Placed
+) -> str:
+    c, t = p.clip, p.clip.transform
+    untransformed = t.x is None and t.y is None and t.scale is None and not t.rotation and c.crop.is_empty
+    native = p.kind == "video" and (p.width, p.height) == (g.w, g.h)
+    fills = untransformed and (
+        native or p.kind == "color" or (c.fit in ("cover", "fill") and p.kind != "text")
+    )
+    top = full_frame_rgba(g, label, None if fills else position)
+    if c.mask is not None:
+        top = apply_matte(g, top, matte(g, c.mask, g.mask_source(p)))
+    opaque = fills and not alpha and c.mask is None
+    return blend_over(g, base, top, c.blend_mode, opaque)
 
 
 def _even(value: float) -> int:
