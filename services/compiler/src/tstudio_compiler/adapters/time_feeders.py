@@ -23,7 +23,7 @@ from tstudio_compiler.domain.plan import InputSpec
 log = logging.getLogger(__name__)
 
 # Decoded pictures held per chunk (two chunks live at once: the one consumed and the one ahead).
-CHUNK_BUDGET_BYTES = 40 * 1024 * 1024
+CHUNK_BUDGET_BYTES = 32 * 1024 * 1024
 _END = object()
 
 
