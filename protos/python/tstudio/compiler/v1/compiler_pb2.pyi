@@ -11,6 +11,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from tstudio.common.v1 import common_pb2 as _common_pb2
+from tstudio.compiler.v1 import compositing_pb2 as _compositing_pb2
 from tstudio.compiler.v1 import project_pb2 as _project_pb2
 import builtins as _builtins
 import sys
@@ -235,6 +236,7 @@ class RenderResult(_message.Message):
     SEGMENTS_TOTAL_FIELD_NUMBER: _builtins.int
     SEGMENTS_REUSED_FIELD_NUMBER: _builtins.int
     WALL_SECONDS_FIELD_NUMBER: _builtins.int
+    CHAPTERS_FIELD_NUMBER: _builtins.int
     output_path: _builtins.str
     duration_seconds: _builtins.float
     frames: _builtins.int
@@ -246,6 +248,10 @@ class RenderResult(_message.Message):
     segments_total: _builtins.int
     segments_reused: _builtins.int
     wall_seconds: _builtins.float
+    @_builtins.property
+    def chapters(self) -> _containers.RepeatedCompositeFieldContainer[_compositing_pb2.Marker]:
+        """The chapters written into the output (the project's markers)."""
+
     def __init__(
         self,
         *,
@@ -258,10 +264,11 @@ class RenderResult(_message.Message):
         segments_total: _builtins.int = ...,
         segments_reused: _builtins.int = ...,
         wall_seconds: _builtins.float = ...,
+        chapters: _abc.Iterable[_compositing_pb2.Marker] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration_seconds", b"duration_seconds", "frames", b"frames", "hardware_fallback_reason", b"hardware_fallback_reason", "output_path", b"output_path", "segments_reused", b"segments_reused", "segments_total", b"segments_total", "size_bytes", b"size_bytes", "video_encoder", b"video_encoder", "wall_seconds", b"wall_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chapters", b"chapters", "duration_seconds", b"duration_seconds", "frames", b"frames", "hardware_fallback_reason", b"hardware_fallback_reason", "output_path", b"output_path", "segments_reused", b"segments_reused", "segments_total", b"segments_total", "size_bytes", b"size_bytes", "video_encoder", b"video_encoder", "wall_seconds", b"wall_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -10,6 +10,7 @@ from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from tstudio.compiler.v1 import captions_pb2 as _captions_pb2
+from tstudio.compiler.v1 import compositing_pb2 as _compositing_pb2
 from tstudio.compiler.v1 import motion_pb2 as _motion_pb2
 from tstudio.compiler.v1 import templates_pb2 as _templates_pb2
 import builtins as _builtins
@@ -83,6 +84,7 @@ class Project(_message.Message):
     OUTPUT_FIELD_NUMBER: _builtins.int
     BASE_DIR_FIELD_NUMBER: _builtins.int
     MERGE_FIELD_NUMBER: _builtins.int
+    MARKERS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     base_dir: _builtins.str
     """Folder that relative source and output paths are resolved against. Set by clients that send a
@@ -100,6 +102,10 @@ class Project(_message.Message):
     def merge(self) -> _containers.RepeatedCompositeFieldContainer[_templates_pb2.MergeField]:
         """Merge fields: "{{find}}" in every string becomes "replace" before validation."""
 
+    @_builtins.property
+    def markers(self) -> _containers.RepeatedCompositeFieldContainer[_compositing_pb2.Marker]:
+        """Chapters of the output (MP4, MOV, MKV), in timeline order."""
+
     def __init__(
         self,
         *,
@@ -109,10 +115,11 @@ class Project(_message.Message):
         output: Global___OutputSettings | None = ...,
         base_dir: _builtins.str = ...,
         merge: _abc.Iterable[_templates_pb2.MergeField] | None = ...,
+        markers: _abc.Iterable[_compositing_pb2.Marker] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["output", b"output", "settings", b"settings"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_dir", b"base_dir", "merge", b"merge", "name", b"name", "output", b"output", "settings", b"settings", "tracks", b"tracks"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_dir", b"base_dir", "markers", b"markers", "merge", b"merge", "name", b"name", "output", b"output", "settings", b"settings", "tracks", b"tracks"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -213,6 +220,11 @@ class Clip(_message.Message):
     AUDIO_EFFECTS_FIELD_NUMBER: _builtins.int
     TRANSITION_FIELD_NUMBER: _builtins.int
     ANIMATIONS_FIELD_NUMBER: _builtins.int
+    FIT_FIELD_NUMBER: _builtins.int
+    FREEZE_AT_FIELD_NUMBER: _builtins.int
+    REVERSE_FIELD_NUMBER: _builtins.int
+    BLEND_MODE_FIELD_NUMBER: _builtins.int
+    MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     start: _builtins.float
     """Place of the clip on the timeline."""
@@ -230,6 +242,19 @@ class Clip(_message.Message):
     """Unset means 1."""
     fade_in: _builtins.float
     fade_out: _builtins.float
+    fit: _builtins.str
+    """How the source fills the frame: "contain" (default: whole picture, bars), "cover" (fills the
+    frame, the overflow cropped, centred), "fill" (stretched), "none" (native size, centred).
+    """
+    freeze_at: _builtins.float
+    """Holds the source frame at this source time for the whole clip; the clip's sound is silent."""
+    reverse: _builtins.bool
+    """Plays the trimmed range backwards, picture and sound."""
+    blend_mode: _builtins.str
+    """How the clip composites over the layers below: "normal" (default), "multiply", "screen",
+    "overlay", "soft-light", "hard-light", "darken", "lighten", "color-dodge", "color-burn",
+    "difference", "exclusion", "add", "subtract"; with `opacity`.
+    """
     @_builtins.property
     def source(self) -> Global___ClipSource: ...
     @_builtins.property
@@ -247,6 +272,10 @@ class Clip(_message.Message):
     @_builtins.property
     def animations(self) -> _containers.RepeatedCompositeFieldContainer[_motion_pb2.Animation]:
         """Keyframed properties (docs/motion.md); an animated property ignores its static field."""
+
+    @_builtins.property
+    def mask(self) -> _compositing_pb2.Mask:
+        """Shows the clip only where the matte reveals it."""
 
     def __init__(
         self,
@@ -269,17 +298,26 @@ class Clip(_message.Message):
         audio_effects: _abc.Iterable[Global___Effect] | None = ...,
         transition: Global___Transition | None = ...,
         animations: _abc.Iterable[_motion_pb2.Animation] | None = ...,
+        fit: _builtins.str = ...,
+        freeze_at: _builtins.float | None = ...,
+        reverse: _builtins.bool = ...,
+        blend_mode: _builtins.str = ...,
+        mask: _compositing_pb2.Mask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "crop", b"crop", "opacity", b"opacity", "source", b"source", "speed", b"speed", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_freeze_at", b"_freeze_at", "_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "crop", b"crop", "freeze_at", b"freeze_at", "mask", b"mask", "opacity", b"opacity", "source", b"source", "speed", b"speed", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "animations", b"animations", "audio_effects", b"audio_effects", "crop", b"crop", "duration", b"duration", "effects", b"effects", "fade_in", b"fade_in", "fade_out", b"fade_out", "id", b"id", "muted", b"muted", "opacity", b"opacity", "source", b"source", "source_in", b"source_in", "source_out", b"source_out", "speed", b"speed", "start", b"start", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_freeze_at", b"_freeze_at", "_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "animations", b"animations", "audio_effects", b"audio_effects", "blend_mode", b"blend_mode", "crop", b"crop", "duration", b"duration", "effects", b"effects", "fade_in", b"fade_in", "fade_out", b"fade_out", "fit", b"fit", "freeze_at", b"freeze_at", "id", b"id", "mask", b"mask", "muted", b"muted", "opacity", b"opacity", "reverse", b"reverse", "source", b"source", "source_in", b"source_in", "source_out", b"source_out", "speed", b"speed", "start", b"start", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__freeze_at: _TypeAlias = _typing.Literal["freeze_at"]  # noqa: Y015
+    _WhichOneofArgType__freeze_at: _TypeAlias = _typing.Literal["_freeze_at", b"_freeze_at"]  # noqa: Y015
     _WhichOneofReturnType__opacity: _TypeAlias = _typing.Literal["opacity"]  # noqa: Y015
     _WhichOneofArgType__opacity: _TypeAlias = _typing.Literal["_opacity", b"_opacity"]  # noqa: Y015
     _WhichOneofReturnType__speed: _TypeAlias = _typing.Literal["speed"]  # noqa: Y015
     _WhichOneofArgType__speed: _TypeAlias = _typing.Literal["_speed", b"_speed"]  # noqa: Y015
     _WhichOneofReturnType__volume: _TypeAlias = _typing.Literal["volume"]  # noqa: Y015
     _WhichOneofArgType__volume: _TypeAlias = _typing.Literal["_volume", b"_volume"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__freeze_at) -> _WhichOneofReturnType__freeze_at | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__opacity) -> _WhichOneofReturnType__opacity | None: ...
     @_typing.overload
@@ -298,7 +336,14 @@ class ClipSource(_message.Message):
     COLOR_FIELD_NUMBER: _builtins.int
     CAPTIONS_FIELD_NUMBER: _builtins.int
     TEMPLATE_FIELD_NUMBER: _builtins.int
+    PROJECT_FIELD_NUMBER: _builtins.int
+    PROJECT_PATH_FIELD_NUMBER: _builtins.int
+    FPS_FIELD_NUMBER: _builtins.int
     path: _builtins.str
+    project_path: _builtins.str
+    """A nested timeline's project file (not supported yet: refused)."""
+    fps: _builtins.float
+    """Frame rate of an image sequence path ("frames/img%04d.png"); 0 means 25."""
     @_builtins.property
     def text(self) -> Global___TextSource: ...
     @_builtins.property
@@ -311,6 +356,10 @@ class ClipSource(_message.Message):
     def template(self) -> _templates_pb2.TemplateSource:
         """A title template from ListTemplates (text and overlay tracks)."""
 
+    @_builtins.property
+    def project(self) -> Global___Project:
+        """A nested timeline rendered as a clip (not supported yet: refused)."""
+
     def __init__(
         self,
         *,
@@ -319,12 +368,15 @@ class ClipSource(_message.Message):
         color: Global___ColorSource | None = ...,
         captions: _captions_pb2.CaptionsSource | None = ...,
         template: _templates_pb2.TemplateSource | None = ...,
+        project: Global___Project | None = ...,
+        project_path: _builtins.str = ...,
+        fps: _builtins.float = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "template", b"template", "text", b"text"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "project", b"project", "project_path", b"project_path", "template", b"template", "text", b"text"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "kind", b"kind", "path", b"path", "template", b"template", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "color", b"color", "fps", b"fps", "kind", b"kind", "path", b"path", "project", b"project", "project_path", b"project_path", "template", b"template", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["path", "text", "color", "captions", "template"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["path", "text", "color", "captions", "template", "project", "project_path"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
@@ -585,6 +637,8 @@ class OutputSettings(_message.Message):
     COLOR_MATRIX_FIELD_NUMBER: _builtins.int
     COLOR_RANGE_FIELD_NUMBER: _builtins.int
     DYNAMIC_RANGE_FIELD_NUMBER: _builtins.int
+    PLATFORM_PRESET_FIELD_NUMBER: _builtins.int
+    GIF_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     container: _builtins.str
     """mp4, mov, mkv, webm, gif."""
@@ -614,6 +668,13 @@ class OutputSettings(_message.Message):
     """"" or "tv" (limited range, the default) or "pc" (full range)."""
     dynamic_range: _builtins.str
     """"" or "sdr": HDR sources are tone-mapped to SDR BT.709. HDR output is refused for now."""
+    platform_preset: _builtins.str
+    """A named platform preset (size, fps, codec, bitrate; see docs/compositing.md): "youtube-1080p",
+    "youtube-4k", "tiktok", "reels-1080x1920", "instagram-square", "instagram-portrait-4x5",
+    "twitter", "preview-360p". Fields set explicitly override the preset's.
+    """
+    @_builtins.property
+    def gif(self) -> _compositing_pb2.GifOptions: ...
     def __init__(
         self,
         *,
@@ -634,10 +695,12 @@ class OutputSettings(_message.Message):
         color_matrix: _builtins.str = ...,
         color_range: _builtins.str = ...,
         dynamic_range: _builtins.str = ...,
+        platform_preset: _builtins.str = ...,
+        gif: _compositing_pb2.GifOptions | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "crf", b"crf"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "crf", b"crf", "gif", b"gif"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "audio_bitrate", b"audio_bitrate", "audio_codec", b"audio_codec", "color_matrix", b"color_matrix", "color_range", b"color_range", "container", b"container", "crf", b"crf", "dynamic_range", b"dynamic_range", "encoder", b"encoder", "fps", b"fps", "hardware_acceleration", b"hardware_acceleration", "height", b"height", "path", b"path", "preset", b"preset", "quality", b"quality", "video_bitrate", b"video_bitrate", "video_codec", b"video_codec", "width", b"width"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_crf", b"_crf", "audio_bitrate", b"audio_bitrate", "audio_codec", b"audio_codec", "color_matrix", b"color_matrix", "color_range", b"color_range", "container", b"container", "crf", b"crf", "dynamic_range", b"dynamic_range", "encoder", b"encoder", "fps", b"fps", "gif", b"gif", "hardware_acceleration", b"hardware_acceleration", "height", b"height", "path", b"path", "platform_preset", b"platform_preset", "preset", b"preset", "quality", b"quality", "video_bitrate", b"video_bitrate", "video_codec", b"video_codec", "width", b"width"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__crf: _TypeAlias = _typing.Literal["crf"]  # noqa: Y015
     _WhichOneofArgType__crf: _TypeAlias = _typing.Literal["_crf", b"_crf"]  # noqa: Y015

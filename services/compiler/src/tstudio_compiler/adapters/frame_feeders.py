@@ -21,10 +21,12 @@ from svckit.errors import DataLoss, FailedPrecondition, Resource, ServiceError
 
 from tstudio_compiler.adapters.captions_render import CaptionPictures, CaptionsFeeder
 from tstudio_compiler.adapters.output_colour import SWS_MATRIX
+from tstudio_compiler.adapters.shape_raster import shape_frame
 from tstudio_compiler.adapters.source_decoding import frames_from
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.adapters.text_animation import AnimatedText
 from tstudio_compiler.adapters.text_raster import rasterise, shared_font_book
+from tstudio_compiler.adapters.time_feeders import ReverseFeeder, freeze_frame
 from tstudio_compiler.adapters.transition_feeder import TransitionFeeder
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.plan import InputSpec
@@ -57,13 +59,18 @@ class StillFeeder:
 
 
 def color_frame(
-    color: str, width: int, height: int, matrix: str = "", color_range: str = ""
+    color: str, width: int, height: int, matrix: str = "", color_range: str = "", rgb: bool = False
 ) -> av.VideoFrame:
-    """A plain picture in the working colour (`matrix` and `color_range` in the scale filter's names)."""
+    """A plain picture in the working colour (`matrix` and `color_range` in the scale filter's
+    names), or in RGB for an RGB output (`rgb`: GIF, APNG keep it exact)."""
     rgba = parse_color(color.replace("0x", "#")) or (0, 0, 0, 255)
+    if rgba[3] != 255:  # a transparent colour keeps its alpha
+        return av.VideoFrame.from_ndarray(np.full((height, width, 4), rgba, np.uint8), format="rgba")
     image = np.empty((height, width, 3), dtype=np.uint8)
     image[:] = rgba[:3]
     picture = av.VideoFrame.from_ndarray(image, format="rgb24")
+    if rgb:
+        return picture
     return picture.reformat(  # type: ignore[call-arg]
         format="yuv420p",
         dst_colorspace=SWS_MATRIX.get(matrix, "ITU709"),
@@ -237,8 +244,19 @@ def make_feeder(
 
 
 def _plain_feeder(spec: InputSpec, sources: SourceFiles) -> FrameFeeder:
+    if spec.kind == "video" and spec.freeze:
+        return StillFeeder(freeze_frame(spec, sources))
+    if spec.kind == "video" and spec.reverse:
+        return ReverseFeeder(spec, sources)
     if spec.kind == "video":
         return VideoFeeder(spec, sources=sources)
+    if spec.kind == "luma":
+        from tstudio_compiler.adapters.luma_matte import LumaMatteFeeder  # it reads images through here
+
+        return LumaMatteFeeder(spec, sources)
+    if spec.kind == "shape":
+        assert spec.shape is not None
+        return StillFeeder(shape_frame(spec.shape, spec.width, spec.height))
     if spec.kind == "image":
         return StillFeeder(image_frame(spec.path, sources))
     if spec.kind == "captions":
@@ -257,7 +275,9 @@ def _plain_feeder(spec: InputSpec, sources: SourceFiles) -> FrameFeeder:
                 format="rgba",
             )
         )
-    return StillFeeder(color_frame(spec.color, spec.width, spec.height, spec.color_matrix, spec.color_range))
+    return StillFeeder(
+        color_frame(spec.color, spec.width, spec.height, spec.color_matrix, spec.color_range, spec.rgb)
+    )
 
 
 def time_base(fps: float) -> Fraction:

@@ -48,7 +48,7 @@ class SegmentRunner:
                 f"{_colour_args(frame)}"
             )
             ctx = graph.add("buffer", args)
-            producers[spec.label] = ctx
+            producers[spec.label] = (ctx, 0)
             self.sources[spec.label] = ctx
         ensure_luts(f for chain in segment.graph.chains for f in chain.filters)
         for chain in segment.graph.chains:
@@ -63,10 +63,13 @@ class SegmentRunner:
                 last = ctx
             assert first is not None and last is not None
             for pad, label in enumerate(chain.inputs):
-                producers[label].link_to(first, 0, pad)
-            producers[chain.output] = last
+                producer, out_pad = producers[label]
+                producer.link_to(first, out_pad, pad)
+            for out_pad, label in enumerate(chain.outputs):
+                producers[label] = (last, out_pad)
         self.sink = graph.add("buffersink")
-        producers["out"].link_to(self.sink)
+        producer, out_pad = producers["out"]
+        producer.link_to(self.sink, out_pad, 0)
         graph.configure()
         self.graph = graph
         self.formats = {label: (f.width, f.height, f.format.name) for label, f in templates.items()}

@@ -20,7 +20,9 @@ from svckit.errors import Cancelled, DataLoss, FailedPrecondition, Resource
 from svckit.safe_open import AtomicOutput, Identity, identity_of
 
 from tstudio_compiler.adapters import audio_mix
+from tstudio_compiler.adapters.chapters import chapters
 from tstudio_compiler.adapters.frame_feeders import FrameFeeder, make_feeder
+from tstudio_compiler.adapters.gif_writer import intermediate_settings, write_gif
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
 from tstudio_compiler.adapters.output_colour import reformat, tag_encoder
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
@@ -64,7 +66,10 @@ class PyAvRenderer:
         temp = output.temp
         try:
             try:
-                frames = self._write(plan, encode, temp, progress, cancelled)
+                if encode.video_encoder == "gif":
+                    frames = self._write_gif(plan, encode, temp, progress, cancelled)
+                else:
+                    frames = self._write(plan, encode, temp, progress, cancelled)
             except _EncoderOpenError as exc:
                 if encode.software_fallback is None:
                     raise FailedPrecondition(
@@ -86,7 +91,24 @@ class PyAvRenderer:
             segments=len(plan.segments),
             segments_reused=0,
             wall_seconds=time.monotonic() - started,
+            chapters=plan.markers,
         )
+
+    def _write_gif(
+        self,
+        plan: RenderPlan,
+        encode: EncodeSettings,
+        temp: Path,
+        progress: ProgressCallback,
+        cancelled: threading.Event,
+    ) -> int:
+        """The frames into a lossless intermediate, then a palette made for them (gif_writer)."""
+        intermediate = temp.with_name(temp.name + ".ffv1.mkv")
+        try:
+            self._write(plan, intermediate_settings(encode), intermediate, progress, cancelled)
+            return write_gif(intermediate, temp, encode, plan.fps, plan.output.gif.dither)
+        finally:
+            intermediate.unlink(missing_ok=True)
 
     def _write(
         self,
@@ -99,7 +121,9 @@ class PyAvRenderer:
         rate = Fraction(plan.fps).limit_denominator(1001)
         progress(0, plan.frames, "preparing")
         mix = audio_mix.mix(plan, cancelled, temp.parent, self._sources) if encode.audio_encoder else None
-        with av.open(str(temp), "w", format=encode.container_format) as container:
+        with av.open(
+            str(temp), "w", format=encode.container_format, options=dict(encode.container_options)
+        ) as container:
             video: Any = container.add_stream(encode.video_encoder, rate=rate)
             video.width, video.height = plan.width, plan.height
             video.pix_fmt = encode.pix_fmt
@@ -114,6 +138,8 @@ class PyAvRenderer:
                 audio.layout = "stereo" if plan.channels == 2 else "mono"
                 if encode.audio_bit_rate:
                     audio.bit_rate = encode.audio_bit_rate
+            if plan.markers:
+                container.set_chapters(chapters(plan.markers, plan.duration))
             try:
                 # Opens the encoders now, so a hardware encoder that fails can give way to software.
                 container.start_encoding()

@@ -40,7 +40,8 @@ def splittable(plan: RenderPlan, encode: EncodeSettings) -> bool:
     plugin code."""
     plugged = any(spec.plugin_types() for s in plan.segments for spec in s.graph.inputs)
     joinable = encode.container_format in _JOINABLE and Path(plan.output.path).suffix.lower() in _SUFFIXES
-    return joinable and not plugged and encode.software_fallback is None
+    # Chapters are written by the single-pass path only (the joiner copies packets, not chapters).
+    return joinable and not plugged and encode.software_fallback is None and not plan.markers
 
 
 class SegmentedRenderer:

@@ -188,10 +188,12 @@ def source_filters(
     scale_w: float | None,
     alpha: bool,
     out: OutputColour,
+    fit_mode: str = "",
 ) -> tuple[Filter, ...]:
-    """A clip's picture upright, cropped, flipped and fitted (`box_w x box_h`, or `scale_w` wide)
-    by its shown shape, in the working colour (RGBA when `alpha`, for the alpha filters after it).
-    Empty when a source is already exactly that (the cheap path for same-size footage)."""
+    """A clip's picture upright, cropped, flipped and fitted (`box_w x box_h` by `fit_mode`, or
+    `scale_w` wide) by its shown shape, in the working colour (RGBA when `alpha`, for the alpha
+    filters after it). Empty when a source is already exactly that (the cheap path for same-size
+    footage)."""
     media = kind in ("video", "image")
     f: list[Filter] = list(upright_filters(info)) if media else []
     if not crop.is_empty:
@@ -220,14 +222,16 @@ def source_filters(
         if scale_w is not None:
             return (*f, *convert(info, out, _even(scale_w, 1 << 16), -2, pix_fmt), Filter("setsar", "1"))
         return (*f, *convert(info, out, box_w, box_h, pix_fmt, fit_box=True), Filter("setsar", "1"))
+    tail: tuple[Filter, ...] = ()
     if scale_w is not None:
         w = _even(scale_w, 1 << 16)
         size = (w, _even(w * shown_h / shown_w, 1 << 16))
     else:
-        size = fit(shown_w, shown_h, box_w, box_h)
+        size, tail = fit_by_mode(fit_mode, shown_w, shown_h, box_w, box_h)
     assert info is not None
     same = (
-        not f
+        not tail
+        and not f
         and size == (info.width, info.height)
         and abs(info.sample_aspect - 1.0) < 1e-6
         and not needs_conversion(info, out)
@@ -237,8 +241,31 @@ def source_filters(
     if same:
         return ()
     if info.hdr in ("pq", "hlg"):
-        return (*f, *tone_mapped(info, out, size[0], size[1], alpha), Filter("setsar", "1"))
-    return (*f, *convert(info, out, size[0], size[1], pix_fmt), Filter("setsar", "1"))
+        return (*f, *tone_mapped(info, out, size[0], size[1], alpha), Filter("setsar", "1"), *tail)
+    return (*f, *convert(info, out, size[0], size[1], pix_fmt), Filter("setsar", "1"), *tail)
+
+
+def fit_by_mode(
+    mode: str, width: float, height: float, box_w: int, box_h: int
+) -> tuple[tuple[int, int], tuple[Filter, ...]]:
+    """The size a `width:height` picture is scaled to in a `box_w x box_h` frame, and the filters
+    after the scale: "contain" (default) fits it whole; "cover" fills the box and crops the overflow,
+    centred; "fill" stretches it to the box; "none" keeps its size, cropped to the box, centred."""
+    if mode == "cover":
+        scale = max(box_w / width, box_h / height)
+        size = (
+            max(box_w, _even(width * scale + 1.999, 1 << 16)),
+            max(box_h, _even(height * scale + 1.999, 1 << 16)),
+        )
+        return size, (Filter("crop", options(w=box_w, h=box_h)),)
+    if mode == "fill":
+        return (box_w - box_w % 2, box_h - box_h % 2), ()
+    if mode == "none":
+        size = (_even(width, 1 << 16), _even(height, 1 << 16))
+        if size[0] <= box_w and size[1] <= box_h:
+            return size, ()
+        return size, (Filter("crop", options(w=min(size[0], box_w), h=min(size[1], box_h))),)
+    return fit(width, height, box_w, box_h), ()
 
 
 def tone_mapped(

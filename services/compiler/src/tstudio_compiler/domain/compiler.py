@@ -17,6 +17,7 @@ from typing import TypeVar
 from svckit.errors import FieldViolation, InvalidArgument, ServiceError
 
 from tstudio_compiler.domain.captions import CaptionsFileError
+from tstudio_compiler.domain.compositing_validation import compositing_files, wipe_violations
 from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, encode_settings
 from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
 from tstudio_compiler.domain.jobs import JobView
@@ -150,6 +151,9 @@ class Compiler:
                     path = resolve_path(clip.source.path, project.base_dir)
                     self._paths.check(path, field)
                     files[field] = path
+                for field, extra in compositing_files(clip, f"tracks[{ti}].clips[{ci}]"):
+                    files[field] = resolve_path(extra, project.base_dir)
+                    self._paths.check(files[field], field)
         if project.output.path:
             output = resolve_path(project.output.path, project.base_dir)
             if need_output and not own_output:
@@ -189,6 +193,7 @@ class Compiler:
                         f"{self.limits.max_picture_pixels} pixels (COMPILER_MAX_PICTURE_PIXELS)",
                     )
                 )
+        violations += wipe_violations(files, sources)
         if violations:
             raise _invalid(violations)
         check_source_ranges(project, lengths)
@@ -196,6 +201,9 @@ class Compiler:
         plan = self._planner.plan(project, planned_sources, cuts)
         if plan.frames == 0:
             raise _invalid([("tracks", "the timeline is empty")])
+        if late := [(f"markers[{i}].time", f"is past the end of the timeline ({plan.duration:.3f} s)")
+                    for i, m in enumerate(project.markers) if m.time >= plan.duration]:  # fmt: skip
+            raise _invalid(late)
         if plan.duration > self.limits.max_duration:
             raise _invalid([("tracks", f"the timeline is longer than {self.limits.max_duration:g} s")])
         return Prepared(project, planned_sources, plan)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument
 
+from tstudio_compiler.domain.compositing import muxer_options
 from tstudio_compiler.domain.model import Acceleration, OutputSettings
 
 SOFTWARE = {
@@ -16,6 +17,8 @@ SOFTWARE = {
     "av1": "libsvtav1",
     "prores": "prores_ks",
     "gif": "gif",
+    "apng": "apng",
+    "webp": "libwebp_anim",
 }
 HARDWARE = {
     "h264": ("h264_nvenc", "h264_qsv", "h264_vaapi", "h264_videotoolbox"),
@@ -23,7 +26,15 @@ HARDWARE = {
 }
 AUDIO = {"aac": "aac", "opus": "libopus", "mp3": "libmp3lame", "pcm": "pcm_s16le"}
 # Containers that take each audio codec well; pcm only in mov/mkv.
-CONTAINER_FORMATS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm", "gif": "gif"}
+CONTAINER_FORMATS = {
+    "mp4": "mp4",
+    "mov": "mov",
+    "mkv": "matroska",
+    "webm": "webm",
+    "gif": "gif",
+    "apng": "apng",
+    "webp": "webp",
+}
 DEFAULT_PRESET = "veryfast"
 
 
@@ -49,6 +60,8 @@ class EncodeSettings:
     fallback_reason: str = ""
     # For a hardware encoder: what to use instead if it fails to open when the render starts.
     software_fallback: EncodeSettings | None = None
+    # Muxer options (an animation's loop count).
+    container_options: dict[str, str] = field(default_factory=dict)
 
     def falling_back(self, why: str) -> EncodeSettings:
         """The software settings, saying why the hardware encoder was not used."""
@@ -119,6 +132,8 @@ def _settings_for(output: OutputSettings, encoder: str, fallback: str) -> Encode
         if not output.video_bitrate:
             options["crf"] = str(crf)
     elif encoder == "libvpx-vp9":
+        if output.alpha:
+            pix_fmt = "yuva420p"
         options.update(
             {
                 "deadline": "realtime" if preset in ("ultrafast", "superfast", "veryfast") else "good",
@@ -133,14 +148,20 @@ def _settings_for(output: OutputSettings, encoder: str, fallback: str) -> Encode
         if not output.video_bitrate:
             options["crf"] = str(crf + 10)
     elif encoder == "prores_ks":
-        pix_fmt = "yuv422p10le"
-        options["profile"] = "2"
+        # ProRes 4444 (profile 4) carries alpha; 422 (profile 2) otherwise.
+        pix_fmt = "yuva444p10le" if output.alpha else "yuv422p10le"
+        options["profile"] = "4" if output.alpha else "2"
     elif encoder == "gif":
         pix_fmt = "rgb8"
+    elif encoder == "apng":
+        pix_fmt = "rgba" if output.alpha else "rgb24"
+    elif encoder == "libwebp_anim":
+        pix_fmt = "yuva420p" if output.alpha else "yuv420p"
+        options["quality"] = str(max(10, 100 - crf))
     elif encoder.endswith("_nvenc"):
         options.update({"preset": "p4", "cq": str(crf)})
     audio = output.audio_codec.lower()
-    if codec == "gif" or output.container == "gif":
+    if codec in ("gif", "apng", "webp") or output.container in ("gif", "apng", "webp"):
         audio = "none"
     if audio == "aac" and output.container == "webm":
         raise InvalidArgument(
@@ -156,4 +177,5 @@ def _settings_for(output: OutputSettings, encoder: str, fallback: str) -> Encode
         audio_bit_rate=output.audio_bitrate or (192_000 if audio in ("aac", "opus", "mp3") else 0),
         container_format=CONTAINER_FORMATS.get(output.container, "mp4"),
         fallback_reason=fallback,
+        container_options=muxer_options(output),
     )

@@ -28,6 +28,11 @@ def ffmpeg_args(
             f"plugin effects and transitions have no ffmpeg equivalent: {', '.join(plugged)}",
             reason="NOT_EXPRESSIBLE_IN_FFMPEG",
         )
+    if any(i.kind in ("shape", "luma") for s in plan.segments for i in s.graph.inputs):
+        raise FailedPrecondition(
+            "shape masks and luma wipes are made by the service and have no ffmpeg equivalent yet",
+            reason="NOT_EXPRESSIBLE_IN_FFMPEG",
+        )
     args = [ffmpeg, "-hide_banner", "-y"]
     parts: list[str] = []
     index = 0
@@ -42,7 +47,8 @@ def ffmpeg_args(
             rename[spec.label] = label
             index += 1
         for chain in segment.graph.graph.chains:
-            rename.setdefault(chain.output, prefix + chain.output)
+            for output in chain.outputs:
+                rename.setdefault(output, prefix + output)
             for label in chain.inputs:
                 rename.setdefault(label, prefix + label)
         parts.append(Graph(segment.graph.graph.chains).render(rename))
@@ -108,6 +114,11 @@ def _input_args(spec: InputSpec, plan: RenderPlan, text_image: TextImage) -> lis
     seconds = number(spec.frames / plan.fps + 1 / plan.fps)
     # The graph turns pictures upright itself (rotation is in the plan), so the CLI must not.
     decoder = ["-c:v", spec.decoder] if spec.decoder else []
+    if spec.kind == "video" and spec.freeze:
+        return ["-noautorotate", *decoder, "-ss", number(spec.source_in), "-i", spec.path]
+    if spec.kind == "video" and spec.reverse:
+        span = number((spec.clip_frames + 2) / plan.fps * spec.speed)
+        return ["-noautorotate", *decoder, "-ss", number(spec.source_in), "-t", span, "-i", spec.path]
     if spec.kind == "video":
         span = number((spec.frames + 2) / plan.fps * spec.speed)
         start = number(spec.source_time(spec.first_frame))
@@ -126,7 +137,20 @@ def _input_args(spec: InputSpec, plan: RenderPlan, text_image: TextImage) -> lis
 def _normalise(spec: InputSpec) -> tuple[Filter, ...]:
     """Turn an input into what the executor feeds: one frame per output frame, clip-local pts."""
     out: list[Filter] = []
-    if spec.kind == "video":
+    if spec.kind == "video" and spec.freeze:
+        out += [Filter("trim", "end_frame=1"), Filter("loop", "loop=-1:size=1")]
+        out.append(Filter("settb", f"1/{number(spec.fps)}"))
+    elif spec.kind == "video" and spec.reverse:
+        speed = "" if spec.speed == 1 else f"/{number(spec.speed)}"
+        out.append(Filter("setpts", f"(PTS-STARTPTS){speed}"))
+        out.append(Filter("fps", options(fps=number(spec.fps))))
+        out.append(Filter("trim", options(end_frame=spec.clip_frames)))
+        out.append(Filter("reverse"))
+        end = spec.first_frame + spec.frames
+        out.append(Filter("trim", options(start_frame=spec.first_frame, end_frame=end)))
+        out.append(Filter("setpts", f"N+{spec.first_frame}"))
+        return tuple(out)
+    elif spec.kind == "video":
         speed = "" if spec.speed == 1 else f"/{number(spec.speed)}"
         out.append(Filter("setpts", f"(PTS-STARTPTS){speed}"))
         out.append(Filter("fps", options(fps=number(spec.fps))))

@@ -58,10 +58,15 @@ class Chain:
     filters: tuple[Filter, ...]
     output: str
 
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Labels of the last filter's output pads: `a|b` names two (after a `split`)."""
+        return tuple(self.output.split("|"))
+
     def render(self) -> str:
         ins = "".join(f"[{label}]" for label in self.inputs)
         body = ",".join(f.render() for f in self.filters) if self.filters else _passthrough(self)
-        return f"{ins}{body}[{self.output}]"
+        return ins + body + "".join(f"[{label}]" for label in self.outputs)
 
 
 def _passthrough(chain: Chain) -> str:
@@ -80,7 +85,7 @@ class Graph:
             renamed = Chain(
                 tuple(rename.get(i, i) for i in chain.inputs),
                 chain.filters,
-                rename.get(chain.output, chain.output),
+                "|".join(rename.get(o, o) for o in chain.outputs),
             )
             out.append(renamed.render())
         return ";".join(out)
@@ -88,4 +93,4 @@ class Graph:
     def labels(self) -> Iterable[str]:
         for chain in self.chains:
             yield from chain.inputs
-            yield chain.output
+            yield from chain.outputs

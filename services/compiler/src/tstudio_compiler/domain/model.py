@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tstudio_compiler.domain.captions import CaptionsSource
+from tstudio_compiler.domain.compositing import GifOptions, Marker, Mask
 from tstudio_compiler.domain.keyframes import Animation
 from tstudio_compiler.domain.text_motion import TextAnimation
 
@@ -65,6 +66,9 @@ class Source:
     text: TextSource | None = None
     color: str = ""
     captions: CaptionsSource | None = None
+    # Issue 19: a nested timeline (refused for now) and the rate of an image sequence path.
+    nested: str = ""
+    fps: float = 0.0
 
     @property
     def kind(self) -> str:
@@ -76,6 +80,8 @@ class Source:
             return "color"
         if self.captions is not None:
             return "captions"
+        if self.nested:
+            return "project"
         return "none"
 
 
@@ -134,6 +140,12 @@ class Clip:
     audio_effects: tuple[EffectSpec, ...] = ()
     transition: TransitionSpec | None = None
     animations: tuple[Animation, ...] = ()
+    # Issue 19 (domain/compositing.py): fit mode, freeze frame, reverse, blend mode, mask.
+    fit: str = ""
+    freeze_at: float | None = None
+    reverse: bool = False
+    blend_mode: str = ""
+    mask: Mask | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +189,10 @@ class OutputSettings:
     color_matrix: str = ""
     color_range: str = ""
     dynamic_range: str = ""
+    platform_preset: str = ""
+    gif: GifOptions = field(default_factory=GifOptions)
+    # Set by the planner: the background is transparent and the output keeps alpha.
+    alpha: bool = False
 
     @property
     def has_audio(self) -> bool:
@@ -190,3 +206,4 @@ class Project:
     tracks: tuple[Track, ...] = ()
     output: OutputSettings = field(default_factory=OutputSettings)
     base_dir: str = ""
+    markers: tuple[Marker, ...] = ()

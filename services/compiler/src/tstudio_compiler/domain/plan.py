@@ -8,6 +8,7 @@ from typing import Any
 
 from tstudio_compiler.domain.captions import CaptionsSource
 from tstudio_compiler.domain.colour_management import HD, OutputColour
+from tstudio_compiler.domain.compositing import Marker, ShapeMask
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
 
@@ -50,8 +51,22 @@ class InputSpec:
     clip_frames: int = 0
     # Kind "captions": the cues and their style (pictures of the frame's size, `width` x `height`).
     captions: CaptionsSource | None = None
+    # Issue 19 (domain/compositing.py). `reverse`: the clip's `clip_frames` frames play backwards
+    # (local frame 0 shows the range's last frame); `freeze`: every frame is the one at `source_in`;
+    # kind "shape": a mask shape rasterised at the output size (grey, white reveals).
+    reverse: bool = False
+    freeze: bool = False
+    shape: ShapeMask | None = None
+    # Colour pictures made in RGB rather than 4:2:0: an RGB output (GIF, APNG) keeps them exact.
+    rgb: bool = False
+    # Kind "luma": the matte of a luma wipe (`path`, an image) over `clip_frames` frames.
+    softness: float = 0.0
 
     def source_time(self, local_frame: int) -> float:
+        if self.freeze:
+            return self.source_in
+        if self.reverse:
+            local_frame = self.clip_frames - 1 - local_frame
         return self.source_in + local_frame / self.fps * self.speed
 
     def plugin_types(self) -> tuple[str, ...]:
@@ -139,6 +154,8 @@ class RenderPlan:
     audio_offset: float = 0.0
     # The output's range, matrix and tags; the graphs write "out" in this colour.
     colour: OutputColour = HD
+    # Chapter marks (timeline seconds) written into MP4/MOV/MKV outputs.
+    markers: tuple[Marker, ...] = ()
 
     @property
     def duration(self) -> float:
@@ -163,6 +180,7 @@ class RenderPlan:
             segments=segments,
             audio=audio,
             audio_offset=self.audio_offset + start,
+            markers=(),
         )
 
     def segment_at(self, frame: int) -> Segment | None:

@@ -17,10 +17,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tstudio_compiler.domain import keyframes, motion_filters
-from tstudio_compiler.domain.colors import ffmpeg_color
+from tstudio_compiler.domain.colors import ffmpeg_color, parse_color
 from tstudio_compiler.domain.colour_management import HD, OutputColour, output_colour
 from tstudio_compiler.domain.colour_management import source_filters as colour_source_filters
 from tstudio_compiler.domain.colour_management import to_working as colour_to_working
+from tstudio_compiler.domain.compositing import graph_format
+from tstudio_compiler.domain.compositing_graph import (
+    apply_matte,
+    blend_over,
+    full_frame_rgba,
+    luma_merge,
+    matte,
+)
 from tstudio_compiler.domain.effects import EffectCatalog
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
@@ -57,6 +65,9 @@ class Placed:
     height: int = 0
     # How the source must be shown (rotation, aspect, colour, alpha); None for non-media clips.
     info: SourceInfo | None = None
+    # A picture mask's resolved path and kind ("video" or "image"); empty for none or a shape.
+    mask_path: str = ""
+    mask_kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,13 +135,19 @@ class Planner:
         edges = _split_long(sorted(bounds), round(self._max_segment_seconds * fps))
         background = ffmpeg_color(project.settings.background_color)
         colour = output_colour(project.output, width, height)
+        alpha = (parse_color(project.settings.background_color) or (0, 0, 0, 255))[3] < 255
+        out_format = graph_format(project.output.container, project.output.video_codec, alpha)
         segments: list[Segment] = []
         for a, b in itertools.pairwise(edges):
             layers = _layers_at(tracks, joins, a)
-            graph = _segment_graph(layers, self._effects, width, height, fps, background, a, b - a, colour)
+            graph = _segment_graph(
+                layers, self._effects, width, height, fps, background, a, b - a, colour, out_format
+            )
             clip_ids = tuple(cid for layer in layers for cid in _layer_ids(layer))
             segments.append(Segment(len(segments), a, b, clip_ids, graph))
-        output = replace(project.output, path=resolve_path(project.output.path, project.base_dir))
+        output = replace(
+            project.output, path=resolve_path(project.output.path, project.base_dir), alpha=alpha
+        )
         return RenderPlan(
             width=width,
             height=height,
@@ -143,6 +160,7 @@ class Planner:
             audio=audio,
             output=output,
             colour=colour,
+            markers=project.markers,
         )
 
     def segment_graph_at(
@@ -177,6 +195,8 @@ class Planner:
                     definition = self._transitions.get(spec.type)
                     assert definition is not None, "validated before planning"
                     params = resolve(definition.params, spec.params)
+                    if definition.type == "luma" and params.get("path"):
+                        params = {**params, "path": resolve_path(str(params["path"]), project.base_dir)}
                     joins.append(
                         Join(
                             before,
@@ -204,7 +224,10 @@ class Planner:
         length = clip_length(clip, info.duration if info and not info.is_image else None) or 0.0
         start, end = frame_span(clip.start, length, fps)
         width, height = (info.width, info.height) if info is not None else (0, 0)
-        return Placed(clip, kind, start, end, source_kind, path, width, height, info)
+        mask_path = resolve_path(clip.mask.path, project.base_dir) if clip.mask is not None else ""
+        mask_info = sources.get(mask_path) if mask_path else None
+        mask_kind = "" if not mask_path else "image" if mask_info is None or mask_info.is_image else "video"
+        return Placed(clip, kind, start, end, source_kind, path, width, height, info, mask_path, mask_kind)
 
     def _audio(
         self, project: Project, sources: Mapping[str, SourceInfo], fps: float, visual_end: int
@@ -219,6 +242,8 @@ class Planner:
                 info = sources.get(path)
                 if clip.muted or not path or info is None or not info.has_audio or info.is_image:
                     continue
+                if clip.freeze_at is not None:
+                    continue  # a held frame is silent
                 length = clip_length(clip, info.duration) or 0.0
                 first, last = frame_span(clip.start, length, fps)
                 start, length = first / fps, (last - first) / fps
@@ -226,7 +251,9 @@ class Planner:
                     length = min(length, visual_end / fps - start)
                 if length <= 0:
                     continue
-                filters: list[Filter] = list(_atempo(clip.speed))
+                # Reversed sound: the trimmed range backwards, before speed, volume and fades.
+                filters: list[Filter] = [Filter("areverse")] if clip.reverse else []
+                filters.extend(_atempo(clip.speed))
                 volume = clip.volume * track.volume
                 animated = keyframes.find(clip.animations, "volume")
                 if animated is not None:
@@ -336,6 +363,7 @@ class _GraphBuilder:
         self.effects = effects
         self.colour = colour
         self.w, self.h, self.fps = width, height, fps
+        self.rgb = False
         self.background = background
         self.feed_start, self.frames = feed_start, frames
         self.inputs: list[InputSpec] = []
@@ -361,6 +389,7 @@ class _GraphBuilder:
                 first_frame=0,
                 frames=self.frames,
                 fps=self.fps,
+                rgb=self.rgb,
             )
         )
         return label
@@ -384,15 +413,47 @@ class _GraphBuilder:
                 decoder=p.info.alpha_decoder if p.info is not None and p.kind == "video" else "",
                 first_frame=self.feed_start - p.start_frame,
                 frames=self.frames,
-                source_in=c.source_in,
+                source_in=c.freeze_at if c.freeze_at is not None else c.source_in,
                 speed=c.speed,
                 fps=self.fps,
                 frame_effects=frame_effects,
-                clip_frames=p.end_frame - p.start_frame if _animated_text(c) else 0,
+                # Animated text and captions are picture sequences; reversed clips count back.
+                clip_frames=p.end_frame - p.start_frame if p.kind != "text" or _animated_text(c) else 0,
                 captions=c.source.captions,
+                reverse=c.reverse and p.kind == "video",
+                freeze=c.freeze_at is not None and p.kind == "video",
+                rgb=self.rgb and p.kind == "color",
             )
         )
         return label
+
+    def mask_source(self, p: Placed) -> str:
+        """The clip's mask picture (its path, or its shape rasterised) as an input of this graph."""
+        mask = p.clip.mask
+        assert mask is not None
+        label = f"in{len(self.inputs)}"
+        kind = "shape" if mask.shape is not None else p.mask_kind
+        self.inputs.append(
+            InputSpec(
+                label,
+                f"{p.clip.id}#mask",
+                kind,
+                path=p.mask_path,
+                width=self.w,
+                height=self.h,
+                first_frame=self.feed_start - p.start_frame,
+                frames=self.frames,
+                fps=self.fps,
+                clip_frames=p.end_frame - p.start_frame,
+                shape=mask.shape,
+            )
+        )
+        shift = self.feed_start - p.start_frame
+        if not shift:
+            return label
+        out = self.label()
+        self.chains.append(Chain((label,), (Filter("setpts", f"PTS-{shift}"),), out))
+        return out
 
     def clip(self, p: Placed, full_frame: bool) -> tuple[str, bool, tuple[str, str] | None]:
         """The clip's processed picture: (label, has alpha, overlay position or None for full frame)."""
@@ -429,6 +490,7 @@ class _GraphBuilder:
                 scale,
                 alpha,
                 self.colour,
+                c.fit,
             )
         )
         full_size = not f and p.kind == "video"
@@ -483,6 +545,8 @@ class _GraphBuilder:
         )
         if full_frame and not positioned and not alpha:
             if not full_size:
+                if self.background.startswith("0x") and len(self.background) == 10:
+                    f.append(Filter("format", "yuva420p"))  # transparent bars need an alpha plane
                 f.append(
                     Filter(
                         "pad",
@@ -514,8 +578,11 @@ class _GraphBuilder:
 
     def layer(self, layer: Layer) -> tuple[str, bool, tuple[str, str] | None]:
         if layer.join is None:
-            return self.clip(layer.clip, layer.clip.track_kind is TrackKind.VIDEO)
+            full = layer.clip.track_kind is TrackKind.VIDEO and not _composited(layer.clip.clip)
+            return self.clip(layer.clip, full)
         j = layer.join
+        if j.type == "luma":
+            return self.luma_transition(j), False, None
         if not j.xfade:
             return self.plugin_transition(j), False, None
         # xfade needs one pixel format on both inputs; naming it keeps format negotiation (which
@@ -528,6 +595,29 @@ class _GraphBuilder:
         xfade = Filter("xfade", options(transition=j.xfade, duration=duration, offset=offset))
         self.chains.append(Chain((a, b), (xfade,), out))
         return out, False, None
+
+    def luma_transition(self, j: Join) -> str:
+        """Incoming over outgoing through a matte made per frame from the wipe image."""
+        a = self.clip(j.outgoing, True)[0]
+        b = self.clip(j.incoming, True)[0]
+        label = f"in{len(self.inputs)}"
+        first = self.feed_start - j.start_frame
+        self.inputs.append(
+            InputSpec(
+                label,
+                f"{j.incoming.clip.id}#luma",
+                "luma",
+                path=str(j.params["path"]),
+                width=self.w,
+                height=self.h,
+                first_frame=first,
+                frames=self.frames,
+                fps=self.fps,
+                clip_frames=j.end_frame - j.start_frame,
+                softness=float(j.params.get("softness", 0.1)),
+            )
+        )
+        return luma_merge(self, a, b, label, first)
 
     def plugin_transition(self, j: Join) -> str:
         """The plugin's frames as one full-frame input of this graph."""
@@ -584,29 +674,56 @@ def _segment_graph(
     feed_start: int,
     frames: int,
     colour: OutputColour = HD,
+    out_format: str = "yuv420p",
 ) -> SegmentGraph:
     g = _GraphBuilder(effects, width, height, fps, background, feed_start, frames, colour)
+    g.rgb = out_format.startswith("rgb")
     base: str | None = None
     for layer in layers:
         label, alpha, position = g.layer(layer)
-        if base is None and position is None and not alpha:
+        special = layer.join is None and _composited(layer.clip.clip)
+        if base is None and position is None and not alpha and not special:
             base = label
             continue
         if base is None:
             base = g.canvas()
+        if special:
+            base = _composite(g, base, label, alpha, position, layer.clip)
+            continue
         x, y = position or ("0", "0")
         out = g.label()
         g.chains.append(Chain((base, label), (Filter("overlay", options(x=x, y=y)),), out))
         base = out
     if base is None:
         base = g.canvas()
-    g.chains.append(Chain((base,), (Filter("format", "yuv420p"), Filter("setsar", "1")), "out"))
+    g.chains.append(Chain((base,), (Filter("format", out_format), Filter("setsar", "1")), "out"))
     return SegmentGraph(tuple(g.inputs), Graph(tuple(g.chains)))
 
 
 def _animated_text(clip: Clip) -> bool:
     text = clip.source.text
     return text is not None and (text.animate_in is not None or text.animate_out is not None)
+
+
+def _composited(clip: Clip) -> bool:
+    """Clips that go through the blend/mask compositor instead of a plain overlay."""
+    return clip.blend_mode not in ("", "normal") or clip.mask is not None
+
+
+def _composite(
+    g: _GraphBuilder, base: str, label: str, alpha: bool, position: tuple[str, str] | None, p: Placed
+) -> str:
+    c, t = p.clip, p.clip.transform
+    untransformed = t.x is None and t.y is None and t.scale is None and not t.rotation and c.crop.is_empty
+    native = p.kind == "video" and (p.width, p.height) == (g.w, g.h)
+    fills = untransformed and (
+        native or p.kind == "color" or (c.fit in ("cover", "fill") and p.kind != "text")
+    )
+    top = full_frame_rgba(g, label, None if fills else position)
+    if c.mask is not None:
+        top = apply_matte(g, top, matte(g, c.mask, g.mask_source(p)))
+    opaque = fills and not alpha and c.mask is None
+    return blend_over(g, base, top, c.blend_mode, opaque)
 
 
 def _even(value: float) -> int:

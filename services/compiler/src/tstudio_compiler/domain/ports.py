@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from tstudio_compiler.domain.captions import CaptionsSource
+from tstudio_compiler.domain.compositing import Marker
 from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan, SegmentGraph
 from tstudio_compiler.domain.sources import SourceInfo
@@ -30,6 +31,8 @@ class RenderStats:
     segments: int
     segments_reused: int
     wall_seconds: float
+    # The chapters written into the output (the project's markers).
+    chapters: tuple[Marker, ...] = ()
 
 
 class Blocking(Protocol):

@@ -13,6 +13,7 @@ from typing import Any
 
 from tstudio_compiler.domain.captions import CaptionsSource, CaptionStyle, Cue
 from tstudio_compiler.domain.colour_management import HD, OutputColour
+from tstudio_compiler.domain.compositing import ShapeMask
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
 from tstudio_compiler.domain.model import OutputSettings, TextSource
@@ -86,6 +87,7 @@ def from_description(description: Mapping[str, Any], output_path: str) -> tuple[
         values = {k: v for k, v in entry.items() if k != "fingerprint"}
         values["text"] = text_from_dict(values["text"]) if values.get("text") else None
         values["captions"] = captions_from_dict(values["captions"]) if values.get("captions") else None
+        values["shape"] = ShapeMask(**values["shape"]) if values.get("shape") else None
         values["frame_effects"] = tuple(
             (kind, dict(params)) for kind, params in values.get("frame_effects", ())
         )

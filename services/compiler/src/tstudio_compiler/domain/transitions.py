@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from tstudio_compiler.domain.params import Param
+from tstudio_compiler.domain.params import Param, ParamType
 
 # Every transition of FFmpeg 8.1's xfade except `custom` (which needs expressions).
 XFADE_TRANSITIONS = (
@@ -103,4 +103,17 @@ def builtin_transitions() -> list[TransitionDef]:
     return [
         TransitionDef(name, name.replace("_", " ").capitalize(), name, (), tuple(aliases.get(name, ())))
         for name in XFADE_TRANSITIONS
-    ]
+    ] + [LUMA]
+
+
+# A luma-matte wipe (MLT's luma, Shotstack's luma asset): darker areas of the wipe image change first.
+# Rendered by the planner with maskedmerge over a matte made per frame (compositing_graph.py).
+LUMA = TransitionDef(
+    "luma",
+    "Luma matte wipe",
+    "luma",
+    (
+        Param("path", ParamType.STRING, 0, 0, "", "a greyscale wipe image; empty: a left-to-right ramp"),
+        Param("softness", ParamType.NUMBER, 0, 1, 0.1, "width of the soft edge, 0..1 of the grey range"),
+    ),
+)

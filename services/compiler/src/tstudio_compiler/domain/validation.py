@@ -10,6 +10,7 @@ from svckit.did_you_mean import suggestion
 from tstudio_compiler.domain import keyframes, text_rules
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.colour_management import check_output_colour
+from tstudio_compiler.domain.compositing_validation import check_compositing
 from tstudio_compiler.domain.effects import EffectCatalog, EffectKind
 from tstudio_compiler.domain.model import Clip, EffectSpec, Project, TrackKind
 from tstudio_compiler.domain.number_rules import number_violations
@@ -18,8 +19,8 @@ from tstudio_compiler.domain.text_rules import captions_rules
 from tstudio_compiler.domain.timing import clip_length
 from tstudio_compiler.domain.transitions import TransitionCatalog
 
-CONTAINERS = ("mp4", "mov", "mkv", "webm", "gif")
-VIDEO_CODECS = ("h264", "hevc", "vp9", "av1", "prores", "gif")
+CONTAINERS = ("mp4", "mov", "mkv", "webm", "gif", "apng", "webp")
+VIDEO_CODECS = ("h264", "hevc", "vp9", "av1", "prores", "gif", "apng", "webp")
 AUDIO_CODECS = ("", "none", "aac", "opus", "mp3", "pcm")
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
@@ -89,6 +90,7 @@ def validate(
             if track.kind is TrackKind.VIDEO or clip.transition is not None:
                 _check_join(clip, cp, previous, length, fps, catalogs, v)
             previous = (clip, length)
+    check_compositing(project, v)
     return v
 
 
