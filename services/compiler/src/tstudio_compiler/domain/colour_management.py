@@ -225,7 +225,8 @@ def source_filters(
     tail: tuple[Filter, ...] = ()
     if scale_w is not None:
         w = _even(scale_w, 1 << 16)
-        size = (w, _even(w * shown_h / shown_w, 1 << 16))
+        # (+1e-6: a crop of 1/6 computed two ways must not round 180 px down to 178)
+        size = (w, _even(w * shown_h / shown_w + 1e-6, 1 << 16))
     else:
         size, tail = fit_by_mode(fit_mode, shown_w, shown_h, box_w, box_h)
     assert info is not None
