@@ -17,7 +17,7 @@ from PIL import Image
 from tstudio.compiler.v1 import compiler_pb2
 
 from . import real_world as rw
-from .conftest import Running, decode_audio, project, psnr
+from .conftest import Running, decode_audio, project, psnr, start_compiler
 
 pytestmark = rw.needs_ffmpeg
 
@@ -253,3 +253,17 @@ async def test_loud_surround_sound_is_mixed_down_to_stereo_without_clipping(
     # The CLI's `-ac 2` to 16-bit: the same normalised standard matrix gives 0.987 here.
     assert 0.9 <= np.abs(samples).max() <= 1.0
     assert np.count_nonzero(np.abs(samples) >= 32767 / 32768) == 0
+
+
+async def test_segmented_render_and_its_cache_keep_the_portrait_upright_and_tagged(
+    corpus: Path, tmp_path: Path
+) -> None:
+    source = rw.phone_portrait(corpus)
+    async for running in start_compiler(tmp_path, segment_cache_bytes=1 << 30):
+        first = await render(running, timeline(source, tmp_path / "one.mp4"))
+        again = await render(running, timeline(source, tmp_path / "two.mp4"))
+        assert again.result.segments_reused == again.result.segments_total >= 1
+        for job in (first, again):
+            output = Path(job.result.output_path)
+            assert colour_tags(output) == ["bt709", "bt709", "bt709", "tv"]
+            assert_upright_portrait(rw.frames_rgb(output, 6)[5])
