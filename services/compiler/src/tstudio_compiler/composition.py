@@ -22,6 +22,7 @@ from tstudio_compiler.adapters.render_worker_pool import RenderWorkerPool
 from tstudio_compiler.adapters.segment_renderer import PyAvSegmentRenderer
 from tstudio_compiler.adapters.segmented_renderer import SegmentedRenderer
 from tstudio_compiler.adapters.text_raster import TextImageFolder
+from tstudio_compiler.adapters.tone_map_luts import plan_luts
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.effects import EffectCatalog, EffectProvider, builtin_effects
 from tstudio_compiler.domain.jobs import JobManager, JobObserver, JobObservers
@@ -94,6 +95,7 @@ def build_compiler(
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,
         jobs=jobs,
         previews_dir=str(_storage(settings) / "previews"),
+        command_files=plan_luts,
     )
 
 

@@ -88,6 +88,7 @@ class Compiler:
         jobs: RenderJobs,
         diagnostics: DiagnosticsSource | None = None,
         previews_dir: str = "previews",
+        command_files: Callable[[RenderPlan], None] | None = None,
     ) -> None:
         self.catalogs = catalogs
         self.limits = limits
@@ -101,6 +102,8 @@ class Compiler:
         self.diagnostics = diagnostics
         # Where a prerendered stretch without an output path goes (storage every replica sees).
         self._previews_dir = previews_dir
+        # Writes files a printed command reads that no render wrote yet (tone-mapping LUTs).
+        self._command_files = command_files
         self._planner = Planner(catalogs.effects, catalogs.transitions, limits.max_segment_seconds)
 
     async def validate(self, project: Project) -> list[tuple[str, str]]:
@@ -235,6 +238,8 @@ class Compiler:
             project = replace(project, output=replace(project.output, path="out.mp4"))
         prepared = await self.prepare(project, need_output=False)
         encode = self.encode_settings(prepared.plan)
+        if self._command_files is not None:
+            await self._blocking.run(self._command_files, prepared.plan)
         args = await self._blocking.run(
             ffmpeg_args, prepared.plan, encode, self._text_images.path_for, ffmpeg
         )
