@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 from PIL import Image
 from svckit.grpc_errors import error_details
-from svckit.real_world_corpus import KNOWN, alpha_patches, bar_time, flash_on, grey_levels, is_upright
+from svckit.real_world_corpus import (
+    KNOWN,
+    alpha_patches,
+    bar_time,
+    combing,
+    flash_on,
+    grey_levels,
+    is_upright,
+)
 from svckit.testing import real_world_corpus
 from tstudio.media.v1 import media_pb2
 
@@ -330,6 +338,21 @@ async def test_proxy_is_upright_square_pixel_and_limited_range(
     ).info.source
     assert (described.rotation, described.sample_aspect, described.color_range) == (0, "1:1", "tv")
     assert described.color_matrix == "smpte170m"  # tagged: BT.601 below 720 lines
+
+
+async def test_interlaced_thumbnail_is_not_combed(service: RunningMedia) -> None:
+    path = real_world_corpus("interlaced_tff")
+    shown = await thumbnail(service, path, time_seconds=1.0, format=media_pb2.IMAGE_FORMAT_PNG)
+    image = pixels(shown.image)
+    # Woven fields 1/50 s apart put the bar 2 px apart on alternate rows; one field shows one time.
+    assert combing(image) < 0.5
+    assert bar_time(image) == pytest.approx(1.0, abs=0.02)
+    assert greys_close(image) and is_upright(image)
+
+
+async def test_interlaced_proxy_is_deinterlaced(service: RunningMedia, tmp_path: Path) -> None:
+    frame = await proxy_frame(service, "interlaced_tff", tmp_path / "proxy.mp4", seconds=0.5)
+    assert combing(frame) < 1.0
 
 
 # ---- Folder scans --------------------------------------------------------------------------------

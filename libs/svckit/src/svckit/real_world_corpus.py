@@ -17,6 +17,7 @@ calling test (pytest) when /usr/bin/ffmpeg is missing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -394,7 +395,9 @@ def _recipes() -> dict[str, CorpusFile]:
         "interlaced_tff",
         ".mp4",
         _av(
-            f"{_pattern(320, 240, 2, 25)};[v]format=yuv420p,setfield=tff[vi];{_beep(2)}",
+            # 50 pictures/s woven into 25 frames/s, top field first: the moving bar combs.
+            f"{_pattern(320, 240, 2, 50)};[v]tinterlace=mode=interleave_top,setfield=tff,"
+            f"format=yuv420p[vi];{_beep(2)}",
             *_X264,
             "-flags",
             "+ildct+ilme",
@@ -405,7 +408,7 @@ def _recipes() -> dict[str, CorpusFile]:
             *_AAC,
             video="[vi]",
         ),
-        description="interlaced (top field first) H.264",
+        description="interlaced (top field first) H.264 woven from 50 pictures/s: the bar combs",
     )
     for name, transfer in (("hdr10_pq", "smpte2084"), ("hlg", "arib-std-b67")):
         x265 = f"log-level=error:colorprim=bt2020:transfer={transfer}:colormatrix=bt2020nc" + (
@@ -696,3 +699,18 @@ def alpha_patches(image: Any) -> tuple[int, int, int]:
         _at(image, *KNOWN.transparent_centre)[3],
         _at(image, *KNOWN.half_transparent_centre)[3],
     )
+
+
+def combing(image: Any) -> float:
+    """How far (pixels) the moving bar's centre jumps between neighbouring rows, on average:
+    about 2 on a woven interlaced frame of `interlaced_tff`, under 1 once deinterlaced."""
+    height, _width = image.shape[:2]
+    top, bottom = int(0.66 * height), int(0.74 * height)
+    centres = []
+    for row in range(top, bottom):
+        bright = [i for i, v in enumerate(image[row, :, :3].astype(float).mean(axis=1)) if v > 160]
+        if bright:
+            centres.append((bright[0] + bright[-1]) / 2)
+    if len(centres) < 2:
+        return 0.0
+    return sum(abs(a - b) for a, b in itertools.pairwise(centres)) / (len(centres) - 1)
