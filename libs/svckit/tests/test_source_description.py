@@ -118,3 +118,32 @@ def test_text_file_is_not_media(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument) as caught:
         describe_source(fake)
     assert caught.value.reason == "NOT_MEDIA"
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "sdr_h264",
+        "phone_rotate_90",
+        "phone_rotate_270",
+        "fullrange_h264",
+        "anamorphic_sar43",
+        "interlaced_tff",
+        "hdr10_pq_hevc",
+        "hlg_hevc",
+        "prores4444_alpha",
+        "vfr_mp4",
+        "late_audio",
+        "edit_list_cut",
+    ],
+)
+def test_mp4_headers_describe_what_the_first_frame_says(kind: str) -> None:
+    av = pytest.importorskip("av")
+    from svckit.source_description import describe_container
+
+    path = real_world_corpus(kind)
+    described = []
+    for from_headers in (False, True):
+        with av.open(str(path)) as container:
+            described.append(describe_container(container, path, from_headers=from_headers))
+    assert described[0] == described[1]

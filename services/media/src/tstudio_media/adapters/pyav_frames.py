@@ -261,6 +261,6 @@ def open_frames(path: Path, mode: SeekMode, max_pixels: int) -> Iterator[VideoFr
                 # decode the run from the keyframe up to the target faster.
                 stream.codec_context.thread_type = "SLICE" if mode is SeekMode.FAST else "AUTO"
         description, first = describe_with_first_frame(
-            container, path, max_pixels=max_pixels, measure_timing=False
+            container, path, max_pixels=max_pixels, measure_timing=False, from_headers=True
         )
         yield VideoFrames(path, container, mode, max_pixels, description, first)
