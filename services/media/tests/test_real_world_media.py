@@ -138,7 +138,16 @@ async def test_bad_real_world_files_get_clear_errors(service: RunningMedia, kind
 
 @pytest.mark.parametrize(
     "kind",
-    ["phone_rotate_90", "phone_rotate_180", "phone_rotate_270", "jpeg_exif_3", "jpeg_exif_6", "jpeg_exif_8"],
+    [
+        "phone_rotate_90",
+        "phone_rotate_180",
+        "phone_rotate_270",
+        "jpeg_exif_3",
+        "jpeg_exif_6",
+        "jpeg_exif_8",
+        "jpeg_exif_2",
+        "jpeg_exif_5",
+    ],
 )
 async def test_thumbnails_are_upright(service: RunningMedia, kind: str) -> None:
     shown = await thumbnail(
@@ -147,7 +156,7 @@ async def test_thumbnails_are_upright(service: RunningMedia, kind: str) -> None:
     image = pixels(shown.image)
     assert is_upright(image)
     assert greys_close(image)
-    portrait = kind in ("phone_rotate_90", "phone_rotate_270", "jpeg_exif_6", "jpeg_exif_8")
+    portrait = kind in ("phone_rotate_90", "phone_rotate_270", "jpeg_exif_6", "jpeg_exif_8", "jpeg_exif_5")
     assert (shown.width < shown.height) == portrait
 
 

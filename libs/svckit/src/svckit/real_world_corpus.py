@@ -149,11 +149,11 @@ def _recipes() -> dict[str, CorpusFile]:
             post=f"matrix:{degrees}",
             description=f"phone H.264 stored turned, tkhd display matrix {degrees} deg clockwise",
         )
-    for orientation, degrees in ((3, 180), (6, 90), (8, 270)):
-        size = (240, 320) if degrees != 180 else (320, 240)
-        graph = (
-            f"{_pattern(*size, 0.04, 25)};[v]{_STORE_TURNED[degrees]},scale=out_range=pc,format=yuvj420p[vt]"
-        )
+    # EXIF orientation -> the transform that stores the upright picture (mirrors are their own inverse).
+    stored = {3: "hflip,vflip", 6: "transpose=2", 8: "transpose=1", 2: "hflip", 5: "transpose=0"}
+    for orientation, degrees in ((3, 180), (6, 90), (8, 270), (2, 0), (5, 90)):
+        size = (240, 320) if degrees in (90, 270) else (320, 240)
+        graph = f"{_pattern(*size, 0.04, 25)};[v]{stored[orientation]},scale=out_range=pc,format=yuvj420p[vt]"
         add(
             f"jpeg_exif_{orientation}",
             ".jpg",
@@ -172,7 +172,8 @@ def _recipes() -> dict[str, CorpusFile]:
                 "{out}",
             ),
             post=f"exif:{orientation}",
-            description=f"JPEG still with EXIF orientation {orientation} ({degrees} deg clockwise)",
+            description=f"JPEG still with EXIF orientation {orientation} ({degrees} deg clockwise"
+            f"{', then mirrored' if orientation in (2, 5) else ''})",
         )
     add(
         "anamorphic_sar43",

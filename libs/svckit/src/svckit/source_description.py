@@ -29,6 +29,7 @@ from svckit.errors import (
     PermissionDenied,
     Resource,
 )
+from svckit.exif_orientation import TRANSFORMS, jpeg_orientation
 
 # FFmpeg enum values -> FFmpeg's names (libavutil/pixfmt.h, av_color_*_name).
 _MATRICES = {
@@ -81,6 +82,7 @@ class SourceDescription:
     width: int = 0  # coded size
     height: int = 0
     rotation: int = 0  # clockwise degrees to turn the decoded picture upright: 0/90/180/270
+    mirrored: bool = False  # after turning, mirror left-right (EXIF orientations 2, 4, 5, 7)
     sample_aspect: Fraction = Fraction(1)  # SAR, 1 when unknown
     display_width: int = 0  # upright and square-pixel size
     display_height: int = 0
@@ -294,6 +296,9 @@ def describe_with_first_frame(
         )
     pix_fmt = str(frame.format.name)
     rotation = clockwise_rotation(getattr(frame, "rotation", 0))
+    mirrored = False
+    if still and codec == "mjpeg" and (orientation := jpeg_orientation(path)) is not None:
+        rotation, mirrored = TRANSFORMS[orientation]  # FFmpeg's angle is wrong for mirrors
     range_code = int(frame.color_range or context.color_range or 0)
     matrix = _MATRICES.get(int(frame.colorspace or context.colorspace or 2), "unknown")
     primaries = _PRIMARIES.get(int(frame.color_primaries or context.color_primaries or 2), "unknown")
@@ -322,6 +327,7 @@ def describe_with_first_frame(
         width=width,
         height=height,
         rotation=rotation,
+        mirrored=mirrored,
         sample_aspect=sar,
         display_width=display_w,
         display_height=display_h,

@@ -40,7 +40,7 @@ class Grabbed:
     frame: Any  # av.VideoFrame
     # Presentation time relative to the stream start.
     time_seconds: float
-    # Clockwise degrees to turn the picture for display.
+    # Clockwise degrees to turn the picture for display, then whether to mirror it left-right.
     rotation: int
     # Width and height as displayed before rotation (sample aspect applied).
     display_size: tuple[int, int]
@@ -48,6 +48,7 @@ class Grabbed:
     has_alpha: bool = False
     full_range: bool = False
     matrix: str = "smpte170m"
+    mirrored: bool = False
 
 
 class VideoFrames:
@@ -149,6 +150,7 @@ class VideoFrames:
             has_alpha=d.has_alpha and any(c.is_alpha for c in frame.format.components),
             full_range=d.color_range == "pc",
             matrix=d.effective_matrix,
+            mirrored=d.mirrored,
         )
 
     def _deinterlaced(self, frame: Any) -> Any:
