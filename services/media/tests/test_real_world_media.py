@@ -364,6 +364,18 @@ async def test_interlaced_proxy_is_deinterlaced(service: RunningMedia, tmp_path:
     assert combing(frame) < 1.0
 
 
+@pytest.mark.parametrize("kind", ["vp9_alpha", "prores4444_alpha"])
+async def test_alpha_proxy_is_composited_over_black(service: RunningMedia, tmp_path: Path, kind: str) -> None:
+    frame = await proxy_frame(service, kind, tmp_path / "proxy.mp4", seconds=0.5)
+    h, w = frame.shape[:2]
+    x, y = KNOWN.transparent_centre
+    assert frame[int(y * h), int(x * w)].max() <= 24  # not the magenta under the transparency
+    hx, hy = KNOWN.half_transparent_centre
+    half = frame[int(hy * h), int(hx * w)]
+    assert 100 <= half[0] <= 150 and half[1] <= 24  # half of magenta over black
+    assert is_upright(frame) and greys_close(frame)
+
+
 # ---- Folder scans --------------------------------------------------------------------------------
 
 
