@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 from PIL import Image
 from svckit.grpc_errors import error_details
-from svckit.real_world_corpus import KNOWN, alpha_patches, bar_time, flash_on, grey_levels, is_upright
+from svckit.real_world_corpus import (
+    KNOWN,
+    alpha_patches,
+    bar_time,
+    combing,
+    flash_on,
+    grey_levels,
+    is_upright,
+)
 from svckit.testing import real_world_corpus
 from tstudio.media.v1 import media_pb2
 
@@ -130,7 +138,16 @@ async def test_bad_real_world_files_get_clear_errors(service: RunningMedia, kind
 
 @pytest.mark.parametrize(
     "kind",
-    ["phone_rotate_90", "phone_rotate_180", "phone_rotate_270", "jpeg_exif_3", "jpeg_exif_6", "jpeg_exif_8"],
+    [
+        "phone_rotate_90",
+        "phone_rotate_180",
+        "phone_rotate_270",
+        "jpeg_exif_3",
+        "jpeg_exif_6",
+        "jpeg_exif_8",
+        "jpeg_exif_2",
+        "jpeg_exif_5",
+    ],
 )
 async def test_thumbnails_are_upright(service: RunningMedia, kind: str) -> None:
     shown = await thumbnail(
@@ -139,7 +156,7 @@ async def test_thumbnails_are_upright(service: RunningMedia, kind: str) -> None:
     image = pixels(shown.image)
     assert is_upright(image)
     assert greys_close(image)
-    portrait = kind in ("phone_rotate_90", "phone_rotate_270", "jpeg_exif_6", "jpeg_exif_8")
+    portrait = kind in ("phone_rotate_90", "phone_rotate_270", "jpeg_exif_6", "jpeg_exif_8", "jpeg_exif_5")
     assert (shown.width < shown.height) == portrait
 
 
@@ -253,3 +270,159 @@ async def test_filmstrip_of_alpha_video_keeps_alpha_in_png(service: RunningMedia
         sheet[tile.y : tile.y + tile.height, tile.x : tile.x + tile.width]
     )
     assert transparent <= 5
+
+
+# ---- Waveforms -----------------------------------------------------------------------------------
+
+
+async def beep_time(service: RunningMedia, kind: str) -> tuple[float, media_pb2.WaveformResponse]:
+    response = await service.stub.Waveform(
+        media_pb2.WaveformRequest(path=str(real_world_corpus(kind)), buckets=400), timeout=30
+    )
+    loud = [i for i, peak in enumerate(response.channels[0].max) if peak > 0.25]
+    assert loud, "no beep found"
+    return response.start_seconds + loud[0] * response.bucket_seconds, response
+
+
+async def test_waveform_is_on_the_container_timeline(service: RunningMedia) -> None:
+    on_time, _ = await beep_time(service, "sdr_h264")
+    late, response = await beep_time(service, "late_audio")
+    # The beep is at content time 1 s; audio that starts 0.5 s late puts it 0.5 s later, after silence.
+    assert on_time == pytest.approx(KNOWN.flash_time, abs=0.02)
+    assert late == pytest.approx(KNOWN.flash_time + 0.5, abs=0.02)
+    first_half_second = round(0.45 / response.bucket_seconds)
+    assert max(response.channels[0].max[:first_half_second]) < 0.01
+
+
+async def test_waveform_of_mpegts_matches_its_video(service: RunningMedia) -> None:
+    # MPEG-TS starts at ~1.46 s and its video at ~1.48 s: the beep is at (video start - start) + 1 s.
+    source = (await probe(service, "mpegts")).source
+    beep, _ = await beep_time(service, "mpegts")
+    assert beep == pytest.approx(
+        source.video_start_seconds - source.start_time_seconds + KNOWN.flash_time, abs=0.02
+    )
+
+
+# ---- Proxies -------------------------------------------------------------------------------------
+
+
+async def proxy_frame(service: RunningMedia, kind: str, output: Path, seconds: float = 1.0) -> np.ndarray:
+    """The proxy's picture at `seconds`, as the ffmpeg CLI decodes it (it honours every tag)."""
+    import subprocess
+
+    request = media_pb2.CreateProxyRequest(path=str(real_world_corpus(kind)), output_path=str(output))
+    final = [r async for r in service.stub.CreateProxy(request, timeout=60)][-1]
+    assert final.output_path == str(output)
+    png = output.with_suffix(".png")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-ss", str(seconds), "-i", str(output), "-frames:v", "1", str(png)],
+        check=True,
+    )
+    return np.asarray(Image.open(png).convert("RGB"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "size"),
+    [
+        ("phone_rotate_90", (240, 320)),
+        ("phone_rotate_180", (320, 240)),
+        ("phone_rotate_270", (240, 320)),
+        ("anamorphic_sar43", (320, 240)),
+        ("fullrange_h264", (320, 240)),
+        ("mjpeg", (320, 240)),
+        ("interlaced_tff", (320, 240)),
+    ],
+)
+async def test_proxy_is_upright_square_pixel_and_limited_range(
+    service: RunningMedia, tmp_path: Path, kind: str, size: tuple[int, int]
+) -> None:
+    image = proxy_frame(service, kind, tmp_path / "proxy.mp4")
+    frame = await image
+    assert (frame.shape[1], frame.shape[0]) == size
+    assert is_upright(frame)
+    assert greys_close(frame)
+    assert bar_time(frame) == pytest.approx(1.0, abs=0.05)
+    described = (
+        await service.stub.Probe(media_pb2.ProbeRequest(path=str(tmp_path / "proxy.mp4")))
+    ).info.source
+    assert (described.rotation, described.sample_aspect, described.color_range) == (0, "1:1", "tv")
+    assert described.color_matrix == "smpte170m"  # tagged: BT.601 below 720 lines
+
+
+async def test_interlaced_thumbnail_is_not_combed(service: RunningMedia) -> None:
+    path = real_world_corpus("interlaced_tff")
+    shown = await thumbnail(service, path, time_seconds=1.0, format=media_pb2.IMAGE_FORMAT_PNG)
+    image = pixels(shown.image)
+    # Woven fields 1/50 s apart put the bar 2 px apart on alternate rows; one field shows one time.
+    assert combing(image) < 0.5
+    assert bar_time(image) == pytest.approx(1.0, abs=0.02)
+    assert greys_close(image) and is_upright(image)
+
+
+async def test_interlaced_proxy_is_deinterlaced(service: RunningMedia, tmp_path: Path) -> None:
+    frame = await proxy_frame(service, "interlaced_tff", tmp_path / "proxy.mp4", seconds=0.5)
+    assert combing(frame) < 1.0
+
+
+@pytest.mark.parametrize("kind", ["vp9_alpha", "prores4444_alpha"])
+async def test_alpha_proxy_is_composited_over_black(service: RunningMedia, tmp_path: Path, kind: str) -> None:
+    frame = await proxy_frame(service, kind, tmp_path / "proxy.mp4", seconds=0.5)
+    h, w = frame.shape[:2]
+    x, y = KNOWN.transparent_centre
+    assert frame[int(y * h), int(x * w)].max() <= 24  # not the magenta under the transparency
+    hx, hy = KNOWN.half_transparent_centre
+    half = frame[int(hy * h), int(hx * w)]
+    assert 100 <= half[0] <= 150 and half[1] <= 24  # half of magenta over black
+    assert is_upright(frame) and greys_close(frame)
+
+
+# ---- Folder scans --------------------------------------------------------------------------------
+
+
+async def test_scan_lists_real_world_files_with_cover_art_as_audio(
+    service: RunningMedia, tmp_path: Path
+) -> None:
+    import shutil
+
+    kinds = ["mp3_cover", "phone_rotate_90", "mpegts", "webp_alpha", "loud_51", "mp3_cover_only"]
+    for kind in kinds:
+        source = real_world_corpus(kind)
+        shutil.copy(source, tmp_path / f"{kind}{source.suffix}")
+    request = media_pb2.ScanFolderRequest(root=str(tmp_path), thumbnails=True, thumbnail_width=120)
+    items = {
+        Path(r.item.path).stem: r.item
+        async for r in service.stub.ScanFolder(request, timeout=60)
+        if r.item.path
+    }
+    assert set(items) == set(kinds)
+    cover = items["mp3_cover"]
+    assert not cover.HasField("error")
+    assert cover.info.kind == media_pb2.MEDIA_KIND_AUDIO
+    assert is_upright(pixels(cover.thumbnail)) and cover.thumbnail_mime_type == "image/jpeg"
+    assert items["phone_rotate_90"].info.source.rotation == 90
+    assert items["loud_51"].info.kind == media_pb2.MEDIA_KIND_AUDIO and not items["loud_51"].thumbnail
+    # A bad file is an item with its error, not the end of the scan.
+    assert items["mp3_cover_only"].error.reason == "NOT_MEDIA"
+
+
+# ---- CLI -----------------------------------------------------------------------------------------
+
+
+async def test_tstudio_probe_prints_the_source_description(
+    service: RunningMedia, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    import json
+
+    from tstudio_cli.main import main as tstudio
+
+    for kind, expected in (
+        ("phone_rotate_90", {"rotation": 90, "displayWidth": 240, "displayHeight": 320}),
+        ("mp3_cover", {"attachedPicture": True, "hasAudio": True}),
+        ("hdr10_pq_hevc", {"hdr": "pq", "colorTransfer": "smpte2084", "bitDepth": 10}),
+    ):
+        path = str(real_world_corpus(kind))
+        code = await asyncio.to_thread(tstudio, ["probe", path, "--server", service.address])
+        assert code == 0
+        source = json.loads(capsys.readouterr().out)["source"]
+        assert {key: source.get(key) for key in expected} == expected

@@ -6,8 +6,9 @@ transfer and timing from here instead of re-deriving them. PyAV is imported insi
 services without PyAV still import svckit.
 
 Reading costs one open, the first decoded frame of the shown picture (FFmpeg puts the display matrix
-and EXIF orientation on frames only) and, for frame-rate regularity, the MP4 sample index or up to
-`_VFR_PACKETS` demuxed packets (no decoding).
+and EXIF orientation on frames only; `from_headers=True` reads MP4/MOV from their headers instead)
+and, for frame-rate regularity, the MP4 sample index or up to `_VFR_PACKETS` demuxed packets (no
+decoding).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from svckit.errors import (
     PermissionDenied,
     Resource,
 )
+from svckit.exif_orientation import TRANSFORMS, jpeg_orientation
 
 # FFmpeg enum values -> FFmpeg's names (libavutil/pixfmt.h, av_color_*_name).
 _MATRICES = {
@@ -80,6 +82,7 @@ class SourceDescription:
     width: int = 0  # coded size
     height: int = 0
     rotation: int = 0  # clockwise degrees to turn the decoded picture upright: 0/90/180/270
+    mirrored: bool = False  # after turning, mirror left-right (EXIF orientations 2, 4, 5, 7)
     sample_aspect: Fraction = Fraction(1)  # SAR, 1 when unknown
     display_width: int = 0  # upright and square-pixel size
     display_height: int = 0
@@ -187,11 +190,14 @@ def describe_container(
     field: str = "path",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     measure_timing: bool = True,
+    from_headers: bool = False,
 ) -> SourceDescription:
-    """The description of an already-open PyAV input container (it is read: seek before decoding).
+    """The description of a freshly opened PyAV input container (it is read: seek before decoding).
     `measure_timing=False` skips the frame-rate measurement (fps is then the declared rate and
-    variable_frame_rate False), for consumers that only show pictures."""
-    return describe_with_first_frame(container, path, field, max_pixels, measure_timing)[0]
+    variable_frame_rate False), for consumers that only show pictures. By default the first frame
+    of the shown picture is decoded, which also proves the stream decodable; `from_headers=True`
+    lets MP4/MOV be described from their headers alone (Probe: no 1080p decode per file)."""
+    return describe_with_first_frame(container, path, field, max_pixels, measure_timing, from_headers)[0]
 
 
 def describe_with_first_frame(
@@ -200,6 +206,7 @@ def describe_with_first_frame(
     field: str = "path",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     measure_timing: bool = True,
+    from_headers: bool = False,
 ) -> tuple[SourceDescription, Any]:
     """`describe_container` and the first frame of the shown picture it decoded (None when there
     is no picture): a still's only frame, which cannot be read again without reopening."""
@@ -264,14 +271,18 @@ def describe_with_first_frame(
     field_order = _FIELD_ORDERS.get(int(context.field_order or 0), "unknown") if not still else "progressive"
     video_start = _stream_seconds(shown.start_time, shown.time_base, start)
     sar = _sar(shown.sample_aspect_ratio or context.sample_aspect_ratio)
-    # Measure regularity first: decoding moves the demuxer on.
+    # MP4/MOV when asked: every fact is in the headers (rotation in tkhd, colour in the codec
+    # parameters), so no frame is decoded (a 1080p decode costs more than the rest of a probe). Otherwise the
+    # first frame right after opening (an attached picture is queued once; raw streams cannot
+    # seek back), then the timing from the sample index or the packets that follow.
+    header = None if still or not from_headers else _from_mp4_headers(container, path, shown, real_video)
+    frame = header if header is not None else _first_frame(container, shown, max_pixels)
     if still:
         fps, vfr = 0.0, False
     elif measure_timing:
         fps, vfr = _frame_rate(container, shown)
     else:
         fps, vfr = _declared_rate(shown), False
-    frame = _first_frame(container, shown, max_pixels, seek=not still)
     if frame is None and not real_video:
         # Undecodable cover art: still an audio file, shown without its picture.
         notes.append("the attached picture could not be decoded")
@@ -285,6 +296,9 @@ def describe_with_first_frame(
         )
     pix_fmt = str(frame.format.name)
     rotation = clockwise_rotation(getattr(frame, "rotation", 0))
+    mirrored = False
+    if still and codec == "mjpeg" and (orientation := jpeg_orientation(path)) is not None:
+        rotation, mirrored = TRANSFORMS[orientation]  # FFmpeg's angle is wrong for mirrors
     range_code = int(frame.color_range or context.color_range or 0)
     matrix = _MATRICES.get(int(frame.colorspace or context.colorspace or 2), "unknown")
     primaries = _PRIMARIES.get(int(frame.color_primaries or context.color_primaries or 2), "unknown")
@@ -313,6 +327,7 @@ def describe_with_first_frame(
         width=width,
         height=height,
         rotation=rotation,
+        mirrored=mirrored,
         sample_aspect=sar,
         display_width=display_w,
         display_height=display_h,
@@ -334,7 +349,48 @@ def describe_with_first_frame(
         video_stream_index=shown.index,
         notes=tuple(notes),
     )
-    return description, frame
+    return description, (None if frame is header else frame)
+
+
+@dataclass(frozen=True)
+class _HeaderFacts:
+    """What a first decoded frame would say, read from MP4 headers and the codec parameters."""
+
+    format: Any
+    rotation: float
+    color_range: int
+    colorspace: int
+    color_primaries: int
+    color_trc: int
+    width: int
+    height: int
+    interlaced_frame: bool = False
+
+
+def _from_mp4_headers(container: Any, path: Path, shown: Any, real_video: list[Any]) -> _HeaderFacts | None:
+    import av
+
+    from svckit.mp4_rotation import video_track_rotations
+
+    names = set(str(container.format.name).split(","))
+    context = shown.codec_context
+    if not names & {"mov", "mp4"} or not context.pix_fmt or not context.width:
+        return None
+    if not shown.frames and not len(shown.index_entries or ()):
+        return None  # no samples: let the decode say so
+    rotations = video_track_rotations(path)
+    if rotations is None or len(rotations) != len(real_video):
+        return None
+    return _HeaderFacts(
+        format=av.VideoFormat(context.pix_fmt),
+        rotation=-float(rotations[real_video.index(shown)]),  # counter-clockwise, as frames say
+        color_range=int(context.color_range or 0),
+        colorspace=int(context.colorspace or 2),
+        color_primaries=int(context.color_primaries or 2),
+        color_trc=int(context.color_trc or 2),
+        width=int(context.width),
+        height=int(context.height),
+    )
 
 
 def _is_attached_picture(stream: Any) -> bool:
@@ -353,17 +409,12 @@ def _top_field_first(frame: Any) -> bool:
     return True if value is None else bool(value)
 
 
-def _first_frame(container: Any, stream: Any, max_pixels: int, seek: bool) -> Any:
+def _first_frame(container: Any, stream: Any, max_pixels: int) -> Any:
     import av.error
 
     context = stream.codec_context
     if not context.is_open:
         context.options = {**context.options, "max_pixels": str(max_pixels)}
-    if seek:  # back to the start after measuring the frame rate (an attached picture is queued once)
-        try:
-            container.seek(0, stream=stream)
-        except (av.error.FFmpegError, OSError):
-            pass  # not seekable: decode from where the demuxer is
     try:
         for frame in container.decode(stream):
             return frame

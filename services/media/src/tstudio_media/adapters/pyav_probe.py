@@ -10,9 +10,9 @@ from typing import Any
 import av
 import av.error
 from svckit.errors import FailedPrecondition
+from svckit.mp4_rotation import video_track_rotations
 from svckit.source_description import SourceDescription, describe_container
 
-from tstudio_media.adapters.mp4_rotation import video_track_rotations
 from tstudio_media.adapters.png_header import png_info
 from tstudio_media.adapters.pyav_open import is_image_format, limit_decoder, not_media, open_media
 from tstudio_media.domain.media_info import (
@@ -88,7 +88,7 @@ class PyAVProber:
         """The source description, read on the open container (it seeks back to the start).
         None for a picture over the pixel budget: the probe still reports what the header says."""
         try:
-            return describe_container(container, path, max_pixels=self._max_pixels)
+            return describe_container(container, path, max_pixels=self._max_pixels, from_headers=True)
         except FailedPrecondition as exc:
             log.debug("no source description of %s: %s", path.name, exc.message)
             return None

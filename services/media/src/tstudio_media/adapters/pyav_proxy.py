@@ -1,5 +1,10 @@
 """Proxy transcodes with PyAV: H.264 (all-intra or short GOP) at a low resolution plus AAC audio,
-written under a temporary name and renamed only when complete."""
+written under a temporary name and renamed only when complete.
+
+The proxy is upright, square-pixel and limited-range: one FFmpeg filter graph per proxy applies the
+source description (deinterlace by field order, scale with the source's range and matrix given
+explicitly to limited range, turn by the display rotation, SAR 1), and the output is tagged with
+its range and matrix (BT.709 from 720 lines up, BT.601 below)."""
 
 from __future__ import annotations
 
@@ -15,10 +20,10 @@ from typing import Any
 import av
 import av.error
 from svckit.errors import Cancelled, FailedPrecondition, Resource
+from svckit.source_description import SourceDescription, describe_container
 
 from tstudio_media.adapters.pyav_open import is_image_format, limit_decoder, open_media, translate_av_error
-from tstudio_media.domain.media_info import clockwise_rotation
-from tstudio_media.domain.proxy_plan import ProxyPlan, ProxyResult, proxy_size
+from tstudio_media.domain.proxy_plan import ProxyPlan, ProxyResult, upright_proxy_size
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +31,20 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[float, float], None]
 _PROGRESS_EVERY_SECONDS = 0.25
 _AUDIO_RATE = 48000
+# The display rotation as FFmpeg filters that turn the picture upright.
+_TURN = {90: "transpose=clock", 180: "hflip,vflip", 270: "transpose=cclock"}
+# Source matrix (FFmpeg name) -> the scale filter's in_color_matrix.
+_SCALE_MATRICES = {
+    "bt709": "bt709",
+    "bt470bg": "bt601",
+    "smpte170m": "smpte170m",
+    "smpte240m": "smpte240m",
+    "fcc": "fcc",
+    "bt2020nc": "bt2020",
+    "bt2020c": "bt2020",
+}
+# AVColorSpace / AVColorPrimaries / AVColorTransferCharacteristic values for the output tags.
+_TAGS = {"bt709": (1, 1, 1), "smpte170m": (6, 6, 6)}
 
 
 class PyAVProxies:
@@ -79,25 +98,26 @@ class PyAVProxies:
         rate = video_in.average_rate or video_in.guessed_rate or Fraction(30)
         # The muxer opens every encoder at its first packet, so the size (which depends on the
         # rotation, known from a decoded frame) must be settled before any audio goes out.
-        first = next(iter(src.decode(video_in)), None)
-        if first is None:
-            raise FailedPrecondition(
-                f"no video frame could be decoded from {source.name}", reason="NO_FRAMES"
-            )
-        rotation = clockwise_rotation(first.rotation)
-        size = proxy_size(first.width, first.height, rotation, plan.height)
+        description = describe_container(src, source, max_pixels=self._max_pixels, measure_timing=False)
         src.seek(0)
+        size = upright_proxy_size(description.display_width, description.display_height, plan.height)
+        graph: Any = None  # made at the first frame, for its pixel format (libvpx gives yuva420p)
+        # VP8/VP9 alpha is read by libvpx (the native decoder drops it); H.264 carries no alpha,
+        # so alpha sources are composited over black in the graph instead of showing hidden pixels.
+        video_decoder = _video_decoder(description, video_in, self._max_pixels)
+        out_matrix = "bt709" if size[1] >= 720 else "smpte170m"
         with av.open(str(partial), "w", format="mp4") as out:
             video_out: Any = out.add_stream("libx264", rate=rate)
             video_out.pix_fmt = "yuv420p"
             video_out.width, video_out.height = size
-            if rotation:
-                video_out.set_display_rotation(-rotation)
-            video_out.codec_context.time_base = video_in.time_base
-            video_out.codec_context.gop_size = plan.gop_frames
+            context = video_out.codec_context
+            context.color_range = 1  # limited (tv)
+            context.colorspace, context.color_primaries, context.color_trc = _TAGS[out_matrix]
+            context.time_base = video_in.time_base
+            context.gop_size = plan.gop_frames
             video_out.options = {"preset": "veryfast", "crf": "23", "tune": "fastdecode"}
             if plan.gop_frames == 1:
-                video_out.codec_context.max_b_frames = 0
+                context.max_b_frames = 0
             audio_out: Any = None
             resampler: Any = None
             if audio_in is not None:
@@ -114,11 +134,14 @@ class PyAVProxies:
             for packet in src.demux(streams):
                 if cancel.is_set():
                     raise Cancelled("the proxy was cancelled", reason="PROXY_CANCELLED")
-                for frame in packet.decode():
+                decoded = video_decoder.decode(packet) if packet.stream is video_in else packet.decode()
+                for frame in decoded:
                     if packet.stream is video_in:
-                        scaled = frame.reformat(width=size[0], height=size[1], format="yuv420p")
-                        scaled.pts, scaled.time_base = frame.pts, frame.time_base
-                        out.mux(video_out.encode(scaled))
+                        if graph is None:
+                            graph = _proxy_graph(description, video_in, size, frame.format)
+                        graph.push(frame)
+                        for upright in _pulled(graph, video_in.time_base):
+                            out.mux(video_out.encode(upright))
                         if frame.pts is not None:
                             done = max(done, float(frame.pts * frame.time_base) - start)
                     elif resampler is not None:
@@ -130,6 +153,10 @@ class PyAVProxies:
                 if now - last_report >= _PROGRESS_EVERY_SECONDS:
                     last_report = now
                     progress(done, total)
+            if graph is not None:
+                graph.push(None)
+                for upright in _pulled(graph, video_in.time_base):
+                    out.mux(video_out.encode(upright))
             out.mux(video_out.encode(None))
             if resampler is not None:
                 for chunk in resampler.resample(None):
@@ -139,3 +166,69 @@ class PyAVProxies:
                 out.mux(audio_out.encode(None))
         progress(total or done, total or done)
         return ProxyResult(output, total or done, size[0], size[1])
+
+
+def _proxy_graph(description: SourceDescription, video_in: Any, size: tuple[int, int], pixels: Any) -> Any:
+    """buffer -> [bwdif] -> scale (explicit range and matrix) -> [turn] -> setsar=1 -> sink."""
+    turned = description.rotation in (90, 270)
+    width, height = (size[1], size[0]) if turned else size
+    out_matrix = "bt709" if size[1] >= 720 else "smpte170m"
+    in_matrix = _SCALE_MATRICES.get(description.effective_matrix, "bt601")
+    in_range = "pc" if description.color_range == "pc" else "tv"
+    steps = []
+    if description.interlaced:
+        steps.append(f"bwdif=mode=send_frame:parity={'tff' if description.top_field_first else 'bff'}")
+    steps.append(
+        f"scale=w={width}:h={height}:in_range={in_range}:out_range=tv"
+        f":in_color_matrix={in_matrix}:out_color_matrix={out_matrix}"
+    )
+    if description.rotation in _TURN:
+        steps.append(_TURN[description.rotation])
+    if any(c.is_alpha for c in pixels.components):
+        steps.append("premultiply=inplace=1")  # colour times alpha: the picture over black
+    steps += ["setsar=1", "format=yuv420p"]
+    time_base = video_in.time_base or Fraction(1, 90000)
+    sar = description.sample_aspect
+    graph = av.filter.Graph()
+    buffer = graph.add(
+        "buffer",
+        f"video_size={description.width}x{description.height}:pix_fmt={pixels.name}"
+        f":time_base={time_base.numerator}/{time_base.denominator}"
+        f":pixel_aspect={sar.numerator}/{sar.denominator}",
+    )
+    chain = graph.add("null")
+    buffer.link_to(chain)
+    # One parsed chain between the buffer and the sink.
+    last = chain
+    for step in ",".join(steps).split(","):
+        name, _, args = step.partition("=")
+        node = graph.add(name, args) if args else graph.add(name)
+        last.link_to(node)
+        last = node
+    last.link_to(graph.add("buffersink"))
+    graph.configure()
+    return graph
+
+
+def _video_decoder(description: SourceDescription, video_in: Any, max_pixels: int) -> Any:
+    if description.alpha_decoder:
+        try:
+            decoder = av.CodecContext.create(description.alpha_decoder, "r")
+        except (av.error.FFmpegError, ValueError):
+            return video_in.codec_context  # no libvpx in this FFmpeg: the picture without alpha
+        decoder.options = {"max_pixels": str(max_pixels)}
+        return decoder
+    return video_in.codec_context
+
+
+def _pulled(graph: Any, time_base: Any) -> list[Any]:
+    """Every frame the graph has ready now, on the sink's time base (bwdif halves it)."""
+    frames: list[Any] = []
+    while True:
+        try:
+            frame = graph.pull()
+        except (av.error.BlockingIOError, av.error.EOFError):
+            return frames
+        if frame.time_base is None:
+            frame.time_base = time_base
+        frames.append(frame)

@@ -82,7 +82,9 @@ class FolderScan:
         item = media_pb2.ScanItem(path=str(path))
         try:
             info = await self._media.probe(self._deps.roots.existing_file(path))
-            if thumbnail is not None and info.kind in _PICTURE_KINDS:
+            # Audio with cover art gets the cover as its thumbnail.
+            shown = info.kind in _PICTURE_KINDS or info.source.attached_picture
+            if thumbnail is not None and shown:
                 seconds = min(1.0, info.duration_seconds / 2)
                 picture = await self._media.thumbnail(Path(info.path), seconds, thumbnail, SeekMode.FAST)
                 item.thumbnail, item.thumbnail_mime_type = picture.image, picture.mime_type

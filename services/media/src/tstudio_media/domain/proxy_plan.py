@@ -49,6 +49,17 @@ def proxy_size(width: int, height: int, rotation: int, target_height: int) -> tu
     return even(width * scale), even(height * scale)
 
 
+def upright_proxy_size(display_width: int, display_height: int, target_height: int) -> tuple[int, int]:
+    """Size of an upright, square-pixel proxy of a source shown at display_width x display_height:
+    the height becomes `target_height` (never upscaled), the aspect is kept, both sides even."""
+    scale = min(1.0, target_height / max(1, display_height))
+
+    def even(value: float) -> int:
+        return max(2, round(value / 2) * 2)
+
+    return even(display_width * scale), even(display_height * scale)
+
+
 class JobRegistry:
     """Running jobs by id, each with the flag its worker checks to stop early."""
 

@@ -1,5 +1,9 @@
 """Video decoding with PyAV: frames in a time range, sampled frames converted to RGB at analysis size
-and small thumbnails of every frame for shot detection (both scaled by FFmpeg's swscale, in C)."""
+and small thumbnails of every frame for shot detection (both scaled by FFmpeg's swscale, in C).
+
+Frames are given to the models as they are shown: upright (display matrix), square-pixel, with the
+source's colour range and matrix read explicitly, all from the source description
+(`svckit.source_description`); sizes in `VideoInfo` are the upright display size."""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import av
-from svckit.errors import FieldViolation, InvalidArgument, Resource
+import numpy as np
+from svckit.errors import FieldViolation, InvalidArgument, Resource, ServiceError
+from svckit.source_description import SourceDescription, describe_source
 
 from tstudio_recognition.domain.video import THUMB_WIDTH, DecodedFrame, Sampler, VideoInfo
 
@@ -34,18 +40,24 @@ class PyAvVideo:
         self._threads = decode_threads
         stat = os.stat(path)
         try:
+            source = describe_source(path)
+        except ServiceError as exc:
+            raise _bad_video(path, exc.message) from None
+        if not source.has_video:
+            # Cover art of an audio file is no video to analyse.
+            raise _bad_video(path, "the file has no video stream")
+        self.source: SourceDescription = source
+        try:
             with av.open(str(path)) as container:
-                if not container.streams.video:
-                    raise _bad_video(path, "the file has no video stream")
-                stream = container.streams.video[0]
-                fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+                stream = container.streams[source.video_stream_index]
+                fps = source.fps or float(stream.average_rate or stream.guessed_rate or 0) or 25.0
                 if stream.duration is not None and stream.time_base is not None:
                     duration = float(stream.duration * stream.time_base)
                 elif container.duration is not None:
                     duration = container.duration / av.time_base
                 else:
                     duration = 0.0
-                width, height = stream.codec_context.width, stream.codec_context.height
+                width, height = source.display_width, source.display_height
         except av.error.FFmpegError as exc:
             raise _bad_video(path, exc.strerror or type(exc).__name__) from None
         if width <= 0 or height <= 0:
@@ -66,7 +78,7 @@ class PyAvVideo:
         thumb_size = (THUMB_WIDTH, max(2, round(THUMB_WIDTH * info.height / info.width / 2) * 2))
         try:
             with av.open(str(self._path)) as container:
-                stream: Any = container.streams.video[0]
+                stream: Any = container.streams[self.source.video_stream_index]
                 stream.thread_type = "AUTO"
                 stream.codec_context.thread_count = self._threads
                 offset = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
@@ -85,23 +97,40 @@ class PyAvVideo:
                         break
                     index = round(time * info.fps)
                     sampled = sampler is None or sampler.want(time)
-                    image = (
-                        frame.reformat(
-                            width=analysis_size[0], height=analysis_size[1], format="rgb24"
-                        ).to_ndarray()
-                        if sampled and analysis_size
-                        else None
-                    )
-                    thumb = (
-                        frame.reformat(width=thumb_size[0], height=thumb_size[1], format="rgb24").to_ndarray()
-                        if thumbs
-                        else None
-                    )
+                    image = self._upright(frame, analysis_size) if sampled and analysis_size else None
+                    thumb = self._upright(frame, thumb_size) if thumbs else None
                     if image is None and thumb is None:
                         continue
                     yield DecodedFrame(time, index, thumb, image)
         except av.error.FFmpegError as exc:
             raise _bad_video(self._path, exc.strerror or type(exc).__name__) from None
+
+    def _upright(self, frame: Any, size: tuple[int, int]) -> np.ndarray:
+        """RGB of `frame` as shown, at `size` (upright width, height)."""
+        source = self.source
+        turns = {90: -1, 180: 2, 270: 1}.get(source.rotation, 0)  # np.rot90 turns counter-clockwise
+        width, height = (size[1], size[0]) if source.rotation in (90, 270) else size
+        rgb = frame.reformat(
+            width=width,
+            height=height,
+            format="rgb24",
+            src_colorspace=_COLORSPACES.get(source.effective_matrix, "ITU601"),
+            src_color_range="JPEG" if source.color_range == "pc" else "MPEG",
+            dst_color_range="JPEG",
+        ).to_ndarray()
+        return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+
+
+# Source matrix (FFmpeg name) -> swscale's coefficients; anything else is read as BT.601.
+_COLORSPACES = {
+    "bt709": "ITU709",
+    "bt470bg": "ITU601",
+    "smpte170m": "ITU601",
+    "smpte240m": "SMPTE240M",
+    "fcc": "FCC",
+    "bt2020nc": "BT2020",
+    "bt2020c": "BT2020",
+}
 
 
 def open_video(path: Path, decode_threads: int = 0) -> PyAvVideo:

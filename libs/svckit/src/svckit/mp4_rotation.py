@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from tstudio_media.domain.media_info import clockwise_rotation
+from svckit.source_description import clockwise_rotation
 
 _CONTAINERS = {b"moov", b"trak", b"mdia"}
 _MAX_MOOV_BYTES = 64 * 1024 * 1024
