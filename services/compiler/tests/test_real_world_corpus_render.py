@@ -33,6 +33,8 @@ PICTURE_KINDS = [
     "jpeg_exif_3",
     "jpeg_exif_6",
     "jpeg_exif_8",
+    "jpeg_exif_2",
+    "jpeg_exif_5",
     "anamorphic_sar43",
     "fullrange_h264",
     "mjpeg",

@@ -99,6 +99,8 @@ def upright_filters(info: SourceInfo | None) -> tuple[Filter, ...]:
         out.append(Filter("transpose", "cclock"))
     elif rotation == 180:
         out.extend((Filter("hflip"), Filter("vflip")))
+    if info.mirrored:
+        out.append(Filter("hflip"))
     return tuple(out)
 
 
