@@ -21,7 +21,9 @@ EXPECTED: dict[str, dict[str, object]] = {
     "phone_rotate_270": dict(rotation=270, display_width=240, display_height=320),
     "jpeg_exif_3": dict(rotation=180, color_range="pc", still=True, fps=0.0),
     "jpeg_exif_6": dict(rotation=90, display_width=240, display_height=320, color_range="pc"),
-    "jpeg_exif_8": dict(rotation=270, display_width=240, display_height=320),
+    "jpeg_exif_8": dict(rotation=270, display_width=240, display_height=320, mirrored=False),
+    "jpeg_exif_2": dict(rotation=0, mirrored=True, display_width=320),
+    "jpeg_exif_5": dict(rotation=90, mirrored=True, display_width=240, display_height=320),
     "anamorphic_sar43": dict(width=240, sample_aspect=Fraction(4, 3), display_width=320, display_height=240),
     "fullrange_h264": dict(color_range="pc", fps=30.0),
     "mjpeg": dict(color_range="pc", video_codec="mjpeg"),
@@ -118,3 +120,51 @@ def test_text_file_is_not_media(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument) as caught:
         describe_source(fake)
     assert caught.value.reason == "NOT_MEDIA"
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "sdr_h264",
+        "phone_rotate_90",
+        "phone_rotate_270",
+        "fullrange_h264",
+        "anamorphic_sar43",
+        "interlaced_tff",
+        "hdr10_pq_hevc",
+        "hlg_hevc",
+        "prores4444_alpha",
+        "vfr_mp4",
+        "late_audio",
+        "edit_list_cut",
+    ],
+)
+def test_mp4_headers_describe_what_the_first_frame_says(kind: str) -> None:
+    av = pytest.importorskip("av")
+    from svckit.source_description import describe_container
+
+    path = real_world_corpus(kind)
+    described = []
+    for from_headers in (False, True):
+        with av.open(str(path)) as container:
+            described.append(describe_container(container, path, from_headers=from_headers))
+    assert described[0] == described[1]
+
+
+def test_bad_exif_orientations_are_ignored(tmp_path: Path) -> None:
+    from svckit.exif_orientation import jpeg_orientation
+
+    data = real_world_corpus("jpeg_exif_6").read_bytes()
+    at = data.find(b"\x01\x12")  # the Orientation entry (big-endian TIFF)
+    for value in (0, 9, 0xFFFF):
+        bad = bytearray(data)
+        bad[at + 8 : at + 10] = value.to_bytes(2, "big")
+        path = tmp_path / f"orientation-{value}.jpg"
+        path.write_bytes(bytes(bad))
+        assert jpeg_orientation(path) is None
+        described = describe_source(path)
+        assert (described.rotation, described.mirrored) == (0, False)
+    cut = tmp_path / "cut-in-exif.jpg"
+    cut.write_bytes(data[: at + 4])
+    assert jpeg_orientation(cut) is None
+    assert jpeg_orientation(tmp_path / "missing.jpg") is None

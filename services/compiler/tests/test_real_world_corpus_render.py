@@ -5,6 +5,7 @@ previewed through gRPC (RenderFrame) and rendered (Render): upright, at its show
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from svckit.source_description import describe_source
 from svckit.testing import real_world_corpus
 from tstudio.compiler.v1 import compiler_pb2
 from tstudio_compiler.domain.colour_management import fit
+from tstudio_compiler.domain.tone_mapping import lut_path
 
 from . import real_world as rw
 from .conftest import Running, project, psnr
@@ -31,6 +33,8 @@ PICTURE_KINDS = [
     "jpeg_exif_3",
     "jpeg_exif_6",
     "jpeg_exif_8",
+    "jpeg_exif_2",
+    "jpeg_exif_5",
     "anamorphic_sar43",
     "fullrange_h264",
     "mjpeg",
@@ -158,3 +162,21 @@ async def test_hdr_sources_are_tone_mapped_to_sdr_bt709_like_the_cli_zscale_reci
     assert is_upright(shown, tolerance=60)
     values = [psnr(a, b) for a, b in zip(ours[::4], theirs[::4], strict=True)]
     assert min(values) >= 35, values
+
+
+async def test_explained_command_for_an_hdr_source_runs_with_the_ffmpeg_cli_and_matches(
+    compiler: Running, tmp_path: Path
+) -> None:
+    """The printed command reads the tone-mapping LUT, which ExplainRender has written."""
+    source = real_world_corpus("hdr10_pq_hevc")
+    ours, theirs = tmp_path / "ours.mp4", tmp_path / "cli.mp4"
+    job = await render(compiler, timeline(source, ours))
+    Path(lut_path("pq")).unlink()  # the render wrote it; ExplainRender must write it again
+    explained = await compiler.stub.ExplainRender(
+        compiler_pb2.ExplainRenderRequest(project=timeline(source, theirs))
+    )
+    assert "lut3d=file=" in explained.ffmpeg_command and "in_color_matrix=bt2020" in explained.ffmpeg_command
+    subprocess.run([rw.FFMPEG, *explained.ffmpeg_args[1:]], check=True, capture_output=True, timeout=120)
+    our_frames, their_frames = rw.frames_rgb(Path(job.result.output_path)), rw.frames_rgb(theirs)
+    assert len(our_frames) == len(their_frames)
+    assert min(psnr(a, b) for a, b in zip(our_frames[::6], their_frames[::6], strict=True)) >= 35

@@ -17,7 +17,7 @@ from PIL import Image
 from tstudio.compiler.v1 import compiler_pb2
 
 from . import real_world as rw
-from .conftest import Running, decode_audio, project, psnr
+from .conftest import Running, decode_audio, project, psnr, start_compiler
 
 pytestmark = rw.needs_ffmpeg
 
@@ -253,3 +253,38 @@ async def test_loud_surround_sound_is_mixed_down_to_stereo_without_clipping(
     # The CLI's `-ac 2` to 16-bit: the same normalised standard matrix gives 0.987 here.
     assert 0.9 <= np.abs(samples).max() <= 1.0
     assert np.count_nonzero(np.abs(samples) >= 32767 / 32768) == 0
+
+
+async def test_segmented_render_and_its_cache_keep_the_portrait_upright_and_tagged(
+    corpus: Path, tmp_path: Path
+) -> None:
+    source = rw.phone_portrait(corpus)
+    async for running in start_compiler(tmp_path, segment_cache_bytes=1 << 30):
+        first = await render(running, timeline(source, tmp_path / "one.mp4"))
+        again = await render(running, timeline(source, tmp_path / "two.mp4"))
+        assert again.result.segments_reused == again.result.segments_total >= 1
+        for job in (first, again):
+            output = Path(job.result.output_path)
+            assert colour_tags(output) == ["bt709", "bt709", "bt709", "tv"]
+            assert_upright_portrait(rw.frames_rgb(output, 6)[5])
+
+
+async def test_prerendered_stretch_of_a_portrait_clip_is_upright_and_tagged(
+    compiler: Running, corpus: Path
+) -> None:
+    proj = timeline(rw.phone_portrait(corpus), corpus / "unused.mp4")
+    proj.output.path = ""  # into the previews folder
+    reply = await compiler.stub.PrerenderSegment(
+        compiler_pb2.PrerenderSegmentRequest(project=proj, start=0.1, end=0.4)
+    )
+    assert reply.job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, reply.job.error
+    output = Path(reply.job.result.output_path)
+    # The preview profile renders 640x360: SD, so BT.601 (SMPTE 170M) by the size rule.
+    assert colour_tags(output) == ["smpte170m", "smpte170m", "smpte170m", "tv"]
+    image = rw.frames_rgb(output, 3)[2]
+    # The preview profile renders at 640x360: the 404x720 portrait becomes 202x360 in the middle.
+    scaled = np.asarray(Image.fromarray(image).resize((1280, 720), Image.Resampling.NEAREST))
+    left, right = (1280 - 404) // 2, (1280 + 404) // 2
+    assert rw.close(rw.colour_at(scaled, left + 24, 24), rw.RED, 20)
+    assert rw.close(rw.colour_at(scaled, right - 24, 696), rw.WHITE, 20)
+    assert rw.close(rw.colour_at(scaled, 100, 360), (0, 0, 0), 4)

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 from PIL import Image
 from svckit.grpc_errors import error_details
-from svckit.real_world_corpus import KNOWN, alpha_patches, bar_time, flash_on, grey_levels, is_upright
+from svckit.real_world_corpus import (
+    KNOWN,
+    alpha_patches,
+    bar_time,
+    combing,
+    flash_on,
+    grey_levels,
+    is_upright,
+)
 from svckit.testing import real_world_corpus
 from tstudio.media.v1 import media_pb2
 
@@ -130,7 +138,16 @@ async def test_bad_real_world_files_get_clear_errors(service: RunningMedia, kind
 
 @pytest.mark.parametrize(
     "kind",
-    ["phone_rotate_90", "phone_rotate_180", "phone_rotate_270", "jpeg_exif_3", "jpeg_exif_6", "jpeg_exif_8"],
+    [
+        "phone_rotate_90",
+        "phone_rotate_180",
+        "phone_rotate_270",
+        "jpeg_exif_3",
+        "jpeg_exif_6",
+        "jpeg_exif_8",
+        "jpeg_exif_2",
+        "jpeg_exif_5",
+    ],
 )
 async def test_thumbnails_are_upright(service: RunningMedia, kind: str) -> None:
     shown = await thumbnail(
@@ -139,7 +156,7 @@ async def test_thumbnails_are_upright(service: RunningMedia, kind: str) -> None:
     image = pixels(shown.image)
     assert is_upright(image)
     assert greys_close(image)
-    portrait = kind in ("phone_rotate_90", "phone_rotate_270", "jpeg_exif_6", "jpeg_exif_8")
+    portrait = kind in ("phone_rotate_90", "phone_rotate_270", "jpeg_exif_6", "jpeg_exif_8", "jpeg_exif_5")
     assert (shown.width < shown.height) == portrait
 
 
@@ -330,6 +347,33 @@ async def test_proxy_is_upright_square_pixel_and_limited_range(
     ).info.source
     assert (described.rotation, described.sample_aspect, described.color_range) == (0, "1:1", "tv")
     assert described.color_matrix == "smpte170m"  # tagged: BT.601 below 720 lines
+
+
+async def test_interlaced_thumbnail_is_not_combed(service: RunningMedia) -> None:
+    path = real_world_corpus("interlaced_tff")
+    shown = await thumbnail(service, path, time_seconds=1.0, format=media_pb2.IMAGE_FORMAT_PNG)
+    image = pixels(shown.image)
+    # Woven fields 1/50 s apart put the bar 2 px apart on alternate rows; one field shows one time.
+    assert combing(image) < 0.5
+    assert bar_time(image) == pytest.approx(1.0, abs=0.02)
+    assert greys_close(image) and is_upright(image)
+
+
+async def test_interlaced_proxy_is_deinterlaced(service: RunningMedia, tmp_path: Path) -> None:
+    frame = await proxy_frame(service, "interlaced_tff", tmp_path / "proxy.mp4", seconds=0.5)
+    assert combing(frame) < 1.0
+
+
+@pytest.mark.parametrize("kind", ["vp9_alpha", "prores4444_alpha"])
+async def test_alpha_proxy_is_composited_over_black(service: RunningMedia, tmp_path: Path, kind: str) -> None:
+    frame = await proxy_frame(service, kind, tmp_path / "proxy.mp4", seconds=0.5)
+    h, w = frame.shape[:2]
+    x, y = KNOWN.transparent_centre
+    assert frame[int(y * h), int(x * w)].max() <= 24  # not the magenta under the transparency
+    hx, hy = KNOWN.half_transparent_centre
+    half = frame[int(hy * h), int(hx * w)]
+    assert 100 <= half[0] <= 150 and half[1] <= 24  # half of magenta over black
+    assert is_upright(frame) and greys_close(frame)
 
 
 # ---- Folder scans --------------------------------------------------------------------------------

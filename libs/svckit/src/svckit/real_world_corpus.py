@@ -17,6 +17,7 @@ calling test (pytest) when /usr/bin/ffmpeg is missing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -148,11 +149,11 @@ def _recipes() -> dict[str, CorpusFile]:
             post=f"matrix:{degrees}",
             description=f"phone H.264 stored turned, tkhd display matrix {degrees} deg clockwise",
         )
-    for orientation, degrees in ((3, 180), (6, 90), (8, 270)):
-        size = (240, 320) if degrees != 180 else (320, 240)
-        graph = (
-            f"{_pattern(*size, 0.04, 25)};[v]{_STORE_TURNED[degrees]},scale=out_range=pc,format=yuvj420p[vt]"
-        )
+    # EXIF orientation -> the transform that stores the upright picture (mirrors are their own inverse).
+    stored = {3: "hflip,vflip", 6: "transpose=2", 8: "transpose=1", 2: "hflip", 5: "transpose=0"}
+    for orientation, degrees in ((3, 180), (6, 90), (8, 270), (2, 0), (5, 90)):
+        size = (240, 320) if degrees in (90, 270) else (320, 240)
+        graph = f"{_pattern(*size, 0.04, 25)};[v]{stored[orientation]},scale=out_range=pc,format=yuvj420p[vt]"
         add(
             f"jpeg_exif_{orientation}",
             ".jpg",
@@ -171,7 +172,8 @@ def _recipes() -> dict[str, CorpusFile]:
                 "{out}",
             ),
             post=f"exif:{orientation}",
-            description=f"JPEG still with EXIF orientation {orientation} ({degrees} deg clockwise)",
+            description=f"JPEG still with EXIF orientation {orientation} ({degrees} deg clockwise"
+            f"{', then mirrored' if orientation in (2, 5) else ''})",
         )
     add(
         "anamorphic_sar43",
@@ -394,7 +396,9 @@ def _recipes() -> dict[str, CorpusFile]:
         "interlaced_tff",
         ".mp4",
         _av(
-            f"{_pattern(320, 240, 2, 25)};[v]format=yuv420p,setfield=tff[vi];{_beep(2)}",
+            # 50 pictures/s woven into 25 frames/s, top field first: the moving bar combs.
+            f"{_pattern(320, 240, 2, 50)};[v]tinterlace=mode=interleave_top,setfield=tff,"
+            f"format=yuv420p[vi];{_beep(2)}",
             *_X264,
             "-flags",
             "+ildct+ilme",
@@ -405,7 +409,7 @@ def _recipes() -> dict[str, CorpusFile]:
             *_AAC,
             video="[vi]",
         ),
-        description="interlaced (top field first) H.264",
+        description="interlaced (top field first) H.264 woven from 50 pictures/s: the bar combs",
     )
     for name, transfer in (("hdr10_pq", "smpte2084"), ("hlg", "arib-std-b67")):
         x265 = f"log-level=error:colorprim=bt2020:transfer={transfer}:colormatrix=bt2020nc" + (
@@ -696,3 +700,18 @@ def alpha_patches(image: Any) -> tuple[int, int, int]:
         _at(image, *KNOWN.transparent_centre)[3],
         _at(image, *KNOWN.half_transparent_centre)[3],
     )
+
+
+def combing(image: Any) -> float:
+    """How far (pixels) the moving bar's centre jumps between neighbouring rows, on average:
+    about 2 on a woven interlaced frame of `interlaced_tff`, under 1 once deinterlaced."""
+    height, _width = image.shape[:2]
+    top, bottom = int(0.66 * height), int(0.74 * height)
+    centres = []
+    for row in range(top, bottom):
+        bright = [i for i, v in enumerate(image[row, :, :3].astype(float).mean(axis=1)) if v > 160]
+        if bright:
+            centres.append((bright[0] + bright[-1]) / 2)
+    if len(centres) < 2:
+        return 0.0
+    return sum(abs(a - b) for a, b in itertools.pairwise(centres)) / (len(centres) - 1)

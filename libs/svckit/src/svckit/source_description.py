@@ -6,8 +6,9 @@ transfer and timing from here instead of re-deriving them. PyAV is imported insi
 services without PyAV still import svckit.
 
 Reading costs one open, the first decoded frame of the shown picture (FFmpeg puts the display matrix
-and EXIF orientation on frames only) and, for frame-rate regularity, the MP4 sample index or up to
-`_VFR_PACKETS` demuxed packets (no decoding).
+and EXIF orientation on frames only; `from_headers=True` reads MP4/MOV from their headers instead)
+and, for frame-rate regularity, the MP4 sample index or up to `_VFR_PACKETS` demuxed packets (no
+decoding).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from svckit.errors import (
     PermissionDenied,
     Resource,
 )
+from svckit.exif_orientation import TRANSFORMS, jpeg_orientation
 
 # FFmpeg enum values -> FFmpeg's names (libavutil/pixfmt.h, av_color_*_name).
 _MATRICES = {
@@ -80,6 +82,7 @@ class SourceDescription:
     width: int = 0  # coded size
     height: int = 0
     rotation: int = 0  # clockwise degrees to turn the decoded picture upright: 0/90/180/270
+    mirrored: bool = False  # after turning, mirror left-right (EXIF orientations 2, 4, 5, 7)
     sample_aspect: Fraction = Fraction(1)  # SAR, 1 when unknown
     display_width: int = 0  # upright and square-pixel size
     display_height: int = 0
@@ -187,11 +190,14 @@ def describe_container(
     field: str = "path",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     measure_timing: bool = True,
+    from_headers: bool = False,
 ) -> SourceDescription:
     """The description of a freshly opened PyAV input container (it is read: seek before decoding).
     `measure_timing=False` skips the frame-rate measurement (fps is then the declared rate and
-    variable_frame_rate False), for consumers that only show pictures."""
-    return describe_with_first_frame(container, path, field, max_pixels, measure_timing)[0]
+    variable_frame_rate False), for consumers that only show pictures. By default the first frame
+    of the shown picture is decoded, which also proves the stream decodable; `from_headers=True`
+    lets MP4/MOV be described from their headers alone (Probe: no 1080p decode per file)."""
+    return describe_with_first_frame(container, path, field, max_pixels, measure_timing, from_headers)[0]
 
 
 def describe_with_first_frame(
@@ -200,6 +206,7 @@ def describe_with_first_frame(
     field: str = "path",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     measure_timing: bool = True,
+    from_headers: bool = False,
 ) -> tuple[SourceDescription, Any]:
     """`describe_container` and the first frame of the shown picture it decoded (None when there
     is no picture): a still's only frame, which cannot be read again without reopening."""
@@ -264,11 +271,11 @@ def describe_with_first_frame(
     field_order = _FIELD_ORDERS.get(int(context.field_order or 0), "unknown") if not still else "progressive"
     video_start = _stream_seconds(shown.start_time, shown.time_base, start)
     sar = _sar(shown.sample_aspect_ratio or context.sample_aspect_ratio)
-    # MP4/MOV: every fact is in the headers (rotation in tkhd, colour in the codec parameters),
-    # so no frame is decoded (a 1080p decode costs more than the rest of a probe). Otherwise the
+    # MP4/MOV when asked: every fact is in the headers (rotation in tkhd, colour in the codec
+    # parameters), so no frame is decoded (a 1080p decode costs more than the rest of a probe). Otherwise the
     # first frame right after opening (an attached picture is queued once; raw streams cannot
     # seek back), then the timing from the sample index or the packets that follow.
-    header = None if still else _from_mp4_headers(container, path, shown, real_video)
+    header = None if still or not from_headers else _from_mp4_headers(container, path, shown, real_video)
     frame = header if header is not None else _first_frame(container, shown, max_pixels)
     if still:
         fps, vfr = 0.0, False
@@ -289,6 +296,9 @@ def describe_with_first_frame(
         )
     pix_fmt = str(frame.format.name)
     rotation = clockwise_rotation(getattr(frame, "rotation", 0))
+    mirrored = False
+    if still and codec == "mjpeg" and (orientation := jpeg_orientation(path)) is not None:
+        rotation, mirrored = TRANSFORMS[orientation]  # FFmpeg's angle is wrong for mirrors
     range_code = int(frame.color_range or context.color_range or 0)
     matrix = _MATRICES.get(int(frame.colorspace or context.colorspace or 2), "unknown")
     primaries = _PRIMARIES.get(int(frame.color_primaries or context.color_primaries or 2), "unknown")
@@ -317,6 +327,7 @@ def describe_with_first_frame(
         width=width,
         height=height,
         rotation=rotation,
+        mirrored=mirrored,
         sample_aspect=sar,
         display_width=display_w,
         display_height=display_h,

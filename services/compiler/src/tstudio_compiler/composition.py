@@ -25,6 +25,7 @@ from tstudio_compiler.adapters.segment_renderer import PyAvSegmentRenderer
 from tstudio_compiler.adapters.segmented_renderer import SegmentedRenderer
 from tstudio_compiler.adapters.source_files import SourceFiles
 from tstudio_compiler.adapters.text_raster import TextImageFolder
+from tstudio_compiler.adapters.tone_map_luts import plan_luts
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.effects import EffectCatalog, EffectProvider, builtin_effects
 from tstudio_compiler.domain.jobs import JobManager, JobObserver, JobObservers
@@ -105,6 +106,7 @@ def build_compiler(
         jobs=jobs,
         previews_dir=str(_storage(settings) / "previews"),
         captions=SubtitleFiles(),
+        command_files=plan_luts,
     )
 
 

@@ -267,6 +267,7 @@ class SourceDescription(_message.Message):
     AUDIO_LAYOUT_FIELD_NUMBER: _builtins.int
     AUDIO_SAMPLE_RATE_FIELD_NUMBER: _builtins.int
     STILL_FIELD_NUMBER: _builtins.int
+    MIRRORED_FIELD_NUMBER: _builtins.int
     has_video: _builtins.bool
     """A real video stream; cover art (ID3 APIC, MP4 covr) is not video."""
     has_audio: _builtins.bool
@@ -315,6 +316,8 @@ class SourceDescription(_message.Message):
     audio_sample_rate: _builtins.int
     still: _builtins.bool
     """A single picture (image file or cover art), not a clip."""
+    mirrored: _builtins.bool
+    """After turning by rotation, mirror left-right (EXIF orientations 2, 4, 5 and 7)."""
     def __init__(
         self,
         *,
@@ -348,10 +351,11 @@ class SourceDescription(_message.Message):
         audio_layout: _builtins.str = ...,
         audio_sample_rate: _builtins.int = ...,
         still: _builtins.bool = ...,
+        mirrored: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alpha_decoder", b"alpha_decoder", "attached_picture", b"attached_picture", "audio_channels", b"audio_channels", "audio_layout", b"audio_layout", "audio_sample_rate", b"audio_sample_rate", "audio_start_seconds", b"audio_start_seconds", "bit_depth", b"bit_depth", "color_matrix", b"color_matrix", "color_primaries", b"color_primaries", "color_range", b"color_range", "color_transfer", b"color_transfer", "display_height", b"display_height", "display_width", b"display_width", "duration_seconds", b"duration_seconds", "effective_color_matrix", b"effective_color_matrix", "field_order", b"field_order", "fps", b"fps", "has_alpha", b"has_alpha", "has_audio", b"has_audio", "has_video", b"has_video", "hdr", b"hdr", "height", b"height", "pixel_format", b"pixel_format", "rotation", b"rotation", "sample_aspect", b"sample_aspect", "start_time_seconds", b"start_time_seconds", "still", b"still", "variable_frame_rate", b"variable_frame_rate", "video_start_seconds", b"video_start_seconds", "width", b"width"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alpha_decoder", b"alpha_decoder", "attached_picture", b"attached_picture", "audio_channels", b"audio_channels", "audio_layout", b"audio_layout", "audio_sample_rate", b"audio_sample_rate", "audio_start_seconds", b"audio_start_seconds", "bit_depth", b"bit_depth", "color_matrix", b"color_matrix", "color_primaries", b"color_primaries", "color_range", b"color_range", "color_transfer", b"color_transfer", "display_height", b"display_height", "display_width", b"display_width", "duration_seconds", b"duration_seconds", "effective_color_matrix", b"effective_color_matrix", "field_order", b"field_order", "fps", b"fps", "has_alpha", b"has_alpha", "has_audio", b"has_audio", "has_video", b"has_video", "hdr", b"hdr", "height", b"height", "mirrored", b"mirrored", "pixel_format", b"pixel_format", "rotation", b"rotation", "sample_aspect", b"sample_aspect", "start_time_seconds", b"start_time_seconds", "still", b"still", "variable_frame_rate", b"variable_frame_rate", "video_start_seconds", b"video_start_seconds", "width", b"width"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

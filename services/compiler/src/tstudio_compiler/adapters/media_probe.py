@@ -61,6 +61,7 @@ def source_info(shown: SourceDescription, duration: float) -> SourceInfo:
         width=shown.width if shown.has_video else 0,
         height=shown.height if shown.has_video else 0,
         rotation=shown.rotation,
+        mirrored=shown.mirrored,
         sample_aspect=float(shown.sample_aspect) or 1.0,
         color_range=shown.color_range,
         color_matrix="" if shown.color_matrix == "unknown" else shown.color_matrix,

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tstudio_compiler.domain.filtergraph import Filter
+from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.tone_mapping import cube, lut_path
 
 _lock = threading.Lock()
@@ -29,3 +30,8 @@ def ensure_luts(filters: Iterable[Filter]) -> None:
                     temp = path.with_name(f".{path.name}.{os.getpid()}.part")
                     temp.write_text(cube(kind))
                     os.replace(temp, path)
+
+
+def plan_luts(plan: RenderPlan) -> None:
+    """Every tone-mapping LUT the plan's graphs read exists (for a printed ffmpeg command)."""
+    ensure_luts(f for segment in plan.segments for chain in segment.graph.graph.chains for f in chain.filters)

@@ -84,8 +84,8 @@ def needs_conversion(info: SourceInfo | None, out: OutputColour) -> bool:
 
 
 def upright_filters(info: SourceInfo | None) -> tuple[Filter, ...]:
-    """Deinterlace by field order, tone-map HDR, then turn the picture upright (rotation is the
-    clockwise turn that makes it so, from the display matrix or EXIF)."""
+    """Deinterlace by field order, then turn the picture upright (rotation is the clockwise turn
+    that makes it so, from the display matrix or EXIF)."""
     if info is None:
         return ()
     out: list[Filter] = []
@@ -99,6 +99,8 @@ def upright_filters(info: SourceInfo | None) -> tuple[Filter, ...]:
         out.append(Filter("transpose", "cclock"))
     elif rotation == 180:
         out.extend((Filter("hflip"), Filter("vflip")))
+    if info.mirrored:
+        out.append(Filter("hflip"))
     return tuple(out)
 
 
@@ -243,6 +245,14 @@ def source_filters(
         return ()
     if info.hdr in ("pq", "hlg"):
         return (*f, *tone_mapped(info, out, size[0], size[1], alpha), Filter("setsar", "1"), *tail)
+    turns = [x for x in f if x.name == "transpose"]
+    if turns and crop.is_empty:
+        # Scale first, then turn the smaller picture: the same pixels for less transpose work.
+        rest = [x for x in f if x.name != "transpose"]
+        head = [x for x in rest if x.name == "bwdif"]
+        flips = [x for x in rest if x.name != "bwdif"]
+        scaled = convert(info, out, size[1], size[0], pix_fmt)
+        return (*head, *scaled, *turns, *flips, Filter("setsar", "1"), *tail)
     return (*f, *convert(info, out, size[0], size[1], pix_fmt), Filter("setsar", "1"), *tail)
 
 

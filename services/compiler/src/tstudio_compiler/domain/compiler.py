@@ -94,6 +94,7 @@ class Compiler:
         diagnostics: DiagnosticsSource | None = None,
         previews_dir: str = "previews",
         captions: CaptionsReader | None = None,
+        command_files: Callable[[RenderPlan], None] | None = None,
     ) -> None:
         self.catalogs = catalogs
         self.limits = limits
@@ -108,6 +109,8 @@ class Compiler:
         # Where a prerendered stretch without an output path goes (storage every replica sees).
         self._previews_dir = previews_dir
         self._captions = captions
+        # Writes files a printed command reads that no render wrote yet (tone-mapping LUTs).
+        self._command_files = command_files
         self._planner = Planner(catalogs.effects, catalogs.transitions, limits.max_segment_seconds)
 
     def default_base(self, project: Project) -> Project:
@@ -316,6 +319,8 @@ class Compiler:
         # The placeholder is never written: no path check for it (it may be relative).
         prepared = await self.prepare(project, need_output=False, own_output=placeholder)
         encode = self.encode_settings(prepared.plan)
+        if self._command_files is not None:
+            await self._blocking.run(self._command_files, prepared.plan)
         args = await self._blocking.run(
             ffmpeg_args, prepared.plan, encode, self._text_images.path_for, ffmpeg
         )

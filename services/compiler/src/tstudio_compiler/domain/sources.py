@@ -18,6 +18,8 @@ class SourceInfo:
     # upright, pixel aspect, colour range ("tv"/"pc") and matrix (FFmpeg names), RGB pixels,
     # alpha and the decoder that reads it, field order ("tt"/"bb"/... or ""), HDR ("pq"/"hlg"/"").
     rotation: int = 0
+    # After turning, mirror left-right (EXIF orientations 2, 4, 5, 7).
+    mirrored: bool = False
     sample_aspect: float = 1.0
     color_range: str = "tv"
     color_matrix: str = ""

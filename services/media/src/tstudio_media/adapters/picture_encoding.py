@@ -68,7 +68,9 @@ def to_image(grabbed: Grabbed, width: int, height: int, keep_alpha: bool = False
     else:
         image = Image.fromarray(rgb.to_ndarray(), "RGB")
     transpose = _TRANSPOSE.get(grabbed.rotation)
-    return image.transpose(transpose) if transpose is not None else image
+    if transpose is not None:
+        image = image.transpose(transpose)
+    return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if grabbed.mirrored else image
 
 
 def keeps_alpha(spec: PictureSpec) -> bool:

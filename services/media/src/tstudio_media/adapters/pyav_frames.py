@@ -40,7 +40,7 @@ class Grabbed:
     frame: Any  # av.VideoFrame
     # Presentation time relative to the stream start.
     time_seconds: float
-    # Clockwise degrees to turn the picture for display.
+    # Clockwise degrees to turn the picture for display, then whether to mirror it left-right.
     rotation: int
     # Width and height as displayed before rotation (sample aspect applied).
     display_size: tuple[int, int]
@@ -48,6 +48,7 @@ class Grabbed:
     has_alpha: bool = False
     full_range: bool = False
     matrix: str = "smpte170m"
+    mirrored: bool = False
 
 
 class VideoFrames:
@@ -139,6 +140,8 @@ class VideoFrames:
         if frame is None:
             raise not_media(self.path, "no frame could be decoded")
         d = self.description
+        if d.interlaced:
+            frame = self._deinterlaced(frame)
         return Grabbed(
             frame=frame,
             time_seconds=0.0 if self.is_image else max(0.0, self._time(frame) - self._start),
@@ -147,7 +150,36 @@ class VideoFrames:
             has_alpha=d.has_alpha and any(c.is_alpha for c in frame.format.components),
             full_range=d.color_range == "pc",
             matrix=d.effective_matrix,
+            mirrored=d.mirrored,
         )
+
+    def _deinterlaced(self, frame: Any) -> Any:
+        """One woven frame made progressive: its first field, scaled back to full height (a
+        thumbnail shows the picture at its time, not two combed fields). bwdif needs the frames
+        around it and passes a lone frame through unchanged."""
+        field = "top" if self.description.top_field_first else "bottom"
+        graph = av.filter.Graph()
+        source = graph.add(
+            "buffer",
+            f"video_size={frame.width}x{frame.height}:pix_fmt={frame.format.name}:time_base=1/90000"
+            ":pixel_aspect=1/1",
+        )
+        chain = [graph.add("field", f"type={field}"), graph.add("scale", f"w={frame.width}:h={frame.height}")]
+        sink = graph.add("buffersink")
+        for a, b in zip([source, *chain], [*chain, sink], strict=True):
+            a.link_to(b)
+        graph.configure()
+        pts = frame.pts
+        frame.pts = 0
+        try:
+            graph.push(frame)
+            progressive = graph.pull()
+        except (av.error.BlockingIOError, av.error.EOFError):
+            return frame  # nothing came out: show the frame as it is
+        finally:
+            frame.pts = pts
+        progressive.pts = pts
+        return progressive
 
     def _time(self, frame: Any) -> float:
         pts = frame.pts if frame.pts is not None else frame.dts
@@ -231,6 +263,6 @@ def open_frames(path: Path, mode: SeekMode, max_pixels: int) -> Iterator[VideoFr
                 # decode the run from the keyframe up to the target faster.
                 stream.codec_context.thread_type = "SLICE" if mode is SeekMode.FAST else "AUTO"
         description, first = describe_with_first_frame(
-            container, path, max_pixels=max_pixels, measure_timing=False
+            container, path, max_pixels=max_pixels, measure_timing=False, from_headers=True
         )
         yield VideoFrames(path, container, mode, max_pixels, description, first)

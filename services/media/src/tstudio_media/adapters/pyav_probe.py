@@ -88,7 +88,7 @@ class PyAVProber:
         """The source description, read on the open container (it seeks back to the start).
         None for a picture over the pixel budget: the probe still reports what the header says."""
         try:
-            return describe_container(container, path, max_pixels=self._max_pixels)
+            return describe_container(container, path, max_pixels=self._max_pixels, from_headers=True)
         except FailedPrecondition as exc:
             log.debug("no source description of %s: %s", path.name, exc.message)
             return None

@@ -103,7 +103,10 @@ class PyAVProxies:
         description = describe_container(src, source, max_pixels=self._max_pixels, measure_timing=False)
         src.seek(0)
         size = upright_proxy_size(description.display_width, description.display_height, plan.height)
-        graph = _proxy_graph(description, video_in, size)
+        graph: Any = None  # made at the first frame, for its pixel format (libvpx gives yuva420p)
+        # VP8/VP9 alpha is read by libvpx (the native decoder drops it); H.264 carries no alpha,
+        # so alpha sources are composited over black in the graph instead of showing hidden pixels.
+        video_decoder = _video_decoder(description, video_in, self._max_pixels)
         out_matrix = "bt709" if size[1] >= 720 else "smpte170m"
         with av.open(str(partial), "w", format="mp4") as out:
             video_out: Any = out.add_stream("libx264", rate=rate)
@@ -133,8 +136,11 @@ class PyAVProxies:
             for packet in src.demux(streams):
                 if cancel.is_set():
                     raise Cancelled("the proxy was cancelled", reason="PROXY_CANCELLED")
-                for frame in packet.decode():
+                decoded = video_decoder.decode(packet) if packet.stream is video_in else packet.decode()
+                for frame in decoded:
                     if packet.stream is video_in:
+                        if graph is None:
+                            graph = _proxy_graph(description, video_in, size, frame.format)
                         graph.push(frame)
                         for upright in _pulled(graph, video_in.time_base):
                             out.mux(video_out.encode(upright))
@@ -149,9 +155,10 @@ class PyAVProxies:
                 if now - last_report >= _PROGRESS_EVERY_SECONDS:
                     last_report = now
                     progress(done, total)
-            graph.push(None)
-            for upright in _pulled(graph, video_in.time_base):
-                out.mux(video_out.encode(upright))
+            if graph is not None:
+                graph.push(None)
+                for upright in _pulled(graph, video_in.time_base):
+                    out.mux(video_out.encode(upright))
             out.mux(video_out.encode(None))
             if resampler is not None:
                 for chunk in resampler.resample(None):
@@ -163,7 +170,7 @@ class PyAVProxies:
         return ProxyResult(output, total or done, size[0], size[1])
 
 
-def _proxy_graph(description: SourceDescription, video_in: Any, size: tuple[int, int]) -> Any:
+def _proxy_graph(description: SourceDescription, video_in: Any, size: tuple[int, int], pixels: Any) -> Any:
     """buffer -> [bwdif] -> scale (explicit range and matrix) -> [turn] -> setsar=1 -> sink."""
     turned = description.rotation in (90, 270)
     width, height = (size[1], size[0]) if turned else size
@@ -179,13 +186,15 @@ def _proxy_graph(description: SourceDescription, video_in: Any, size: tuple[int,
     )
     if description.rotation in _TURN:
         steps.append(_TURN[description.rotation])
+    if any(c.is_alpha for c in pixels.components):
+        steps.append("premultiply=inplace=1")  # colour times alpha: the picture over black
     steps += ["setsar=1", "format=yuv420p"]
     time_base = video_in.time_base or Fraction(1, 90000)
     sar = description.sample_aspect
     graph = av.filter.Graph()
     buffer = graph.add(
         "buffer",
-        f"video_size={description.width}x{description.height}:pix_fmt={description.pix_fmt}"
+        f"video_size={description.width}x{description.height}:pix_fmt={pixels.name}"
         f":time_base={time_base.numerator}/{time_base.denominator}"
         f":pixel_aspect={sar.numerator}/{sar.denominator}",
     )
@@ -201,6 +210,17 @@ def _proxy_graph(description: SourceDescription, video_in: Any, size: tuple[int,
     last.link_to(graph.add("buffersink"))
     graph.configure()
     return graph
+
+
+def _video_decoder(description: SourceDescription, video_in: Any, max_pixels: int) -> Any:
+    if description.alpha_decoder:
+        try:
+            decoder = av.CodecContext.create(description.alpha_decoder, "r")
+        except (av.error.FFmpegError, ValueError):
+            return video_in.codec_context  # no libvpx in this FFmpeg: the picture without alpha
+        decoder.options = {"max_pixels": str(max_pixels)}
+        return decoder
+    return video_in.codec_context
 
 
 def _pulled(graph: Any, time_base: Any) -> list[Any]:

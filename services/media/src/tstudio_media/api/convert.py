@@ -81,6 +81,7 @@ def source_to_proto(d: SourceDescription) -> media_pb2.SourceDescription:
         audio_layout=d.audio_layout,
         audio_sample_rate=d.audio_sample_rate,
         still=d.still,
+        mirrored=d.mirrored,
     )
 
 

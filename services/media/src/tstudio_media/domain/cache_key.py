@@ -17,8 +17,14 @@ class FileIdentity:
     inode: int = 0
 
 
+# Bumped when what the service computes for the same file and request changes, so results cached
+# on disk by an older version are not served (2: source description in probes; upright, in-range,
+# alpha-keeping, deinterlaced pictures; waveforms on the container's timeline; upright proxies).
+RESULTS_VERSION = 2
+
+
 def cache_key(kind: str, identity: FileIdentity, request: bytes) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"v{RESULTS_VERSION}\0".encode())
     for part in (kind, identity.path, str(identity.size), str(identity.mtime_ns), str(identity.inode)):
         digest.update(part.encode())
         digest.update(b"\0")
