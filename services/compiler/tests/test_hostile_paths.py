@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -144,3 +146,32 @@ async def test_bad_output_locations_are_refused_before_any_work(
     assert [v.field for v in details.field_violations] == ["output.path"]
     jobs = await running.stub.ListRenders(compiler_pb2.ListRendersRequest())
     assert not jobs.jobs  # refused before a job existed
+
+
+class BlockedProber:
+    """A probe whose read never returns (what a FIFO did before it was refused at open)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def probe_all(self, paths: Any) -> dict[str, Any]:
+        self.release.wait(30)
+        raise AssertionError("released")
+
+
+async def test_a_probe_that_never_returns_gives_deadline_exceeded(media: Media, tmp_path: Path) -> None:
+    async for running in start_compiler(tmp_path, probe_timeout_seconds=0.5):
+        blocked = BlockedProber()
+        running.compiler._prober = blocked  # a unit-level stand-in for a read that never returns
+        try:
+            edit = project(one_clip(str(media.red_green), tmp_path / "out.mp4"))
+            for call in (
+                render(running, edit),
+                running.stub.RenderFrame(compiler_pb2.RenderFrameRequest(project=edit, time=0.1)),
+            ):
+                with pytest.raises(grpc.aio.AioRpcError) as caught:
+                    await asyncio.wait_for(call, 20)
+                assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+                assert error_details(caught.value).reason == "PROBE_TIMEOUT"
+        finally:
+            blocked.release.set()

@@ -103,6 +103,7 @@ def build_compiler(
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,
         jobs=jobs,
         previews_dir=str(_storage(settings) / "previews"),
+        probe_timeout=settings.probe_timeout_seconds,
     )
 
 

@@ -18,6 +18,7 @@ import av
 import numpy as np
 from svckit.errors import Cancelled, DataLoss, FailedPrecondition, Resource
 from svckit.safe_open import AtomicOutput, Identity, identity_of
+from svckit.work_watch import beat
 
 from tstudio_compiler.adapters import audio_mix
 from tstudio_compiler.adapters.frame_feeders import FrameFeeder, make_feeder
@@ -163,6 +164,7 @@ class PyAvRenderer:
                 templates = {s.label: local[s.label].frame(s.first_frame) for s in inputs}
                 runner = SegmentRunner(segment.graph, templates, plan.fps)
                 for j in range(segment.frames):
+                    beat()  # a sign of life for svckit's stuck-work watch (health)
                     if cancelled.is_set():
                         raise Cancelled("render cancelled")
                     for spec in inputs:

@@ -6,6 +6,7 @@ the ports, built by the composition root.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import os
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from svckit.errors import FieldViolation, InvalidArgument, ServiceError
+from svckit.errors import DeadlineExceeded, FieldViolation, InvalidArgument, Resource, ServiceError
 
 from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, encode_settings
 from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
@@ -88,7 +89,9 @@ class Compiler:
         jobs: RenderJobs,
         diagnostics: DiagnosticsSource | None = None,
         previews_dir: str = "previews",
+        probe_timeout: float = 60.0,
     ) -> None:
+        self._probe_timeout = probe_timeout
         self.catalogs = catalogs
         self.limits = limits
         self._paths = paths
@@ -142,7 +145,7 @@ class Compiler:
                 self._paths.check_output(output, "output.path", files.values())
             elif not own_output:
                 self._paths.check(output, "output.path")
-        sources = await self._blocking.run(self._prober.probe_all, files)
+        sources = await self._probe(files)
         violations = validate(
             project, self.catalogs, self.limits, {p: i.duration for p, i in sources.items()}
         )
@@ -173,6 +176,19 @@ class Compiler:
         if plan.duration > self.limits.max_duration:
             raise _invalid([("tracks", f"the timeline is longer than {self.limits.max_duration:g} s")])
         return Prepared(project, planned_sources, plan)
+
+    async def _probe(self, files: dict[str, str]) -> dict[str, SourceInfo]:
+        """Probe with a deadline: a read that never returns must not hold the caller (the stuck
+        worker shows in health instead)."""
+        try:
+            async with asyncio.timeout(self._probe_timeout):
+                return await self._blocking.run(self._prober.probe_all, files)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"reading the sources took longer than {self._probe_timeout:g} s",
+                reason="PROBE_TIMEOUT",
+                resources=[Resource("file", path) for path in sorted(set(files.values()))],
+            ) from None
 
     async def run_blocking(self, fn: Callable[[], T]) -> T:
         return await self._blocking.run(fn)

@@ -19,6 +19,7 @@ from typing import Any
 
 from svckit.errors import DataLoss, FailedPrecondition, InvalidArgument, Resource
 from svckit.safe_open import AtomicOutput
+from svckit.work_watch import beat
 
 from tstudio_compiler.scale.adapters.atomic_files import fsync_dir
 
@@ -154,6 +155,7 @@ def join_segments(
             try:
                 for _, _, packet in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
                     out.mux(packet)
+                    beat()
             except av.error.FFmpegError as exc:
                 raise DataLoss(f"joining segments failed: {exc}") from exc
         with tmp.open("rb+") as handle:
