@@ -175,3 +175,14 @@ async def test_a_probe_that_never_returns_gives_deadline_exceeded(media: Media, 
                 assert error_details(caught.value).reason == "PROBE_TIMEOUT"
         finally:
             blocked.release.set()
+
+
+@pytest.mark.timeout(20)
+def test_fingerprints_and_relink_candidates_never_read_a_fifo(tmp_path: Path) -> None:
+    from svckit.errors import InvalidArgument
+    from tstudio_compiler.scale.adapters.fingerprint import fingerprint_file, media_duration
+
+    os.mkfifo(tmp_path / "pipe.mp4")
+    assert media_duration(tmp_path / "pipe.mp4") is None
+    with pytest.raises(InvalidArgument):
+        fingerprint_file(tmp_path / "pipe.mp4")
