@@ -114,6 +114,33 @@ async def test_a_source_swapped_for_a_symlink_while_queued_is_not_read(
     assert not (root / "out.mp4").exists()
 
 
+async def test_an_output_folder_swapped_for_a_symlink_while_queued_is_not_written_through(
+    rooted,
+    media: Media,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    running, root = rooted
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "out").mkdir()
+    blocker = await running.stub.SubmitRender(
+        compiler_pb2.SubmitRenderRequest(project=project(long_edit(media, root / "long.mp4")))
+    )
+    queued = await running.stub.SubmitRender(
+        compiler_pb2.SubmitRenderRequest(project=project(one_clip("clip.mp4", root / "out" / "x.mp4"), root))
+    )
+    (root / "out").rmdir()
+    (root / "out").symlink_to(outside)
+    await running.stub.CancelRender(compiler_pb2.CancelRenderRequest(job_id=blocker.job.id))
+    final = None
+    async for reply in running.stub.WatchRender(compiler_pb2.WatchRenderRequest(job_id=queued.job.id)):
+        final = reply.job
+    assert final is not None
+    assert final.status == compiler_pb2.JOB_STATUS_FAILED
+    assert "allowed roots" in final.error
+    assert not list(outside.iterdir())
+
+
 @pytest.mark.parametrize(
     ("where", "code", "reason"),
     [

@@ -60,7 +60,7 @@ class PyAvRenderer:
         # The temp name carries the writer's pid (several replicas share a job's folder; a start-up
         # sweep removes those of dead writers). The sources are compared by identity again just
         # before the rename, so a folder swapped for a symlink meanwhile cannot replace one.
-        output = AtomicOutput(final, protect=source_identities(plan))
+        output = AtomicOutput(final, protect=source_identities(plan), roots=self._sources.output_roots)
         temp = output.temp
         try:
             try:
