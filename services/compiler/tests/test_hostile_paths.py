@@ -213,3 +213,38 @@ def test_fingerprints_and_relink_candidates_never_read_a_fifo(tmp_path: Path) ->
     assert media_duration(tmp_path / "pipe.mp4") is None
     with pytest.raises(InvalidArgument):
         fingerprint_file(tmp_path / "pipe.mp4")
+
+
+class BlockedPreviewer:
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def render_frame(self, *args: Any) -> tuple[bytes, int, int]:
+        self.release.wait(30)
+        raise AssertionError("released")
+
+
+async def test_a_frame_that_never_comes_gives_deadline_exceeded(tmp_path: Path) -> None:
+    async for running in start_compiler(tmp_path, probe_timeout_seconds=0.5):
+        blocked = BlockedPreviewer()
+        running.compiler._previewer = blocked  # a unit-level stand-in for a decode that never returns
+        edit = {
+            "settings": {"width": 160, "height": 120, "fps": 30},
+            "tracks": [
+                {
+                    "id": "v",
+                    "kind": "TRACK_KIND_VIDEO",
+                    "clips": [
+                        {"id": "c", "source": {"color": {"color": "#ff0000"}}, "start": 0, "duration": 1}
+                    ],
+                }
+            ],
+        }
+        try:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                request = compiler_pb2.RenderFrameRequest(project=project(edit), time=0.1)
+                await asyncio.wait_for(running.stub.RenderFrame(request), 20)
+            assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            assert error_details(caught.value).reason == "FRAME_TIMEOUT"
+        finally:
+            blocked.release.set()

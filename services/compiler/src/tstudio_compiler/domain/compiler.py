@@ -250,9 +250,16 @@ class Compiler:
         out_width = width or plan.width
         if not 16 <= out_width <= 7680:
             raise _invalid([("width", "must be within 16..7680, or 0")])
-        image, w, h = await self._blocking.run(
-            self._previewer.render_frame, graph, plan, out_width, image_format, quality or 85
-        )
+        try:
+            # The same deadline as probing: a frame is a few reads and one graph run.
+            async with asyncio.timeout(self._probe_timeout):
+                image, w, h = await self._blocking.run(
+                    self._previewer.render_frame, graph, plan, out_width, image_format, quality or 85
+                )
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"the frame took longer than {self._probe_timeout:g} s", reason="FRAME_TIMEOUT"
+            ) from None
         mime = {"png": "image/png", "webp": "image/webp"}.get(image_format, "image/jpeg")
         return Frame(image, mime, w, h, frame / plan.fps)
 
