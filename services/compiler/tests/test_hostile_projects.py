@@ -143,18 +143,38 @@ def hostile(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def check(stub: compiler_pb2_grpc.CompilerServiceStub, proj: project_pb2.Project) -> None:
+def check(
+    stub: compiler_pb2_grpc.CompilerServiceStub, proj: project_pb2.Project, frame: bool = False
+) -> None:
+    """ValidateProject answers with field paths; with `frame`, a project it calls valid also renders
+    a preview frame and explains its ffmpeg command (or is refused with a documented status)."""
     try:
         reply = stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=proj), timeout=30)
     except grpc.RpcError as exc:
-        code = exc.code()  # type: ignore[attr-defined]
-        assert code in DOCUMENTED, (code, exc.details())  # type: ignore[attr-defined]
-        violations = error_details(exc).field_violations
-        assert violations and all(v.field for v in violations), exc.details()  # type: ignore[attr-defined]
+        documented(exc)
         return
     if not reply.valid:
         assert reply.violations
         assert all(v.field and v.description for v in reply.violations), list(reply.violations)
+    elif frame:
+        for call in (
+            lambda: stub.RenderFrame(
+                compiler_pb2.RenderFrameRequest(project=proj, time=0.5, width=160), timeout=60
+            ),
+            lambda: stub.ExplainRender(compiler_pb2.ExplainRenderRequest(project=proj), timeout=60),
+        ):
+            try:
+                call()
+            except grpc.RpcError as exc:
+                documented(exc, paths=False)
+
+
+def documented(exc: grpc.RpcError, paths: bool = True) -> None:
+    code = exc.code()  # type: ignore[attr-defined]
+    assert code in DOCUMENTED, (code, exc.details())  # type: ignore[attr-defined]
+    violations = error_details(exc).field_violations
+    if paths or code is grpc.StatusCode.INVALID_ARGUMENT:
+        assert violations and all(v.field for v in violations), exc.details()  # type: ignore[attr-defined]
 
 
 @pytest.mark.timeout(240)
@@ -261,7 +281,7 @@ async def test_near_valid_projects_with_one_hostile_value_get_documented_answers
             )
             @given(proj=near_valid(media, hostile))
             def one(proj: project_pb2.Project) -> None:
-                check(stub, proj)
+                check(stub, proj, frame=True)
 
             one()
 
