@@ -114,12 +114,20 @@ async def test_a_source_swapped_for_a_symlink_while_queued_is_not_read(
     assert not (root / "out.mp4").exists()
 
 
+@pytest.mark.parametrize("segment_cache_bytes", [0, 1 << 28])
 async def test_an_output_folder_swapped_for_a_symlink_while_queued_is_not_written_through(
-    rooted,
-    media: Media,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    media: Media, tmp_path: Path, segment_cache_bytes: int
 ) -> None:
-    running, root = rooted
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(media.red_green, root / "clip.mp4")
+    async for running in start_compiler(
+        tmp_path, allowed_roots=(root,), max_queued_renders=4, segment_cache_bytes=segment_cache_bytes
+    ):
+        await swap_output_folder_while_queued(running, root, media, tmp_path)
+
+
+async def swap_output_folder_while_queued(running: Running, root: Path, media: Media, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (root / "out").mkdir()

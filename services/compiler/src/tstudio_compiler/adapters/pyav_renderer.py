@@ -46,6 +46,8 @@ class PyAvRenderer:
     def __init__(self, plugins: FrameEffects | None = None, sources: SourceFiles = ANY_SOURCE) -> None:
         self._plugins = plugins
         self._sources = sources
+        # Where outputs may be written (the roots and the compiler's own folders; empty: anywhere).
+        self.output_roots = sources.output_roots
 
     def render(
         self,
@@ -60,7 +62,7 @@ class PyAvRenderer:
         # The temp name carries the writer's pid (several replicas share a job's folder; a start-up
         # sweep removes those of dead writers). The sources are compared by identity again just
         # before the rename, so a folder swapped for a symlink meanwhile cannot replace one.
-        output = AtomicOutput(final, protect=source_identities(plan), roots=self._sources.output_roots)
+        output = AtomicOutput(final, protect=source_identities(plan), roots=self.output_roots)
         temp = output.temp
         try:
             try:
