@@ -187,3 +187,22 @@ def test_sweep_removes_temp_files_of_dead_writers_only(root: Path) -> None:
     assert sorted(p.name for p in root.iterdir()) == sorted(
         [f".out.mp4.pid{os.getpid()}.abc.part", "keep.part"]
     )
+
+
+def test_an_output_folder_swapped_for_a_symlink_keeps_the_output_inside_the_roots(
+    root: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "out").mkdir()
+    with AtomicOutput(root / "out" / "render.mp4", roots=(root,)) as out:
+        out.temp.write_bytes(b"render")
+        (root / "out").rename(root / "moved")
+        (root / "out").symlink_to(outside)
+        out.commit()
+    assert not list(outside.iterdir())
+    assert (root / "moved" / "render.mp4").read_bytes() == b"render"
+    assert [p.name for p in (root / "moved").iterdir()] == ["render.mp4"]
+    with pytest.raises(PermissionDenied):
+        AtomicOutput(root / "out" / "again.mp4", roots=(root,))
+    assert not list(outside.iterdir())

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -112,6 +114,41 @@ async def test_a_source_swapped_for_a_symlink_while_queued_is_not_read(
     assert not (root / "out.mp4").exists()
 
 
+@pytest.mark.parametrize("segment_cache_bytes", [0, 1 << 28])
+async def test_an_output_folder_swapped_for_a_symlink_while_queued_is_not_written_through(
+    media: Media, tmp_path: Path, segment_cache_bytes: int
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(media.red_green, root / "clip.mp4")
+    async for running in start_compiler(
+        tmp_path, allowed_roots=(root,), max_queued_renders=4, segment_cache_bytes=segment_cache_bytes
+    ):
+        await swap_output_folder_while_queued(running, root, media, tmp_path)
+
+
+async def swap_output_folder_while_queued(running: Running, root: Path, media: Media, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "out").mkdir()
+    blocker = await running.stub.SubmitRender(
+        compiler_pb2.SubmitRenderRequest(project=project(long_edit(media, root / "long.mp4")))
+    )
+    queued = await running.stub.SubmitRender(
+        compiler_pb2.SubmitRenderRequest(project=project(one_clip("clip.mp4", root / "out" / "x.mp4"), root))
+    )
+    (root / "out").rmdir()
+    (root / "out").symlink_to(outside)
+    await running.stub.CancelRender(compiler_pb2.CancelRenderRequest(job_id=blocker.job.id))
+    final = None
+    async for reply in running.stub.WatchRender(compiler_pb2.WatchRenderRequest(job_id=queued.job.id)):
+        final = reply.job
+    assert final is not None
+    assert final.status == compiler_pb2.JOB_STATUS_FAILED
+    assert "allowed roots" in final.error
+    assert not list(outside.iterdir())
+
+
 @pytest.mark.parametrize(
     ("where", "code", "reason"),
     [
@@ -144,3 +181,78 @@ async def test_bad_output_locations_are_refused_before_any_work(
     assert [v.field for v in details.field_violations] == ["output.path"]
     jobs = await running.stub.ListRenders(compiler_pb2.ListRendersRequest())
     assert not jobs.jobs  # refused before a job existed
+
+
+class BlockedProber:
+    """A probe whose read never returns (what a FIFO did before it was refused at open)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def probe_all(self, paths: Any) -> dict[str, Any]:
+        self.release.wait(30)
+        raise AssertionError("released")
+
+
+async def test_a_probe_that_never_returns_gives_deadline_exceeded(media: Media, tmp_path: Path) -> None:
+    async for running in start_compiler(tmp_path, probe_timeout_seconds=0.5):
+        blocked = BlockedProber()
+        running.compiler._prober = blocked  # a unit-level stand-in for a read that never returns
+        try:
+            edit = project(one_clip(str(media.red_green), tmp_path / "out.mp4"))
+            for call in (
+                render(running, edit),
+                running.stub.RenderFrame(compiler_pb2.RenderFrameRequest(project=edit, time=0.1)),
+            ):
+                with pytest.raises(grpc.aio.AioRpcError) as caught:
+                    await asyncio.wait_for(call, 20)
+                assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+                assert error_details(caught.value).reason == "PROBE_TIMEOUT"
+        finally:
+            blocked.release.set()
+
+
+@pytest.mark.timeout(20)
+def test_fingerprints_and_relink_candidates_never_read_a_fifo(tmp_path: Path) -> None:
+    from svckit.errors import InvalidArgument
+    from tstudio_compiler.scale.adapters.fingerprint import fingerprint_file, media_duration
+
+    os.mkfifo(tmp_path / "pipe.mp4")
+    assert media_duration(tmp_path / "pipe.mp4") is None
+    with pytest.raises(InvalidArgument):
+        fingerprint_file(tmp_path / "pipe.mp4")
+
+
+class BlockedPreviewer:
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def render_frame(self, *args: Any) -> tuple[bytes, int, int]:
+        self.release.wait(30)
+        raise AssertionError("released")
+
+
+async def test_a_frame_that_never_comes_gives_deadline_exceeded(tmp_path: Path) -> None:
+    async for running in start_compiler(tmp_path, probe_timeout_seconds=0.5):
+        blocked = BlockedPreviewer()
+        running.compiler._previewer = blocked  # a unit-level stand-in for a decode that never returns
+        edit = {
+            "settings": {"width": 160, "height": 120, "fps": 30},
+            "tracks": [
+                {
+                    "id": "v",
+                    "kind": "TRACK_KIND_VIDEO",
+                    "clips": [
+                        {"id": "c", "source": {"color": {"color": "#ff0000"}}, "start": 0, "duration": 1}
+                    ],
+                }
+            ],
+        }
+        try:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                request = compiler_pb2.RenderFrameRequest(project=project(edit), time=0.1)
+                await asyncio.wait_for(running.stub.RenderFrame(request), 20)
+            assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            assert error_details(caught.value).reason == "FRAME_TIMEOUT"
+        finally:
+            blocked.release.set()

@@ -90,3 +90,13 @@ async def test_a_text_bomb_renders_a_frame_and_a_video(compiler: Running, tmp_pa
     assert (frame.width, frame.height) == (320, 240)
     job = await render(compiler, edit)
     assert job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job.error
+
+
+async def test_an_output_size_beyond_the_largest_frame_is_refused(compiler: Running, tmp_path: Path) -> None:
+    edit = project(overlay({"color": {"color": "#ffffff"}}, tmp_path / "big.mp4"))
+    edit.output.width, edit.output.height = 100000, 100000
+    reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=edit))
+    assert {"output.width", "output.height"} <= {v.field for v in reply.violations}
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await render(compiler, edit)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -286,22 +286,56 @@ def check_output(
 class AtomicOutput:
     """A hidden temp file beside `final`, renamed over it by `commit` only when complete; removed on
     failure. `protect` (source identities) is checked again just before the rename, so a folder
-    swapped for a symlink to the sources' folder while rendering still cannot replace a source."""
+    swapped for a symlink to the sources' folder while rendering still cannot replace a source.
+
+    With `roots`, the folder is opened once by walking from a root without following symlinks, and
+    the temp file is created and renamed through that descriptor: `temp` is then
+    `/proc/self/fd/<folder fd>/<temp name>`, so a folder swapped for a symlink after the check cannot
+    send the output outside the roots. Close (or use `with`) when done."""
 
     SUFFIX = ".part"
 
-    def __init__(self, final: str | Path, protect: Iterable[Identity] = ()) -> None:
+    def __init__(
+        self, final: str | Path, protect: Iterable[Identity] = (), roots: tuple[Path, ...] = ()
+    ) -> None:
         self.final = Path(final)
         self._protect = set(protect)
-        fd, name = tempfile.mkstemp(
-            prefix=f".{self.final.name}.pid{os.getpid()}.", suffix=self.SUFFIX, dir=self.final.parent
-        )
-        os.close(fd)
-        self.temp = Path(name)
+        self._dir_fd = -1
         self._done = False
+        prefix = f".{self.final.name}.pid{os.getpid()}."
+        if not roots:
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=self.SUFFIX, dir=self.final.parent)
+            os.close(fd)
+            self.temp = Path(name)
+            return
+        self._dir_fd = open_folder(self.final.parent, roots, "output.path")
+        for _ in range(100):
+            name = f"{prefix}{os.urandom(6).hex()}{self.SUFFIX}"
+            try:
+                fd = os.open(
+                    name,
+                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                    0o644,
+                    dir_fd=self._dir_fd,
+                )
+            except FileExistsError:
+                continue
+            os.close(fd)
+            self.temp = Path(f"/proc/self/fd/{self._dir_fd}/{name}")
+            return
+        raise FileExistsError(f"no free temp name beside {self.final}")
+
+    def _identity_now(self) -> Identity | None:
+        if self._dir_fd < 0:
+            return identity_of(self.final)
+        try:
+            st = os.stat(self.final.name, dir_fd=self._dir_fd)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
 
     def commit(self) -> None:
-        target = identity_of(self.final)
+        target = self._identity_now()
         if target is not None and target in self._protect:
             raise InvalidArgument(
                 "the output would overwrite one of the sources",
@@ -310,12 +344,25 @@ class AtomicOutput:
                     FieldViolation("output.path", "would overwrite one of the project's sources")
                 ],
             )
-        os.replace(self.temp, self.final)
+        if self._dir_fd < 0:
+            os.replace(self.temp, self.final)
+        else:
+            os.replace(self.temp.name, self.final.name, src_dir_fd=self._dir_fd, dst_dir_fd=self._dir_fd)
         self._done = True
 
     def discard(self) -> None:
         if not self._done:
-            self.temp.unlink(missing_ok=True)
+            if self._dir_fd < 0:
+                self.temp.unlink(missing_ok=True)
+            else:
+                try:
+                    os.unlink(self.temp.name, dir_fd=self._dir_fd)
+                except FileNotFoundError:
+                    pass
+        if self._dir_fd >= 0:
+            os.close(self._dir_fd)
+            self._dir_fd = -1
+            self._done = True
 
     def __enter__(self) -> AtomicOutput:
         return self
@@ -324,6 +371,30 @@ class AtomicOutput:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.discard()
+
+
+def open_folder(path: str | Path, roots: tuple[Path, ...], field: str = "path") -> int:
+    """A descriptor of the folder `path` under one of `roots`, reached without following a symlink
+    swapped in after resolving it (as `open_regular`). Close it when done."""
+    text = os.fspath(path)
+    for _ in range(_ATTEMPTS):
+        resolved = lexical(path, field).resolve()
+        root = next((r for r in roots if resolved.is_relative_to(r)), None)
+        if root is None:
+            raise _not_allowed(text, field)
+        fd = os.open(root, _DIR_FLAGS)
+        try:
+            for part in resolved.relative_to(root).parts:
+                next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = next_fd
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.ENOENT):
+                continue
+            raise _os_error(text, field, exc) from exc
+        return fd
+    raise _not_allowed(text, field, "changed while it was being opened (a symlink swapped in?)")
 
 
 def sweep_temp_files(folder: str | Path) -> list[Path]:

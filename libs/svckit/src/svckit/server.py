@@ -47,12 +47,43 @@ class ServerHandle:
     service_names: tuple[str, ...]
     # Answers new calls UNAVAILABLE while stopping, so queued calls are not cut off as CANCELLED.
     gate: DrainGate = field(default_factory=lambda: DrainGate("this"))
+    # Health checks polled while serving (svckit.work_watch): any answer turns health NOT_SERVING.
+    health_checks: list[Callable[[], list[str]]] = field(default_factory=list)
+    health_interval: float = 1.0
+    _watcher: asyncio.Task[None] | None = None
+    _serving: bool = False
 
     async def start(self) -> None:
         await self.server.start()
+        if self.health_checks:
+            self._watcher = asyncio.create_task(self._watch_health(), name="health-watch")
+
+    def watch_health(self, check: Callable[[], list[str]], interval: float = 1.0) -> None:
+        """Poll `check` (e.g. `WorkWatch.stuck`) while serving; call before `start`."""
+        self.health_checks.append(check)
+        self.health_interval = min(self.health_interval, interval)
+
+    async def _watch_health(self) -> None:
+        unhealthy = False
+        while True:
+            await asyncio.sleep(self.health_interval)
+            problems = [p for check in self.health_checks for p in check()]
+            if problems and not unhealthy and self._serving:
+                log.warning("NOT_SERVING: stuck work: %s", "; ".join(problems))
+                await self._set_status(False)
+                unhealthy = True
+            elif not problems and unhealthy:
+                log.info("SERVING again: no stuck work")
+                unhealthy = False
+                if self._serving:
+                    await self._set_status(True)
 
     async def set_serving(self, serving: bool) -> None:
         """Report SERVING (dependencies ready) or NOT_SERVING, overall and per service."""
+        self._serving = serving
+        await self._set_status(serving)
+
+    async def _set_status(self, serving: bool) -> None:
         status = (
             health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
         )
@@ -63,6 +94,8 @@ class ServerHandle:
         """NOT_SERVING, then drain gRPC's queued calls as UNAVAILABLE until quiet, then stop with
         what is left of `grace` for the calls still running."""
         started = time.monotonic()
+        if self._watcher is not None:
+            self._watcher.cancel()
         await self.set_serving(False)
         if grace > 0:
             self.gate.close()

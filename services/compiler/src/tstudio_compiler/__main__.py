@@ -11,6 +11,7 @@ from svckit.bus import EventBus, NatsBus, connect_bus
 from svckit.executor import BlockingExecutor
 from svckit.server import serve
 from svckit.settings import load_settings
+from svckit.work_watch import WorkWatch
 
 from tstudio_compiler.adapters.compiler_metrics import CompilerMetrics
 from tstudio_compiler.composition import build_compiler, build_render_workers, queue_config, queue_kind
@@ -27,7 +28,8 @@ async def main() -> None:
     prepare_process("compiler", settings)
     bus = await connect_bus(settings.nats_url, name="compiler")
     # Renders hold one worker each for their whole length; previews and probes need the rest.
-    executor = BlockingExecutor(settings.max_workers + settings.max_concurrent_renders, "compiler")
+    watch = WorkWatch(settings.stuck_after_seconds)
+    executor = BlockingExecutor(settings.max_workers + settings.max_concurrent_renders, "compiler", watch)
     plugins = PluginRegistry(settings.data_dir.expanduser() / "plugins", policy=host_policy(settings))
     plugins.load_installed()
     REGISTRY.register(PluginMetrics(plugins))
@@ -36,6 +38,7 @@ async def main() -> None:
     REGISTRY.register(metrics)
     compiler = build_compiler(settings, bus, executor, plugins, queue, metrics)
     handle = create_server(settings, compiler, plugins)
+    handle.watch_health(watch.stuck)
     workers = build_render_workers(settings, compiler, queue, plugins, metrics) if queue is not None else None
     if workers is not None:
         workers.start()

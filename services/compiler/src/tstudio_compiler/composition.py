@@ -107,13 +107,14 @@ def build_compiler(
         previews_dir=str(_storage(settings) / "previews"),
         captions=SubtitleFiles(),
         command_files=plan_luts,
+        probe_timeout=settings.probe_timeout_seconds,
     )
 
 
 def source_files(settings: CompilerSettings) -> SourceFiles:
     """How every source is opened: through svckit.safe_open under the allowed roots, within the
     pixel budget."""
-    return SourceFiles(settings.allowed_roots, settings.max_picture_pixels)
+    return SourceFiles(settings.allowed_roots, settings.max_picture_pixels, own_folders=(_storage(settings),))
 
 
 def _renderer(settings: CompilerSettings, plugins: PluginEffects | None, sources: SourceFiles) -> Renderer:

@@ -34,6 +34,12 @@ class CompilerSettings(ServiceSettings):
     # Pixel budget (width x height) of every decoded or rasterised picture: image and video sources
     # declaring more are refused before decoding; text is rasterised within the frame.
     max_picture_pixels: int = 40_000_000
+    # Blocking work (a probe, a preview, a render between two frames) silent this long is stuck:
+    # health turns NOT_SERVING until it moves again (svckit.work_watch).
+    stuck_after_seconds: float = 120.0
+    # ValidateProject/Render/RenderFrame give up on probing the sources after this long
+    # (DEADLINE_EXCEEDED); a read that never returns then shows in health as stuck work.
+    probe_timeout_seconds: float = 60.0
     # Project limits (validation).
     max_tracks: int = 32
     max_clips_per_track: int = 500

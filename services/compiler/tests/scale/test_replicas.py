@@ -94,7 +94,8 @@ def assert_same_picture(path: Path, reference: list[Any]) -> None:
 
 
 def writers(job_dir: Path) -> set[int]:
-    """Pids writing a segment of the job right now (`.000003.mp4.pid<pid>.<random>.part`)."""
+    """Pids writing a segment of the job right now (`.000003.mp4.pid<pid>.<hex>.part`, svckit's
+    AtomicOutput)."""
     found = set()
     for part in job_dir.glob(".*.part") if job_dir.exists() else ():
         with contextlib.suppress(ValueError, IndexError):

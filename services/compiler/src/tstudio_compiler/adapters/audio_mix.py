@@ -21,6 +21,7 @@ import av
 import av.filter
 import numpy as np
 from svckit.errors import Cancelled, DataLoss, Resource
+from svckit.work_watch import beat
 
 from tstudio_compiler.adapters.sound_layout import Downmix
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
@@ -48,6 +49,7 @@ def mix(
         at = round((clip.start - plan.audio_offset) * rate)
         end = min(total, at + round(clip.length * rate))
         for chunk in _filtered(decode(clip, rate, channels, sources), clip.filters, rate, channels):
+            beat()
             if cancelled is not None and cancelled.is_set():
                 raise Cancelled("render cancelled")
             skipped = min(max(-at, 0), chunk.shape[1])

@@ -22,7 +22,10 @@ _SKIP_BEFORE = 0.5
 
 
 def _identity(path: str) -> tuple[int, int]:
-    stat = os.stat(path)
+    try:
+        stat = os.stat(path)
+    except OSError:  # gone or unreadable: opening it says which, with a proper status
+        return (-1, -1)
     return stat.st_size, stat.st_mtime_ns
 
 

@@ -18,6 +18,7 @@ import av
 import numpy as np
 from svckit.errors import Cancelled, DataLoss, FailedPrecondition, Resource
 from svckit.safe_open import AtomicOutput, Identity, identity_of
+from svckit.work_watch import beat
 
 from tstudio_compiler.adapters import audio_mix
 from tstudio_compiler.adapters.chapters import chapters
@@ -48,6 +49,8 @@ class PyAvRenderer:
     def __init__(self, plugins: FrameEffects | None = None, sources: SourceFiles = ANY_SOURCE) -> None:
         self._plugins = plugins
         self._sources = sources
+        # Where outputs may be written (the roots and the compiler's own folders; empty: anywhere).
+        self.output_roots = sources.output_roots
 
     def render(
         self,
@@ -62,7 +65,7 @@ class PyAvRenderer:
         # The temp name carries the writer's pid (several replicas share a job's folder; a start-up
         # sweep removes those of dead writers). The sources are compared by identity again just
         # before the rename, so a folder swapped for a symlink meanwhile cannot replace one.
-        output = AtomicOutput(final, protect=source_identities(plan))
+        output = AtomicOutput(final, protect=source_identities(plan), roots=self.output_roots)
         temp = output.temp
         try:
             try:
@@ -191,6 +194,7 @@ class PyAvRenderer:
                 templates = {s.label: local[s.label].frame(s.first_frame) for s in inputs}
                 runner = SegmentRunner(segment.graph, templates, plan.fps)
                 for j in range(segment.frames):
+                    beat()  # a sign of life for svckit's stuck-work watch (health)
                     if cancelled.is_set():
                         raise Cancelled("render cancelled")
                     for spec in inputs:

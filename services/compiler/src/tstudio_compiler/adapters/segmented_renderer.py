@@ -17,7 +17,7 @@ from pathlib import Path
 
 from svckit.errors import Cancelled
 
-from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
+from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer, source_identities
 from tstudio_compiler.adapters.segment_renderer import cached_audio, job_spec, source_fingerprints
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.plan import RenderPlan
@@ -107,7 +107,10 @@ class SegmentedRenderer:
                 progress(done, plan.frames, "running")
                 paths.append(path)
             progress(done, plan.frames, "finalizing")
-            result = join_segments(paths, plan.output.path, audio)
+            # Written under the roots by a walk that follows no swapped symlink, never onto a source.
+            result = join_segments(
+                paths, plan.output.path, audio, self._single.output_roots, source_identities(plan)
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
         log.info("rendered %d segments, %d from the cache", len(paths), reused)

@@ -26,10 +26,17 @@ class SourceFiles:
     """Opens sources for decoding: under `roots` (resolved; empty allows every path), regular files only."""
 
     def __init__(
-        self, roots: Iterable[Path | str] = (), max_picture_pixels: int = DEFAULT_MAX_PICTURE_PIXELS
+        self,
+        roots: Iterable[Path | str] = (),
+        max_picture_pixels: int = DEFAULT_MAX_PICTURE_PIXELS,
+        own_folders: Iterable[Path | str] = (),
     ) -> None:
         self.roots = tuple(Path(r).expanduser().resolve() for r in roots)
         self.max_picture_pixels = max_picture_pixels
+        # Where outputs may be written (svckit AtomicOutput walks there without following swapped
+        # symlinks): the roots and the compiler's own folders (previews); none when roots are open.
+        own = tuple(Path(r).expanduser().resolve() for r in own_folders)
+        self.output_roots = (*self.roots, *own) if self.roots else ()
 
     @contextmanager
     def open(self, path: str, field: str = "source.path") -> Iterator[Any]:

@@ -6,6 +6,7 @@ the ports, built by the composition root.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import math
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from svckit.errors import FieldViolation, InvalidArgument, ServiceError
+from svckit.errors import DeadlineExceeded, FieldViolation, InvalidArgument, Resource, ServiceError
 
 from tstudio_compiler.domain.captions import CaptionsFileError
 from tstudio_compiler.domain.compositing_validation import compositing_files, wipe_violations
@@ -95,7 +96,9 @@ class Compiler:
         previews_dir: str = "previews",
         captions: CaptionsReader | None = None,
         command_files: Callable[[RenderPlan], None] | None = None,
+        probe_timeout: float = 60.0,
     ) -> None:
+        self._probe_timeout = probe_timeout
         self.catalogs = catalogs
         self.limits = limits
         self._paths = paths
@@ -165,7 +168,7 @@ class Compiler:
                 self._paths.check_output(output, "output.path", files.values())
             elif not own_output:
                 self._paths.check(output, "output.path")
-        sources = await self._blocking.run(self._prober.probe_all, files)
+        sources = await self._probe(files)
         # Keyed as the clips spell their paths (relative ones too).
         lengths = {
             c.source.path: sources[resolve_path(c.source.path, project.base_dir)].duration
@@ -246,6 +249,19 @@ class Compiler:
             tracks[ti] = replace(track, clips=tuple(clips))
         return replace(project, tracks=tuple(tracks))
 
+    async def _probe(self, files: dict[str, str]) -> dict[str, SourceInfo]:
+        """Probe with a deadline: a read that never returns must not hold the caller (the stuck
+        worker shows in health instead)."""
+        try:
+            async with asyncio.timeout(self._probe_timeout):
+                return await self._blocking.run(self._prober.probe_all, files)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"reading the sources took longer than {self._probe_timeout:g} s",
+                reason="PROBE_TIMEOUT",
+                resources=[Resource("file", path) for path in sorted(set(files.values()))],
+            ) from None
+
     async def run_blocking(self, fn: Callable[[], T]) -> T:
         return await self._blocking.run(fn)
 
@@ -306,9 +322,16 @@ class Compiler:
         out_width = width or plan.width
         if not 16 <= out_width <= 7680:
             raise _invalid([("width", "must be within 16..7680, or 0")])
-        image, w, h = await self._blocking.run(
-            self._previewer.render_frame, graph, plan, out_width, image_format, quality or 85
-        )
+        try:
+            # The same deadline as probing: a frame is a few reads and one graph run.
+            async with asyncio.timeout(self._probe_timeout):
+                image, w, h = await self._blocking.run(
+                    self._previewer.render_frame, graph, plan, out_width, image_format, quality or 85
+                )
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"the frame took longer than {self._probe_timeout:g} s", reason="FRAME_TIMEOUT"
+            ) from None
         mime = {"png": "image/png", "webp": "image/webp"}.get(image_format, "image/jpeg")
         return Frame(image, mime, w, h, frame / plan.fps)
 

@@ -17,11 +17,20 @@ MAX_ROTATION = 3600.0
 MAX_STROKE_WIDTH = 200.0
 
 
-def number_violations(project: Project, max_duration: float) -> list[tuple[str, str]]:
+def number_violations(
+    project: Project, max_duration: float, max_width: int = 7680, max_height: int = 4320
+) -> list[tuple[str, str]]:
     """(field path, why) for every non-finite float and every clip time, fade or transition beyond
-    the longest timeline, every rotation and stroke width out of range."""
+    the longest timeline, every rotation and stroke width out of range, and output sizes beyond the
+    largest frame (an output of 100000x100000 would be a picture no budget allows)."""
     v: list[tuple[str, str]] = []
     _finite(project, "", v)
+    for name, value, top in (
+        ("width", project.output.width, max_width),
+        ("height", project.output.height, max_height),
+    ):
+        if value > top:
+            v.append((f"output.{name}", f"must be at most {top}, or 0"))
     bad = {field for field, _ in v}
     for ti, track in enumerate(project.tracks):
         for ci, clip in enumerate(track.clips):

@@ -58,7 +58,9 @@ def validate(
     `durations` (source path -> seconds, 0 for still images) enables the checks that depend on source
     lengths: clips that run past their source, overlaps with clips whose end is the source's end.
     """
-    v: list[tuple[str, str]] = number_violations(project, limits.max_duration)
+    v: list[tuple[str, str]] = number_violations(
+        project, limits.max_duration, limits.max_width, limits.max_height
+    )
     _check_settings(project, limits, v)
     _check_output(project, v)
     if not project.tracks:

@@ -25,6 +25,7 @@ from svckit.errors import (
     Resource,
     ServiceError,
 )
+from svckit.safe_open import open_regular
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +107,17 @@ def open_media(
 
     `max_pixels` reaches the decoders FFmpeg runs while probing, so a picture that declares huge
     dimensions is refused instead of allocated (a 16000x16000 PNG header alone costs ~770 MB)."""
-    try:
-        if path.stat().st_size == 0:
+    # Opened once as a verified regular file (svckit.safe_open): a FIFO or device swapped in after
+    # the servicer's check is refused instead of blocking a worker; FFmpeg reads that descriptor.
+    with open_regular(path, (), field) as opened:
+        if opened.size == 0:
             raise not_media(path, "the file is empty", field)
-        container = av.open(str(path), "r", options={**(options or {}), "max_pixels": str(max_pixels)})
-    except (OSError, av.error.FFmpegError, EOFError, ValueError) as exc:
-        raise translate_av_error(path, exc, field) from exc
+        try:
+            container = av.open(
+                opened.proc_path, "r", options={**(options or {}), "max_pixels": str(max_pixels)}
+            )
+        except (OSError, av.error.FFmpegError, EOFError, ValueError) as exc:
+            raise translate_av_error(path, exc, field) from exc
     try:
         with container:
             yield container

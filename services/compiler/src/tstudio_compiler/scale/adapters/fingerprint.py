@@ -8,7 +8,8 @@ import logging
 import os
 from pathlib import Path
 
-from svckit.errors import NotFound, Resource
+from svckit.errors import NotFound, Resource, ServiceError
+from svckit.safe_open import open_regular
 
 from tstudio_compiler.scale.domain.segment_keys import SourceFingerprint
 
@@ -20,27 +21,33 @@ SAMPLE_POSITIONS = (0.0, 0.5, 1.0)
 
 
 def sample_hash(path: Path, size: int | None = None) -> str:
-    """Hex blake2b of the file size and three 64 KiB samples; reads at most 192 KiB."""
-    size = path.stat().st_size if size is None else size
+    """Hex blake2b of the file size and three 64 KiB samples; reads at most 192 KiB. Regular files
+    only (svckit.safe_open): a FIFO swapped in would block the read for good."""
+    with open_regular(path, ()) as opened:
+        return _sample_hash(opened.fd, opened.size if size is None else size)
+
+
+def _sample_hash(fd: int, size: int) -> str:
     digest = hashlib.blake2b(digest_size=20)
     digest.update(size.to_bytes(8, "little"))
-    with path.open("rb") as handle:
-        for position in SAMPLE_POSITIONS:
-            offset = max(0, min(size - SAMPLE_BYTES, int(size * position) - SAMPLE_BYTES // 2))
-            handle.seek(offset)
-            digest.update(handle.read(SAMPLE_BYTES))
+    for position in SAMPLE_POSITIONS:
+        offset = max(0, min(size - SAMPLE_BYTES, int(size * position) - SAMPLE_BYTES // 2))
+        digest.update(os.pread(fd, SAMPLE_BYTES, offset))
     return digest.hexdigest()
 
 
 def fingerprint_file(path: str | Path) -> SourceFingerprint:
-    """Fingerprint of an existing file; NotFound when it is gone."""
+    """Fingerprint of an existing regular file, read through one descriptor; NotFound when it is gone."""
     path = Path(path)
     try:
-        stat = path.stat()
-        return SourceFingerprint(
-            size=stat.st_size, mtime_ns=stat.st_mtime_ns, sample_hash=sample_hash(path, stat.st_size)
-        )
-    except FileNotFoundError as exc:
+        with open_regular(path, ()) as opened:
+            stat = os.fstat(opened.fd)
+            return SourceFingerprint(
+                size=stat.st_size,
+                mtime_ns=stat.st_mtime_ns,
+                sample_hash=_sample_hash(opened.fd, stat.st_size),
+            )
+    except NotFound as exc:
         raise NotFound(f"source file not found: {path}", resources=[Resource("file", str(path))]) from exc
 
 
@@ -49,7 +56,7 @@ def media_duration(path: str | Path) -> float | None:
     import av
 
     try:
-        with av.open(os.fspath(path)) as container:
+        with open_regular(path, ()) as opened, av.open(opened.proc_path) as container:
             if container.duration is not None:
                 return float(container.duration) / 1_000_000
             durations = [
@@ -58,6 +65,6 @@ def media_duration(path: str | Path) -> float | None:
                 if stream.duration is not None and stream.time_base is not None
             ]
             return max(durations) if durations else None
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
+    except (av.error.FFmpegError, OSError, ValueError, ServiceError) as exc:
         log.debug("not readable as media: %s (%s)", path, exc)
         return None

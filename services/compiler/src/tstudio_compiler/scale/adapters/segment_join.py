@@ -11,14 +11,15 @@ from __future__ import annotations
 import heapq
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from svckit.errors import DataLoss, FailedPrecondition, InvalidArgument, Resource
-from svckit.safe_open import AtomicOutput
+from svckit.safe_open import AtomicOutput, Identity
+from svckit.work_watch import beat
 
 from tstudio_compiler.scale.adapters.atomic_files import fsync_dir
 
@@ -107,7 +108,11 @@ def _check_compatible(first: dict[str, Any], other: dict[str, Any], index: int, 
 
 
 def join_segments(
-    segment_paths: Sequence[str | Path], output_path: str | Path, audio_path: str | Path | None = None
+    segment_paths: Sequence[str | Path],
+    output_path: str | Path,
+    audio_path: str | Path | None = None,
+    roots: tuple[Path, ...] = (),
+    protect: Iterable[Identity] = (),
 ) -> JoinResult:
     """Concatenate `segment_paths` (in order) into `output_path`, plus the audio of `audio_path`.
     Blocking: run it in an executor."""
@@ -123,7 +128,7 @@ def join_segments(
         )
     output.parent.mkdir(parents=True, exist_ok=True)
     # svckit's temp naming (`.<name>.pid<pid>.<random>.part`): swept at start-up if this process dies.
-    atomic = AtomicOutput(output)
+    atomic = AtomicOutput(output, protect=protect, roots=roots)
     tmp = atomic.temp
 
     paths = [Path(p) for p in segment_paths]
@@ -154,6 +159,7 @@ def join_segments(
             try:
                 for _, _, packet in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
                     out.mux(packet)
+                    beat()
             except av.error.FFmpegError as exc:
                 raise DataLoss(f"joining segments failed: {exc}") from exc
         with tmp.open("rb+") as handle:
