@@ -11,6 +11,7 @@ from svckit.bus import EventBus
 from svckit.executor import BlockingExecutor
 from svckit.paths import AllowedRoots
 
+from tstudio_compiler.adapters.cache_budget import cache_budget
 from tstudio_compiler.adapters.compiler_metrics import CompilerMetrics
 from tstudio_compiler.adapters.distributed_jobs import DistributedRenderJobs
 from tstudio_compiler.adapters.encoder_probe import ProbedEncoders
@@ -99,10 +100,11 @@ def build_compiler(
 
 def _renderer(settings: CompilerSettings, plugins: PluginEffects | None) -> Renderer:
     single = PyAvRenderer(plugins)
-    if settings.segment_cache_bytes <= 0:
-        return single
     data = _storage(settings)
-    cache = SegmentCache(data / "segments", settings.segment_cache_bytes)
+    budget = cache_budget(settings.segment_cache_bytes, data)
+    if budget <= 0:
+        return single
+    cache = SegmentCache(data / "segments", budget)
     return SegmentedRenderer(cache, data / "work", single)
 
 
