@@ -139,6 +139,29 @@ def test_the_node_gateway_example_renders_on_the_real_compiler(running: Running)
     assert output.stat().st_size > 0
 
 
+def test_an_edited_60_s_timeline_re_renders_only_the_edited_segment(running: Running) -> None:
+    colours = ["#aa3322", "#22aa33", "#2233aa", "#aaaa22", "#22aaaa", "#aa22aa"]
+    clips = [
+        {"id": f"c{i}", "source": {"color": {"color": c}}, "start": 10 * i, "duration": 10}
+        for i, c in enumerate(colours)
+    ]
+    timeline = {
+        "settings": {"width": 160, "height": 90, "fps": 30},
+        "tracks": [{"id": "v", "kind": "VIDEO", "clips": clips}],
+        "output": {"path": "out/sixty.mp4", "audioCodec": "none"},
+    }
+    project_file = running.demo.parent / "sixty.json"
+    project_file.write_text(json.dumps(timeline))
+    first = running.tstudio("render", str(project_file))
+    assert first.returncode == 0, first.stderr
+    assert "0 of 6 segments from the cache" in first.stderr  # tstudio up's default: the cache is on
+    clips[3]["effects"] = [{"type": "sepia"}]
+    project_file.write_text(json.dumps(timeline))
+    second = running.tstudio("render", str(project_file))
+    assert second.returncode == 0, second.stderr
+    assert "5 of 6 segments from the cache" in second.stderr
+
+
 def test_a_second_up_refuses_the_busy_ports_by_name(running: Running) -> None:
     second = running.tstudio("up", "--base-port", str(running.base))
     assert second.returncode == 1

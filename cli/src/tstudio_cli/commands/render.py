@@ -99,7 +99,12 @@ def run(args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
     result = job.result
     print(
         f"rendered {result.frames} frames, {result.duration_seconds:.2f} s in {time.monotonic() - started:.1f} s"
-        f"; {encoder_note(result.video_encoder, result.hardware_fallback_reason)}",
+        f"; {encoder_note(result.video_encoder, result.hardware_fallback_reason)}"
+        + (
+            f"; {result.segments_reused} of {result.segments_total} segments from the cache"
+            if result.segments_total
+            else ""
+        ),
         file=err,
     )
     print(result.output_path)
