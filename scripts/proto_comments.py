@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the leading comments of every message, field, enum and enum value of a descriptor set
+"""Write the leading comments of every message, field, enum, enum value, service and method of a descriptor set
 (protoc --include_source_info) as JSON: {"tstudio.compiler.v1.Clip.source_in": "Trim of ...", ...}.
 
 The generated Python stubs carry no comments; the gateway reads this file to put the contracts'
@@ -15,7 +15,8 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 
 # Paths into FileDescriptorProto (descriptor.proto field numbers).
-MESSAGE, ENUM = 4, 5
+MESSAGE, ENUM, SERVICE = 4, 5, 6
+METHOD = 2
 NESTED_MESSAGE, NESTED_ENUM, FIELD = 3, 4, 2
 ENUM_VALUE = 2
 
@@ -35,6 +36,13 @@ def comments(descriptor_set: bytes) -> dict[str, str]:
             _message(message, file.package, (MESSAGE, i), by_path, out)
         for i, enum in enumerate(file.enum_type):
             _enum(enum, file.package, (ENUM, i), by_path, out)
+        for i, service in enumerate(file.service):
+            name = f"{file.package}.{service.name}"
+            if (SERVICE, i) in by_path:
+                out[name] = by_path[(SERVICE, i)]
+            for j, method in enumerate(service.method):
+                if (SERVICE, i, METHOD, j) in by_path:
+                    out[f"{name}.{method.name}"] = by_path[(SERVICE, i, METHOD, j)]
     return dict(sorted(out.items()))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from tstudio_cli.demo_media import write_demo
 from tstudio_cli.suite import PORTS_PER_SUITE
 
 TSTUDIO = str(Path(sys.executable).parent / "tstudio")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -54,7 +56,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     env.update({"XDG_STATE_HOME": str(state_home), "PYTHONUNBUFFERED": "1"})
     base = free_port_block(PORTS_PER_SUITE)
     process = subprocess.Popen(
-        [TSTUDIO, "up", "--base-port", str(base), "--data-dir", str(root / "data"), "--no-nats"],
+        [TSTUDIO, "up", "--base-port", str(base), "--data-dir", str(root / "data")],
         cwd=project_dir,
         env=env,
         stdout=subprocess.PIPE,
@@ -113,8 +115,55 @@ def test_preview_goes_beside_the_final_render_and_frame_writes_an_image(running:
     assert image.read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+def test_the_node_gateway_example_renders_on_the_real_compiler(running: Running) -> None:
+    state = json.loads(running.state_file.read_text())
+    token = Path(state["token_file"]).read_text().strip()
+    media = running.demo.parent / "media"
+    output = running.demo.parent / "out" / "node.mp4"
+    session = subprocess.run(
+        [
+            *("node", "--experimental-websocket", str(ROOT / "clients/node/examples/gateway_session.js")),
+            *(f"http://127.0.0.1:{state['ports']['gateway']}", token, str(media / "a.mp4"), str(output)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert session.returncode == 0, session.stderr
+    steps = {line["step"]: line for line in map(json.loads, session.stdout.splitlines())}
+    assert steps["http_error"]["field"] == "path"
+    assert steps["ws_render"]["last_status"] == "JOB_STATUS_SUCCEEDED"
+    assert "tstudio.compiler.render.completed" in steps["ws_render"]["events"]
+    assert output.stat().st_size > 0
+
+
+def test_an_edited_60_s_timeline_re_renders_only_the_edited_segment(running: Running) -> None:
+    colours = ["#aa3322", "#22aa33", "#2233aa", "#aaaa22", "#22aaaa", "#aa22aa"]
+    clips = [
+        {"id": f"c{i}", "source": {"color": {"color": c}}, "start": 10 * i, "duration": 10}
+        for i, c in enumerate(colours)
+    ]
+    timeline = {
+        "settings": {"width": 160, "height": 90, "fps": 30},
+        "tracks": [{"id": "v", "kind": "VIDEO", "clips": clips}],
+        "output": {"path": "out/sixty.mp4", "audioCodec": "none"},
+    }
+    project_file = running.demo.parent / "sixty.json"
+    project_file.write_text(json.dumps(timeline))
+    first = running.tstudio("render", str(project_file))
+    assert first.returncode == 0, first.stderr
+    assert "0 of 6 segments from the cache" in first.stderr  # tstudio up's default: the cache is on
+    clips[3]["effects"] = [{"type": "sepia"}]
+    project_file.write_text(json.dumps(timeline))
+    second = running.tstudio("render", str(project_file))
+    assert second.returncode == 0, second.stderr
+    assert "5 of 6 segments from the cache" in second.stderr
+
+
 def test_a_second_up_refuses_the_busy_ports_by_name(running: Running) -> None:
-    second = running.tstudio("up", "--base-port", str(running.base), "--no-nats")
+    second = running.tstudio("up", "--base-port", str(running.base))
     assert second.returncode == 1
     assert "ports in use" in second.stderr and f"{running.base} (compiler)" in second.stderr
     assert "Timeline Studio backend is up" not in second.stdout

@@ -54,7 +54,15 @@ DEMO_PROJECT: dict[str, Any] = {
             "clips": [
                 {
                     "id": "title",
-                    "source": {"text": {"text": "Hello", "fontSize": 64, "color": "#ffffff"}},
+                    "source": {
+                        "text": {
+                            "text": "Hello",
+                            "fontSize": 64,
+                            "color": "#ffffff",
+                            "strokeColor": "#000000",
+                            "strokeWidth": 3,
+                        }
+                    },
                     "start": 0.5,
                     "duration": 2,
                     "transform": {"x": 0.5, "y": 0.2},

@@ -26,30 +26,42 @@ async function main() {
   report('commands', { count: catalogue.commands.length });
 
   const socket = await gateway.socket();
-  const viaSocket = await socket.invoke('get_media_metadata', { path: video });
-  report('ws_probe', { container: viaSocket.info.container });
+  // Closed whatever happens, so a failed step ends the script instead of leaving it hanging.
+  try {
+    const viaSocket = await socket.invoke('get_media_metadata', { path: video });
+    report('ws_probe', { container: viaSocket.info.container });
 
-  const events = [];
-  const progress = [];
-  const done = new Promise((resolve) => {
-    socket.subscribe('tstudio.compiler.render.*.*', (event) => {
-      events.push(event.type);
-      if (event.type === 'tstudio.compiler.render.completed') resolve();
+    const events = [];
+    const progress = [];
+    const done = new Promise((resolve) => {
+      socket.subscribe('tstudio.compiler.render.*.*', (event) => {
+        events.push(event.type);
+        if (event.type === 'tstudio.compiler.render.completed') resolve();
+      });
     });
-  });
-  // Let the subscription land before the render starts.
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const messages = await socket.invoke('compile_video', { project: { output: { path: output } } }, (message) =>
-    progress.push(message.job.progress.percent || 0),
-  );
-  await done;
-  report('ws_render', {
-    messages: messages.length,
-    last_status: messages[messages.length - 1].job.status,
-    progress,
-    events: [...new Set(events)].sort(),
-  });
-  socket.close();
+    // Let the subscription land before the render starts.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A real timeline: the first second of VIDEO, small (a real compiler refuses an empty project).
+    const project = {
+      settings: { width: 320, height: 240, fps: 30 },
+      tracks: [{ id: 'v', kind: 'VIDEO', clips: [{ id: 'c', source: { path: video }, start: 0, sourceIn: 0, sourceOut: 1 }] }],
+      output: { path: output },
+    };
+    const messages = await socket.invoke('compile_video', { project }, (message) =>
+      progress.push(message.job.progress.percent || 0),
+    );
+    // The completed event, when the render succeeded; never wait for it forever.
+    const succeeded = messages[messages.length - 1].job.status === 'JOB_STATUS_SUCCEEDED';
+    if (succeeded) await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 10000).unref())]);
+    report('ws_render', {
+      messages: messages.length,
+      last_status: messages[messages.length - 1].job.status,
+      progress,
+      events: [...new Set(events)].sort(),
+    });
+  } finally {
+    socket.close();
+  }
 }
 
 main().catch((error) => {

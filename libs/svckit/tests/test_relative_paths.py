@@ -25,3 +25,19 @@ def test_without_a_base_folder_a_relative_path_is_refused_with_its_field(
     violation = caught.value.details.field_violations[0]
     assert violation.field == "tracks[0].clips[0].source.path"
     assert "baseDir" in violation.description and "BASE_DIR" in violation.description
+
+
+def test_open_roots_are_warned_about_at_start_up(caplog: pytest.LogCaptureFixture) -> None:
+    from dataclasses import dataclass
+
+    from svckit.bootstrap import warn_open_roots
+    from svckit.settings import ServiceSettings
+
+    @dataclass(frozen=True, kw_only=True)
+    class Rooted(ServiceSettings):
+        allowed_roots: tuple[Path, ...] = ()
+
+    assert warn_open_roots("media", Rooted())
+    assert "MEDIA_ALLOWED_ROOTS is empty" in caplog.text
+    assert not warn_open_roots("media", Rooted(allowed_roots=(Path("/srv"),)))
+    assert not warn_open_roots("security", ServiceSettings())

@@ -20,6 +20,7 @@ def test_misspelt_effect_and_transition_get_a_did_you_mean_once() -> None:
     clips = data["tracks"][0]["clips"]
     clips[0]["effects"][0]["type"] = "brightnes"
     clips[1]["transition"]["type"] = "crosfade"
+    clips[2]["effects"][0]["params"] = {"intensty": 0.5}
     data["tracks"][0]["kind"] = "VIDEO"  # the short enum form parses
     model = project_from_proto(parse_dict(data, project_pb2.Project(base_dir="/d")))
     problems = validate(model, CATALOGS, Limits())
@@ -29,4 +30,7 @@ def test_misspelt_effect_and_transition_get_a_did_you_mean_once() -> None:
         == "unknown effect 'brightnes'; did you mean 'brightness'?"
     )
     assert "did you mean 'crossfade'?" in by_field["tracks[0].clips[1].transition.type"]
+    assert by_field["tracks[0].clips[2].effects[0].params.intensty"].startswith(
+        "unknown parameter; did you mean 'intensity'?"
+    )
     assert len(problems) == len(set(problems)), "each violation said once"

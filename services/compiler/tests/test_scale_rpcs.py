@@ -146,6 +146,7 @@ async def test_cache_stats_count_hits_no_cache_bypasses_it_and_clear_cache_empti
         assert submitted.job.id
 
 
-async def test_cache_rpcs_without_a_segment_cache(compiler: Running) -> None:
-    assert not (await cache_stats(compiler)).enabled
-    assert (await compiler.stub.ClearCache(compiler_pb2.ClearCacheRequest())).removed == 0
+async def test_cache_rpcs_without_a_segment_cache(tmp_path: Path) -> None:
+    async for compiler in start_compiler(tmp_path, segment_cache_bytes=0):  # the cache is on by default
+        assert not (await cache_stats(compiler)).enabled
+        assert (await compiler.stub.ClearCache(compiler_pb2.ClearCacheRequest())).removed == 0

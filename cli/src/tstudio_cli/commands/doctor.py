@@ -14,6 +14,7 @@ from tstudio.media.v1 import media_pb2, media_pb2_grpc
 from tstudio.recognition.v1 import recognition_pb2, recognition_pb2_grpc
 from tstudio.security.v1 import security_pb2, security_pb2_grpc
 
+from tstudio_cli.encoder_summary import encoder_lines
 from tstudio_cli.endpoints import Endpoints, add_endpoint_arguments, resolve
 from tstudio_cli.suite import GATEWAY, GRPC_SERVICES, component_healthy, grpc_health_status
 
@@ -39,6 +40,8 @@ def collect(endpoints: Endpoints, timeout: float = 2.0) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"service": component.name, "address": address}
         entry["health"] = grpc_health_status(address, timeout)
         entry["diagnostics"] = _diagnostics(component.name, address, timeout)
+        if component.name == "compiler" and "items" in (entry["diagnostics"] or {}):
+            entry["encoders"] = encoder_lines(entry["diagnostics"]["items"])
         report.append(entry)
     gateway_address = endpoints.gateway.split("://", 1)[-1]
     report.append(
@@ -75,13 +78,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_table(report: list[dict[str, Any]]) -> str:
-    lines = [f"{'SERVICE':<12} {'ADDRESS':<24} {'HEALTH':<12} DIAGNOSTICS"]
+    """A row per service, then every diagnostic item on its own line (none cut); the compiler's
+    encoders as one line per codec: the one chosen and why hardware was passed over."""
+    lines = [f"{'SERVICE':<12} {'ADDRESS':<24} {'HEALTH':<12}"]
     for entry in report:
+        lines.append(f"{entry['service']:<12} {entry['address']:<24} {entry['health']:<12}")
         diagnostics = entry["diagnostics"] or {}
         if "error" in diagnostics:
-            summary = diagnostics["error"]
-        else:
-            items = diagnostics.get("items", [])
-            summary = ", ".join(f"{i['name']}={i.get('value', '')}" for i in items[:6])
-        lines.append(f"{entry['service']:<12} {entry['address']:<24} {entry['health']:<12} {summary}")
+            lines.append(f"    {diagnostics['error']}")
+            continue
+        items = diagnostics.get("items", [])
+        if entry["service"] == "compiler":
+            lines.extend(f"    encoder {line}" for line in encoder_lines(items))
+            items = [i for i in items if not str(i.get("name", "")).startswith("encoder.")]
+        lines.extend(f"    {i['name']} = {i.get('value', '')}" for i in items)
     return "\n".join(lines)

@@ -132,11 +132,11 @@ def _print_error(exc: urllib.error.HTTPError) -> int:
 
 
 def _describe_error(error: dict[str, Any]) -> None:
-    print(
-        f"error {error.get('status', '')} {error.get('code', '')}: {error.get('message', '')}",
-        file=sys.stderr,
-    )
-    for violation in error.get("field_violations", []):
+    violations = error.get("field_violations", [])
+    # The message repeats the first violation; with a list, say each one once.
+    message = f"{len(violations)} problems:" if len(violations) > 1 else error.get("message", "")
+    print(f"error {error.get('status', '')} {error.get('code', '')}: {message}", file=sys.stderr)
+    for violation in violations:
         print(f"  {violation.get('field') or '(body)'}: {violation.get('description')}", file=sys.stderr)
     if error.get("near_names"):
         print(f"  did you mean: {', '.join(error['near_names'])}", file=sys.stderr)

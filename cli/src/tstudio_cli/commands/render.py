@@ -117,7 +117,12 @@ def run(args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
     result = job.result
     print(
         f"rendered {result.frames} frames, {result.duration_seconds:.2f} s in {time.monotonic() - started:.1f} s"
-        f"; {encoder_note(result.video_encoder, result.hardware_fallback_reason)}",
+        f"; {encoder_note(result.video_encoder, result.hardware_fallback_reason)}"
+        + (
+            f"; {result.segments_reused} of {result.segments_total} segments from the cache"
+            if result.segments_total
+            else ""
+        ),
         file=err,
     )
     print(result.output_path)
@@ -130,10 +135,24 @@ def encoder_note(encoder: str, fallback_reason: str) -> str:
     return f"no hardware encoder; {encoder} used" if fallback_reason else f"encoded with {encoder}"
 
 
+def print_violations(
+    prefix: str, code: str, message: str, violations: list[tuple[str, str]], err: TextIO
+) -> None:
+    """Each problem said once: one line for one, else a count and a line per field."""
+    if len(violations) == 1:
+        field, description = violations[0]
+        print(f"{prefix}: {code}: {field + ': ' if field else ''}{description}", file=err)
+    elif violations:
+        print(f"{prefix}: {code}: {len(violations)} problems:", file=err)
+        for field, description in violations:
+            print(f"  {field or '(project)'}: {description}", file=err)
+    else:
+        print(f"{prefix}: {code}: {message}", file=err)
+
+
 def report_invalid(prefix: str, exc: InvalidArgument, err: TextIO) -> None:
-    print(f"{prefix}: {exc.message}", file=err)
-    for violation in exc.details.field_violations[1:] if len(exc.details.field_violations) > 1 else []:
-        print(f"  {violation.field}: {violation.description}", file=err)
+    found = [(v.field, v.description) for v in exc.details.field_violations]
+    print_violations(prefix, "INVALID_ARGUMENT", exc.message, found, err)
 
 
 def report_rpc_error(
@@ -145,9 +164,7 @@ def report_rpc_error(
         print(f"{prefix}: {endpoints.unreachable(service)}", file=err)
         return
     rich = error_details(exc)
-    print(f"{prefix}: {rich.code.name}: {rich.message}", file=err)
-    for violation in rich.field_violations:
-        if violation.description not in rich.message or len(rich.field_violations) > 1:
-            print(f"  {violation.field}: {violation.description}", file=err)
+    found = [(v.field, v.description) for v in rich.field_violations]
+    print_violations(prefix, rich.code.name, rich.message, found, err)
     for resource in rich.resources:
         print(f"  {resource.type} {resource.name} {resource.description}".rstrip(), file=err)

@@ -51,6 +51,12 @@ def add_suite_arguments(parser: argparse.ArgumentParser) -> None:
         help="also allow paths under DIR (repeatable; default roots: your home and the current folder)",
     )
     parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="render in one pass (COMPILER_SEGMENT_CACHE_BYTES=0); by default the segment cache takes "
+        "min(10 GB, 10%% of free space) so a re-render after an edit re-encodes only what changed",
+    )
+    parser.add_argument(
         "--open-roots",
         action="store_true",
         help="allow every path on this machine (not recommended: anyone with a token reads any file)",
@@ -81,6 +87,8 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
         # Relative paths in requests without a baseDir: the folder `tstudio up` runs in.
         if f"{prefix}_BASE_DIR" not in os.environ:
             suite.extra_env[f"{prefix}_BASE_DIR"] = str(Path.cwd())
+    if args.no_cache:
+        suite.extra_env["COMPILER_SEGMENT_CACHE_BYTES"] = "0"
     return suite
 
 

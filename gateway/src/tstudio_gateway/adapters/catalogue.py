@@ -7,6 +7,7 @@ from typing import Any
 
 from tstudio_gateway.adapters.contracts import Command
 from tstudio_gateway.adapters.json_schema import SchemaBuilder, standalone_schema
+from tstudio_gateway.adapters.proto_comments import comment
 from tstudio_gateway.domain.commands import CommandTable
 
 NDJSON = "application/x-ndjson"
@@ -115,6 +116,8 @@ def openapi(table: CommandTable[Command], version: str = "0.1.0") -> dict[str, A
                     "summary": f"{command.path.lstrip('/')}"
                     + (" (alias)" if name != command.qualified else ""),
                     "tags": [command.service],
+                    # The rpc's comment in the contract (tstudio/proto_comments.json).
+                    "description": comment(command.path.lstrip("/").replace("/", ".")),
                     # OpenAPI 3.1 lets a non-OAuth scheme list the roles an operation needs.
                     "security": [{"bearer": [command.scope] if command.scope else []}],
                     "x-required-scope": command.scope,

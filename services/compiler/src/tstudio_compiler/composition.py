@@ -11,6 +11,7 @@ from svckit.bus import EventBus
 from svckit.executor import BlockingExecutor
 from svckit.paths import AllowedRoots
 
+from tstudio_compiler.adapters.cache_budget import cache_budget
 from tstudio_compiler.adapters.captions_file import SubtitleFiles
 from tstudio_compiler.adapters.compiler_metrics import CompilerMetrics
 from tstudio_compiler.adapters.distributed_jobs import DistributedRenderJobs
@@ -119,10 +120,11 @@ def source_files(settings: CompilerSettings) -> SourceFiles:
 
 def _renderer(settings: CompilerSettings, plugins: PluginEffects | None, sources: SourceFiles) -> Renderer:
     single = PyAvRenderer(plugins, sources)
-    if settings.segment_cache_bytes <= 0:
-        return single
     data = _storage(settings)
-    cache = SegmentCache(data / "segments", settings.segment_cache_bytes)
+    budget = cache_budget(settings.segment_cache_bytes, data)
+    if budget <= 0:
+        return single
+    cache = SegmentCache(data / "segments", budget)
     return SegmentedRenderer(cache, data / "work", single)
 
 

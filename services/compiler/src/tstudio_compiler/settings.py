@@ -20,9 +20,10 @@ class CompilerSettings(ServiceSettings):
     # Renders running at once, and renders waiting beyond those before RESOURCE_EXHAUSTED.
     max_concurrent_renders: int = 1
     max_queued_renders: int = 8
-    # Segment cache: 0 renders in one pass; a size renders segment by segment, re-encoding after an
-    # edit only the segments it changed (outputs in mp4/mov/mkv), joined without re-encoding.
-    segment_cache_bytes: int = 0
+    # Segment cache: a size renders segment by segment, re-encoding after an edit only the segments it
+    # changed (outputs in mp4/mov/mkv), joined without re-encoding; 0 renders in one pass; -1 (the
+    # default) = min(10 GB, 10 % of the free space of the data folder), measured at start-up.
+    segment_cache_bytes: int = -1
     # Where renders run: "local" (in this process, no NATS needed) or "jetstream" (segments go on a
     # JetStream work queue every replica pulls from; job state in a KV bucket any replica can read).
     queue: str = "local"

@@ -88,7 +88,8 @@ class Project(_message.Message):
     name: _builtins.str
     base_dir: _builtins.str
     """Folder that relative source and output paths are resolved against. Set by clients that send a
-    project read from a file; empty means the service's working directory.
+    project read from a file; empty means the service's COMPILER_BASE_DIR, and relative paths are
+    refused when that is empty too (never the service's working directory).
     """
     @_builtins.property
     def settings(self) -> Global___ProjectSettings: ...

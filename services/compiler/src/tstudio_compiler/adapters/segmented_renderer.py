@@ -32,6 +32,8 @@ _JOINABLE = {"mp4", "mov", "matroska"}
 _SUFFIX = {"mp4": ".mp4", "mov": ".mov", "matroska": ".mkv"}
 # Output names the joiner can write.
 _SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
+_SEGMENT_VIDEO = {"libx264", "libx265"}
+_SEGMENT_AUDIO = {"", "aac"}
 
 
 def splittable(plan: RenderPlan, encode: EncodeSettings) -> bool:
@@ -40,8 +42,11 @@ def splittable(plan: RenderPlan, encode: EncodeSettings) -> bool:
     plugin code."""
     plugged = any(spec.plugin_types() for s in plan.segments for spec in s.graph.inputs)
     joinable = encode.container_format in _JOINABLE and Path(plan.output.path).suffix.lower() in _SUFFIXES
-    # Chapters are written by the single-pass path only (the joiner copies packets, not chapters).
-    return joinable and not plugged and encode.software_fallback is None and not plan.markers
+    # Codecs whose segments are known to join: other ones (prores, av1, pcm, mp3 ...) render in
+    # one pass, so the default-on cache never makes a first render fail. Chapters are written by
+    # the single-pass path only (the joiner copies packets, not chapters).
+    codecs = encode.video_encoder in _SEGMENT_VIDEO and encode.audio_encoder in _SEGMENT_AUDIO
+    return joinable and codecs and not plugged and encode.software_fallback is None and not plan.markers
 
 
 class SegmentedRenderer:
@@ -75,6 +80,8 @@ class SegmentedRenderer:
         if not splittable(plan, encode):
             return self._single.render(plan, encode, progress, cancelled)
         started = time.monotonic()
+        # As the one-pass renderer does: the output's folder exists from the start.
+        Path(plan.output.path).parent.mkdir(parents=True, exist_ok=True)
         self._work_dir.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="job-", dir=self._work_dir))
         try:

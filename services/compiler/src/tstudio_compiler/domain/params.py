@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from svckit.did_you_mean import suggestion
+
 from tstudio_compiler.domain.colors import parse_color
 
 
@@ -47,7 +49,7 @@ def check_params(schema: Sequence[Param], given: Mapping[str, Any], path: str) -
         param = known.get(name)
         if param is None:
             allowed = ", ".join(sorted(known)) or "none"
-            problems.append((where, f"unknown parameter (allowed: {allowed})"))
+            problems.append((where, f"unknown parameter{suggestion(name, known)} (allowed: {allowed})"))
             continue
         why = _check_value(param, value)
         if why:
