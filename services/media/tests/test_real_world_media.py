@@ -376,6 +376,36 @@ async def test_alpha_proxy_is_composited_over_black(service: RunningMedia, tmp_p
     assert is_upright(frame) and greys_close(frame)
 
 
+@pytest.mark.parametrize("kind", ["hdr10_pq_hevc", "hlg_hevc"])
+async def test_hdr_thumbnail_is_tone_mapped_like_the_cli(service: RunningMedia, kind: str) -> None:
+    import subprocess
+
+    from svckit.real_world_corpus import ffmpeg_cli
+
+    path = real_world_corpus(kind)
+    shown = await thumbnail(service, path, time_seconds=0.5, format=media_pb2.IMAGE_FORMAT_PNG)
+    ours = pixels(shown.image).astype(float)
+    # The ffmpeg CLI's usual HDR -> SDR recipe (Debian's build has zscale), on the same frame.
+    recipe = (
+        "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0:peak=10,"
+        "zscale=t=bt709,format=gbrp"
+    )
+    source = [str(ffmpeg_cli()), "-v", "error", "-ss", f"{shown.frame_time_seconds:.3f}", "-i", str(path)]
+    done = subprocess.run(
+        [*source, "-frames:v", "1", "-vf", recipe, "-f", "image2pipe", "-c:v", "png", "-"],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"this ffmpeg CLI cannot tone-map: {done.stderr.decode()[-200:]}")
+    cli = np.asarray(Image.open(io.BytesIO(done.stdout)).convert("RGB")).astype(float)
+    psnr = 10 * np.log10(255**2 / max(float(((ours - cli) ** 2).mean()), 1e-9))
+    assert psnr >= 35
+    ours_greys, cli_greys = grey_levels(ours.astype(np.uint8)), grey_levels(cli.astype(np.uint8))
+    assert all(abs(a - b) <= 2 for a, b in zip(ours_greys, cli_greys, strict=True)), (ours_greys, cli_greys)
+    assert is_upright(ours.astype(np.uint8))
+
+
 # ---- Folder scans --------------------------------------------------------------------------------
 
 
