@@ -406,6 +406,20 @@ async def test_hdr_thumbnail_is_tone_mapped_like_the_cli(service: RunningMedia, 
     assert is_upright(ours.astype(np.uint8))
 
 
+@pytest.mark.parametrize("kind", ["hdr10_pq_hevc", "hlg_hevc"])
+async def test_hdr_proxy_is_tone_mapped_like_its_thumbnail(
+    service: RunningMedia, tmp_path: Path, kind: str
+) -> None:
+    frame = await proxy_frame(service, kind, tmp_path / "proxy.mp4", seconds=0.5)
+    shown = await thumbnail(
+        service, real_world_corpus(kind), time_seconds=0.5, format=media_pb2.IMAGE_FORMAT_PNG
+    )
+    expected = grey_levels(pixels(shown.image))
+    got = grey_levels(frame)
+    assert all(abs(a - b) <= 3 for a, b in zip(got, expected, strict=True)), (got, expected)
+    assert is_upright(frame)
+
+
 # ---- Folder scans --------------------------------------------------------------------------------
 
 

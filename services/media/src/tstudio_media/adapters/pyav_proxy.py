@@ -23,6 +23,7 @@ from svckit.errors import Cancelled, FailedPrecondition, Resource
 from svckit.source_description import SourceDescription, describe_container
 
 from tstudio_media.adapters.pyav_open import is_image_format, limit_decoder, open_media, translate_av_error
+from tstudio_media.adapters.tone_map_lut import tone_map_lut
 from tstudio_media.domain.proxy_plan import ProxyPlan, ProxyResult, upright_proxy_size
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,8 @@ class PyAVProxies:
 
 
 def _proxy_graph(description: SourceDescription, video_in: Any, size: tuple[int, int], pixels: Any) -> Any:
-    """buffer -> [bwdif] -> scale (explicit range and matrix) -> [turn] -> setsar=1 -> sink."""
+    """buffer -> [bwdif] -> scale (explicit range and matrix; HDR through a tone-mapping LUT) ->
+    [turn] -> [premultiply] -> setsar=1 -> sink."""
     turned = description.rotation in (90, 270)
     width, height = (size[1], size[0]) if turned else size
     out_matrix = "bt709" if size[1] >= 720 else "smpte170m"
@@ -178,10 +180,19 @@ def _proxy_graph(description: SourceDescription, video_in: Any, size: tuple[int,
     steps = []
     if description.interlaced:
         steps.append(f"bwdif=mode=send_frame:parity={'tff' if description.top_field_first else 'bff'}")
-    steps.append(
-        f"scale=w={width}:h={height}:in_range={in_range}:out_range=tv"
-        f":in_color_matrix={in_matrix}:out_color_matrix={out_matrix}"
-    )
+    if description.hdr:
+        # HDR: to 16-bit R'G'B' (BT.2020 by name), tone-mapped by a LUT, then into the output YUV.
+        steps += [
+            f"scale=w={width}:h={height}:in_range={in_range}:in_color_matrix=bt2020",
+            "format=gbrp16le",
+            f"lut3d=file={tone_map_lut(description.hdr)}:interp=tetrahedral",
+            f"scale=in_range=pc:out_range=tv:out_color_matrix={out_matrix}",
+        ]
+    else:
+        steps.append(
+            f"scale=w={width}:h={height}:in_range={in_range}:out_range=tv"
+            f":in_color_matrix={in_matrix}:out_color_matrix={out_matrix}"
+        )
     if description.rotation in _TURN:
         steps.append(_TURN[description.rotation])
     if any(c.is_alpha for c in pixels.components):
