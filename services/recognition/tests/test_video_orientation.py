@@ -71,3 +71,33 @@ async def test_a_sideways_phone_photo_is_detected_upright(recognition: Any, kit:
     found = (face.x, face.y, face.x + face.width, face.y + face.height)
     truth = tuple(v / 512 for v in kit.ASTRONAUT_FACE)
     assert all(abs(a - b) < 0.08 for a, b in zip(found, truth, strict=True)), (found, truth)
+
+
+@pytest.mark.parametrize("kind", ["hdr10_pq_hevc", "hlg_hevc"])
+def test_hdr_frames_are_tone_mapped_like_the_cli(kind: str) -> None:
+    import io
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+    from svckit.real_world_corpus import ffmpeg_cli
+
+    path = real_world_corpus(kind)
+    video = PyAvVideo(path)
+    frame = next(iter(video.frames(0.48, 0.5, Sampler(every_n_frames=1), (320, 240), thumbs=False)))
+    recipe = (
+        "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0:peak=10,"
+        "zscale=t=bt709,format=gbrp"
+    )
+    source = [str(ffmpeg_cli()), "-v", "error", "-ss", f"{frame.time:.3f}", "-i", str(path)]
+    done = subprocess.run(
+        [*source, "-frames:v", "1", "-vf", recipe, "-f", "image2pipe", "-c:v", "png", "-"],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip("this ffmpeg CLI cannot tone-map")
+    cli = np.asarray(Image.open(io.BytesIO(done.stdout)).convert("RGB"))
+    assert frame.image is not None
+    ours, theirs = grey_levels(frame.image), grey_levels(cli)
+    assert all(abs(a - b) <= 2 for a, b in zip(ours, theirs, strict=True)), (ours, theirs)
