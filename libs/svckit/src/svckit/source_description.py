@@ -430,7 +430,7 @@ def _frame_rate(container: Any, stream: Any) -> tuple[float, bool]:
     entries = getattr(stream, "index_entries", None)
     name = str(container.format.name)
     if entries is not None and ("mp4" in name or "mov" in name) and len(entries) >= 2:
-        stamps = [int(e.timestamp) for e in list(entries)[: _VFR_PACKETS * 8]]
+        stamps = [int(entries[i].timestamp) for i in range(min(len(entries), _VFR_PACKETS * 8))]
     else:
         try:
             for packet in container.demux(stream):
