@@ -420,6 +420,20 @@ async def test_hdr_proxy_is_tone_mapped_like_its_thumbnail(
     assert is_upright(frame)
 
 
+async def test_no_proxy_of_cover_art(service: RunningMedia, tmp_path: Path) -> None:
+    request = media_pb2.CreateProxyRequest(
+        path=str(real_world_corpus("mp3_cover")), output_path=str(tmp_path / "proxy.mp4")
+    )
+    error = error_details(await failure(_last(service.stub.CreateProxy(request, timeout=60))))
+    assert (error.code, error.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NO_VIDEO_STREAM")
+    assert not (tmp_path / "proxy.mp4").exists()
+
+
+async def _last(stream: object) -> object:
+    replies = [reply async for reply in stream]  # type: ignore[attr-defined]
+    return replies[-1]
+
+
 # ---- Folder scans --------------------------------------------------------------------------------
 
 

@@ -88,18 +88,26 @@ class PyAVProxies:
                 reason="NO_VIDEO_STREAM",
                 resources=[Resource("file", str(source))],
             )
-        video_in = src.streams.video[0]
-        if video_in.codec_context is None:
+        if src.streams.video[0].codec_context is None:
             raise translate_av_error(source, av.error.DecoderNotFoundError(0, "no decoder"))
-        limit_decoder(video_in, self._max_pixels)
-        video_in.codec_context.thread_type = "AUTO"
+        for stream in src.streams.video:
+            if stream.codec_context is not None:  # set before the description opens the decoder
+                limit_decoder(stream, self._max_pixels)
+                stream.codec_context.thread_type = "AUTO"
+        # The muxer opens every encoder at its first packet, so the size (which depends on the
+        # rotation and pixel aspect) must be settled before any audio goes out.
+        description = describe_container(src, source, max_pixels=self._max_pixels, measure_timing=False)
+        if not description.has_video:
+            raise FailedPrecondition(
+                f"{source.name} has no video stream to make a proxy of (cover art is not video)",
+                reason="NO_VIDEO_STREAM",
+                resources=[Resource("file", str(source))],
+            )
+        video_in = src.streams[description.video_stream_index]
         audio_in = src.streams.audio[0] if src.streams.audio and src.streams.audio[0].codec_context else None
         total = float(src.duration / av.time_base) if src.duration else 0.0
         start = float(video_in.start_time * video_in.time_base) if video_in.start_time else 0.0
         rate = video_in.average_rate or video_in.guessed_rate or Fraction(30)
-        # The muxer opens every encoder at its first packet, so the size (which depends on the
-        # rotation, known from a decoded frame) must be settled before any audio goes out.
-        description = describe_container(src, source, max_pixels=self._max_pixels, measure_timing=False)
         src.seek(0)
         size = upright_proxy_size(description.display_width, description.display_height, plan.height)
         graph: Any = None  # made at the first frame, for its pixel format (libvpx gives yuva420p)
@@ -143,8 +151,8 @@ class PyAVProxies:
                         graph.push(frame)
                         for upright in _pulled(graph, video_in.time_base):
                             out.mux(video_out.encode(upright))
-                        if frame.pts is not None:
-                            done = max(done, float(frame.pts * frame.time_base) - start)
+                        if frame.pts is not None and video_in.time_base is not None:
+                            done = max(done, float(frame.pts * video_in.time_base) - start)
                     elif resampler is not None:
                         for chunk in resampler.resample(frame):
                             chunk.pts, chunk.time_base = samples, Fraction(1, _AUDIO_RATE)
