@@ -168,3 +168,9 @@ def test_bad_exif_orientations_are_ignored(tmp_path: Path) -> None:
     cut.write_bytes(data[: at + 4])
     assert jpeg_orientation(cut) is None
     assert jpeg_orientation(tmp_path / "missing.jpg") is None
+
+
+def test_an_audio_file_with_a_cover_over_the_pixel_budget_is_still_audio() -> None:
+    described = describe_source(real_world_corpus("mp3_cover"), max_pixels=100 * 100)  # the cover is 240x240
+    assert (described.has_audio, described.has_video, described.attached_picture) == (True, False, True)
+    assert described.video_stream_index == -1 and described.audio_channels == 2

@@ -376,6 +376,64 @@ async def test_alpha_proxy_is_composited_over_black(service: RunningMedia, tmp_p
     assert is_upright(frame) and greys_close(frame)
 
 
+@pytest.mark.parametrize("kind", ["hdr10_pq_hevc", "hlg_hevc"])
+async def test_hdr_thumbnail_is_tone_mapped_like_the_cli(service: RunningMedia, kind: str) -> None:
+    import subprocess
+
+    from svckit.real_world_corpus import ffmpeg_cli
+
+    path = real_world_corpus(kind)
+    shown = await thumbnail(service, path, time_seconds=0.5, format=media_pb2.IMAGE_FORMAT_PNG)
+    ours = pixels(shown.image).astype(float)
+    # The ffmpeg CLI's usual HDR -> SDR recipe (Debian's build has zscale), on the same frame.
+    recipe = (
+        "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0:peak=10,"
+        "zscale=t=bt709,format=gbrp"
+    )
+    source = [str(ffmpeg_cli()), "-v", "error", "-ss", f"{shown.frame_time_seconds:.3f}", "-i", str(path)]
+    done = subprocess.run(
+        [*source, "-frames:v", "1", "-vf", recipe, "-f", "image2pipe", "-c:v", "png", "-"],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"this ffmpeg CLI cannot tone-map: {done.stderr.decode()[-200:]}")
+    cli = np.asarray(Image.open(io.BytesIO(done.stdout)).convert("RGB")).astype(float)
+    psnr = 10 * np.log10(255**2 / max(float(((ours - cli) ** 2).mean()), 1e-9))
+    assert psnr >= 35
+    ours_greys, cli_greys = grey_levels(ours.astype(np.uint8)), grey_levels(cli.astype(np.uint8))
+    assert all(abs(a - b) <= 2 for a, b in zip(ours_greys, cli_greys, strict=True)), (ours_greys, cli_greys)
+    assert is_upright(ours.astype(np.uint8))
+
+
+@pytest.mark.parametrize("kind", ["hdr10_pq_hevc", "hlg_hevc"])
+async def test_hdr_proxy_is_tone_mapped_like_its_thumbnail(
+    service: RunningMedia, tmp_path: Path, kind: str
+) -> None:
+    frame = await proxy_frame(service, kind, tmp_path / "proxy.mp4", seconds=0.5)
+    shown = await thumbnail(
+        service, real_world_corpus(kind), time_seconds=0.5, format=media_pb2.IMAGE_FORMAT_PNG
+    )
+    expected = grey_levels(pixels(shown.image))
+    got = grey_levels(frame)
+    assert all(abs(a - b) <= 3 for a, b in zip(got, expected, strict=True)), (got, expected)
+    assert is_upright(frame)
+
+
+async def test_no_proxy_of_cover_art(service: RunningMedia, tmp_path: Path) -> None:
+    request = media_pb2.CreateProxyRequest(
+        path=str(real_world_corpus("mp3_cover")), output_path=str(tmp_path / "proxy.mp4")
+    )
+    error = error_details(await failure(_last(service.stub.CreateProxy(request, timeout=60))))
+    assert (error.code, error.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NO_VIDEO_STREAM")
+    assert not (tmp_path / "proxy.mp4").exists()
+
+
+async def _last(stream: object) -> object:
+    replies = [reply async for reply in stream]  # type: ignore[attr-defined]
+    return replies[-1]
+
+
 # ---- Folder scans --------------------------------------------------------------------------------
 
 

@@ -583,6 +583,11 @@ def _synchsafe(raw: bytes) -> int:
     return (raw[0] << 21) | (raw[1] << 14) | (raw[2] << 7) | raw[3]
 
 
+def add_exif_orientation(path: Path, orientation: int) -> None:
+    """Give a JPEG written by ffmpeg (which writes no EXIF) the orientation tag a camera writes."""
+    _insert_exif_orientation(path, orientation)
+
+
 def _insert_exif_orientation(path: Path, orientation: int) -> None:
     """An APP1 Exif segment with one IFD0 entry (0x0112 Orientation), right after SOI."""
     tiff = b"MM\x00\x2a" + struct.pack(">I", 8) + struct.pack(">H", 1)

@@ -250,6 +250,10 @@ def describe_with_first_frame(
     context = shown.codec_context
     codec = str(context.name or "")
     width, height = int(context.width or 0), int(context.height or 0)
+    if not real_video and (width * height > max_pixels or not width or not height):
+        # Cover art over the pixel budget (or unsized): still an audio file, without its picture.
+        notes.append("the attached picture is not shown (over the pixel budget or unreadable)")
+        return SourceDescription(**common, notes=tuple(notes)), None
     if width * height > max_pixels:
         raise FailedPrecondition(
             f"{path.name} declares {width}x{height} pixels, more than this service decodes ({max_pixels})",
@@ -272,9 +276,9 @@ def describe_with_first_frame(
     video_start = _stream_seconds(shown.start_time, shown.time_base, start)
     sar = _sar(shown.sample_aspect_ratio or context.sample_aspect_ratio)
     # MP4/MOV when asked: every fact is in the headers (rotation in tkhd, colour in the codec
-    # parameters), so no frame is decoded (a 1080p decode costs more than the rest of a probe). Otherwise the
-    # first frame right after opening (an attached picture is queued once; raw streams cannot
-    # seek back), then the timing from the sample index or the packets that follow.
+    # parameters), so no frame is decoded (a 1080p decode costs more than the rest of a probe).
+    # Otherwise the first frame right after opening (an attached picture is queued once; raw
+    # streams cannot seek back), then the timing from the sample index or the packets that follow.
     header = None if still or not from_headers else _from_mp4_headers(container, path, shown, real_video)
     frame = header if header is not None else _first_frame(container, shown, max_pixels)
     if still:
@@ -430,7 +434,7 @@ def _frame_rate(container: Any, stream: Any) -> tuple[float, bool]:
     entries = getattr(stream, "index_entries", None)
     name = str(container.format.name)
     if entries is not None and ("mp4" in name or "mov" in name) and len(entries) >= 2:
-        stamps = [int(e.timestamp) for e in list(entries)[: _VFR_PACKETS * 8]]
+        stamps = [int(entries[i].timestamp) for i in range(min(len(entries), _VFR_PACKETS * 8))]
     else:
         try:
             for packet in container.demux(stream):

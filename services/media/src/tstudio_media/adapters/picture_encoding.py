@@ -9,6 +9,7 @@ from typing import Any
 
 from PIL import Image
 
+from tstudio_media.adapters.hdr_pictures import tone_mapped_rgb
 from tstudio_media.adapters.pyav_frames import Grabbed
 from tstudio_media.domain.picture_request import PictureFormat, PictureSpec, fit_size
 
@@ -52,6 +53,9 @@ def to_image(grabbed: Grabbed, width: int, height: int, keep_alpha: bool = False
     else:
         out_w, out_h = fit_size(display_w, display_h, width, height)
     frame: Any = grabbed.frame
+    if grabbed.hdr:
+        mapped = tone_mapped_rgb(frame, out_w, out_h, grabbed.hdr, grabbed.full_range)
+        return _turned(Image.fromarray(mapped, "RGB"), grabbed)
     rgb = frame.reformat(
         width=out_w,
         height=out_h,
@@ -67,6 +71,11 @@ def to_image(grabbed: Grabbed, width: int, height: int, keep_alpha: bool = False
             image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)), image).convert("RGB")
     else:
         image = Image.fromarray(rgb.to_ndarray(), "RGB")
+    return _turned(image, grabbed)
+
+
+def _turned(image: Image.Image, grabbed: Grabbed) -> Image.Image:
+    """Turned upright (then mirrored) as the source description says."""
     transpose = _TRANSPOSE.get(grabbed.rotation)
     if transpose is not None:
         image = image.transpose(transpose)

@@ -49,6 +49,7 @@ class Grabbed:
     full_range: bool = False
     matrix: str = "smpte170m"
     mirrored: bool = False
+    hdr: str = ""  # "pq" or "hlg": tone-mapped to SDR when turned into a picture
 
 
 class VideoFrames:
@@ -151,6 +152,7 @@ class VideoFrames:
             full_range=d.color_range == "pc",
             matrix=d.effective_matrix,
             mirrored=d.mirrored,
+            hdr=d.hdr,
         )
 
     def _deinterlaced(self, frame: Any) -> Any:

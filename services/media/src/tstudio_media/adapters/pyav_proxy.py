@@ -23,6 +23,7 @@ from svckit.safe_open import AtomicOutput, identity_of
 from svckit.source_description import SourceDescription, describe_container
 
 from tstudio_media.adapters.pyav_open import is_image_format, limit_decoder, open_media, translate_av_error
+from tstudio_media.adapters.tone_map_lut import tone_map_lut
 from tstudio_media.domain.proxy_plan import ProxyPlan, ProxyResult, upright_proxy_size
 
 log = logging.getLogger(__name__)
@@ -89,18 +90,26 @@ class PyAVProxies:
                 reason="NO_VIDEO_STREAM",
                 resources=[Resource("file", str(source))],
             )
-        video_in = src.streams.video[0]
-        if video_in.codec_context is None:
+        if src.streams.video[0].codec_context is None:
             raise translate_av_error(source, av.error.DecoderNotFoundError(0, "no decoder"))
-        limit_decoder(video_in, self._max_pixels)
-        video_in.codec_context.thread_type = "AUTO"
+        for stream in src.streams.video:
+            if stream.codec_context is not None:  # set before the description opens the decoder
+                limit_decoder(stream, self._max_pixels)
+                stream.codec_context.thread_type = "AUTO"
+        # The muxer opens every encoder at its first packet, so the size (which depends on the
+        # rotation and pixel aspect) must be settled before any audio goes out.
+        description = describe_container(src, source, max_pixels=self._max_pixels, measure_timing=False)
+        if not description.has_video:
+            raise FailedPrecondition(
+                f"{source.name} has no video stream to make a proxy of (cover art is not video)",
+                reason="NO_VIDEO_STREAM",
+                resources=[Resource("file", str(source))],
+            )
+        video_in = src.streams[description.video_stream_index]
         audio_in = src.streams.audio[0] if src.streams.audio and src.streams.audio[0].codec_context else None
         total = float(src.duration / av.time_base) if src.duration else 0.0
         start = float(video_in.start_time * video_in.time_base) if video_in.start_time else 0.0
         rate = video_in.average_rate or video_in.guessed_rate or Fraction(30)
-        # The muxer opens every encoder at its first packet, so the size (which depends on the
-        # rotation, known from a decoded frame) must be settled before any audio goes out.
-        description = describe_container(src, source, max_pixels=self._max_pixels, measure_timing=False)
         src.seek(0)
         size = upright_proxy_size(description.display_width, description.display_height, plan.height)
         graph: Any = None  # made at the first frame, for its pixel format (libvpx gives yuva420p)
@@ -144,8 +153,8 @@ class PyAVProxies:
                         graph.push(frame)
                         for upright in _pulled(graph, video_in.time_base):
                             out.mux(video_out.encode(upright))
-                        if frame.pts is not None:
-                            done = max(done, float(frame.pts * frame.time_base) - start)
+                        if frame.pts is not None and video_in.time_base is not None:
+                            done = max(done, float(frame.pts * video_in.time_base) - start)
                     elif resampler is not None:
                         for chunk in resampler.resample(frame):
                             chunk.pts, chunk.time_base = samples, Fraction(1, _AUDIO_RATE)
@@ -171,7 +180,8 @@ class PyAVProxies:
 
 
 def _proxy_graph(description: SourceDescription, video_in: Any, size: tuple[int, int], pixels: Any) -> Any:
-    """buffer -> [bwdif] -> scale (explicit range and matrix) -> [turn] -> setsar=1 -> sink."""
+    """buffer -> [bwdif] -> scale (explicit range and matrix; HDR through a tone-mapping LUT) ->
+    [turn] -> [premultiply] -> setsar=1 -> sink."""
     turned = description.rotation in (90, 270)
     width, height = (size[1], size[0]) if turned else size
     out_matrix = "bt709" if size[1] >= 720 else "smpte170m"
@@ -180,10 +190,19 @@ def _proxy_graph(description: SourceDescription, video_in: Any, size: tuple[int,
     steps = []
     if description.interlaced:
         steps.append(f"bwdif=mode=send_frame:parity={'tff' if description.top_field_first else 'bff'}")
-    steps.append(
-        f"scale=w={width}:h={height}:in_range={in_range}:out_range=tv"
-        f":in_color_matrix={in_matrix}:out_color_matrix={out_matrix}"
-    )
+    if description.hdr:
+        # HDR: to 16-bit R'G'B' (BT.2020 by name), tone-mapped by a LUT, then into the output YUV.
+        steps += [
+            f"scale=w={width}:h={height}:in_range={in_range}:in_color_matrix=bt2020",
+            "format=gbrp16le",
+            f"lut3d=file={tone_map_lut(description.hdr)}:interp=tetrahedral",
+            f"scale=in_range=pc:out_range=tv:out_color_matrix={out_matrix}",
+        ]
+    else:
+        steps.append(
+            f"scale=w={width}:h={height}:in_range={in_range}:out_range=tv"
+            f":in_color_matrix={in_matrix}:out_color_matrix={out_matrix}"
+        )
     if description.rotation in _TURN:
         steps.append(_TURN[description.rotation])
     if any(c.is_alpha for c in pixels.components):

@@ -32,7 +32,7 @@ class PyAVWaveforms:
                 )
             if container.streams.audio[0].codec_context is None:
                 raise translate_av_error(path, av.error.DecoderNotFoundError(0, "no decoder"))
-            source = describe_container(container, path, measure_timing=False)
+            source = describe_container(container, path, measure_timing=False, from_headers=True)
             stream = container.streams[source.audio_stream_index]
             duration = _duration(container, stream, source.start_time)
             window = waveform_window(buckets, start, end, duration)

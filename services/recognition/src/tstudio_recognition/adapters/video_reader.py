@@ -17,6 +17,7 @@ import av
 import numpy as np
 from svckit.errors import FieldViolation, InvalidArgument, Resource, ServiceError
 from svckit.source_description import SourceDescription, describe_source
+from svckit.tone_mapping import sdr_from_hdr
 
 from tstudio_recognition.domain.video import THUMB_WIDTH, DecodedFrame, Sampler, VideoInfo
 
@@ -110,6 +111,9 @@ class PyAvVideo:
         source = self.source
         turns = {90: -1, 180: 2, 270: 1}.get(source.rotation, 0)  # np.rot90 turns counter-clockwise
         width, height = (size[1], size[0]) if source.rotation in (90, 270) else size
+        if source.hdr:
+            rgb = self._tone_mapped(frame, width, height)
+            return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
         rgb = frame.reformat(
             width=width,
             height=height,
@@ -119,6 +123,19 @@ class PyAvVideo:
             dst_color_range="JPEG",
         ).to_ndarray()
         return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+
+    def _tone_mapped(self, frame: Any, width: int, height: int) -> np.ndarray:
+        """An HDR (PQ/HLG) frame as SDR BT.709 RGB, by svckit.tone_mapping (as previews show it)."""
+        encoded = frame.reformat(
+            width=width,
+            height=height,
+            format="rgb48le",
+            src_colorspace="BT2020",
+            src_color_range="JPEG" if self.source.color_range == "pc" else "MPEG",
+            dst_color_range="JPEG",
+        ).to_ndarray()
+        display = sdr_from_hdr(encoded.astype(np.float32) / 65535.0, self.source.hdr)
+        return np.asarray(np.round(display * 255.0), dtype=np.uint8)
 
 
 # Source matrix (FFmpeg name) -> swscale's coefficients; anything else is read as BT.601.
