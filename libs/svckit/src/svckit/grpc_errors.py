@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from svckit.errors import (
     ServiceError,
     Unimplemented,
 )
+from svckit.finite_numbers import check_numbers
 from svckit.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -150,9 +151,13 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
     `observer(method, code, seconds)` is called once per call (RED metrics).
     """
 
-    def __init__(self, service: str, observer: Observer | None = None) -> None:
+    def __init__(
+        self, service: str, observer: Observer | None = None, documents: Collection[str] = ()
+    ) -> None:
         self._domain = f"{service}.{ERROR_DOMAIN_SUFFIX}"
         self._observer = observer
+        # Request fields whose numbers are reported by paths relative to them (svckit.finite_numbers).
+        self._documents = frozenset(documents)
 
     async def intercept_service(
         self,
@@ -194,6 +199,8 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             try:
+                # Every request's numbers are finite and bounded before any servicer sees them.
+                check_numbers(request, self._documents)
                 return await behavior(request, context)
             except BaseException as exc:
                 code, status = self._classify(method, exc, context)
@@ -210,6 +217,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             try:
+                check_numbers(request, self._documents)
                 async for item in behavior(request, context):
                     yield item
             except BaseException as exc:

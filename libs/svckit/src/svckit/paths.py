@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from svckit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, Resource
-from svckit.path_text import expanded_path_text
+from svckit.safe_open import Identity, OpenedFile, check_output, lexical, open_regular
 
 
 class AllowedRoots:
@@ -23,7 +22,7 @@ class AllowedRoots:
     def check(self, path: str | Path, field: str = "path") -> Path:
         """Return the resolved path if it is inside a root; it need not exist."""
         text = str(path)
-        resolved = Path(os.path.abspath(expanded_path_text(text, field))).resolve()
+        resolved = lexical(path, field).resolve()
         if self.roots and not any(resolved.is_relative_to(root) for root in self.roots):
             raise PermissionDenied(
                 "path is outside the allowed roots",
@@ -49,3 +48,14 @@ class AllowedRoots:
                 field_violations=[FieldViolation(field, "must name a file, not a directory")],
             )
         return resolved
+
+    def open_file(self, path: str | Path, field: str = "path") -> OpenedFile:
+        """Open a regular file under a root, checked on the descriptor (svckit.safe_open): read
+        through the result, never reopen the path. FIFOs, devices and sockets are refused unopened."""
+        return open_regular(path, self.roots, field)
+
+    def check_output(
+        self, path: str | Path, field: str = "output.path", protect: Iterable[Identity | str | Path] = ()
+    ) -> Path:
+        """Vet an output path before any work (svckit.safe_open.check_output)."""
+        return check_output(path, self.roots, field, protect)

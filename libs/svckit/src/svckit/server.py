@@ -77,8 +77,11 @@ def create_server(
     *,
     service: str,
     extra_interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    documents: Sequence[str] = (),
 ) -> ServerHandle:
-    """Build and bind the server. Health starts NOT_SERVING until `set_serving(True)`."""
+    """Build and bind the server. Health starts NOT_SERVING until `set_serving(True)`. Every
+    request's doubles are checked (svckit.finite_numbers); `documents` names request fields whose
+    paths are reported relative to them (the compiler's `project`)."""
     setup_tracing(service)
     metrics = RpcMetrics(service)
     gate = DrainGate(service)
@@ -86,7 +89,7 @@ def create_server(
         *server_interceptors(),
         gate,
         *extra_interceptors,
-        ErrorInterceptor(service, observer=metrics.observe),
+        ErrorInterceptor(service, observer=metrics.observe, documents=documents),
     ]
     server = grpc.aio.server(
         interceptors=interceptors,

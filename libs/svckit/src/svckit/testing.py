@@ -332,3 +332,27 @@ def raw_exchange(port: int, data: bytes, limit: float = 30.0, host: str = "127.0
                 return received, True
             received += chunk
         return received, False
+
+
+def make_png_bomb(path: str | Path, width: int = 16000, height: int = 16000, rgba: bool = False) -> Path:
+    """A small valid PNG (all black; 1-bit grey: tens of KB, or 8-bit RGBA: about 1 MB for 16000^2)
+    that declares `width` x `height`, to test pixel budgets without spending the memory."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    row = b"\x00" * (1 + (width * 4 if rgba else (width + 7) // 8))
+    packer = zlib.compressobj(9)
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8 if rgba else 1, 6 if rgba else 0, 0, 0, 0)
+    Path(path).write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+    return Path(path)

@@ -15,12 +15,14 @@ from tstudio_compiler.adapters.compiler_metrics import CompilerMetrics
 from tstudio_compiler.adapters.distributed_jobs import DistributedRenderJobs
 from tstudio_compiler.adapters.encoder_probe import ProbedEncoders
 from tstudio_compiler.adapters.frame_preview import PyAvFramePreviewer
+from tstudio_compiler.adapters.job_journal import SqliteJobJournal, sweep_interrupted
 from tstudio_compiler.adapters.media_probe import PyAvProber
 from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
 from tstudio_compiler.adapters.render_events import RenderEvents
 from tstudio_compiler.adapters.render_worker_pool import RenderWorkerPool
 from tstudio_compiler.adapters.segment_renderer import PyAvSegmentRenderer
 from tstudio_compiler.adapters.segmented_renderer import SegmentedRenderer
+from tstudio_compiler.adapters.source_files import SourceFiles
 from tstudio_compiler.adapters.text_raster import TextImageFolder
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.effects import EffectCatalog, EffectProvider, builtin_effects
@@ -51,6 +53,7 @@ def limits_from(settings: CompilerSettings) -> Limits:
         max_fps=settings.max_fps,
         max_duration=settings.max_duration_seconds,
         max_segment_seconds=settings.max_segment_seconds,
+        max_picture_pixels=settings.max_picture_pixels,
     )
 
 
@@ -69,13 +72,19 @@ def build_compiler(
     transition_providers: list[TransitionProvider] = [plugins] if plugins is not None else []
     transitions = TransitionCatalog(builtin_transitions(), transition_providers)
     catalogs = Catalogs(EffectCatalog(builtin_effects(), providers), transitions)
-    renderer = _renderer(settings, plugins)
+    sources = source_files(settings)
+    renderer = _renderer(settings, plugins, sources)
     uncached = renderer.single_pass if isinstance(renderer, SegmentedRenderer) else None
     cache = renderer.cache if isinstance(renderer, SegmentedRenderer) else None
     events: JobObserver = RenderEvents(bus)
     if metrics is not None:
         events = JobObservers(events, metrics)
-    manager = JobManager(settings.max_concurrent_renders, settings.max_queued_renders, events)
+    journal = SqliteJobJournal(settings.data_dir.expanduser() / "jobs.sqlite3")
+    manager = JobManager(
+        settings.max_concurrent_renders, settings.max_queued_renders, events, journal=journal
+    )
+    # Renders a killed process left behind: FAILED (interrupted) now; their temp files go.
+    sweep_interrupted(manager.interrupted)
     if metrics is not None:
         metrics.watch(manager.active, cache)
     local = LocalRenderJobs(manager, renderer, executor, uncached)
@@ -86,9 +95,9 @@ def build_compiler(
         catalogs=catalogs,
         limits=limits_from(settings),
         paths=AllowedRoots(settings.allowed_roots),
-        prober=PyAvProber(),
-        previewer=PyAvFramePreviewer(plugins=plugins),
-        text_images=TextImageFolder(settings.data_dir.expanduser() / "text"),
+        prober=PyAvProber(sources=sources),
+        previewer=PyAvFramePreviewer(plugins=plugins, sources=sources),
+        text_images=TextImageFolder(settings.data_dir.expanduser() / "text", settings.max_picture_pixels),
         encoders=ProbedEncoders(),
         blocking=executor,
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,
@@ -97,8 +106,14 @@ def build_compiler(
     )
 
 
-def _renderer(settings: CompilerSettings, plugins: PluginEffects | None) -> Renderer:
-    single = PyAvRenderer(plugins)
+def source_files(settings: CompilerSettings) -> SourceFiles:
+    """How every source is opened: through svckit.safe_open under the allowed roots, within the
+    pixel budget."""
+    return SourceFiles(settings.allowed_roots, settings.max_picture_pixels)
+
+
+def _renderer(settings: CompilerSettings, plugins: PluginEffects | None, sources: SourceFiles) -> Renderer:
+    single = PyAvRenderer(plugins, sources)
     if settings.segment_cache_bytes <= 0:
         return single
     data = _storage(settings)
@@ -136,7 +151,7 @@ def build_render_workers(
     cache = segmented.cache if isinstance(segmented, SegmentedRenderer) else None
     jobs = compiler.jobs
     on_change = jobs.publish if isinstance(jobs, DistributedRenderJobs) else None
-    renderer = PyAvSegmentRenderer(PyAvRenderer(plugins))
+    renderer = PyAvSegmentRenderer(PyAvRenderer(plugins, source_files(settings)))
     joiner = RemuxJoiner()
     name = f"{socket.gethostname()}-{os.getpid()}"
     workers = [

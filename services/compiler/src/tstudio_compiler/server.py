@@ -24,4 +24,5 @@ def create_server(
         CompilerServicer(compiler, plugins, ScaleRpc.for_compiler(settings, compiler)),
         compiler_pb2_grpc.add_CompilerServiceServicer_to_server,
     )
-    return create_grpc_server(settings, [service], service="compiler")
+    # A project's fields are named from the project (`tracks[0].clips[1].start`), as validation does.
+    return create_grpc_server(settings, [service], service="compiler", documents=("project",))

@@ -29,6 +29,9 @@ class CompilerSettings(ServiceSettings):
     shared_dir: Path = Path("~/.cache/tstudio/compiler/shared")
     # Seconds a replica may go silent on a segment before it is handed to another one.
     queue_ack_wait_seconds: float = 30.0
+    # Pixel budget (width x height) of every decoded or rasterised picture: image and video sources
+    # declaring more are refused before decoding; text is rasterised within the frame.
+    max_picture_pixels: int = 40_000_000
     # Project limits (validation).
     max_tracks: int = 32
     max_clips_per_track: int = 500

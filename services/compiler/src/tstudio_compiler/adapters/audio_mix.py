@@ -21,6 +21,7 @@ import av.filter
 import numpy as np
 from svckit.errors import Cancelled, DataLoss, Resource
 
+from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.filtergraph import Filter
 from tstudio_compiler.domain.plan import AudioInput, RenderPlan
 
@@ -31,7 +32,10 @@ _IN_MEMORY_BYTES = 64 * 1024 * 1024
 
 
 def mix(
-    plan: RenderPlan, cancelled: threading.Event | None = None, scratch: Path | None = None
+    plan: RenderPlan,
+    cancelled: threading.Event | None = None,
+    scratch: Path | None = None,
+    sources: SourceFiles = ANY_SOURCE,
 ) -> np.ndarray:
     """Float32 samples, shape (channels, duration * rate)."""
     rate, channels = plan.sample_rate, plan.channels
@@ -41,7 +45,7 @@ def mix(
         # Negative for a clip that began before a window's first frame: its head is skipped.
         at = round((clip.start - plan.audio_offset) * rate)
         end = min(total, at + round(clip.length * rate))
-        for chunk in _filtered(decode(clip, rate, channels), clip.filters, rate, channels):
+        for chunk in _filtered(decode(clip, rate, channels, sources), clip.filters, rate, channels):
             if cancelled is not None and cancelled.is_set():
                 raise Cancelled("render cancelled")
             skipped = min(max(-at, 0), chunk.shape[1])
@@ -68,7 +72,9 @@ def _buffer(channels: int, total: int, scratch: Path | None) -> np.ndarray:
     return buffer
 
 
-def decode(clip: AudioInput, rate: int, channels: int) -> Iterator[np.ndarray]:
+def decode(
+    clip: AudioInput, rate: int, channels: int, sources: SourceFiles = ANY_SOURCE
+) -> Iterator[np.ndarray]:
     """The source's sound from `source_in` to `source_out` in the mix format, chunk by chunk."""
     layout = "stereo" if channels == 2 else "mono"
     resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
@@ -76,7 +82,7 @@ def decode(clip: AudioInput, rate: int, channels: int) -> Iterator[np.ndarray]:
     skip: int | None = None
     given = 0
     try:
-        with av.open(clip.path) as container:
+        with sources.open(clip.path) as container:
             stream: Any = container.streams.audio[0]
             stream.thread_type = "AUTO"
             origin = (container.start_time or 0) / av.time_base

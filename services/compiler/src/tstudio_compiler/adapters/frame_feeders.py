@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 import av
 import numpy as np
-from svckit.errors import DataLoss, FailedPrecondition, Resource
+from svckit.errors import DataLoss, FailedPrecondition, Resource, ServiceError
 
+from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.adapters.text_raster import rasterise
 from tstudio_compiler.adapters.transition_feeder import TransitionFeeder
 from tstudio_compiler.domain.colors import parse_color
@@ -58,9 +59,9 @@ def color_frame(color: str, width: int, height: int) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
 
 
-def image_frame(path: str) -> av.VideoFrame:
+def image_frame(path: str, sources: SourceFiles = ANY_SOURCE) -> av.VideoFrame:
     try:
-        with av.open(path) as container:
+        with sources.open(path) as container:
             for frame in container.decode(video=0):
                 if frame.format.name in ("pal8", "gray", "ya8", "la", "gray16be", "rgba64be", "rgb48be"):
                     return frame.reformat(format="rgba")
@@ -73,8 +74,9 @@ def image_frame(path: str) -> av.VideoFrame:
 class VideoFeeder:
     """Decodes a clip's source from its first needed frame onwards, in a thread."""
 
-    def __init__(self, spec: InputSpec, prefetch: int = 8) -> None:
+    def __init__(self, spec: InputSpec, prefetch: int = 8, sources: SourceFiles = ANY_SOURCE) -> None:
         self._spec = spec
+        self._sources = sources
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
         self._stop = threading.Event()
         self._current: tuple[float, av.VideoFrame] | None = None
@@ -87,7 +89,7 @@ class VideoFeeder:
 
     def _decode(self, start: float) -> None:
         try:
-            with av.open(self._spec.path) as container:
+            with self._sources.open(self._spec.path) as container:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 origin = (container.start_time or 0) / av.time_base
@@ -104,7 +106,7 @@ class VideoFeeder:
                     if t < start - half - 1.0:
                         continue  # before the seek target: skip the hand-off
                     self._put((t, frame))
-        except av.error.FFmpegError as exc:
+        except (av.error.FFmpegError, ServiceError) as exc:
             log.warning("decoding %s failed: %s", self._spec.path, exc)
             self._error = exc
         finally:
@@ -124,6 +126,8 @@ class VideoFeeder:
         item = self._queue.get()
         if item is _END:
             self._ended = True
+            if isinstance(self._error, ServiceError):
+                raise self._error  # refused at open (not a regular file, outside the roots)
             if self._error is not None and self._current is None:
                 raise DataLoss(
                     f"cannot decode {self._spec.path}",
@@ -188,7 +192,9 @@ class PluginFeeder:
         self._inner.close()
 
 
-def make_feeder(spec: InputSpec, plugins: FrameEffects | None = None) -> FrameFeeder:
+def make_feeder(
+    spec: InputSpec, plugins: FrameEffects | None = None, sources: SourceFiles = ANY_SOURCE
+) -> FrameFeeder:
     if spec.plugin_types() and plugins is None:
         raise FailedPrecondition(
             "this compiler runs no plugin host",
@@ -197,23 +203,28 @@ def make_feeder(spec: InputSpec, plugins: FrameEffects | None = None) -> FrameFe
         )
     if spec.transition is not None:
         assert plugins is not None
-        return TransitionFeeder(spec, plugins, lambda side: make_feeder(side, plugins))
-    feeder = _plain_feeder(spec)
+        return TransitionFeeder(spec, plugins, lambda side: make_feeder(side, plugins, sources))
+    feeder = _plain_feeder(spec, sources)
     if not spec.frame_effects:
         return feeder
     assert plugins is not None
     return PluginFeeder(feeder, spec, plugins)
 
 
-def _plain_feeder(spec: InputSpec) -> FrameFeeder:
+def _plain_feeder(spec: InputSpec, sources: SourceFiles) -> FrameFeeder:
     if spec.kind == "video":
-        return VideoFeeder(spec)
+        return VideoFeeder(spec, sources=sources)
     if spec.kind == "image":
-        return StillFeeder(image_frame(spec.path))
+        return StillFeeder(image_frame(spec.path, sources))
     if spec.kind == "text":
         assert spec.text is not None
         # from_image would drop the alpha channel.
-        return StillFeeder(av.VideoFrame.from_ndarray(np.asarray(rasterise(spec.text)), format="rgba"))
+        return StillFeeder(
+            av.VideoFrame.from_ndarray(
+                np.asarray(rasterise(spec.text, (spec.width, spec.height), sources.max_picture_pixels)),
+                format="rgba",
+            )
+        )
     return StillFeeder(color_frame(spec.color, spec.width, spec.height))
 
 

@@ -9,14 +9,21 @@ import av
 from tstudio_compiler.adapters.frame_feeders import make_feeder
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
 from tstudio_compiler.adapters.preview_decoders import PreviewDecoders
+from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan, SegmentGraph
 from tstudio_compiler.domain.ports import FrameEffects
 
 
 class PyAvFramePreviewer:
-    def __init__(self, decoders: PreviewDecoders | None = None, plugins: FrameEffects | None = None) -> None:
-        self._decoders = decoders or PreviewDecoders()
+    def __init__(
+        self,
+        decoders: PreviewDecoders | None = None,
+        plugins: FrameEffects | None = None,
+        sources: SourceFiles = ANY_SOURCE,
+    ) -> None:
+        self._decoders = decoders or PreviewDecoders(sources=sources)
         self._plugins = plugins
+        self._sources = sources
 
     def render_frame(
         self, graph: SegmentGraph, plan: RenderPlan, width: int, image_format: str, quality: int
@@ -46,7 +53,7 @@ class PyAvFramePreviewer:
     def _input_frame(self, spec: InputSpec) -> av.VideoFrame:
         if spec.kind == "video" and not spec.frame_effects:
             return self._decoders.frame(spec, spec.first_frame)
-        feeder = make_feeder(spec, self._plugins)
+        feeder = make_feeder(spec, self._plugins, self._sources)
         try:
             return feeder.frame(spec.first_frame)
         finally:

@@ -9,8 +9,16 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
 import av
-from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument, Resource
+from svckit.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    Resource,
+    ServiceError,
+)
 
+from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.sources import SourceInfo
 
 log = logging.getLogger(__name__)
@@ -18,9 +26,10 @@ log = logging.getLogger(__name__)
 _IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif_pipe")
 
 
-def probe(path: str) -> SourceInfo:
-    """Raises `av.error.FFmpegError` for unreadable files (see `probe_all`)."""
-    with av.open(path, "r") as container:
+def probe(path: str, sources: SourceFiles = ANY_SOURCE, field: str = "source.path") -> SourceInfo:
+    """Raises `av.error.FFmpegError` for unreadable files, svckit errors for paths that are not
+    regular files under a root (see `probe_all`)."""
+    with sources.open(path, field) as container:
         video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
         fmt = container.format.name
@@ -33,7 +42,12 @@ def probe(path: str) -> SourceInfo:
                 for stream in (video, audio):
                     if stream is not None and stream.duration is not None and stream.time_base:
                         duration = max(duration, float(stream.duration * stream.time_base))
-        if video is not None and not is_image:
+        width = video.codec_context.width if video is not None else 0
+        height = video.codec_context.height if video is not None else 0
+        if is_image and not (width and height):
+            # Over the pixel budget FFmpeg's probe gives up before it reports a size: read the header.
+            width, height = sources.picture_size(path, field)
+        if video is not None and not is_image and width * height <= sources.max_picture_pixels:
             # Decoding one frame proves the stream is readable before a job starts on it.
             for _ in container.decode(video):
                 break
@@ -42,12 +56,14 @@ def probe(path: str) -> SourceInfo:
             has_video=video is not None,
             has_audio=audio is not None,
             is_image=is_image,
-            width=video.codec_context.width if video is not None else 0,
-            height=video.codec_context.height if video is not None else 0,
+            width=width,
+            height=height,
         )
 
 
-def probe_all(paths: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, SourceInfo]:
+def probe_all(
+    paths: Mapping[str, str] | Iterable[tuple[str, str]], sources: SourceFiles = ANY_SOURCE
+) -> dict[str, SourceInfo]:
     """Probe every (field path, file path); missing files are reported together as
     FAILED_PRECONDITION and unreadable ones as INVALID_ARGUMENT, each naming every file."""
     items = list(paths.items()) if isinstance(paths, Mapping) else list(paths)
@@ -58,9 +74,14 @@ def probe_all(paths: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str,
         if path in infos:
             continue
         try:
-            infos[path] = probe(path)
-        except (FileNotFoundError, av.error.FileNotFoundError):
+            infos[path] = probe(path, sources, field)
+        except (FileNotFoundError, av.error.FileNotFoundError, NotFound):
             missing.append((field, path))
+        except InvalidArgument as exc:  # not a regular file (a FIFO, a device, a folder)
+            why = exc.details.field_violations[0].description if exc.details.field_violations else exc.message
+            broken.append((field, path, why))
+        except ServiceError:
+            raise
         except IsADirectoryError:
             broken.append((field, path, "is a directory"))
         except (av.error.FFmpegError, OSError, StopIteration) as exc:
@@ -88,7 +109,8 @@ class PyAvProber:
     """`SourceProber` over PyAV, remembering files by (path, size, mtime) so previews and re-renders
     of an edited timeline do not reopen every source."""
 
-    def __init__(self, capacity: int = 512) -> None:
+    def __init__(self, capacity: int = 512, sources: SourceFiles = ANY_SOURCE) -> None:
+        self._sources = sources
         self._cache: OrderedDict[tuple[str, int, int], SourceInfo] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
@@ -111,7 +133,7 @@ class PyAvProber:
                 keys[path] = key
             else:
                 known[path] = info
-        found = probe_all(unknown) if unknown else {}
+        found = probe_all(unknown, self._sources) if unknown else {}
         with self._lock:
             for path, info in found.items():
                 if path in keys:

@@ -11,6 +11,7 @@ from typing import Any
 import av
 from svckit.errors import DataLoss, Resource
 
+from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.plan import InputSpec
 
 # A target this far past the decoder's position is decoded to; farther ones seek.
@@ -25,10 +26,10 @@ def _identity(path: str) -> tuple[int, int]:
 
 
 class _Decoder:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, sources: SourceFiles) -> None:
         self.path = path
         self.identity = _identity(path)
-        self.container: Any = av.open(path)
+        self.container: Any = sources.open_container(path)
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
         self.origin = (self.container.start_time or 0) / av.time_base
@@ -86,8 +87,9 @@ class _Decoder:
 class PreviewDecoders:
     """A few open decoders by path (least recently used closed first)."""
 
-    def __init__(self, capacity: int = 8) -> None:
+    def __init__(self, capacity: int = 8, sources: SourceFiles = ANY_SOURCE) -> None:
         self._capacity = capacity
+        self._sources = sources
         self._decoders: OrderedDict[str, _Decoder] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -112,7 +114,7 @@ class PreviewDecoders:
         if decoder is not None and decoder.identity != _identity(path):
             decoder.close()  # the file was replaced since it was opened
             decoder = None
-        return decoder if decoder is not None else _Decoder(path)
+        return decoder if decoder is not None else _Decoder(path, self._sources)
 
     def _give_back(self, path: str, decoder: _Decoder) -> None:
         with self._lock:

@@ -7,11 +7,9 @@ failed or cancelled render never leaves a file under the final name.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
-import uuid
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,10 +17,12 @@ from typing import Any
 import av
 import numpy as np
 from svckit.errors import Cancelled, DataLoss, FailedPrecondition, Resource
+from svckit.safe_open import AtomicOutput, Identity, identity_of
 
 from tstudio_compiler.adapters import audio_mix
 from tstudio_compiler.adapters.frame_feeders import FrameFeeder, make_feeder
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
+from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.ports import FrameEffects, ProgressCallback, RenderStats
@@ -34,9 +34,17 @@ class _EncoderOpenError(Exception):
     pass
 
 
+def source_identities(plan: RenderPlan) -> set[Identity]:
+    """(st_dev, st_ino) of every file the plan reads: what its output must never replace."""
+    paths = {spec.path for segment in plan.segments for spec in segment.graph.inputs if spec.path}
+    paths |= {clip.path for clip in plan.audio if clip.path}
+    return {ident for ident in map(identity_of, paths) if ident is not None}
+
+
 class PyAvRenderer:
-    def __init__(self, plugins: FrameEffects | None = None) -> None:
+    def __init__(self, plugins: FrameEffects | None = None, sources: SourceFiles = ANY_SOURCE) -> None:
         self._plugins = plugins
+        self._sources = sources
 
     def render(
         self,
@@ -48,8 +56,11 @@ class PyAvRenderer:
         started = time.monotonic()
         final = Path(plan.output.path)
         final.parent.mkdir(parents=True, exist_ok=True)
-        # The pid says which process is writing it (several replicas share a job's folder).
-        temp = final.with_name(f".{final.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
+        # The temp name carries the writer's pid (several replicas share a job's folder; a start-up
+        # sweep removes those of dead writers). The sources are compared by identity again just
+        # before the rename, so a folder swapped for a symlink meanwhile cannot replace one.
+        output = AtomicOutput(final, protect=source_identities(plan))
+        temp = output.temp
         try:
             try:
                 frames = self._write(plan, encode, temp, progress, cancelled)
@@ -61,9 +72,9 @@ class PyAvRenderer:
                 log.warning("%s failed to open (%s); falling back to software", encode.video_encoder, exc)
                 encode = encode.falling_back(str(exc))
                 frames = self._write(plan, encode, temp, progress, cancelled)
-            os.replace(temp, final)
+            output.commit()
         finally:
-            temp.unlink(missing_ok=True)
+            output.discard()
         return RenderStats(
             output_path=str(final),
             frames=frames,
@@ -86,7 +97,7 @@ class PyAvRenderer:
     ) -> int:
         rate = Fraction(plan.fps).limit_denominator(1001)
         progress(0, plan.frames, "preparing")
-        mix = audio_mix.mix(plan, cancelled, temp.parent) if encode.audio_encoder else None
+        mix = audio_mix.mix(plan, cancelled, temp.parent, self._sources) if encode.audio_encoder else None
         with av.open(str(temp), "w", format=encode.container_format) as container:
             video: Any = container.add_stream(encode.video_encoder, rate=rate)
             video.width, video.height = plan.width, plan.height
@@ -146,7 +157,7 @@ class PyAvRenderer:
                     if spec.clip_id and key in feeders:
                         local[spec.label] = feeders[key]
                     else:
-                        local[spec.label] = make_feeder(spec, self._plugins)
+                        local[spec.label] = make_feeder(spec, self._plugins, self._sources)
                         if spec.clip_id:
                             feeders[key] = local[spec.label]
                 templates = {s.label: local[s.label].frame(s.first_frame) for s in inputs}

@@ -136,10 +136,12 @@ class Compiler:
                     files[field] = path
         if project.output.path:
             output = resolve_path(project.output.path, project.base_dir)
-            if not own_output:
+            if need_output and not own_output:
+                # Before any work; sources by identity, so a symlinked folder or a hard link cannot
+                # hide one.
+                self._paths.check_output(output, "output.path", files.values())
+            elif not own_output:
                 self._paths.check(output, "output.path")
-            if output in files.values():
-                raise _invalid([("output.path", "would overwrite one of the project's sources")])
         sources = await self._blocking.run(self._prober.probe_all, files)
         violations = validate(
             project, self.catalogs, self.limits, {p: i.duration for p, i in sources.items()}
@@ -150,6 +152,18 @@ class Compiler:
                 violations.append((field, "has no picture; put sound-only files on an audio track"))
             elif track.kind is TrackKind.AUDIO and not sources[path].has_audio:
                 violations.append((field, "has no sound"))
+            elif (
+                track.kind in VISUAL
+                and sources[path].width * sources[path].height > self.limits.max_picture_pixels
+            ):
+                info = sources[path]
+                violations.append(
+                    (
+                        field,
+                        f"the picture is {info.width}x{info.height}, over the pixel budget of "
+                        f"{self.limits.max_picture_pixels} pixels (COMPILER_MAX_PICTURE_PIXELS)",
+                    )
+                )
         if violations:
             raise _invalid(violations)
         planned_sources = sources
@@ -213,7 +227,7 @@ class Compiler:
     ) -> Frame:
         prepared = await self.prepare(project, need_output=False)
         plan = prepared.plan
-        if time < 0 or time > plan.duration:
+        if not math.isfinite(time) or time < 0 or time > plan.duration:
             raise _invalid([("time", f"must be within 0..{plan.duration:.3f}")])
         frame = min(to_frame(time, plan.fps), plan.frames - 1)
         graph = self._planner.segment_graph_at(plan, project, prepared.sources, frame)

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from svckit.errors import Cancelled, NotFound, ResourceExhausted, ServiceError
 
@@ -116,6 +117,19 @@ class JobObservers(JobObserver):
             await observer.finished(job)
 
 
+class JobJournal(Protocol):
+    """Where jobs outlive the process (SQLite in the data dir): every status change is recorded."""
+
+    def record(self, job: JobView) -> None: ...
+
+    def load(self) -> list[JobView]:
+        """Every recorded job, oldest first."""
+        ...
+
+
+INTERRUPTED = "interrupted: the compiler stopped before the render finished"
+
+
 class JobManager:
     def __init__(
         self,
@@ -124,6 +138,7 @@ class JobManager:
         observer: JobObserver | None = None,
         keep_finished: int = 200,
         progress_interval: float = 0.25,
+        journal: JobJournal | None = None,
     ) -> None:
         self._slots = asyncio.Semaphore(max_concurrent)
         self._capacity = max_concurrent + max_queued
@@ -132,6 +147,32 @@ class JobManager:
         self._observer = observer or JobObserver()
         self._keep_finished = keep_finished
         self._progress_interval = progress_interval
+        self._journal = journal
+        self.interrupted = self._restore() if journal is not None else []
+
+    def _restore(self) -> list[JobView]:
+        """Jobs of an earlier process come back; those it left unfinished come back FAILED
+        (interrupted). Returns those, so the caller can sweep their temp files."""
+        assert self._journal is not None
+        interrupted = []
+        for view in self._journal.load():
+            if not view.status.finished:
+                view = replace(
+                    view,
+                    status=JobStatus.FAILED,
+                    error=INTERRUPTED,
+                    error_code="ABORTED",
+                    error_reason="INTERRUPTED",
+                    finished_at=datetime.now(UTC),
+                    progress=replace(view.progress, stage=Stage.FAILED, eta_seconds=-1.0),
+                )
+                self._journal.record(view)
+                interrupted.append(view)
+            self._jobs[view.id] = _Job(view)
+            if view.client_key:
+                self._by_key[view.client_key] = view.id
+        self._forget_old()
+        return interrupted
 
     def submit(self, project_name: str, output_path: str, work: Work, client_key: str = "") -> JobView:
         """Queue a job; RESOURCE_EXHAUSTED when the queue is full. A known client_key gives its job."""
@@ -158,6 +199,8 @@ class JobManager:
             error_code="",
         )
         job = _Job(view)
+        if self._journal is not None:
+            self._journal.record(view)
         self._jobs[view.id] = job
         if client_key:
             self._by_key[client_key] = view.id
@@ -228,7 +271,10 @@ class JobManager:
         await job.changed.wait()
 
     def _update(self, job: _Job, **changes: object) -> None:
+        before = job.view.status
         job.view = replace(job.view, **changes)  # type: ignore[arg-type]
+        if self._journal is not None and job.view.status is not before:
+            self._journal.record(job.view)
         old, job.changed = job.changed, asyncio.Event()
         old.set()
 

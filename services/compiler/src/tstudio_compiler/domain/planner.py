@@ -357,8 +357,9 @@ class _GraphBuilder:
                 path=p.path,
                 color=ffmpeg_color(c.source.color) if p.kind == "color" else "",
                 text=c.source.text,
-                width=self.w if p.kind == "color" else 0,
-                height=self.h if p.kind == "color" else 0,
+                # Text is laid out against the frame (its picture's budget depends on it).
+                width=self.w if p.kind in ("color", "text") else 0,
+                height=self.h if p.kind in ("color", "text") else 0,
                 first_frame=self.feed_start - p.start_frame,
                 frames=self.frames,
                 source_in=c.source_in,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -41,6 +41,11 @@ class PathPolicy(Protocol):
     """Allowed roots: returns the resolved path or raises PermissionDenied/InvalidArgument."""
 
     def check(self, path: str | Path, field: str = "path") -> Path: ...
+
+    def check_output(self, path: str | Path, field: str = "output.path", protect: Iterable[Any] = ()) -> Path:
+        """Before any work: a writable place for a file, never one of `protect` (source paths),
+        compared by file identity; raises FailedPrecondition/InvalidArgument with `field`."""
+        ...
 
 
 class SourceProber(Protocol):

@@ -4,7 +4,6 @@ written under a temporary name and renamed only when complete."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import Any
 import av
 import av.error
 from svckit.errors import Cancelled, FailedPrecondition, Resource
+from svckit.safe_open import AtomicOutput, identity_of
 
 from tstudio_media.adapters.pyav_open import is_image_format, limit_decoder, open_media, translate_av_error
 from tstudio_media.domain.media_info import clockwise_rotation
@@ -39,18 +39,20 @@ class PyAVProxies:
     ) -> ProxyResult:
         if cancel.is_set():
             raise Cancelled("the proxy was cancelled before it started", reason="PROXY_CANCELLED")
-        partial = output.with_name(f".{output.name}.part")
         output.parent.mkdir(parents=True, exist_ok=True)
+        # svckit's temp naming: unique per writer, swept if the process dies; never onto the source.
+        atomic = AtomicOutput(output, protect=[i for i in [identity_of(source)] if i is not None])
+        partial = atomic.temp
         try:
             with open_media(source, max_pixels=self._max_pixels) as src:
                 result = self._transcode(src, source, partial, output, plan, cancel, progress)
-            os.replace(partial, output)
+            atomic.commit()
             return result
         except (av.error.FFmpegError, EOFError, ValueError) as exc:
             raise translate_av_error(source, exc) from exc
         finally:
             # Cancelled, failed or renamed: no partial file stays behind.
-            partial.unlink(missing_ok=True)
+            atomic.discard()
 
     def _transcode(
         self,

@@ -173,12 +173,8 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         plan = proxy_plan(request.height, request.gop_frames)
         job_id = _job_id(request.job_id, "job_id")
         if request.output_path:
-            output = deps.roots.check(request.output_path, field="output_path")
-            if output == source:
-                raise InvalidArgument(
-                    "the proxy would overwrite its source",
-                    field_violations=[FieldViolation("output_path", "must differ from path")],
-                )
+            # Before any work: a writable place, never the source (by identity, not by string).
+            output = deps.roots.check_output(request.output_path, "output_path", protect=[source])
         else:
             # Named by source identity and request, so a repeated request writes the same file.
             key = media_pb2.CreateProxyRequest(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from svckit.errors import DataLoss, FailedPrecondition, InvalidArgument, Resource
+from svckit.safe_open import AtomicOutput
 
 from tstudio_compiler.scale.adapters.atomic_files import fsync_dir
 
@@ -121,7 +122,9 @@ def join_segments(
             f"cannot join into a {output.suffix or 'suffix-less'} file; use .mp4, .mov, .mkv or .ts"
         )
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.stem}.{os.getpid()}.partial{output.suffix}")
+    # svckit's temp naming (`.<name>.pid<pid>.<random>.part`): swept at start-up if this process dies.
+    atomic = AtomicOutput(output)
+    tmp = atomic.temp
 
     paths = [Path(p) for p in segment_paths]
     first_container = _open_template_source(paths[0])
@@ -155,7 +158,7 @@ def join_segments(
                 raise DataLoss(f"joining segments failed: {exc}") from exc
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, output)
+        atomic.commit()
         fsync_dir(output.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
