@@ -169,3 +169,33 @@ async def test_hostile_websocket_frames_get_an_error_frame_and_the_socket_stays(
         assert pong == {"id": "after", "type": "pong"}
     finally:
         await ws.close()
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        b"/api/v1/invoke/%ff%fe",
+        b"/api/v1/invoke/%00",
+        b"/api/v1/invoke/\xff\xfe",
+        b"/api/v1/ws?access_token=%ff",
+    ],
+    ids=["percent-bytes", "percent-nul", "raw-bytes", "query-token"],
+)
+async def test_request_targets_that_are_not_utf8_are_4xx(gateway: Gateway, raw_path: bytes) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.handle.port)
+    try:
+        auth = b"" if b"access_token" in raw_path else b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+        writer.write(
+            b"POST "
+            + raw_path
+            + b" HTTP/1.1\r\nHost: x\r\n"
+            + auth
+            + b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+        )
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 30)
+    finally:
+        writer.close()
+    status = int(answer.split(b" ", 2)[1])
+    assert 400 <= status < 500, answer[:300]
+    await _still_serving(gateway)
