@@ -141,6 +141,7 @@ async def _ws(gateway: Gateway) -> aiohttp.ClientWebSocketResponse:
         (DEEP, "JSON_TOO_DEEP"),
         ('{"id": "1", "type": "invoke", "command": "\\udc80", "args": {}}', "UNKNOWN_COMMAND"),
         ('{"id": "1", "type": "subscribe", "subject": "\\ud800"}', None),
+        ('{"id": "1", "type": "subscribe", "subject": "tstudio' + ".a" * 3000 + '"}', "INVALID_SUBJECT"),
         ('{"id": "1", "type": "invoke", "command": "' + "q" * 8000 + '"}', "UNKNOWN_COMMAND"),
     ],
     ids=[
@@ -151,6 +152,7 @@ async def _ws(gateway: Gateway) -> aiohttp.ClientWebSocketResponse:
         "deep",
         "surrogate-command",
         "surrogate-subject",
+        "long-subject",
         "long-command",
     ],
 )
