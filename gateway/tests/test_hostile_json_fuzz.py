@@ -46,13 +46,14 @@ _json = st.recursive(
 def hostile_text(draw: st.DrawFn) -> str:
     """JSON text, perhaps wrapped in deep nesting, with some hostile token spliced in."""
     body = json.dumps(draw(st.dictionaries(st.sampled_from(["path", "project", "id", "name"]), _json)))
-    depth = draw(st.sampled_from([0, 0, 63, 64, 65, 900, 5000]))
+    depth = draw(st.sampled_from([0, 0, 20, 31, 32, 33, 900, 5000]))
     body = "[" * depth + body + "]" * depth
     splice = draw(
         st.sampled_from(
             [
                 "",
                 "9" * draw(st.integers(60, 6000)),
+                "-" + "7" * draw(st.integers(290, 420)),
                 "-" + "1" * 5000,
                 "1e99999",
                 "NaN",

@@ -104,8 +104,9 @@ def test_missing_and_outside_files_get_distinct_errors(tmp_path: Path, root: Pat
         open_regular(tmp_path / "x.mp4", (root,))
     with pytest.raises(InvalidArgument):
         open_regular("", (root,))
-    with pytest.raises((NotFound, PermissionDenied)):
+    with pytest.raises(InvalidArgument) as unknown_user:  # issue 15 item 6: no file can have it
         open_regular("~nosuchuser_zz/x.mp4", (root,))
+    assert unknown_user.value.reason == "UNKNOWN_USER"
 
 
 def test_output_onto_a_source_through_a_symlinked_folder_is_refused(tmp_path: Path, root: Path) -> None:

@@ -18,6 +18,12 @@ from tstudio_gateway.adapters.proto_json import message_to_dict
 
 M = TypeVar("M", bound=Message)
 
+# Message nesting allowed while parsing a request (json_format counts a Struct and its Value per
+# JSON level: effect parameters nested 20 deep are about 45). The services refuse binary messages
+# nested past 100 levels, where a JSON level in a Struct costs three (Struct, map entry, Value):
+# parameters 36 deep reached the compiler undecodable (a 500). At 64, everything accepted decodes.
+MAX_MESSAGE_DEPTH = 64
+
 # json_format reports the failing field as "... at RenderRequest.project.tracks[0].clips[0].speed".
 _AT_PATH = re.compile(r" at ([A-Za-z_][\w]*(?:\.[\w]+|\[\d+\]|\[\"?[^\]]*\"?\])*)\.?")
 _NO_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]+)"')
@@ -39,15 +45,16 @@ def parse_request(args: Any, message_type: type[M]) -> M:
     message = message_type()
     try:
         # Short enum names ("VIDEO"), unknown fields with a did-you-mean: svckit.json_input.
-        parse_dict(args, message)
+        parse_dict(args, message, max_depth=MAX_MESSAGE_DEPTH)
     except json_format.ParseError as exc:
         raise InvalidArgument(
             f"invalid arguments: {_describe(str(exc))}",
             reason="INVALID_ARGUMENTS",
             field_violations=[FieldViolation(field_path(str(exc), message_type), _describe(str(exc)))],
         ) from None
-    except (ValueError, TypeError, AttributeError) as exc:
-        # json_format lets a few shape errors through as plain Python errors ('int' is not iterable).
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # json_format lets a few shape errors through as plain Python errors ('int' is not iterable;
+        # OverflowError for an integer too large for a double).
         raise InvalidArgument(
             "invalid arguments: a field has the wrong JSON type",
             reason="INVALID_ARGUMENTS",

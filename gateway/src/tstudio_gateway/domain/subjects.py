@@ -7,6 +7,8 @@ import re
 from svckit.errors import FieldViolation, InvalidArgument
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+# Our subjects are five short tokens; ids are uuids.
+MAX_SUBJECT_CHARS = 256
 
 
 def check_subject_pattern(pattern: str, field: str = "subject") -> str:
@@ -14,7 +16,11 @@ def check_subject_pattern(pattern: str, field: str = "subject") -> str:
     anything else (other applications' subjects, `>` alone, malformed tokens) is refused."""
     tokens = pattern.split(".") if pattern else []
     problem = ""
-    if len(tokens) < 2 or tokens[0] != "tstudio":
+    if len(pattern) > MAX_SUBJECT_CHARS:
+        # NATS refuses long subjects (its protocol lines are bounded); say so before trying.
+        problem = f"at most {MAX_SUBJECT_CHARS} characters"
+        pattern = pattern[:40] + "..."
+    elif len(tokens) < 2 or tokens[0] != "tstudio":
         problem = "must start with 'tstudio.' and name at least one more token"
     else:
         for index, token in enumerate(tokens[1:], start=1):

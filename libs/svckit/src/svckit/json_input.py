@@ -27,10 +27,10 @@ M = TypeVar("M", bound=Message)
 _OPAQUE_PREFIX = "google.protobuf."
 
 
-def parse_dict(data: Any, message: M) -> M:
+def parse_dict(data: Any, message: M, max_depth: int = 100) -> M:
     """Fill `message` from decoded JSON with short enum names accepted; unknown fields and values
     raise `InvalidArgument` with paths (`tracks[0].kind`). json_format's own errors (a number where
-    a string goes, ...) are raised as `json_format.ParseError` as before."""
+    a string goes, nesting deeper than `max_depth`, ...) are raised as `json_format.ParseError`."""
     violations: list[FieldViolation] = []
     descriptor: Descriptor = message.DESCRIPTOR  # type: ignore[assignment]
     normalized = _message(data, descriptor, "", violations)
@@ -43,7 +43,7 @@ def parse_dict(data: Any, message: M) -> M:
             reason="INVALID_JSON_FIELD",
             field_violations=violations,
         )
-    json_format.ParseDict(normalized, message)
+    json_format.ParseDict(normalized, message, max_recursion_depth=max_depth)
     return message
 
 

@@ -40,9 +40,10 @@ def expanded_path_text(text: str, field: str = "path") -> str:
     except UnicodeEncodeError:
         raise _invalid(field, "holds characters the file system cannot encode") from None
     if len(raw) > MAX_PATH_BYTES:
-        raise _invalid(field, f"is {len(raw)} bytes long; at most {MAX_PATH_BYTES}")
-    if any(len(name) > MAX_NAME_BYTES for name in raw.split(b"/")):
-        raise _invalid(field, f"has a name longer than {MAX_NAME_BYTES} bytes")
+        raise _invalid(field, f"is too long ({len(raw)} bytes; at most {MAX_PATH_BYTES})")
+    longest = max(len(name) for name in raw.split(b"/"))
+    if longest > MAX_NAME_BYTES:
+        raise _invalid(field, f"has a name too long ({longest} bytes; at most {MAX_NAME_BYTES})")
     return expanded
 
 

@@ -20,8 +20,8 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.web_fileresponse import NOSENDFILE
 from svckit.errors import Code, ServiceError
 from svckit.paths import AllowedRoots
+from svckit.safe_open import OpenedFile, open_regular
 
-from tstudio_media.adapters.opened_file import OpenedFile, open_under_roots
 from tstudio_media.adapters.socket_sendfile import FileEndedEarly, send_file_body
 from tstudio_media.domain.range_header import RangeOutcome, decide_range, if_range_matches
 from tstudio_media.domain.stream_signing import UrlSigner
@@ -93,14 +93,18 @@ class RangeServer:
         try:
             # Decided on the opened file, every request: a decision kept past the open is one a
             # symlink swapped in meanwhile would inherit.
-            opened = open_under_roots(self._roots, self._signer.verify(dict(request.query)))
+            opened = open_regular(self._signer.verify(dict(request.query)), self._roots.roots)
         except ServiceError as error:
             return web.Response(status=_HTTP_STATUS.get(error.code, 400), text=error.message + "\n")
         except OSError:
             return web.Response(status=404, text="not found\n")
-        stat = opened.stat
+        try:
+            stat = os.fstat(opened.fd)
+        except OSError:
+            opened.close()
+            return web.Response(status=404, text="not found\n")
         headers = {
-            hdrs.CONTENT_TYPE: media_type(Path(opened.real_path)),
+            hdrs.CONTENT_TYPE: media_type(opened.path),
             hdrs.CACHE_CONTROL: "private, max-age=3600",
         }
         forwarded = request
@@ -138,7 +142,7 @@ class _FileResponseFor(web.FileResponse):
 
     def __init__(self, forwarded: web.BaseRequest, opened: OpenedFile, **kwargs: Any) -> None:
         # The path reopens the checked descriptor itself (/proc/self/fd/N), never the name.
-        super().__init__(opened.proc_path, **kwargs)
+        super().__init__(Path(opened.proc_path), **kwargs)
         self._forwarded = forwarded
         self._opened: OpenedFile | None = opened
 
