@@ -4,6 +4,7 @@ the styled place; broken files are refused with the line number."""
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import grpc
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from PIL import Image
 from tstudio.compiler.v1 import compiler_pb2
 
 from .conftest import Running, decode_rgb, project, psnr
@@ -179,3 +181,29 @@ async def test_the_ffmpeg_command_burns_the_same_captions(compiler: Running, tmp
     assert len(a) == len(b)
     for index in range(0, len(a), 3):
         assert psnr(a[index], b[index]) >= 35, index
+
+
+KARAOKE = ASS.replace(
+    "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,{\\an8}Hello {\\blur2}there",
+    "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,{\\k50}AAAA {\\k50}BBBB",
+)
+
+
+async def test_karaoke_highlights_the_syllable_being_sung(compiler: Running, tmp_path: Path) -> None:
+    data = edit(tmp_path, "karaoke.ass", KARAOKE, {"highlightColor": "#ff0000", "fontSize": 40})
+    data["tracks"][1]["clips"][0]["sourceIn"] = 0
+    data["tracks"][1]["clips"][0]["start"] = 0
+
+    async def red_centre(t: float) -> float:
+        request = compiler_pb2.RenderFrameRequest(
+            project=project(data, tmp_path), time=t, format=compiler_pb2.IMAGE_FORMAT_PNG
+        )
+        picture = np.asarray(
+            Image.open(io.BytesIO((await compiler.stub.RenderFrame(request)).image)).convert("RGB")
+        )
+        red = (picture[..., 0] > 180) & (picture[..., 1] < 80) & (picture[..., 2] < 80)
+        xs = np.nonzero(red)[1]
+        return float(xs.mean()) if len(xs) > 20 else -1.0
+
+    first, second = await red_centre(1.2), await red_centre(1.7)
+    assert 0 < first < W / 2 < second  # AAAA (left) is sung first, then BBBB (right)

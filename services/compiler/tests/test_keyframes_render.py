@@ -138,6 +138,42 @@ async def test_render_frame_shows_the_same_keyframed_values_as_the_render(
         assert abs(level - keyframes.value_at(fade, t)) <= 0.02
 
 
+async def test_a_keyframed_effect_parameter_matches_the_static_effect_at_each_frame(
+    compiler: Running, tmp_path: Path
+) -> None:
+    def grey(brightness: float | None, animate: bool) -> dict[str, Any]:
+        clip: dict[str, Any] = {
+            "id": "g",
+            "source": {"color": {"color": "#606060"}},
+            "duration": 1.5,
+            "effects": [{"type": "brightness", "params": {"value": brightness or 0}}],
+        }
+        if animate:
+            clip["animations"] = [as_json(BRIGHT)]
+        return {
+            "settings": {"width": 64, "height": 48, "fps": FPS},
+            "tracks": [{"id": "v", "kind": "TRACK_KIND_VIDEO", "clips": [clip]}],
+            "output": {"path": str(tmp_path / "fx.mp4"), "audioCodec": "none", "crf": 0},
+        }
+
+    job = await render(compiler, project(grey(None, True), tmp_path))
+    assert job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job.error
+    frames = decode_rgb(Path(job.result.output_path))
+    levels = []
+    for k in (0, 6, 12, 18, 24, 30, 40):
+        value = keyframes.value_at(BRIGHT, k / FPS)
+        reply = await compiler.stub.RenderFrame(
+            compiler_pb2.RenderFrameRequest(project=project(grey(value, False), tmp_path), time=0.0)
+        )
+        static = np.asarray(Image.open(io.BytesIO(reply.image)).convert("RGB")).astype(float)
+        assert abs(frames[k].astype(float).mean() - static.mean()) <= 2.5, k
+        levels.append(frames[k].mean())
+    assert levels == sorted(levels) and levels[-1] - levels[0] > 60
+
+
+BRIGHT = Animation("effects[0].params.value", (Keyframe(0.1, 0.0), Keyframe(1.1, 0.4, "easeInOutQuad")))
+
+
 async def test_bad_keyframes_are_refused_with_their_field_paths(compiler: Running, tmp_path: Path) -> None:
     bad = [
         {"property": "transform.wobble", "keyframes": [{"time": 0, "value": 1}]},
@@ -188,6 +224,20 @@ async def test_explained_ffmpeg_command_plays_the_same_keyframes(
                 "start": 0.9,
                 "duration": 0.3,
                 "transform": {"x": 0.1, "y": 0.1, "scale": 0.1},
+                "effects": [
+                    {"type": "saturation", "params": {"value": 1}},
+                    {"type": "blur", "params": {"radius": 0}},
+                ],
+                "animations": [
+                    {
+                        "property": "effects[0].params.value",
+                        "keyframes": [{"time": 0, "value": 0}, {"time": 0.3, "value": 2}],
+                    },
+                    {
+                        "property": "effects[1].params.radius",
+                        "keyframes": [{"time": 0, "value": 0}, {"time": 0.2, "value": 3}],
+                    },
+                ],
             }
         )
         tracks.append(
@@ -218,6 +268,10 @@ async def test_explained_ffmpeg_command_plays_the_same_keyframes(
     assert len(explained.segments) >= 3
     assert any("sendcmd" in s.filter_graph for s in explained.segments)
     assert "eval=frame" in explained.audio_filter_graph
+    notes = "\n".join(explained.notes)
+    assert "animations[1] (transform.scale): cubic-bezier has no closed form" in notes
+    assert "(opacity): colorchannelmixer's alpha takes no expression" in notes
+    assert "(effects[0].params.value): the effect's filters take no expressions" in notes
     args = [imageio_ffmpeg.get_ffmpeg_exe(), *explained.ffmpeg_args[1:]]
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE

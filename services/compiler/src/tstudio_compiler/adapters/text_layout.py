@@ -175,8 +175,9 @@ class Scene:
             )
         return image
 
-    def draw(self, glyphs: list[Glyph]) -> Image.Image:
-        """`glyphs` with their shadow and stroke on a transparent picture of the scene's size."""
+    def draw(self, glyphs: list[Glyph], fill: tuple[int, ...] | None = None) -> Image.Image:
+        """`glyphs` with their shadow and stroke on a transparent picture of the scene's size
+        (in `fill` instead of the text's colour when given)."""
         image = Image.new("RGBA", self.size, (0, 0, 0, 0))
         if self.shadow:
             layer = Image.new("RGBA", self.size, (0, 0, 0, 0))
@@ -185,7 +186,7 @@ class Scene:
                 layer = layer.filter(ImageFilter.GaussianBlur(self.blur))
             image = Image.alpha_composite(image, layer)
         glyph_layer = Image.new("RGBA", self.size, (0, 0, 0, 0))
-        self._text(ImageDraw.Draw(glyph_layer), glyphs, (0, 0), self.fill, self.stroke_fill)
+        self._text(ImageDraw.Draw(glyph_layer), glyphs, (0, 0), fill or self.fill, self.stroke_fill)
         return Image.alpha_composite(image, glyph_layer)
 
     def picture(self) -> Image.Image:

@@ -77,7 +77,7 @@ class TextImageFolder:
         if not (folder / "done").exists():
             folder.mkdir(parents=True, exist_ok=True)
             pictures = CaptionPictures(spec.captions, shared_font_book(), spec.width, spec.height)
-            made: dict[tuple[int, ...], Path] = {}
+            made: dict[tuple[tuple[int, int], ...], Path] = {}
             for index in range(spec.frames + 1):
                 showing = pictures.showing(spec.source_time(spec.first_frame + index))
                 if showing not in made:

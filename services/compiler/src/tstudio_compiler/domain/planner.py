@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tstudio_compiler.domain import keyframes, motion_filters
+from tstudio_compiler.domain import effect_motion, keyframes, motion_filters
 from tstudio_compiler.domain.colors import ffmpeg_color
 from tstudio_compiler.domain.effects import EffectCatalog
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
@@ -412,13 +412,19 @@ class _GraphBuilder:
                 )
             )
         frame_effects = []
-        for spec in c.effects:
+        for ei, spec in enumerate(c.effects):
             definition = self.effects.get(spec.type)
             assert definition is not None
             params = resolve(definition.params, spec.params)
             if definition.build is None:
                 # Plugins run on the decoded frames, before the graph's own filters.
                 frame_effects.append((spec.type, params))
+                continue
+            curves = effect_motion.curves(c.animations, ei)
+            if curves:
+                instance = f"{self.label('fx')}f{self.feed_start}"
+                frames = p.end_frame - p.start_frame
+                f.extend(effect_motion.filters(definition.build, params, curves, self.fps, frames, instance))
                 continue
             f.extend(definition.build(params))
         video_track = p.track_kind is TrackKind.VIDEO
