@@ -109,7 +109,9 @@ async def test_keyframed_scale_and_rotation_change_the_size_about_the_centre(
     frames = await rendered(compiler, tmp_path, [turn])
     widths = [np.ptp(np.nonzero(bright(frames[k]))[1]) + 1 for k in (0, 15, 30, 40)]
     assert abs(widths[0] - 40) <= 2
-    assert abs(widths[2] - 40 * 2**0.5) <= 3  # a square at 45° is its diagonal wide
+    # A square at 45° is its diagonal wide (its corners are points: antialiasing and 4:2:0 chroma
+    # widen the measured span by up to 2 px a side).
+    assert abs(widths[2] - 40 * 2**0.5) <= 4
     assert widths[1] > widths[0] and widths[3] == pytest.approx(widths[2], abs=1)
 
 

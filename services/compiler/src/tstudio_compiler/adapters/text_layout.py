@@ -121,7 +121,9 @@ class Scene:
     """The text's picture, in parts: the background box and the glyphs, which can be drawn in groups
     (text animations draw each unit on its own). `margin` adds empty pixels on every side."""
 
-    def __init__(self, text: TextSource, book: FontBook, margin: int = 0, max_lines: int = 0) -> None:
+    def __init__(
+        self, text: TextSource, book: FontBook, margin: tuple[int, int] = (0, 0), max_lines: int = 0
+    ) -> None:
         lay = Layout(text, book)
         if max_lines:
             lay.lines = lay.lines[:max_lines]
@@ -137,9 +139,9 @@ class Scene:
         spread = math.ceil(2 * self.blur) if self.shadow else 0
         self.shadow_offset = (round(text.shadow_x), round(text.shadow_y)) if self.shadow else (0, 0)
         sx, sy = self.shadow_offset
-        self.left, self.top = max(0, spread - sx) + margin, max(0, spread - sy) + margin
-        width = self.box_w + self.left + max(0, spread + sx) + margin
-        height = self.box_h + self.top + max(0, spread + sy) + margin
+        self.left, self.top = max(0, spread - sx) + margin[0], max(0, spread - sy) + margin[1]
+        width = self.box_w + self.left + max(0, spread + sx) + margin[0]
+        height = self.box_h + self.top + max(0, spread + sy) + margin[1]
         self.size = (width + width % 2, height + height % 2)
         self.fill = parse_color(text.color) or (255, 255, 255, 255)
         self.stroke_fill = parse_color(text.stroke_color) if text.stroke_color else None

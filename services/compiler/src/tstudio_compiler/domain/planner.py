@@ -439,7 +439,7 @@ class _GraphBuilder:
         if alpha:
             f.append(Filter("format", "rgba"))
         if m.rotation:
-            f.append(motion_filters.rotate(m.rotation, self.fps))
+            f.append(motion_filters.rotate(m.rotation, self.fps, length))
         elif t.rotation:
             rad = number(t.rotation * math.pi / 180)
             f.append(Filter("rotate", options(a=rad, ow=f"rotw({rad})", oh=f"roth({rad})", c="none")))
