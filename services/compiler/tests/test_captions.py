@@ -117,12 +117,18 @@ async def test_cues_show_at_their_times_in_the_styled_place(
     assert (top > bottom) if place == "top" else (bottom > top)
 
 
-async def test_ass_styles_colour_the_text(compiler: Running, tmp_path: Path) -> None:
+async def test_ass_styles_colour_the_text_and_dropped_tags_are_noted(
+    compiler: Running, tmp_path: Path
+) -> None:
     data = edit(tmp_path, "talk.ass", ASS)
     job = await render(compiler, project(data, tmp_path))
     frame = decode_rgb(Path(job.result.output_path))[60]
     yellow = (frame[..., 0] > 180) & (frame[..., 1] > 180) & (frame[..., 2] < 90)
     assert yellow.sum() > 20  # PrimaryColour &H0000FFFF is yellow (ASS is BGR)
+    explained = await compiler.stub.ExplainRender(
+        compiler_pb2.ExplainRenderRequest(project=project(data, tmp_path))
+    )
+    assert "tracks[1].clips[0].source.captions: override tags not drawn: \\blur" in explained.notes
 
 
 @pytest.mark.parametrize(

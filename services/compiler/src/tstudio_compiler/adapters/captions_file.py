@@ -1,9 +1,9 @@
 """Subtitle files (SRT, WebVTT, ASS/SSA) read with pysubs2 into domain cues.
 
 ASS styles give each cue its font, size (scaled from the script's PlayResY to the frame), colours,
-outline and vertical position; the override tags `\\an`, `\\N`/`\\n`, `\\b`, `\\i` are honoured (the
-last two only as far as the cue's font has no bold/italic face: they are listed as ignored); every
-other override tag is listed in `ignored` (ValidateProject shows them as warnings).
+outline and vertical position; the override tags `\\an`, line breaks and karaoke timings (`\\k`...)
+are honoured; every other override tag is dropped and listed in `ignored` (ExplainRender's notes
+show them).
 """
 
 from __future__ import annotations

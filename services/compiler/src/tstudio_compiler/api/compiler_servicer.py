@@ -229,7 +229,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
             ffmpeg_command=explained.command,
             audio_filter_graph=plan.audio_graph().render(),
             duration_seconds=plan.duration,
-            notes=motion_notes.notes(project),
+            notes=motion_notes.notes(explained.project or project),
         )
 
     async def ListEffects(

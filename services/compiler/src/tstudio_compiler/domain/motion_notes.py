@@ -40,4 +40,7 @@ def notes(project: Project) -> list[str]:
                     f"{cp}.source.captions: captions are drawn by the service; the command reads "
                     "them as a PNG sequence it wrote"
                 )
+                if clip.source.captions.ignored:
+                    tags = " ".join(clip.source.captions.ignored)
+                    out.append(f"{cp}.source.captions: override tags not drawn: {tags}")
     return out
