@@ -154,6 +154,15 @@ async def test_broken_subtitle_files_are_invalid_argument_with_the_line(
     assert f"line {line}:" in (error.details() or "")
 
 
+async def test_an_unknown_caption_font_family_is_a_warning(compiler: Running, tmp_path: Path) -> None:
+    data = edit(tmp_path, "talk.srt", SRT, {"font": "No Such Family"})
+    reply = await compiler.stub.ValidateProject(
+        compiler_pb2.ValidateProjectRequest(project=project(data, tmp_path))
+    )
+    assert reply.valid
+    assert [w.field for w in reply.warnings] == ["tracks[1].clips[0].source.captions.style.font"]
+
+
 async def test_captions_style_and_track_are_checked_by_field(compiler: Running, tmp_path: Path) -> None:
     data = edit(tmp_path, "talk.srt", SRT, {"position": "sideways", "maxLines": 99, "fontSize": -1})
     data["tracks"][0]["clips"].append(
