@@ -160,3 +160,19 @@ def test_effect_parameter_animations_are_checked_against_the_effect() -> None:
     assert "no effects[5]" in found["a[3].property"]
     ok = (Animation("effects[0].params.value", (Keyframe(0, 0), Keyframe(1, 0.5))),)
     assert effect_motion.check(ok, effects, catalog, "a") == []
+
+
+def test_many_keyframes_stay_within_ffmpegs_expression_nesting() -> None:
+    frames = tuple(Keyframe(i * 0.1, (i % 7) / 7, "easeOutBounce" if i % 2 else "") for i in range(300))
+    anim = Animation("opacity", frames)
+    expr = keyframes.expression(anim, "t", 30)
+    depth = deepest = 0
+    for ch in expr:
+        depth += ch == "("
+        depth -= ch == ")"
+        deepest = max(deepest, depth)
+    assert deepest < 60
+    for k in (0, 7, 95, 451, 899, 1000):
+        assert ffmpeg_eval(expr, t=k / 30 + 1e-6) == pytest.approx(
+            keyframes.value_at(anim, k / 30 + 1e-6), abs=1e-6
+        )

@@ -94,6 +94,20 @@ async def test_keyframed_position_follows_the_eased_curve_within_2_px(
         assert abs(cy - H * keyframes.value_at(y, k / FPS)) <= 2, k
 
 
+async def test_hundreds_of_keyframes_render(compiler: Running, tmp_path: Path) -> None:
+    zigzag = Animation(
+        "transform.x", tuple(Keyframe(i / 100, 0.3 + 0.4 * (i % 2), "easeInOutSine") for i in range(150))
+    )
+    proj = project(timeline(tmp_path, [as_json(zigzag)]), tmp_path)
+    for t in (0.0, 0.505, 1.2):
+        reply = await compiler.stub.RenderFrame(
+            compiler_pb2.RenderFrameRequest(project=proj, time=t, format=compiler_pb2.IMAGE_FORMAT_PNG)
+        )
+        picture = np.asarray(Image.open(io.BytesIO(reply.image)).convert("RGB"))
+        expected = W * keyframes.value_at(zigzag, round(t * FPS) / FPS)
+        assert abs(centre(picture)[0] - expected) <= 2, t
+
+
 async def test_keyframed_scale_and_rotation_change_the_size_about_the_centre(
     compiler: Running, tmp_path: Path
 ) -> None:

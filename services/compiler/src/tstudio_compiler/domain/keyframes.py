@@ -121,12 +121,22 @@ def expression(anim: Animation, clock: str, fps: float) -> str:
     """The curve as an FFmpeg expression of `clock` (an expression of clip seconds).
 
     Curves with a closed form are written out; cubic-bezier (no closed form) is a table of its
-    values at the frame times, exact at every frame the render evaluates."""
+    values at the frame times, exact at every frame the render evaluates. The keyframe segments are
+    picked by a balanced tree of comparisons: FFmpeg's parser nests at most about 100 levels."""
     kfs = anim.keyframes
-    expr = number(kfs[-1].value)
-    for a, b in reversed(list(itertools.pairwise(kfs))):
-        expr = f"if(lt({clock},{number(b.time)}),{_segment(a, b, clock, fps)},{expr})"
-    return f"if(lt({clock},{number(kfs[0].time)}),{number(kfs[0].value)},{expr})"
+    # (the time the piece ends, its expression): before the first keyframe, each segment, after.
+    pieces = [(kfs[0].time, number(kfs[0].value))]
+    pieces += [(b.time, _segment(a, b, clock, fps)) for a, b in itertools.pairwise(kfs)]
+    pieces.append((math.inf, number(kfs[-1].value)))
+    return _pick(pieces, clock)
+
+
+def _pick(pieces: list[tuple[float, str]], clock: str) -> str:
+    if len(pieces) == 1:
+        return pieces[0][1]
+    half = len(pieces) // 2
+    edge = pieces[half - 1][0]
+    return f"if(lt({clock},{number(edge)}),{_pick(pieces[:half], clock)},{_pick(pieces[half:], clock)})"
 
 
 def closed_form(anim: Animation) -> bool:
