@@ -45,6 +45,7 @@ _REACH = {
     "shake": (0.3, 0.0),
     "ascend": (0.0, 0.85),
     "shift": (0.85, 0.0),
+    "movingLetters": (0.0, 0.65),
 }
 
 
