@@ -116,7 +116,7 @@ def main() -> int:
         media = make_media(folder, args.seconds, width, height)
         runs = {}
         # A short render first, so that neither measured run pays for first-use costs (fonts, encoders).
-        warm = edit(media, 3.0, width, height, folder / "warm.mp4", True)
+        warm = edit(media, 4.0, width, height, folder / "warm.mp4", True)
         asyncio.run(ours(json_format.ParseDict(warm, project_pb2.Project()), [0.5], folder / "data-warm"))
         for name, animated in (("static", False), ("animated", True)):
             data = edit(media, args.seconds, width, height, folder / f"{name}.mp4", animated)

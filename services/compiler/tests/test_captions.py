@@ -4,6 +4,7 @@ the styled place; broken files are refused with the line number."""
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import grpc
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from PIL import Image
 from tstudio.compiler.v1 import compiler_pb2
 
 from .conftest import Running, decode_rgb, project, psnr
@@ -115,12 +117,18 @@ async def test_cues_show_at_their_times_in_the_styled_place(
     assert (top > bottom) if place == "top" else (bottom > top)
 
 
-async def test_ass_styles_colour_the_text(compiler: Running, tmp_path: Path) -> None:
+async def test_ass_styles_colour_the_text_and_dropped_tags_are_noted(
+    compiler: Running, tmp_path: Path
+) -> None:
     data = edit(tmp_path, "talk.ass", ASS)
     job = await render(compiler, project(data, tmp_path))
     frame = decode_rgb(Path(job.result.output_path))[60]
     yellow = (frame[..., 0] > 180) & (frame[..., 1] > 180) & (frame[..., 2] < 90)
     assert yellow.sum() > 20  # PrimaryColour &H0000FFFF is yellow (ASS is BGR)
+    explained = await compiler.stub.ExplainRender(
+        compiler_pb2.ExplainRenderRequest(project=project(data, tmp_path))
+    )
+    assert "tracks[1].clips[0].source.captions: override tags not drawn: \\blur" in explained.notes
 
 
 @pytest.mark.parametrize(
@@ -144,6 +152,15 @@ async def test_broken_subtitle_files_are_invalid_argument_with_the_line(
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field_violations(error) == ["tracks[1].clips[0].source.captions.path"]
     assert f"line {line}:" in (error.details() or "")
+
+
+async def test_an_unknown_caption_font_family_is_a_warning(compiler: Running, tmp_path: Path) -> None:
+    data = edit(tmp_path, "talk.srt", SRT, {"font": "No Such Family"})
+    reply = await compiler.stub.ValidateProject(
+        compiler_pb2.ValidateProjectRequest(project=project(data, tmp_path))
+    )
+    assert reply.valid
+    assert [w.field for w in reply.warnings] == ["tracks[1].clips[0].source.captions.style.font"]
 
 
 async def test_captions_style_and_track_are_checked_by_field(compiler: Running, tmp_path: Path) -> None:
@@ -179,3 +196,29 @@ async def test_the_ffmpeg_command_burns_the_same_captions(compiler: Running, tmp
     assert len(a) == len(b)
     for index in range(0, len(a), 3):
         assert psnr(a[index], b[index]) >= 35, index
+
+
+KARAOKE = ASS.replace(
+    "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,{\\an8}Hello {\\blur2}there",
+    "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,{\\k50}AAAA {\\k50}BBBB",
+)
+
+
+async def test_karaoke_highlights_the_syllable_being_sung(compiler: Running, tmp_path: Path) -> None:
+    data = edit(tmp_path, "karaoke.ass", KARAOKE, {"highlightColor": "#ff0000", "fontSize": 40})
+    data["tracks"][1]["clips"][0]["sourceIn"] = 0
+    data["tracks"][1]["clips"][0]["start"] = 0
+
+    async def red_centre(t: float) -> float:
+        request = compiler_pb2.RenderFrameRequest(
+            project=project(data, tmp_path), time=t, format=compiler_pb2.IMAGE_FORMAT_PNG
+        )
+        picture = np.asarray(
+            Image.open(io.BytesIO((await compiler.stub.RenderFrame(request)).image)).convert("RGB")
+        )
+        red = (picture[..., 0] > 180) & (picture[..., 1] < 80) & (picture[..., 2] < 80)
+        xs = np.nonzero(red)[1]
+        return float(xs.mean()) if len(xs) > 20 else -1.0
+
+    first, second = await red_centre(1.2), await red_centre(1.7)
+    assert 0 < first < W / 2 < second  # AAAA (left) is sung first, then BBBB (right)

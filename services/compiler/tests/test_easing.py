@@ -86,7 +86,7 @@ def test_check_names_each_bad_keyframe_by_its_path() -> None:
         Animation("transform.wobble", (Keyframe(0, 1),)),
         Animation("opacity", (Keyframe(1, 0.5), Keyframe(1, 0.6), Keyframe(0.5, 2.0, "zoom"))),
         Animation("speed", (Keyframe(0, 1),)),
-        Animation("effects[0].params.value", (Keyframe(0, 1),)),
+        Animation("crop.left", (Keyframe(0, 0.1),)),
         Animation("transform.scale", ()),
         Animation("volume", (Keyframe(float("nan"), 1),)),
     )
@@ -98,7 +98,7 @@ def test_check_names_each_bad_keyframe_by_its_path() -> None:
     assert "0..1" in found[f"{p}[1].keyframes[2].value"]
     assert "unknown easing" in found[f"{p}[1].keyframes[2].easing"]
     assert "speed ramp" in found[f"{p}[2].property"]
-    assert "effect parameters" in found[f"{p}[3].property"]
+    assert "animated crop" in found[f"{p}[3].property"]
     assert "at least one keyframe" in found[f"{p}[4].keyframes"]
     assert f"{p}[5].keyframes[0].time" in found
 
@@ -138,3 +138,41 @@ def test_a_segment_with_keyframes_and_animated_text_survives_its_description() -
     rebuilt, _ = from_description(description, "out.mp4")
     assert rebuilt.segments[0].graph == segment.graph
     assert "sendcmd" in segment.graph.graph.render()
+
+
+def test_effect_parameter_animations_are_checked_against_the_effect() -> None:
+    from tstudio_compiler.domain import effect_motion
+    from tstudio_compiler.domain.effects import EffectCatalog, builtin_effects
+    from tstudio_compiler.domain.model import EffectSpec
+
+    catalog = EffectCatalog(builtin_effects())
+    effects = (EffectSpec("brightness", {"value": 0}), EffectSpec("vignette", {}))
+    anims = (
+        Animation("effects[0].params.value", (Keyframe(0, 0), Keyframe(1, 2.0))),
+        Animation("effects[1].params.angle", (Keyframe(0, 0.1), Keyframe(1, 0.5))),
+        Animation("effects[0].params.nope", (Keyframe(0, 0),)),
+        Animation("effects[5].params.value", (Keyframe(0, 0),)),
+    )
+    found = dict(effect_motion.check(anims, effects, catalog, "a"))
+    assert "-1..1" in found["a[0].keyframes[1].value"]
+    assert "vignette" in found["a[1].property"] and "run time" in found["a[1].property"]
+    assert "no numeric parameter" in found["a[2].property"]
+    assert "no effects[5]" in found["a[3].property"]
+    ok = (Animation("effects[0].params.value", (Keyframe(0, 0), Keyframe(1, 0.5))),)
+    assert effect_motion.check(ok, effects, catalog, "a") == []
+
+
+def test_many_keyframes_stay_within_ffmpegs_expression_nesting() -> None:
+    frames = tuple(Keyframe(i * 0.1, (i % 7) / 7, "easeOutBounce" if i % 2 else "") for i in range(300))
+    anim = Animation("opacity", frames)
+    expr = keyframes.expression(anim, "t", 30)
+    depth = deepest = 0
+    for ch in expr:
+        depth += ch == "("
+        depth -= ch == ")"
+        deepest = max(deepest, depth)
+    assert deepest < 60
+    for k in (0, 7, 95, 451, 899, 1000):
+        assert ffmpeg_eval(expr, t=k / 30 + 1e-6) == pytest.approx(
+            keyframes.value_at(anim, k / 30 + 1e-6), abs=1e-6
+        )

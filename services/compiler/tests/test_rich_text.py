@@ -142,3 +142,35 @@ def test_shadow_box_padding_and_corner_radius() -> None:
     assert a[0, 0] == 0 and a[-1, -1] == 0  # rounded corners
     assert a[boxed.height // 2, 3] == 255 and a[3, boxed.width // 2] == 255
     assert boxed.height >= plain.height + 30
+
+
+async def test_bad_rich_text_and_text_animations_are_refused_by_field(compiler: Running) -> None:
+    from .test_plugin_rpcs import field_violations, render_error
+
+    bad = text_frame(
+        {
+            "text": "x" * 400,
+            "fontSize": 200,
+            "shadowBlur": -1,
+            "shadowColor": "nope",
+            "align": "middle",
+            "lineHeight": 99,
+            "animateIn": {"type": "spin", "duration": 0},
+            "animateOut": {"type": "fade", "direction": "left"},
+        }
+    )
+    bad["output"] = {"path": "x.mp4"}
+    fields = set(field_violations(await render_error(compiler, project(bad))))
+    p = "tracks[0].clips[0].source.text"
+    assert {
+        f"{p}.shadow_blur",
+        f"{p}.shadow_color",
+        f"{p}.align",
+        f"{p}.line_height",
+        f"{p}.animate_in.type",
+        f"{p}.animate_in.duration",
+        f"{p}.animate_out.direction",
+    } <= fields
+    huge = text_frame({"text": "x" * 400, "fontSize": 200})
+    huge["output"] = {"path": "x.mp4"}
+    assert field_violations(await render_error(compiler, project(huge))) == [f"{p}.text"]

@@ -71,6 +71,7 @@ class CaptionStyle(_message.Message):
     MAX_WIDTH_FIELD_NUMBER: _builtins.int
     ALIGN_FIELD_NUMBER: _builtins.int
     LINE_HEIGHT_FIELD_NUMBER: _builtins.int
+    HIGHLIGHT_COLOR_FIELD_NUMBER: _builtins.int
     font: _builtins.str
     """Family name or font file; default DejaVu Sans."""
     font_size: _builtins.float
@@ -106,6 +107,8 @@ class CaptionStyle(_message.Message):
     """"left", "center" (default) or "right"."""
     line_height: _builtins.float
     """Multiple of the font's line height; 0 means 1."""
+    highlight_color: _builtins.str
+    """With ASS karaoke timings (\\k tags), the syllable being sung is drawn in this colour."""
     def __init__(
         self,
         *,
@@ -130,10 +133,11 @@ class CaptionStyle(_message.Message):
         max_width: _builtins.float = ...,
         align: _builtins.str = ...,
         line_height: _builtins.float = ...,
+        highlight_color: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_margin_h", b"_margin_h", "_margin_v", b"_margin_v", "_outline_width", b"_outline_width", "_x", b"_x", "_y", b"_y", "margin_h", b"margin_h", "margin_v", b"margin_v", "outline_width", b"outline_width", "x", b"x", "y", b"y"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_margin_h", b"_margin_h", "_margin_v", b"_margin_v", "_outline_width", b"_outline_width", "_x", b"_x", "_y", b"_y", "align", b"align", "background_color", b"background_color", "color", b"color", "corner_radius", b"corner_radius", "font", b"font", "font_size", b"font_size", "line_height", b"line_height", "margin_h", b"margin_h", "margin_v", b"margin_v", "max_lines", b"max_lines", "max_width", b"max_width", "outline_color", b"outline_color", "outline_width", b"outline_width", "padding", b"padding", "position", b"position", "shadow_blur", b"shadow_blur", "shadow_color", b"shadow_color", "shadow_x", b"shadow_x", "shadow_y", b"shadow_y", "x", b"x", "y", b"y"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_margin_h", b"_margin_h", "_margin_v", b"_margin_v", "_outline_width", b"_outline_width", "_x", b"_x", "_y", b"_y", "align", b"align", "background_color", b"background_color", "color", b"color", "corner_radius", b"corner_radius", "font", b"font", "font_size", b"font_size", "highlight_color", b"highlight_color", "line_height", b"line_height", "margin_h", b"margin_h", "margin_v", b"margin_v", "max_lines", b"max_lines", "max_width", b"max_width", "outline_color", b"outline_color", "outline_width", b"outline_width", "padding", b"padding", "position", b"position", "shadow_blur", b"shadow_blur", "shadow_color", b"shadow_color", "shadow_x", b"shadow_x", "shadow_y", b"shadow_y", "x", b"x", "y", b"y"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__margin_h: _TypeAlias = _typing.Literal["margin_h"]  # noqa: Y015
     _WhichOneofArgType__margin_h: _TypeAlias = _typing.Literal["_margin_h", b"_margin_h"]  # noqa: Y015

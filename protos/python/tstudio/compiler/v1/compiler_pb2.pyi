@@ -783,6 +783,7 @@ class ExplainRenderResponse(_message.Message):
     FFMPEG_COMMAND_FIELD_NUMBER: _builtins.int
     AUDIO_FILTER_GRAPH_FIELD_NUMBER: _builtins.int
     DURATION_SECONDS_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
     ffmpeg_command: _builtins.str
     """The same, quoted for a POSIX shell."""
     audio_filter_graph: _builtins.str
@@ -793,6 +794,12 @@ class ExplainRenderResponse(_message.Message):
     def ffmpeg_args(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """An ffmpeg argument vector that renders the same output."""
 
+    @_builtins.property
+    def notes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What the command cannot say as a plain FFmpeg expression and how it says it instead (e.g. a
+        cubic-bezier curve as a per-frame lookup, animated text and captions as PNG sequences).
+        """
+
     def __init__(
         self,
         *,
@@ -801,10 +808,11 @@ class ExplainRenderResponse(_message.Message):
         ffmpeg_command: _builtins.str = ...,
         audio_filter_graph: _builtins.str = ...,
         duration_seconds: _builtins.float = ...,
+        notes: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio_filter_graph", b"audio_filter_graph", "duration_seconds", b"duration_seconds", "ffmpeg_args", b"ffmpeg_args", "ffmpeg_command", b"ffmpeg_command", "segments", b"segments"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio_filter_graph", b"audio_filter_graph", "duration_seconds", b"duration_seconds", "ffmpeg_args", b"ffmpeg_args", "ffmpeg_command", b"ffmpeg_command", "notes", b"notes", "segments", b"segments"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

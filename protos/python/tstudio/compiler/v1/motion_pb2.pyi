@@ -88,7 +88,7 @@ class TextAnimation(_message.Message):
     BY_FIELD_NUMBER: _builtins.int
     DIRECTION_FIELD_NUMBER: _builtins.int
     type: _builtins.str
-    """fade, slide, scale, typewriter, wave, bounce, shake, blink, dissolve, ascend or shift."""
+    """fade, slide, scale, typewriter, wave, bounce, shake, blink, dissolve, ascend, shift or movingLetters."""
     duration: _builtins.float
     """Seconds; unset means 0.5."""
     by: _builtins.str

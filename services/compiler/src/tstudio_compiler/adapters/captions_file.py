@@ -1,9 +1,9 @@
 """Subtitle files (SRT, WebVTT, ASS/SSA) read with pysubs2 into domain cues.
 
 ASS styles give each cue its font, size (scaled from the script's PlayResY to the frame), colours,
-outline and vertical position; the override tags `\\an`, `\\N`/`\\n`, `\\b`, `\\i` are honoured (the
-last two only as far as the cue's font has no bold/italic face: they are listed as ignored); every
-other override tag is listed in `ignored` (ValidateProject shows them as warnings).
+outline and vertical position; the override tags `\\an`, line breaks and karaoke timings (`\\k`...)
+are honoured; every other override tag is dropped and listed in `ignored` (ExplainRender's notes
+show them).
 """
 
 from __future__ import annotations
@@ -51,9 +51,10 @@ def read_captions(source: CaptionsSource, path: str) -> CaptionsSource:
             for name, value in _OVERRIDE.findall(tags):
                 if name == "an" and value:
                     position = _numpad(int(value))
-                elif name not in ("N", "n", "h"):
+                elif name not in ("N", "n", "h", "k", "kf", "ko", "K"):
                     ignored.add(f"\\{name}")
-        cue = Cue(event.start / 1000, event.end / 1000, event.plaintext.strip(), position)
+        text = event.plaintext.strip()
+        cue = Cue(event.start / 1000, event.end / 1000, text, position, syllables=_syllables(event))
         style = parsed.styles.get(event.style) if play_res_y else None
         if style is not None:
             cue = Cue(
@@ -66,9 +67,33 @@ def read_captions(source: CaptionsSource, path: str) -> CaptionsSource:
                 color=_colour(style.primarycolor),
                 outline_color=_colour(style.outlinecolor),
                 outline_width=style.outline / play_res_y,
+                syllables=cue.syllables,
             )
         cues.append(cue)
     return CaptionsSource(source.path, source.style, tuple(cues), True, tuple(sorted(ignored)))
+
+
+def _syllables(event: pysubs2.SSAEvent) -> tuple[tuple[float, float, int, int], ...]:
+    """Karaoke syllables from \\k, \\kf, \\ko, \\K tags (centiseconds each)."""
+    out = []
+    at = event.start / 1000
+    visible = 0
+    duration: float | None = None
+    # Text pieces between override blocks; a block's \k applies to the piece after it.
+    for piece in re.split(r"(\{[^}]*\})", event.text):
+        if piece.startswith("{"):
+            match = re.search(r"\\[kK][fo]?(\d+)", piece)
+            if match:
+                duration = int(match.group(1)) / 100
+            continue
+        plain = piece.replace("\\N", " ").replace("\\n", " ").replace("\\h", " ")
+        count = sum(1 for ch in plain if not ch.isspace())
+        if duration is not None:
+            out.append((at, at + duration, visible, visible + count))
+            at += duration
+            duration = None
+        visible += count
+    return tuple(out)
 
 
 def _numpad(alignment: int) -> str:

@@ -9,7 +9,8 @@ from PIL import Image
 
 from tstudio_compiler.adapters.fonts import FontBook
 from tstudio_compiler.adapters.text_layout import Scene
-from tstudio_compiler.domain.captions import CaptionsSource, CaptionStyle, Cue, active
+from tstudio_compiler.domain.captions import CaptionsSource, CaptionStyle, Cue, active, sung
+from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.model import TextSource
 
 
@@ -18,20 +19,29 @@ class CaptionPictures:
         self.captions, self.book = captions, book
         self.width, self.height = width, height
 
-    def showing(self, source_time: float) -> tuple[int, ...]:
-        return active(self.captions.cues, source_time)
+    def showing(self, source_time: float) -> tuple[tuple[int, int], ...]:
+        """(cue, karaoke syllable or -1) for each cue showing: what decides the picture."""
+        cues = self.captions.cues
+        highlight = bool(self.captions.style.highlight_color)
+        return tuple((i, sung(cues[i], source_time) if highlight else -1) for i in active(cues, source_time))
 
-    def picture(self, indexes: tuple[int, ...]) -> np.ndarray:
+    def picture(self, showing: tuple[tuple[int, int], ...]) -> np.ndarray:
         canvas = Image.new("RGBA", (self.width, self.height), (0, 0, 0, 0))
         style = self.captions.style
         stacked = {"bottom": 0, "top": 0, "middle": 0, "custom": 0}
         # Later cues stack away from the edge (above at the bottom, below at the top).
-        for index in indexes:
+        for index, syllable in showing:
             cue = self.captions.cues[index]
             text = self._text(cue, style)
             if not text.text.strip():
                 continue
-            image = Scene(text, self.book, max_lines=style.max_lines).picture()
+            scene = Scene(text, self.book, max_lines=style.max_lines)
+            image = scene.picture()
+            if syllable >= 0:
+                _, _, first, last = cue.syllables[syllable]
+                visible = [g for g in scene.glyphs if not g.char.isspace()][first:last]
+                colour = parse_color(style.highlight_color)
+                image = Image.alpha_composite(image, scene.draw(visible, colour))
             position = style.position or cue.position or "bottom"
             x, y = self._place(image.size, position, text.align, stacked[position], style)
             stacked[position] += image.height
@@ -93,7 +103,7 @@ class CaptionsFeeder:
 
     def __init__(self, pictures: CaptionPictures, source_in: float, fps: float) -> None:
         self._pictures, self._source_in, self._fps = pictures, source_in, fps
-        self._key: tuple[int, ...] | None = None
+        self._key: tuple[tuple[int, int], ...] | None = None
         self._frame: av.VideoFrame | None = None
 
     def frame(self, local_frame: int) -> av.VideoFrame:

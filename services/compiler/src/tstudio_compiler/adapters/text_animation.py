@@ -10,6 +10,7 @@ picture itself. Units are cut in logical order: by char and by word assume left-
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,10 +22,31 @@ from tstudio_compiler.domain import text_motion
 from tstudio_compiler.domain.model import TextSource
 
 
-def margin(text: TextSource) -> int:
-    """Room for units away from their place: slides move 1.5 font sizes, bounces 1.2. Even, so the
-    picture lands on the same 4:2:0 chroma grid as the static text (whose size is even too)."""
-    return 2 * round(0.8 * max(1.0, text.font_size))
+def margin(text: TextSource) -> tuple[int, int]:
+    """Room (x, y) for units away from their place, from the largest offsets text_motion gives
+    (slides 1.5 font sizes, bounces 1.2, ...). Even, so the picture lands on the same 4:2:0 chroma
+    grid as the static text (whose size is even too); none for types that do not move."""
+    x = y = 0.0
+    for anim in (text.animate_in, text.animate_out):
+        if anim is None:
+            continue
+        dx, dy = _REACH.get(anim.type, (0.0, 0.0))
+        if anim.type == "slide":
+            dx, dy = (1.5, 0.0) if anim.direction in ("", "left", "right") else (0.0, 1.5)
+        x, y = max(x, dx), max(y, dy)
+    size = max(1.0, text.font_size)
+    return 2 * math.ceil(x * size / 2), 2 * math.ceil(y * size / 2)
+
+
+# Font sizes a unit may move from its place, per type (slide depends on its direction).
+_REACH = {
+    "wave": (0.0, 0.55),
+    "bounce": (0.0, 1.25),
+    "shake": (0.3, 0.0),
+    "ascend": (0.0, 0.85),
+    "shift": (0.85, 0.0),
+    "movingLetters": (0.0, 0.65),
+}
 
 
 @dataclass(frozen=True)

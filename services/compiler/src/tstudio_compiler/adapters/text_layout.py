@@ -125,7 +125,9 @@ class Scene:
     """The text's picture, in parts: the background box and the glyphs, which can be drawn in groups
     (text animations draw each unit on its own). `margin` adds empty pixels on every side."""
 
-    def __init__(self, text: TextSource, book: FontBook, margin: int = 0, max_lines: int = 0) -> None:
+    def __init__(
+        self, text: TextSource, book: FontBook, margin: tuple[int, int] = (0, 0), max_lines: int = 0
+    ) -> None:
         lay = Layout(text, book)
         if max_lines:
             lay.lines = lay.lines[:max_lines]
@@ -141,9 +143,9 @@ class Scene:
         spread = math.ceil(2 * self.blur) if self.shadow else 0
         self.shadow_offset = (round(text.shadow_x), round(text.shadow_y)) if self.shadow else (0, 0)
         sx, sy = self.shadow_offset
-        self.left, self.top = max(0, spread - sx) + margin, max(0, spread - sy) + margin
-        width = self.box_w + self.left + max(0, spread + sx) + margin
-        height = self.box_h + self.top + max(0, spread + sy) + margin
+        self.left, self.top = max(0, spread - sx) + margin[0], max(0, spread - sy) + margin[1]
+        width = self.box_w + self.left + max(0, spread + sx) + margin[0]
+        height = self.box_h + self.top + max(0, spread + sy) + margin[1]
         self.size = (width + width % 2, height + height % 2)
         self.fill = parse_color(text.color) or (255, 255, 255, 255)
         self.stroke_fill = parse_color(text.stroke_color) if text.stroke_color else None
@@ -179,8 +181,9 @@ class Scene:
             )
         return image
 
-    def draw(self, glyphs: list[Glyph]) -> Image.Image:
-        """`glyphs` with their shadow and stroke on a transparent picture of the scene's size."""
+    def draw(self, glyphs: list[Glyph], fill: tuple[int, ...] | None = None) -> Image.Image:
+        """`glyphs` with their shadow and stroke on a transparent picture of the scene's size
+        (in `fill` instead of the text's colour when given)."""
         image = Image.new("RGBA", self.size, (0, 0, 0, 0))
         if self.shadow:
             layer = Image.new("RGBA", self.size, (0, 0, 0, 0))
@@ -189,7 +192,7 @@ class Scene:
                 layer = layer.filter(ImageFilter.GaussianBlur(self.blur))
             image = Image.alpha_composite(image, layer)
         glyph_layer = Image.new("RGBA", self.size, (0, 0, 0, 0))
-        self._text(ImageDraw.Draw(glyph_layer), glyphs, (0, 0), self.fill, self.stroke_fill)
+        self._text(ImageDraw.Draw(glyph_layer), glyphs, (0, 0), fill or self.fill, self.stroke_fill)
         return Image.alpha_composite(image, glyph_layer)
 
     def picture(self) -> Image.Image:

@@ -53,11 +53,16 @@ def text_warnings(project: Project) -> list[tuple[str, str]]:
     out = []
     for ti, track in enumerate(project.tracks):
         for ci, clip in enumerate(track.clips):
-            text = clip.source.text
+            text, captions = clip.source.text, clip.source.captions
+            fonts = []
             if text is not None and text.font:
-                warning = book.resolve(text.font).warning
+                fonts.append(("source.text.font", text.font))
+            if captions is not None and captions.style.font:
+                fonts.append(("source.captions.style.font", captions.style.font))
+            for field, font in fonts:
+                warning = book.resolve(font).warning
                 if warning:
-                    out.append((f"tracks[{ti}].clips[{ci}].source.text.font", warning))
+                    out.append((f"tracks[{ti}].clips[{ci}].{field}", warning))
     return out
 
 
@@ -92,7 +97,7 @@ class TextImageFolder:
         if not (folder / "done").exists():
             folder.mkdir(parents=True, exist_ok=True)
             pictures = CaptionPictures(spec.captions, shared_font_book(), spec.width, spec.height)
-            made: dict[tuple[int, ...], Path] = {}
+            made: dict[tuple[tuple[int, int], ...], Path] = {}
             for index in range(spec.frames + 1):
                 showing = pictures.showing(spec.source_time(spec.first_frame + index))
                 if showing not in made:

@@ -35,6 +35,7 @@ from tstudio_compiler.api.plugin_rpc import PluginRpc
 from tstudio_compiler.api.project_expand import expand
 from tstudio_compiler.api.project_import_rpc import ProjectImportRpc
 from tstudio_compiler.api.scale_rpc import ScaleRpc
+from tstudio_compiler.domain import motion_notes
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.encoding import HARDWARE, choose_encoder
 from tstudio_compiler.domain.jobs import JobStatus, JobView
@@ -217,7 +218,8 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
     async def ExplainRender(
         self, request: compiler_pb2.ExplainRenderRequest, context: grpc.aio.ServicerContext
     ) -> compiler_pb2.ExplainRenderResponse:
-        explained = await self._compiler.explain(self._project(request.project))
+        project = self._project(request.project)
+        explained = await self._compiler.explain(project)
         plan = explained.plan
         return compiler_pb2.ExplainRenderResponse(
             segments=[
@@ -235,6 +237,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
             ffmpeg_command=explained.command,
             audio_filter_graph=plan.audio_graph().render(),
             duration_seconds=plan.duration,
+            notes=motion_notes.notes(explained.project or project),
         )
 
     async def ListEffects(

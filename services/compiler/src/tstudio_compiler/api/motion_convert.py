@@ -68,6 +68,7 @@ def captions(c: captions_pb2.CaptionsSource) -> CaptionsSource:
         max_width=s.max_width,
         align=s.align,
         line_height=s.line_height,
+        highlight_color=s.highlight_color,
     )
     return CaptionsSource(c.path, style)
 

@@ -11,6 +11,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from tstudio_compiler.domain.colors import parse_color
+
 FORMATS = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa"}
 POSITIONS = ("bottom", "top", "middle", "custom")
 
@@ -40,6 +42,8 @@ class CaptionStyle:
     max_width: float = 0.0  # pixels; 0: the frame width less the side margins
     align: str = ""  # left, center (default), right
     line_height: float = 0.0
+    # With ASS karaoke timings, the syllable being sung is drawn in this colour ("" = off).
+    highlight_color: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class Cue:
     color: str = ""
     outline_color: str = ""
     outline_width: float = -1.0
+    # ASS karaoke (\k tags): (start, end) seconds in the file and the range of the cue's visible
+    # (non-space) characters each syllable covers.
+    syllables: tuple[tuple[float, float, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,9 +158,21 @@ def check_style(style: CaptionStyle, path: str) -> list[tuple[str, str]]:
         out.append((f"{path}.max_lines", "must be within 0..20"))
     if style.align and style.align not in ("left", "center", "right"):
         out.append((f"{path}.align", "must be left, center or right"))
+    for name in ("color", "outline_color", "shadow_color", "background_color", "highlight_color"):
+        value = getattr(style, name)
+        if value and parse_color(value) is None:
+            out.append((f"{path}.{name}", "must be a colour like #rrggbb"))
     return out
 
 
 def active(cues: tuple[Cue, ...], t: float) -> tuple[int, ...]:
     """Indexes of the cues showing at file time `t` (start inclusive, end exclusive)."""
     return tuple(i for i, c in enumerate(cues) if c.start <= t < c.end)
+
+
+def sung(cue: Cue, t: float) -> int:
+    """The index of the karaoke syllable sung at file time `t`, -1 for none."""
+    for index, (start, end, _, _) in enumerate(cue.syllables):
+        if start <= t < end:
+            return index
+    return -1

@@ -55,6 +55,8 @@ class Explanation:
     plan: RenderPlan
     args: list[str]
     command: str
+    # As prepared (captions read from their files).
+    project: Project | None = None
 
 
 @dataclass(frozen=True)
@@ -347,4 +349,4 @@ class Compiler:
         args = await self._blocking.run(
             ffmpeg_args, prepared.plan, encode, self._text_images.path_for, ffmpeg
         )
-        return Explanation(prepared.plan, args, shell_command(args))
+        return Explanation(prepared.plan, args, shell_command(args), prepared.project)

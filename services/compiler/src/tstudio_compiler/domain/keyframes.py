@@ -54,11 +54,12 @@ def check(animations: tuple[Animation, ...], path: str, is_audio: bool = False) 
     for ai, anim in enumerate(animations):
         ap = f"{path}[{ai}]"
         prop = anim.property
-        if prop in NOT_YET or prop.startswith("effects["):
-            why = NOT_YET.get(prop, "animated effect parameters are not supported yet")
-            out.append((f"{ap}.property", why))
+        if prop in NOT_YET:
+            out.append((f"{ap}.property", NOT_YET[prop]))
             continue
-        if prop not in RANGES:
+        # effects[i].params.<name>: the parameter and its range are checked by domain/effect_motion.py.
+        effect = prop.startswith("effects[")
+        if not effect and prop not in RANGES:
             out.append((f"{ap}.property", f"unknown property {prop!r}; animatable: {', '.join(RANGES)}"))
             continue
         if is_audio and prop != "volume":
@@ -70,7 +71,7 @@ def check(animations: tuple[Animation, ...], path: str, is_audio: bool = False) 
             out.append((f"{ap}.keyframes", "needs at least one keyframe"))
         if len(anim.keyframes) > MAX_KEYFRAMES:
             out.append((f"{ap}.keyframes", f"at most {MAX_KEYFRAMES} keyframes"))
-        lo, hi = RANGES[prop]
+        lo, hi = RANGES.get(prop, (-math.inf, math.inf))
         previous: float | None = None
         for ki, kf in enumerate(anim.keyframes):
             kp = f"{ap}.keyframes[{ki}]"
@@ -81,7 +82,7 @@ def check(animations: tuple[Animation, ...], path: str, is_audio: bool = False) 
                 out.append((f"{kp}.time", f"{what} the previous keyframe's time ({previous:g} s)"))
             else:
                 previous = kf.time
-            if not math.isfinite(kf.value) or not lo <= kf.value <= hi:
+            if not effect and (not math.isfinite(kf.value) or not lo <= kf.value <= hi):
                 out.append((f"{kp}.value", f"must be within {lo:g}..{hi:g} for {prop}"))
             try:
                 easing.parse(kf.easing)
@@ -120,12 +121,22 @@ def expression(anim: Animation, clock: str, fps: float) -> str:
     """The curve as an FFmpeg expression of `clock` (an expression of clip seconds).
 
     Curves with a closed form are written out; cubic-bezier (no closed form) is a table of its
-    values at the frame times, exact at every frame the render evaluates."""
+    values at the frame times, exact at every frame the render evaluates. The keyframe segments are
+    picked by a balanced tree of comparisons: FFmpeg's parser nests at most about 100 levels."""
     kfs = anim.keyframes
-    expr = number(kfs[-1].value)
-    for a, b in reversed(list(itertools.pairwise(kfs))):
-        expr = f"if(lt({clock},{number(b.time)}),{_segment(a, b, clock, fps)},{expr})"
-    return f"if(lt({clock},{number(kfs[0].time)}),{number(kfs[0].value)},{expr})"
+    # (the time the piece ends, its expression): before the first keyframe, each segment, after.
+    pieces = [(kfs[0].time, number(kfs[0].value))]
+    pieces += [(b.time, _segment(a, b, clock, fps)) for a, b in itertools.pairwise(kfs)]
+    pieces.append((math.inf, number(kfs[-1].value)))
+    return _pick(pieces, clock)
+
+
+def _pick(pieces: list[tuple[float, str]], clock: str) -> str:
+    if len(pieces) == 1:
+        return pieces[0][1]
+    half = len(pieces) // 2
+    edge = pieces[half - 1][0]
+    return f"if(lt({clock},{number(edge)}),{_pick(pieces[:half], clock)},{_pick(pieces[half:], clock)})"
 
 
 def closed_form(anim: Animation) -> bool:

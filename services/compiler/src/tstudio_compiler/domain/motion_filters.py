@@ -11,6 +11,7 @@ keeps the size it was configured with, overlay follows each frame's size.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from tstudio_compiler.domain import keyframes
@@ -64,14 +65,26 @@ def rescale(anim: Animation, largest: float, fps: float) -> Filter:
     return Filter("scale", options(w=f"max(2,2*round(iw*{factor}/2))", h=-2, eval="frame"))
 
 
-def rotate(anim: Animation, fps: float) -> Filter:
+def rotate(anim: Animation, fps: float, length: float) -> Filter:
+    """The box fits the picture at every angle the curve reaches (w·|cos| + h·|sin| at most)."""
     angle = f"({keyframes.expression(anim, CHAIN_CLOCK, fps)})*PI/180"
-    return Filter("rotate", options(a=angle, ow="hypot(iw,ih)", oh="ow", c="none"))
+    frames = max(1, round(length * fps))
+    radians = [math.radians(keyframes.value_at(anim, k / fps)) for k in range(frames + 1)]
+    c = min(1.0, max(abs(math.cos(a)) for a in radians) + 0.001)
+    s = min(1.0, max(abs(math.sin(a)) for a in radians) + 0.001)
+    box = options(
+        ow=f"ceil((iw*{number(c)}+ih*{number(s)})/4)*4", oh=f"ceil((iw*{number(s)}+ih*{number(c)})/4)*4"
+    )
+    return Filter("rotate", f"{options(a=angle)}:{box}:c=none")
 
 
 def opacity(anim: Animation, fps: float, instance: str) -> tuple[Filter, Filter]:
-    """colorchannelmixer's alpha set per frame by a sendcmd expression (the option takes none)."""
-    target = Filter("colorchannelmixer", options(aa=anim.keyframes[0].value), instance)
+    """colorchannelmixer's alpha set per frame by a sendcmd expression (the option takes none);
+    once the curve rests at 1 the mixer is switched off (timeline `enable`), saving a pass per frame."""
+    args = options(aa=anim.keyframes[0].value)
+    if anim.keyframes[-1].value >= 1:
+        args += f":enable=lt(t\\,{number(anim.keyframes[-1].time + 0.5 / fps)})"
+    target = Filter("colorchannelmixer", args, instance)
     expr = keyframes.expression(anim, SENDCMD_CLOCK, fps)
     # sendcmd reads its argument as a token: quoted, the expression's commas stay in it.
     command = f"0-2147483647 [expr] {target.ref} aa \\'{expr}\\'"

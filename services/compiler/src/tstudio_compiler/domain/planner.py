@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tstudio_compiler.domain import keyframes, motion_filters
+from tstudio_compiler.domain import effect_motion, keyframes, motion_filters
 from tstudio_compiler.domain.colors import ffmpeg_color, parse_color
 from tstudio_compiler.domain.colour_management import HD, OutputColour, output_colour
 from tstudio_compiler.domain.colour_management import source_filters as colour_source_filters
@@ -495,7 +495,7 @@ class _GraphBuilder:
         )
         full_size = not f and p.kind == "video"
         frame_effects = []
-        for spec in c.effects:
+        for ei, spec in enumerate(c.effects):
             definition = self.effects.get(spec.type)
             assert definition is not None
             params = resolve(definition.params, spec.params)
@@ -503,11 +503,17 @@ class _GraphBuilder:
                 # Plugins run on the decoded frames, before the graph's own filters.
                 frame_effects.append((spec.type, params))
                 continue
+            curves = effect_motion.curves(c.animations, ei)
+            if curves:
+                instance = f"{self.label('fx')}f{self.feed_start}"
+                frames = p.end_frame - p.start_frame
+                f.extend(effect_motion.filters(definition.build, params, curves, self.fps, frames, instance))
+                continue
             f.extend(definition.build(params))
         if alpha:
             f.append(Filter("format", "rgba"))
         if m.rotation:
-            f.append(motion_filters.rotate(m.rotation, self.fps))
+            f.append(motion_filters.rotate(m.rotation, self.fps, length))
         elif t.rotation:
             rad = number(t.rotation * math.pi / 180)
             f.append(Filter("rotate", options(a=rad, ow=f"rotw({rad})", oh=f"roth({rad})", c="none")))

@@ -74,7 +74,10 @@ def captions_from_dict(values: Mapping[str, Any]) -> CaptionsSource:
     return CaptionsSource(
         values["path"],
         CaptionStyle(**values["style"]),
-        tuple(Cue(**cue) for cue in values["cues"]),
+        tuple(
+            Cue(**{**cue, "syllables": tuple(tuple(s) for s in cue.get("syllables", ()))})
+            for cue in values["cues"]
+        ),
         bool(values["loaded"]),
         tuple(values["ignored"]),
     )

@@ -26,11 +26,19 @@ TYPES = (
     "dissolve",
     "ascend",
     "shift",
+    "movingLetters",
 )
 BY = ("char", "word", "line")
 DIRECTIONS = ("left", "right", "up", "down")
 # The unit each type moves when `by` is not given.
-DEFAULT_BY = {"typewriter": "char", "wave": "char", "bounce": "char", "dissolve": "char", "ascend": "word"}
+DEFAULT_BY = {
+    "typewriter": "char",
+    "wave": "char",
+    "bounce": "char",
+    "dissolve": "char",
+    "movingLetters": "char",
+    "ascend": "word",
+}
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,9 @@ def state(kind: str, direction: str, p: float, index: int) -> UnitState:
         return UnitState(dy=0.8 * (1 - q), alpha=q)
     if kind == "shift":
         return UnitState(dx=0.8 * (1 - q), alpha=q)
+    if kind == "movingLetters":
+        # Shotstack's: each letter rises into place while it grows and appears.
+        return UnitState(dy=0.6 * (1 - q), scale=0.5 + 0.5 * q, alpha=q)
     raise ValueError(f"unknown text animation {kind!r}")
 
 

@@ -33,6 +33,8 @@ def check(text: TextSource, path: str, length: float | None) -> list[tuple[str, 
         out.append((f"{path}.shadow_color", "must be a colour like #rrggbb"))
     if text.align and text.align not in ("left", "center", "right"):
         out.append((f"{path}.align", "must be left, center or right"))
+    if not out:
+        out += _size(text, path)
     out += text_motion.check(text.animate_in, f"{path}.animate_in")
     out += text_motion.check(text.animate_out, f"{path}.animate_out")
     total = sum(a.duration for a in (text.animate_in, text.animate_out) if a is not None)
@@ -49,3 +51,33 @@ def captions_rules(captions: CaptionsSource, path: str, kind: TrackKind) -> list
         out.append((f"{path}.path", "is required"))
     out += check_style(captions.style, f"{path}.style")
     return out
+
+
+# The largest side of a rasterised text picture (pixel budget: rasterising allocates width x height).
+MAX_SIDE = 16384
+
+
+def _size(text: TextSource, path: str) -> list[tuple[str, str]]:
+    """A generous estimate of the picture's size (glyphs at most 1 em wide), refused when too big."""
+    em = max(1.0, text.font_size)
+    advance = em + max(0.0, text.letter_spacing)
+    line_h = em * 1.2 * (text.line_height or 1.0)
+    width = height = 0.0
+    for line in text.text.split("\n"):
+        natural = len(line) * advance
+        if text.max_width > 0:
+            rows = max(1, math.ceil(natural / text.max_width))
+            width = max(width, min(natural, text.max_width + advance))
+        else:
+            rows = 1
+            width = max(width, natural)
+        height += rows * line_h
+    margin = 2 * (text.padding + text.stroke_width + 2 * text.shadow_blur + em * 1.6)
+    if width + margin > MAX_SIDE or height + margin > MAX_SIDE:
+        return [
+            (
+                f"{path}.text",
+                f"the text would be wider or taller than {MAX_SIDE} px; wrap it (max_width) or make it smaller",
+            )
+        ]
+    return []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from svckit.did_you_mean import suggestion
 
-from tstudio_compiler.domain import keyframes, text_rules
+from tstudio_compiler.domain import effect_motion, keyframes, text_rules
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.colour_management import check_output_colour
 from tstudio_compiler.domain.compositing_validation import check_compositing
@@ -211,6 +211,7 @@ def _check_clip(
     _check_effects(clip.effects, f"{cp}.effects", EffectKind.VIDEO, catalogs, v)
     _check_effects(clip.audio_effects, f"{cp}.audio_effects", EffectKind.AUDIO, catalogs, v)
     v.extend(keyframes.check(clip.animations, f"{cp}.animations", kind is TrackKind.AUDIO))
+    v.extend(effect_motion.check(clip.animations, clip.effects, catalogs.effects, f"{cp}.animations"))
     if clip.source.text is not None:
         v.extend(text_rules.check(clip.source.text, f"{cp}.source.text", length))
     if kind is TrackKind.AUDIO and clip.effects:
