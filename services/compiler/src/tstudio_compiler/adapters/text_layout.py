@@ -235,10 +235,10 @@ def render(text: TextSource, book: FontBook, max_pixels: int = 0) -> tuple[Image
     return scene.picture(), scene.warning
 
 
-def fitted_scene(text: TextSource, book: FontBook, max_pixels: int = 0, **options: int) -> Scene:
+def fitted_scene(text: TextSource, book: FontBook, max_pixels: int = 0) -> Scene:
     """The text's scene within `max_pixels` (0: any size): the size is measured before any pixel is
     allocated, and the font (and stroke) shrink until the picture fits."""
-    scene = Scene(text, book, **options)
+    scene = Scene(text, book)
     for _ in range(8):
         width, height = scene.size
         if not max_pixels or width * height <= max_pixels or text.font_size <= 1:
@@ -254,7 +254,7 @@ def fitted_scene(text: TextSource, book: FontBook, max_pixels: int = 0, **option
         text = replace(
             text, font_size=max(1.0, text.font_size * shrink), stroke_width=text.stroke_width * shrink
         )
-        scene = Scene(text, book, **options)
+        scene = Scene(text, book)
     width, height = scene.size
     if max_pixels and width * height > max_pixels:
         raise FailedPrecondition(
