@@ -48,13 +48,13 @@ async def test_a_frontend_project_file_renders_beside_itself(
     code, stdout, stderr = await tstudio_render(address, tmp_path / "trip.json")
     assert code == 0, stderr
     assert stdout.strip() == str(tmp_path / "trip.mp4")
-    assert "note: subtitles[0].style.shadow_color" in stderr
+    assert "note: subtitles[0].style.padding: one padding on every side" in stderr
     with av.open(stdout.strip()) as container:
         assert container.streams.video[0].frames == 45
 
 
 async def test_a_frontend_project_that_cannot_render_names_its_field(address: str, tmp_path: Path) -> None:
-    data = schema(subtitles=[subtitle("s", "Hi", 0, 1, [animation("b", "Bounce", 0.2)])])
+    data = schema(subtitles=[subtitle("s", "Hi", 0, 1, [animation("b", "Spin", 0.2)])])
     (tmp_path / "bad.json").write_text(json.dumps(data))
     code, _, stderr = await tstudio_render(address, tmp_path / "bad.json")
     assert code == 1

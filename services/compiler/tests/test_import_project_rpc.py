@@ -144,6 +144,15 @@ def our_project(media: Media, output: Path) -> dict[str, Any]:
                                 "strokeColor": "#000000",
                                 "strokeWidth": 2,
                                 "align": "center",
+                                "shadowColor": "#000000",
+                                "shadowX": 2,
+                                "shadowY": 2,
+                                "shadowBlur": 4,
+                                "letterSpacing": 0,
+                                "lineHeight": 1.2,
+                                "maxWidth": 256,
+                                "padding": 12,
+                                "cornerRadius": 4,
                             }
                         },
                         "transform": {"x": 0.5, "y": (0.85 * 180 - 20 - 24 * 1.2 / 2) / 180},
@@ -184,7 +193,7 @@ async def test_refusals_name_the_frontends_fields_and_the_service_keeps_serving(
     compiler: Running, media: Media, tmp_path: Path
 ) -> None:
     data = frontend_project(media)
-    data["subtitles"][0]["animations"].append(animation("tw", "TypeWriter", 0.5))
+    data["subtitles"][0]["animations"].append(animation("tw", "Spin", 0.5))
     data["effects"].append(effect("holo", "Hologram"))
     data["tracks"][0]["clips"][0]["effects"] = ["holo"]
     with pytest.raises(grpc.aio.AioRpcError) as caught:

@@ -179,10 +179,38 @@ def test_subtitles_become_a_text_track_placed_by_their_anchor() -> None:
         "strokeColor": "#000000",
         "strokeWidth": 2.0,
         "align": "center",
+        "shadowColor": "#000000",
+        "shadowX": 2.0,
+        "shadowY": 2.0,
+        "shadowBlur": 4.0,
+        "letterSpacing": 0.0,
+        "lineHeight": 1.2,
+        "maxWidth": 0.8 * 320,
+        "padding": 12.0,
+        "cornerRadius": 4.0,
     }
     # Bottom-anchored at 85 % with a 20 px margin: the text's bottom edge sits at 153 - 20 px.
     assert c["transform"]["y"] * 180 + 24 * 1.2 / 2 == pytest.approx(0.85 * 180 - 20)
-    assert any(field.endswith("shadow_color") for field, _ in result.notes)
+    assert ("subtitles[0].style.padding", "one padding on every side (the largest)") in result.notes
+
+
+def test_subtitle_text_animations_become_animate_in_and_out() -> None:
+    animations = [
+        animation("tw", "TypeWriter", 0.6),
+        {**animation("s", "SlideOut", 0.4), "direction": "Down"},
+    ]
+    data = schema(subtitles=[subtitle("s1", "Hello", 0, 3, animations)])
+    text = translate(data).project["tracks"][-1]["clips"][0]["source"]["text"]
+    assert text["animateIn"] == {"type": "typewriter", "duration": 0.6}
+    assert text["animateOut"] == {"type": "slide", "duration": 0.4, "direction": "down"}
+
+
+def test_a_reverse_effect_plays_the_clip_backwards() -> None:
+    data = schema(
+        tracks=[track("v", "Video", [clip("a", "a.mp4", 0, 2, effects=["r"])])],
+        effects=[effect("r", "Reverse")],
+    )
+    assert translate(data).project["tracks"][0]["clips"][0]["reverse"] is True
 
 
 def test_what_cannot_be_rendered_is_refused_by_the_frontends_field_path() -> None:
@@ -201,7 +229,7 @@ def test_what_cannot_be_rendered_is_refused_by_the_frontends_field_path() -> Non
         effects=[effect("holo", "Hologram", intensity=0.5)],
         transitions=[transition("t", "cube-3d", "a", "b", 1.0)],
         subtitles=[
-            subtitle("s1", "Hi", 0, 1, [animation("in", "FadeIn", 0.2), animation("tw", "TypeWriter", 0.5)])
+            subtitle("s1", "Hi", 0, 1, [animation("in", "FadeIn", 0.2), animation("tw", "Spin", 0.5)])
         ],
         settings={
             "export": {
@@ -219,7 +247,7 @@ def test_what_cannot_be_rendered_is_refused_by_the_frontends_field_path() -> Non
     assert "no effect with id 'missing'" in problems["tracks[1].clips[0].effects[1]"]
     assert "tracks[1].clips[0].style_template_id" in problems
     assert "'cube-3d'" in problems["transitions[0].transition_type"]
-    assert "'TypeWriter'" in problems["subtitles[0].animations[1].animation_type"]
+    assert "'Spin'" in problems["subtitles[0].animations[1].animation_type"]
     assert "Avi" in problems["settings.export.format"]
     assert "-vf" in problems["settings.export.ffmpeg_args[2]"]
     assert "settings.export.ffmpeg_args[0]" not in problems

@@ -182,10 +182,10 @@ _EFFECTS: dict[str, tuple[Builder, str]] = {
 # Frontend effect types we know and cannot render yet: refused by name, never dropped.
 NOT_RENDERED = (
     "Neon Lomo Twilight LensFlare Duotone Cyberpunk Dreamy Infrared Matrix Stabilization MotionBlur Glitch "
-    "ZoomBlur Hologram Speed Reverse AudioCrossfade AudioReverb AudioDelay AudioChorus AudioDistortion "
+    "ZoomBlur Hologram Speed AudioCrossfade AudioReverb AudioDelay AudioChorus AudioDistortion "
     "AudioGate AudioLimiter AudioExpander AudioStereoWidth AudioHighpass AudioLowpass AudioBandpass"
 ).split()
-_ADVICE = {"speed": "use the clip's speed", "reverse": "not rendered yet (reverse playback)"}
+_ADVICE = {"speed": "use the clip's speed"}
 
 
 def map_effect(effect_type: str, parameters: Mapping[str, Any], path: str, problems: Problems) -> Mapped:

@@ -231,6 +231,9 @@ def _apply_effects(
         if effect.string("ffmpeg_command"):
             problems.refuse(effect.at("ffmpeg_command"), "custom FFmpeg commands are not run")
             continue
+        if effect.string("effect_type").lower() == "reverse":
+            ours["reverse"] = True  # the clip's trimmed range plays backwards
+            continue
         params = effect.data.get("parameters") or {}
         if not isinstance(params, Mapping):
             problems.refuse(effect.at("parameters"), "must be an object")

@@ -10,9 +10,13 @@ from tstudio_compiler.domain.timeline_studio.reader import Problems, Reader
 
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _FADES = {"FadeIn": "fadeIn", "FadeOut": "fadeOut"}
-_LATER = ("SlideIn", "SlideOut", "TypeWriter", "Bounce")
-# Style fields drawn as given, and the ones only approximated (drawn without them).
-_APPROXIMATED = ("shadow_color", "letter_spacing", "padding", "border_radius", "max_width")
+# The frontend's other subtitle animations as our text animations: (in or out, type).
+_TEXT_ANIMATIONS = {
+    "SlideIn": ("animateIn", "slide"),
+    "SlideOut": ("animateOut", "slide"),
+    "TypeWriter": ("animateIn", "typewriter"),
+    "Bounce": ("animateIn", "bounce"),
+}
 
 
 def colour(reader: Reader, key: str, problems: Problems, alpha: float | None = None) -> str:
@@ -65,9 +69,7 @@ def subtitle_clip(sub: Reader, frame: tuple[int, int], problems: Problems) -> di
         source["strokeWidth"] = max(0.0, style.number("stroke_width"))
     if style.string("font_weight", "Normal") != "Normal":
         problems.note(style.at("font_weight"), "drawn in the font's regular weight")
-    for name in _APPROXIMATED:
-        if style.has(name):
-            problems.note(style.at(name), "not drawn yet")
+    _rich_style(style, source, frame, problems)
     position = sub.child("position")
     align_x = position.string("align_x", "Center")
     source["align"] = {"Left": "left", "Right": "right"}.get(align_x, "center")
@@ -84,10 +86,20 @@ def subtitle_clip(sub: Reader, frame: tuple[int, int], problems: Problems) -> di
             clip[_FADES[kind]] = max(0.0, anim.number("duration", 0.5))
             if anim.number("delay", 0):
                 problems.note(anim.at("delay"), "fades start at the subtitle's edge")
-        elif kind in _LATER:
-            problems.refuse(
-                anim.at("animation_type"), f"{kind!r} is not rendered yet (FadeIn and FadeOut are)"
-            )
+        elif kind in _TEXT_ANIMATIONS:
+            side, ours = _TEXT_ANIMATIONS[kind]
+            if side in source:
+                problems.refuse(anim.at("animation_type"), f"a second {side} animation for one subtitle")
+                continue
+            animation: dict[str, Any] = {"type": ours, "duration": max(0.01, anim.number("duration", 0.5))}
+            direction = anim.string("direction").lower()
+            if ours == "slide" and direction in ("left", "right", "up", "down"):
+                animation["direction"] = direction
+            source[side] = animation
+            if anim.string("easing", "Linear") not in ("Linear", "Ease"):
+                problems.note(anim.at("easing"), "text animations use their own curve")
+            if anim.number("delay", 0):
+                problems.note(anim.at("delay"), "text animations start at the subtitle's edge")
         else:
             problems.refuse(anim.at("animation_type"), f"unknown animation {kind!r}")
     return clip
@@ -119,3 +131,33 @@ def _centre(
     elif align_y == "Bottom":
         y -= margin.number("bottom", 0) + block_h / 2
     return {"x": min(2.0, max(-1.0, x / w)), "y": min(2.0, max(-1.0, y / h))}
+
+
+def _rich_style(style: Reader, source: dict[str, Any], frame: tuple[int, int], problems: Problems) -> None:
+    """Shadow, spacing, line height, wrapping width, box padding and corner radius."""
+    shadow = colour(style, "shadow_color", problems)
+    if shadow:
+        source["shadowColor"] = shadow
+        for ours, theirs in (("shadowX", "shadow_x"), ("shadowY", "shadow_y")):
+            source[ours] = style.number(theirs, 0.0)
+        source["shadowBlur"] = max(0.0, style.number("shadow_blur", 0.0))
+    if style.has("letter_spacing"):
+        source["letterSpacing"] = style.number("letter_spacing")
+    if style.has("line_height"):
+        line_height = style.number("line_height")
+        if not 0.5 <= line_height <= 5:
+            problems.refuse(style.at("line_height"), "must be within 0.5..5")
+        source["lineHeight"] = line_height
+    if style.has("max_width"):
+        percent = style.number("max_width")
+        if not 0 < percent <= 100:
+            problems.refuse(style.at("max_width"), "must be within 0..100 (percent of the frame's width)")
+        source["maxWidth"] = percent / 100 * frame[0]
+    padding = style.child("padding")
+    sides = [padding.number(side, 0.0) for side in ("top", "right", "bottom", "left")]
+    if any(sides):
+        source["padding"] = max(sides)
+        if len(set(sides)) > 1:
+            problems.note(padding.path, "one padding on every side (the largest)")
+    if style.has("border_radius"):
+        source["cornerRadius"] = max(0.0, style.number("border_radius"))
