@@ -26,7 +26,7 @@ async function main() {
   report('commands', { count: catalogue.commands.length });
 
   const socket = await gateway.socket();
-  const viaSocket = await socket.invoke('get_media_metadata', { path: video });
+  const viaSocket = await socket.invoke('probe', { path: video });
   report('ws_probe', { container: viaSocket.info.container });
 
   const events = [];
@@ -39,7 +39,7 @@ async function main() {
   });
   // Let the subscription land before the render starts.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  const messages = await socket.invoke('compile_video', { project: { output: { path: output } } }, (message) =>
+  const messages = await socket.invoke('render', { project: { output: { path: output } } }, (message) =>
     progress.push(message.job.progress.percent || 0),
   );
   await done;

@@ -21,13 +21,14 @@ import grpc
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 from svckit.errors import FailedPrecondition, FieldViolation, Internal, InvalidArgument, ServiceError
-from tstudio.media.v1 import media_pb2, media_pb2_grpc
+from tstudio.media.v1 import media_pb2, media_pb2_grpc, preview_data_pb2
 
 from tstudio_media import __version__
 from tstudio_media.adapters.range_server import STREAM_PATH, media_type
 from tstudio_media.api import convert
 from tstudio_media.api.cached_media import CachedMedia
 from tstudio_media.api.folder_scan import FolderScan
+from tstudio_media.api.preview_data import PreviewDataRpc
 from tstudio_media.api.proxy_runner import ProxyRunner
 from tstudio_media.api.result_cache import file_identity
 from tstudio_media.domain.cache_key import cache_key
@@ -53,6 +54,7 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         self._media = CachedMedia(deps)
         self._proxies = ProxyRunner(deps)
         self._scans = FolderScan(deps, self._media)
+        self._library = PreviewDataRpc(deps)
 
     # -- probe ------------------------------------------------------------------------------------
 
@@ -242,6 +244,43 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         return media_pb2.GetDiagnosticsResponse(
             diagnostics=convert.diagnostics_to_proto("media", __version__, True, items)
         )
+
+    # -- library: media file listing and the preview data store (api/preview_data.py) ------------
+
+    async def ListMediaFiles(
+        self, request: preview_data_pb2.ListMediaFilesRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ListMediaFilesResponse:
+        return await self._library.list_media_files(request)
+
+    async def GetPreviewData(
+        self, request: preview_data_pb2.GetPreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.GetPreviewDataResponse:
+        return await self._library.get(request)
+
+    async def SavePreviewData(
+        self, request: preview_data_pb2.SavePreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.SavePreviewDataResponse:
+        return await self._library.save(request)
+
+    async def DeletePreviewData(
+        self, request: preview_data_pb2.DeletePreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.DeletePreviewDataResponse:
+        return await self._library.delete(request)
+
+    async def ListPreviewData(
+        self, request: preview_data_pb2.ListPreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ListPreviewDataResponse:
+        return await self._library.list(request)
+
+    async def ExportPreviewData(
+        self, request: preview_data_pb2.ExportPreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ExportPreviewDataResponse:
+        return await self._library.export(request)
+
+    async def ImportPreviewData(
+        self, request: preview_data_pb2.ImportPreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ImportPreviewDataResponse:
+        return await self._library.import_(request)
 
 
 def _job_id(given: str, field: str) -> str:

@@ -1,0 +1,97 @@
+"""The preview data store and media file listing (preview_data.proto): real gRPC server, real
+SQLite in the data dir, a restart in between."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import pytest
+from svckit.grpc_errors import error_details
+from svckit.testing import make_video
+from tstudio.media.v1 import preview_data_pb2 as pd
+
+from .conftest import media_settings, start_media
+
+
+def sections(**values: object) -> pd.SavePreviewDataRequest:
+    request = pd.SavePreviewDataRequest()
+    request.sections.update(values)
+    return request
+
+
+async def test_preview_data_survives_a_restart_and_sections_merge(tmp_path: Path) -> None:
+    settings = media_settings(tmp_path)
+    async for media in start_media(settings):
+        first = sections(browser_thumbnail={"width": 80, "base64_data": "AAA"})
+        first.file_id, first.file_path = "f1", "/videos/a.mp4"
+        await media.stub.SavePreviewData(first)
+        second = sections(timeline_previews=[{"timestamp": 1.5, "path": ""}])
+        second.file_id = "f1"  # no path: the stored one is kept
+        saved = await media.stub.SavePreviewData(second)
+        assert set(saved.data.sections.keys()) == {"browser_thumbnail", "timeline_previews"}
+    assert (tmp_path / "data" / "preview-data.sqlite3").exists()
+    async for media in start_media(settings):
+        got = await media.stub.GetPreviewData(pd.GetPreviewDataRequest(file_id="f1"))
+        assert got.found and got.data.file_path == "/videos/a.mp4"
+        assert got.data.sections["browser_thumbnail"]["width"] == 80
+        assert got.data.sections["timeline_previews"][0]["timestamp"] == 1.5
+        assert list((await media.stub.ListPreviewData(pd.ListPreviewDataRequest())).file_ids) == ["f1"]
+        only = pd.ListPreviewDataRequest(section="timeline_frames")
+        assert list((await media.stub.ListPreviewData(only)).file_ids) == []
+        dropped = await media.stub.DeletePreviewData(
+            pd.DeletePreviewDataRequest(file_id="f1", sections=["timeline_previews"])
+        )
+        assert dropped.deleted
+        got = await media.stub.GetPreviewData(pd.GetPreviewDataRequest(file_id="f1"))
+        assert set(got.data.sections.keys()) == {"browser_thumbnail"}
+        assert (await media.stub.DeletePreviewData(pd.DeletePreviewDataRequest(file_id="f1"))).deleted
+        assert not (await media.stub.GetPreviewData(pd.GetPreviewDataRequest(file_id="f1"))).found
+
+
+async def test_export_is_atomic_and_import_refuses_other_files(tmp_path: Path) -> None:
+    async for media in start_media(media_settings(tmp_path, allowed_roots=(tmp_path,))):
+        request = sections(browser_thumbnail={"width": 1})
+        request.file_id = "f2"
+        await media.stub.SavePreviewData(request)
+        export = tmp_path / "out" / "previews.json"
+        assert (
+            await media.stub.ExportPreviewData(pd.ExportPreviewDataRequest(path=str(export)))
+        ).records == 1
+        assert [p.name for p in export.parent.iterdir()] == ["previews.json"]  # no partial left
+        await media.stub.DeletePreviewData(pd.DeletePreviewDataRequest(file_id="f2"))
+        assert (
+            await media.stub.ImportPreviewData(pd.ImportPreviewDataRequest(path=str(export)))
+        ).records == 1
+        assert (await media.stub.GetPreviewData(pd.GetPreviewDataRequest(file_id="f2"))).found
+        bad = tmp_path / "bad.json"
+        bad.write_text('{"format": "tstudio.media.preview-data/1", "records": [{"file_id": 3}]}')
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await media.stub.ImportPreviewData(pd.ImportPreviewDataRequest(path=str(bad)))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "records[0]" in error_details(refused.value).message
+        with pytest.raises(grpc.aio.AioRpcError) as outside:
+            await media.stub.ExportPreviewData(pd.ExportPreviewDataRequest(path="/etc/previews.json"))
+        assert outside.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.aio.AioRpcError) as no_id:
+            await media.stub.GetPreviewData(pd.GetPreviewDataRequest(file_id=""))
+        assert error_details(no_id.value).field_violations[0].field == "file_id"
+
+
+async def test_list_media_files_lists_without_probing(tmp_path: Path) -> None:
+    make_video(tmp_path / "lib" / "a.mp4", seconds=0.2, width=32, height=32, fps=10)
+    make_video(tmp_path / "lib" / "deep" / "b.mkv", seconds=0.2, width=32, height=32, fps=10)
+    (tmp_path / "lib" / "junk.mp4").write_bytes(b"x" * 10)
+    (tmp_path / "lib" / "readme.txt").write_text("x")
+    async for media in start_media(media_settings(tmp_path)):
+        flat = await media.stub.ListMediaFiles(pd.ListMediaFilesRequest(root=str(tmp_path / "lib")))
+        assert sorted(f.name for f in flat.files) == ["a.mp4", "junk.mp4"]
+        junk = next(f for f in flat.files if f.name == "junk.mp4")
+        assert (junk.extension, junk.size_bytes) == ("mp4", 10)
+        deep = await media.stub.ListMediaFiles(
+            pd.ListMediaFilesRequest(root=str(tmp_path / "lib"), recursive=True)
+        )
+        assert sorted(f.name for f in deep.files) == ["a.mp4", "b.mkv", "junk.mp4"]
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await media.stub.ListMediaFiles(pd.ListMediaFilesRequest(root=str(tmp_path / "nope")))
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
