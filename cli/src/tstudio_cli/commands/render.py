@@ -15,6 +15,8 @@ from svckit.grpc_errors import error_details
 from tstudio.common.v1 import common_pb2
 from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc, project_pb2
 
+from tstudio_cli.frontend_schema import import_frontend_schema, read_frontend_schema
+
 _STAGES = {
     common_pb2.STAGE_QUEUED: "queued",
     common_pb2.STAGE_PREPARING: "preparing",
@@ -26,7 +28,11 @@ _STAGES = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("render", help="render a project file through the compiler")
-    parser.add_argument("project", type=Path, help="project JSON (tstudio.compiler.v1.Project)")
+    parser.add_argument(
+        "project",
+        type=Path,
+        help="project JSON (tstudio.compiler.v1.Project, or a Timeline Studio ProjectSchema)",
+    )
     parser.add_argument("-o", "--output", type=Path, help="output file (overrides output.path)")
     parser.add_argument("--server", default="127.0.0.1:50051", help="compiler address (HOST:PORT)")
     parser.add_argument(
@@ -62,12 +68,21 @@ def progress_line(job: compiler_pb2.RenderJob) -> str:
 
 def run(args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
     try:
-        project = load_project(args.project, args.output)
+        schema = read_frontend_schema(args.project)
+        project = project_pb2.Project() if schema else load_project(args.project, args.output)
     except (OSError, json_format.ParseError) as exc:
         print(f"tstudio render: cannot read {args.project}: {exc}", file=err)
         return 2
     with grpc.insecure_channel(args.server) as channel:
         stub = compiler_pb2_grpc.CompilerServiceStub(channel)
+        if schema:
+            try:
+                project, notes = import_frontend_schema(stub, schema, args.project, args.output)
+            except grpc.RpcError as exc:
+                _report(exc, err)
+                return 1
+            for note in notes:
+                print(f"note: {note}", file=err)
         job: compiler_pb2.RenderJob | None = None
         profile = compiler_pb2.RENDER_PROFILE_PREVIEW if args.preview else compiler_pb2.RENDER_PROFILE_FINAL
         call = stub.Render(

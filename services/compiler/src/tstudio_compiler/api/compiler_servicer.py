@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 from svckit import errors
 from tstudio.common.v1 import common_pb2
-from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc
+from tstudio.compiler.v1 import compiler_pb2, compiler_pb2_grpc, project_import_pb2
 
 from tstudio_compiler import __version__
 from tstudio_compiler.api.convert import (
@@ -23,6 +23,7 @@ from tstudio_compiler.api.convert import (
     transition_to_proto,
 )
 from tstudio_compiler.api.plugin_rpc import PluginRpc
+from tstudio_compiler.api.project_import_rpc import ProjectImportRpc
 from tstudio_compiler.api.scale_rpc import ScaleRpc
 from tstudio_compiler.domain.compiler import Compiler
 from tstudio_compiler.domain.encoding import HARDWARE, choose_encoder
@@ -76,6 +77,7 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
         self._compiler = compiler
         self._plugins = PluginRpc(plugins, compiler.run_blocking)
         self._scale = scale
+        self._import = ProjectImportRpc(compiler)
 
     async def ValidateProject(
         self, request: compiler_pb2.ValidateProjectRequest, context: grpc.aio.ServicerContext
@@ -294,6 +296,11 @@ class CompilerServicer(compiler_pb2_grpc.CompilerServiceServicer):
         return await self._plugins.stats(request)
 
     # -- scale-out (api/scale_rpc.py) ---------------------------------------------------------------
+
+    async def ImportProject(
+        self, request: project_import_pb2.ImportProjectRequest, context: grpc.aio.ServicerContext
+    ) -> project_import_pb2.ImportProjectResponse:
+        return await self._import.import_project(request)
 
     def _need_scale(self) -> ScaleRpc:
         if self._scale is None:

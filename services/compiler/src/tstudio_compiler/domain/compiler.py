@@ -160,6 +160,16 @@ class Compiler:
             raise _invalid([("tracks", f"the timeline is longer than {self.limits.max_duration:g} s")])
         return Prepared(project, planned_sources, plan)
 
+    def measure_source(self, field: str, path: str, base_dir: str) -> tuple[int, int]:
+        """Picture size of one source (blocking): the path is checked against the allowed roots and
+        the file probed as a render would; missing or unreadable files raise naming `field`."""
+        resolved = resolve_path(path, base_dir)
+        self._paths.check(resolved, field)
+        info = self._prober.probe_all({field: resolved})[resolved]
+        if not info.has_video or not info.width or not info.height:
+            raise _invalid([(field, "has no picture")])
+        return info.width, info.height
+
     async def run_blocking(self, fn: Callable[[], T]) -> T:
         return await self._blocking.run(fn)
 

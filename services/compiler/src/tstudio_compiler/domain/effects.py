@@ -120,6 +120,20 @@ def _grade(temperature: float, sat: float, curve: str = "", contrast: float = 1.
     return build
 
 
+_TONES = ("blacks", "shadows", "highlights", "whites")
+
+
+def _tone_curve(p: Mapping[str, Any]) -> tuple[Filter, ...]:
+    """Blacks/shadows/highlights/whites as the four points of one master curve (x kept increasing:
+    the end points move at most 0.2 inwards, the middle ones only up or down)."""
+    b, s, h, w = (float(p[n]) for n in _TONES)
+    black = (0.0, 0.2 * b) if b >= 0 else (-0.2 * b, 0.0)
+    white = (1.0, 1 + 0.2 * w) if w <= 0 else (1 - 0.2 * w, 1.0)
+    points = (black, (0.25, 0.25 + 0.15 * s), (0.75, 0.75 + 0.15 * h), white)
+    master = " ".join(f"{number(x)}/{number(min(1.0, max(0.0, y)))}" for x, y in points)
+    return (_f("curves", options(master=master)),)
+
+
 V, A = EffectKind.VIDEO, EffectKind.AUDIO
 _INTENSITY = num("intensity", 0, 1, 1.0, "strength of the look")
 
@@ -328,6 +342,14 @@ def builtin_effects() -> list[EffectDef]:
             "grade",
             (_INTENSITY,),
             _grade(0, 1.2, curve="strong_contrast"),
+        ),
+        e(
+            "tone-curve",
+            "Tone curve",
+            V,
+            "grade",
+            tuple(num(n, -1, 1, 0.0, f"lifts (+) or lowers (-) the {n}") for n in _TONES),
+            _tone_curve,
         ),
         # Audio.
         e(
