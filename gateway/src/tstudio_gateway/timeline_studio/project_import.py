@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from svckit.errors import Code, FieldViolation, ServiceError
-from tstudio.compiler.v1 import compiler_pb2, project_pb2
+from tstudio.compiler.v1 import project_import_pb2, project_pb2
 
 from tstudio_gateway.adapters.upstream_errors import UpstreamError
 from tstudio_gateway.timeline_studio.registry import TauriCall
@@ -41,13 +41,15 @@ async def import_project(
     call: TauriCall, schema: dict[str, Any], field: str, output_path: str = ""
 ) -> project_pb2.Project:
     """Our Project for the frontend's schema; refusals name `field.<path>`."""
-    request = compiler_pb2.ImportProjectRequest(output_path=output_path)
+    request = project_import_pb2.ImportProjectRequest(output_path=output_path)
     try:
         request.schema.update(schema)
     except (ValueError, TypeError) as exc:
         raise call.args.error(field, f"is not a JSON object the compiler can read: {exc}") from None
     try:
-        response: compiler_pb2.ImportProjectResponse = await call.call("compiler.import_project", request)
+        response: project_import_pb2.ImportProjectResponse = await call.call(
+            "compiler.import_project", request
+        )
     except ServiceError as exc:
         if exc.code in (Code.INVALID_ARGUMENT, Code.FAILED_PRECONDITION, Code.NOT_FOUND, Code.OUT_OF_RANGE):
             raise with_field_prefix(exc, call.name, call.args.prefix + field) from None

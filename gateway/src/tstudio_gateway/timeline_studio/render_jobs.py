@@ -134,6 +134,9 @@ async def get_render_job(call: TauriCall) -> dict[str, Any] | None:
 async def cancel_render(call: TauriCall) -> bool:
     """True when the job is now cancelled; false for an unknown or already finished job."""
     job_id = call.args.string("jobId")
+    job = await _job(call, job_id)
+    if job is None or job.status not in ACTIVE:
+        return False
     try:
         response = await call.call("compiler.cancel_render", compiler_pb2.CancelRenderRequest(job_id=job_id))
     except ServiceError as exc:
