@@ -5,7 +5,14 @@ from __future__ import annotations
 from tstudio_gateway.adapters.backends import Backends
 from tstudio_gateway.adapters.contracts import Command
 from tstudio_gateway.domain.commands import CommandTable
-from tstudio_gateway.timeline_studio import compiler_info, media, media_scan, preview_data, render_jobs
+from tstudio_gateway.timeline_studio import (
+    caches,
+    compiler_info,
+    media,
+    media_scan,
+    preview_data,
+    render_jobs,
+)
 from tstudio_gateway.timeline_studio.registry import Rpc, TauriCommands
 from tstudio_gateway.timeline_studio.tauri_events import TauriEvents
 
@@ -14,13 +21,15 @@ def timeline_studio_commands(
     table: CommandTable[Command], backends: Backends, unary_seconds: float, stream_seconds: float
 ) -> TauriCommands:
     hardware = compiler_info.HardwarePreference()
+    counters = preview_data.CacheCounters()
     return TauriCommands(
         [
             *render_jobs.commands(hardware),
             *compiler_info.commands(hardware),
             *media.COMMANDS,
             *media_scan.commands(media_scan.RunningScans()),
-            *preview_data.COMMANDS,
+            *preview_data.commands(counters),
+            *caches.commands(counters),
         ],
         Rpc(table, backends, unary_seconds, stream_seconds),
         TauriEvents(),

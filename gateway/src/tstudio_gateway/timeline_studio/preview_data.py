@@ -5,12 +5,13 @@ file the media service writes and reads, under its allowed roots)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
 from tstudio.media.v1 import preview_data_pb2 as pd
 
-from tstudio_gateway.timeline_studio.registry import TauriCall, TauriCommand
+from tstudio_gateway.timeline_studio.registry import Handler, TauriCall, TauriCommand
 
 # MediaPreviewData's parts, each one section of the stored record.
 SECTIONS = (
@@ -20,8 +21,20 @@ SECTIONS = (
     "recognition_frames",
     "recognition_results",
 )
+# What clear_preview_cache drops (made again on demand).
+PREVIEW_SECTIONS = ("browser_thumbnail", "timeline_previews", "timeline_frames")
 # Arrays the frontend reads without checking (`timeline_previews.map`): present even when empty.
 ARRAY_SECTIONS = ("timeline_previews", "recognition_frames")
+
+
+@dataclass
+class CacheCounters:
+    """Preview and metadata cache hits and misses, counted by this gateway process (get_cache_stats)."""
+
+    preview_hits: int = 0
+    preview_misses: int = 0
+    metadata_hits: int = 0
+    metadata_misses: int = 0
 
 
 async def save_sections(call: TauriCall, file_id: str, file_path: str, sections: dict[str, Any]) -> None:
@@ -47,9 +60,16 @@ def media_preview_data(data: pd.PreviewData) -> dict[str, Any]:
     return result
 
 
-async def get_media_preview_data(call: TauriCall) -> dict[str, Any] | None:
-    data = await load_sections(call, call.args.string("fileId"))
-    return None if data is None else media_preview_data(data)
+def get_media_preview_data(counters: CacheCounters) -> Handler:
+    async def handler(call: TauriCall) -> dict[str, Any] | None:
+        data = await load_sections(call, call.args.string("fileId"))
+        if data is None:
+            counters.preview_misses += 1
+            return None
+        counters.preview_hits += 1
+        return media_preview_data(data)
+
+    return handler
 
 
 async def clear_media_preview_data(call: TauriCall) -> None:
@@ -59,8 +79,12 @@ async def clear_media_preview_data(call: TauriCall) -> None:
 
 
 async def get_files_with_previews(call: TauriCall) -> list[str]:
-    response = await call.call("media.list_preview_data", pd.ListPreviewDataRequest())
-    return list(response.file_ids)
+    """The file ids that have a stored preview (a thumbnail or timeline previews)."""
+    found: set[str] = set()
+    for section in ("browser_thumbnail", "timeline_previews"):
+        response = await call.call("media.list_preview_data", pd.ListPreviewDataRequest(section=section))
+        found.update(response.file_ids)
+    return sorted(found)
 
 
 async def save_preview_data(call: TauriCall) -> None:
@@ -71,10 +95,11 @@ async def load_preview_data(call: TauriCall) -> None:
     await call.call("media.import_preview_data", pd.ImportPreviewDataRequest(path=call.args.string("path")))
 
 
-COMMANDS = [
-    TauriCommand("get_media_preview_data", get_media_preview_data, ("media",)),
-    TauriCommand("clear_media_preview_data", clear_media_preview_data, ("media",)),
-    TauriCommand("get_files_with_previews", get_files_with_previews, ("media",)),
-    TauriCommand("save_preview_data", save_preview_data, ("media",)),
-    TauriCommand("load_preview_data", load_preview_data, ("media",)),
-]
+def commands(counters: CacheCounters) -> list[TauriCommand]:
+    return [
+        TauriCommand("get_media_preview_data", get_media_preview_data(counters), ("media",)),
+        TauriCommand("clear_media_preview_data", clear_media_preview_data, ("media",)),
+        TauriCommand("get_files_with_previews", get_files_with_previews, ("media",)),
+        TauriCommand("save_preview_data", save_preview_data, ("media",)),
+        TauriCommand("load_preview_data", load_preview_data, ("media",)),
+    ]

@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#tstudio/media/v1/preview_data.proto\x12\x10tstudio.media.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"S\n\x0eMediaFileEntry\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\textension\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\"L\n\x15ListMediaFilesRequest\x12\x0c\n\x04root\x18\x01 \x01(\t\x12\x11\n\trecursive\x18\x02 \x01(\x08\x12\x12\n\nextensions\x18\x03 \x03(\t\"I\n\x16ListMediaFilesResponse\x12/\n\x05\x66iles\x18\x01 \x03(\x0b\x32 .tstudio.media.v1.MediaFileEntry\"\x8c\x01\n\x0bPreviewData\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x11\n\tfile_path\x18\x02 \x01(\t\x12)\n\x08sections\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"(\n\x15GetPreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\"T\n\x16GetPreviewDataResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12+\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x1d.tstudio.media.v1.PreviewData\"g\n\x16SavePreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x11\n\tfile_path\x18\x02 \x01(\t\x12)\n\x08sections\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"F\n\x17SavePreviewDataResponse\x12+\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x1d.tstudio.media.v1.PreviewData\"=\n\x18\x44\x65letePreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x10\n\x08sections\x18\x02 \x03(\t\",\n\x19\x44\x65letePreviewDataResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\")\n\x16ListPreviewDataRequest\x12\x0f\n\x07section\x18\x01 \x01(\t\"+\n\x17ListPreviewDataResponse\x12\x10\n\x08\x66ile_ids\x18\x01 \x03(\t\"(\n\x18\x45xportPreviewDataRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\",\n\x19\x45xportPreviewDataResponse\x12\x0f\n\x07records\x18\x01 \x01(\x05\"(\n\x18ImportPreviewDataRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\",\n\x19ImportPreviewDataResponse\x12\x0f\n\x07records\x18\x01 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#tstudio/media/v1/preview_data.proto\x12\x10tstudio.media.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"S\n\x0eMediaFileEntry\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\textension\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\"L\n\x15ListMediaFilesRequest\x12\x0c\n\x04root\x18\x01 \x01(\t\x12\x11\n\trecursive\x18\x02 \x01(\x08\x12\x12\n\nextensions\x18\x03 \x03(\t\"I\n\x16ListMediaFilesResponse\x12/\n\x05\x66iles\x18\x01 \x03(\x0b\x32 .tstudio.media.v1.MediaFileEntry\"\x8c\x01\n\x0bPreviewData\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x11\n\tfile_path\x18\x02 \x01(\t\x12)\n\x08sections\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"(\n\x15GetPreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\"T\n\x16GetPreviewDataResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12+\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x1d.tstudio.media.v1.PreviewData\"g\n\x16SavePreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x11\n\tfile_path\x18\x02 \x01(\t\x12)\n\x08sections\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"F\n\x17SavePreviewDataResponse\x12+\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x1d.tstudio.media.v1.PreviewData\"P\n\x18\x44\x65letePreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x10\n\x08sections\x18\x02 \x03(\t\x12\x11\n\tall_files\x18\x03 \x01(\x08\",\n\x19\x44\x65letePreviewDataResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\")\n\x16ListPreviewDataRequest\x12\x0f\n\x07section\x18\x01 \x01(\t\"A\n\x17ListPreviewDataResponse\x12\x10\n\x08\x66ile_ids\x18\x01 \x03(\t\x12\x14\n\x0cstored_bytes\x18\x02 \x01(\x03\"(\n\x18\x45xportPreviewDataRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\",\n\x19\x45xportPreviewDataResponse\x12\x0f\n\x07records\x18\x01 \x01(\x05\"(\n\x18ImportPreviewDataRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\",\n\x19ImportPreviewDataResponse\x12\x0f\n\x07records\x18\x01 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,19 +50,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SAVEPREVIEWDATARESPONSE']._serialized_start=734
   _globals['_SAVEPREVIEWDATARESPONSE']._serialized_end=804
   _globals['_DELETEPREVIEWDATAREQUEST']._serialized_start=806
-  _globals['_DELETEPREVIEWDATAREQUEST']._serialized_end=867
-  _globals['_DELETEPREVIEWDATARESPONSE']._serialized_start=869
-  _globals['_DELETEPREVIEWDATARESPONSE']._serialized_end=913
-  _globals['_LISTPREVIEWDATAREQUEST']._serialized_start=915
-  _globals['_LISTPREVIEWDATAREQUEST']._serialized_end=956
-  _globals['_LISTPREVIEWDATARESPONSE']._serialized_start=958
-  _globals['_LISTPREVIEWDATARESPONSE']._serialized_end=1001
-  _globals['_EXPORTPREVIEWDATAREQUEST']._serialized_start=1003
-  _globals['_EXPORTPREVIEWDATAREQUEST']._serialized_end=1043
-  _globals['_EXPORTPREVIEWDATARESPONSE']._serialized_start=1045
-  _globals['_EXPORTPREVIEWDATARESPONSE']._serialized_end=1089
-  _globals['_IMPORTPREVIEWDATAREQUEST']._serialized_start=1091
-  _globals['_IMPORTPREVIEWDATAREQUEST']._serialized_end=1131
-  _globals['_IMPORTPREVIEWDATARESPONSE']._serialized_start=1133
-  _globals['_IMPORTPREVIEWDATARESPONSE']._serialized_end=1177
+  _globals['_DELETEPREVIEWDATAREQUEST']._serialized_end=886
+  _globals['_DELETEPREVIEWDATARESPONSE']._serialized_start=888
+  _globals['_DELETEPREVIEWDATARESPONSE']._serialized_end=932
+  _globals['_LISTPREVIEWDATAREQUEST']._serialized_start=934
+  _globals['_LISTPREVIEWDATAREQUEST']._serialized_end=975
+  _globals['_LISTPREVIEWDATARESPONSE']._serialized_start=977
+  _globals['_LISTPREVIEWDATARESPONSE']._serialized_end=1042
+  _globals['_EXPORTPREVIEWDATAREQUEST']._serialized_start=1044
+  _globals['_EXPORTPREVIEWDATAREQUEST']._serialized_end=1084
+  _globals['_EXPORTPREVIEWDATARESPONSE']._serialized_start=1086
+  _globals['_EXPORTPREVIEWDATARESPONSE']._serialized_end=1130
+  _globals['_IMPORTPREVIEWDATAREQUEST']._serialized_start=1132
+  _globals['_IMPORTPREVIEWDATAREQUEST']._serialized_end=1172
+  _globals['_IMPORTPREVIEWDATARESPONSE']._serialized_start=1174
+  _globals['_IMPORTPREVIEWDATARESPONSE']._serialized_end=1218
 # @@protoc_insertion_point(module_scope)

@@ -231,7 +231,11 @@ class DeletePreviewDataRequest(_message.Message):
 
     FILE_ID_FIELD_NUMBER: _builtins.int
     SECTIONS_FIELD_NUMBER: _builtins.int
+    ALL_FILES_FIELD_NUMBER: _builtins.int
     file_id: _builtins.str
+    """Empty only with all_files."""
+    all_files: _builtins.bool
+    """Every record instead of one (file_id empty)."""
     @_builtins.property
     def sections(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Only these sections; empty deletes the whole record."""
@@ -241,10 +245,11 @@ class DeletePreviewDataRequest(_message.Message):
         *,
         file_id: _builtins.str = ...,
         sections: _abc.Iterable[_builtins.str] | None = ...,
+        all_files: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_id", b"file_id", "sections", b"sections"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_files", b"all_files", "file_id", b"file_id", "sections", b"sections"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -294,16 +299,20 @@ class ListPreviewDataResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     FILE_IDS_FIELD_NUMBER: _builtins.int
+    STORED_BYTES_FIELD_NUMBER: _builtins.int
+    stored_bytes: _builtins.int
+    """Bytes of the stored JSON of the listed sections (all sections when none is named)."""
     @_builtins.property
     def file_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
         file_ids: _abc.Iterable[_builtins.str] | None = ...,
+        stored_bytes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_ids", b"file_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_ids", b"file_ids", "stored_bytes", b"stored_bytes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

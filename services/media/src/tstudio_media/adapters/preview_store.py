@@ -104,9 +104,19 @@ class PreviewStore:
                 (file_id, name, json.dumps(value, separators=(",", ":"))),
             )
 
-    def delete(self, file_id: str, sections: list[str]) -> bool:
+    def delete(self, file_id: str | None, sections: list[str]) -> bool:
+        """One record's sections (or the record); `file_id` None: every record's."""
         with self._lock:
-            if sections:
+            if file_id is None:
+                if sections:
+                    marks = ",".join("?" for _ in sections)
+                    cursor = self._db.execute(
+                        f"DELETE FROM preview_sections WHERE section IN ({marks})",
+                        sections,
+                    )
+                else:
+                    cursor = self._db.execute("DELETE FROM preview_files")
+            elif sections:
                 marks = ",".join("?" for _ in sections)
                 cursor = self._db.execute(
                     f"DELETE FROM preview_sections WHERE file_id = ? AND section IN ({marks})",
@@ -115,6 +125,19 @@ class PreviewStore:
             else:
                 cursor = self._db.execute("DELETE FROM preview_files WHERE file_id = ?", (file_id,))
             return cursor.rowcount > 0
+
+    def stored_bytes(self, section: str = "") -> int:
+        with self._lock:
+            if section:
+                row = self._db.execute(
+                    "SELECT COALESCE(SUM(LENGTH(value)), 0) FROM preview_sections WHERE section = ?",
+                    (section,),
+                ).fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT COALESCE(SUM(LENGTH(value)), 0) FROM preview_sections"
+                ).fetchone()
+            return int(row[0])
 
     def file_ids(self, section: str = "") -> list[str]:
         with self._lock:

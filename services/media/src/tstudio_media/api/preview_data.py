@@ -106,15 +106,21 @@ class PreviewDataRpc:
         return pd.SavePreviewDataResponse(data=_record_to_proto(record))
 
     async def delete(self, request: pd.DeletePreviewDataRequest) -> pd.DeletePreviewDataResponse:
-        store, file_id = self._store(), _file_id(request.file_id)
+        store = self._store()
+        if request.all_files and request.file_id:
+            raise InvalidArgument(
+                "all_files and file_id exclude each other",
+                field_violations=[FieldViolation("file_id", "must be empty with all_files")],
+            )
+        file_id = None if request.all_files else _file_id(request.file_id)
         deleted = await self._deps.executor.run(store.delete, file_id, list(request.sections))
         return pd.DeletePreviewDataResponse(deleted=deleted)
 
     async def list(self, request: pd.ListPreviewDataRequest) -> pd.ListPreviewDataResponse:
         store = self._store()
-        return pd.ListPreviewDataResponse(
-            file_ids=await self._deps.executor.run(store.file_ids, request.section)
-        )
+        ids = await self._deps.executor.run(store.file_ids, request.section)
+        size = await self._deps.executor.run(store.stored_bytes, request.section)
+        return pd.ListPreviewDataResponse(file_ids=ids, stored_bytes=size)
 
     async def export(self, request: pd.ExportPreviewDataRequest) -> pd.ExportPreviewDataResponse:
         store = self._store()
