@@ -71,7 +71,11 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
             max_seconds=settings.max_timeout_seconds,
         ),
         timeline_studio_commands(
-            table, deps.backends, settings.default_timeout_seconds, settings.stream_timeout_seconds
+            table,
+            deps.backends,
+            settings.default_timeout_seconds,
+            settings.stream_timeout_seconds,
+            settings.security_service_token,
         ),
     )
     cors = Cors(frozenset(settings.cors_origins))

@@ -41,6 +41,9 @@ class GatewaySettings(ServiceSettings):
     max_timeout_seconds: float = 3600.0
     # Browser origins allowed to call (CORS); "*" allows any.
     cors_origins: tuple[str, ...] = ("http://localhost:1420", "http://localhost:5173", "tauri://localhost")
+    # Sent to the security service as x-tstudio-service-token by the Timeline Studio commands that
+    # read key values (get_decrypted_api_key); that service's readers list must name its identity.
+    security_service_token: str = ""
     # Seconds between SSE keep-alive comments and WebSocket pings.
     heartbeat_seconds: float = 15.0
 

@@ -36,15 +36,7 @@ TIMELINE_STUDIO_ALIASES: MappingProxyType[str, str] = MappingProxyType(
         "load_yolo_model": "recognition.load_model",
         "get_recognition_results": "recognition.get_recognition_results",
         # security
-        "save_simple_api_key": "security.put_secret",
         "get_api_key_info": "security.get_secret_info",
-        "list_api_keys": "security.list_secrets",
-        "delete_api_key": "security.delete_secret",
-        "validate_api_key": "security.validate_api_key",
-        "import_from_env": "security.import_from_env",
-        "generate_oauth_url": "security.start_oauth",
-        "exchange_oauth_code": "security.complete_oauth",
-        "refresh_oauth_token": "security.refresh_oauth",
         # the gateway itself
         "check_services_health": "gateway.check_services_health",
     }

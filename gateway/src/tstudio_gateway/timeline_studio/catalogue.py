@@ -6,6 +6,7 @@ from tstudio_gateway.adapters.backends import Backends
 from tstudio_gateway.adapters.contracts import Command
 from tstudio_gateway.domain.commands import CommandTable
 from tstudio_gateway.timeline_studio import (
+    api_keys,
     caches,
     compiler_info,
     media,
@@ -18,7 +19,11 @@ from tstudio_gateway.timeline_studio.tauri_events import TauriEvents
 
 
 def timeline_studio_commands(
-    table: CommandTable[Command], backends: Backends, unary_seconds: float, stream_seconds: float
+    table: CommandTable[Command],
+    backends: Backends,
+    unary_seconds: float,
+    stream_seconds: float,
+    security_service_token: str = "",
 ) -> TauriCommands:
     hardware = compiler_info.HardwarePreference()
     counters = preview_data.CacheCounters()
@@ -30,7 +35,8 @@ def timeline_studio_commands(
             *media_scan.commands(media_scan.RunningScans()),
             *preview_data.commands(counters),
             *caches.commands(counters),
+            *api_keys.commands(),
         ],
-        Rpc(table, backends, unary_seconds, stream_seconds),
+        Rpc(table, backends, unary_seconds, stream_seconds, security_service_token),
         TauriEvents(),
     )

@@ -58,21 +58,29 @@ class Rpc:
     """Calls an RPC of the contracts by its qualified command name (`compiler.get_render`)."""
 
     def __init__(
-        self, table: CommandTable[Command], backends: Backends, unary_seconds: float, stream_seconds: float
+        self,
+        table: CommandTable[Command],
+        backends: Backends,
+        unary_seconds: float,
+        stream_seconds: float,
+        security_service_token: str = "",
     ) -> None:
         self.table = table
         self.backends = backends
         self.unary_seconds = unary_seconds
         self.stream_seconds = stream_seconds
+        # Who the gateway is to the security service (its readers list decides who may read values).
+        self.security_service_token = security_service_token
 
-    @staticmethod
-    def _metadata(caller: Caller) -> tuple[tuple[str, str], ...]:
+    def _metadata(self, command: Command, caller: Caller) -> tuple[tuple[str, str], ...]:
+        if command.service == "security" and self.security_service_token:
+            return (("x-tstudio-caller", caller.id), ("x-tstudio-service-token", self.security_service_token))
         return (("x-tstudio-caller", caller.id),)
 
     async def unary(self, qualified: str, request: Message, caller: Caller, timeout: float | None) -> Any:
         command = self.table.resolve(qualified)
         return await self.backends.unary(
-            command, request, timeout=timeout or self.unary_seconds, metadata=self._metadata(caller)
+            command, request, timeout=timeout or self.unary_seconds, metadata=self._metadata(command, caller)
         )
 
     async def stream(
@@ -80,7 +88,7 @@ class Rpc:
     ) -> AsyncIterator[Any]:
         command = self.table.resolve(qualified)
         responses = self.backends.stream(
-            command, request, timeout=timeout or self.stream_seconds, metadata=self._metadata(caller)
+            command, request, timeout=timeout or self.stream_seconds, metadata=self._metadata(command, caller)
         )
         try:
             async for response in responses:
