@@ -103,6 +103,7 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
         settings.max_request_bytes,
         settings.heartbeat_seconds,
         command_spans=deps.door_spans,
+        origin_allowed=cors.allowed,
     ).add_to(app)
     SseRoutes(deps.relay, settings.heartbeat_seconds).add_to(app)
     log.info(

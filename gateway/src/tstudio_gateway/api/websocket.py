@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -34,6 +35,7 @@ from svckit.errors import (
     Internal,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     ResourceExhausted,
     ServiceError,
 )
@@ -68,8 +70,12 @@ class WebSocketRoutes:
         max_message_bytes: int,
         heartbeat_seconds: float,
         command_spans: bool = True,
+        origin_allowed: Callable[[str | None], bool] | None = None,
     ) -> None:
         self.invoker = invoker
+        # Browsers always send Origin on a WebSocket handshake and CORS does not apply to it, so
+        # the gateway checks it here; clients that are not browsers send none and pass.
+        self.origin_allowed = origin_allowed
         self.command_spans = command_spans
         self.relay = relay
         self.limiter = limiter
@@ -79,7 +85,13 @@ class WebSocketRoutes:
     def add_to(self, app: web.Application) -> None:
         app.router.add_get("/api/v1/ws", self.handle)
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if origin is not None and self.origin_allowed is not None and not self.origin_allowed(origin):
+            raise PermissionDenied(
+                f"WebSocket connections from {origin[:100]!r} are not allowed (GATEWAY_CORS_ORIGINS)",
+                reason="ORIGIN_NOT_ALLOWED",
+            )
         ws = web.WebSocketResponse(heartbeat=self.heartbeat_seconds, max_msg_size=self.max_message_bytes)
         await ws.prepare(request)
         session = _Session(ws, self, request[CALLER])
