@@ -95,3 +95,56 @@ async def test_list_media_files_lists_without_probing(tmp_path: Path) -> None:
         with pytest.raises(grpc.aio.AioRpcError) as missing:
             await media.stub.ListMediaFiles(pd.ListMediaFilesRequest(root=str(tmp_path / "nope")))
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_text_files_stay_under_the_allowed_roots(tmp_path: Path) -> None:
+    inside = tmp_path / "allowed"
+    inside.mkdir()
+    async for media in start_media(media_settings(tmp_path, allowed_roots=(inside,))):
+        written = await media.stub.WriteTextFile(
+            pd.WriteTextFileRequest(path=str(inside / "a" / "s.srt"), content="1\n", extensions=["srt"])
+        )
+        assert written.size_bytes == 2 and (inside / "a" / "s.srt").read_text() == "1\n"
+        read = await media.stub.ReadTextFile(pd.ReadTextFileRequest(path=str(inside / "a" / "s.srt")))
+        assert (read.name, read.content) == ("s.srt", "1\n")
+        for call, request in (
+            (media.stub.WriteTextFile, pd.WriteTextFileRequest(path=str(tmp_path / "out.srt"), content="x")),
+            (media.stub.ReadTextFile, pd.ReadTextFileRequest(path=str(inside / ".." / "x.srt"))),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await call(request)
+            assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        (inside / "latin1.srt").write_bytes("caf\xe9".encode("latin-1"))
+        with pytest.raises(grpc.aio.AioRpcError) as not_utf8:
+            await media.stub.ReadTextFile(pd.ReadTextFileRequest(path=str(inside / "latin1.srt")))
+        assert not_utf8.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        with pytest.raises(grpc.aio.AioRpcError) as wrong_ext:
+            await media.stub.WriteTextFile(
+                pd.WriteTextFileRequest(path=str(inside / "x.mp4"), content="x", extensions=["srt"])
+            )
+        assert wrong_ext.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_user_files_survive_a_restart_and_cannot_escape(tmp_path: Path) -> None:
+    settings = media_settings(tmp_path)
+    async for media in start_media(settings):
+        saved = await media.stub.SaveUserFile(
+            pd.SaveUserFileRequest(kind="effect", name="glow", content='{"a": 1}')
+        )
+    async for media in start_media(settings):
+        listed = await media.stub.ListUserFiles(pd.ListUserFilesRequest(kind="effect"))
+        assert list(listed.paths) == [saved.path]
+        assert (await media.stub.ReadUserFile(pd.ReadUserFileRequest(path=saved.path))).content == '{"a": 1}'
+        for name in ("../x", "a/b", ".hidden", ""):
+            with pytest.raises(grpc.aio.AioRpcError) as bad_name:
+                await media.stub.SaveUserFile(pd.SaveUserFileRequest(kind="effect", name=name, content="{}"))
+            assert bad_name.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        sneaky = str(Path(saved.path).parent / ".." / ".." / "preview-data.sqlite3")
+        with pytest.raises(grpc.aio.AioRpcError) as escape:
+            await media.stub.ReadUserFile(pd.ReadUserFileRequest(path=sneaky))
+        assert escape.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.aio.AioRpcError) as kind:
+            await media.stub.ListUserFiles(pd.ListUserFilesRequest(kind="secrets"))
+        assert error_details(kind.value).field_violations[0].field == "kind"
+        assert (await media.stub.DeleteUserFile(pd.DeleteUserFileRequest(path=saved.path))).deleted
+        assert not (await media.stub.DeleteUserFile(pd.DeleteUserFileRequest(path=saved.path))).deleted

@@ -13,6 +13,7 @@ from tstudio_gateway.timeline_studio import (
     media_scan,
     preview_data,
     render_jobs,
+    user_files,
 )
 from tstudio_gateway.timeline_studio.registry import Rpc, TauriCommands
 from tstudio_gateway.timeline_studio.tauri_events import TauriEvents
@@ -36,6 +37,7 @@ def timeline_studio_commands(
             *preview_data.commands(counters),
             *caches.commands(counters),
             *api_keys.commands(),
+            *user_files.COMMANDS,
         ],
         Rpc(table, backends, unary_seconds, stream_seconds, security_service_token),
         TauriEvents(),

@@ -110,5 +110,6 @@ async def build_media(settings: MediaSettings, bus: EventBus) -> MediaRuntime:
         stream_base_url=base_url,
         batch_concurrency=settings.batch_concurrency,
         preview_store=PreviewStore(data_dir / "preview-data.sqlite3"),
+        user_files_dir=data_dir / "user-files",
     )
     return MediaRuntime(deps, http)

@@ -53,6 +53,8 @@ class MediaDeps:
     batch_concurrency: int = 4
     # The persistent preview data store (preview_data.proto); None: those RPCs are refused.
     preview_store: PreviewStore | None = None
+    # Where clients' own files (user effects) are kept; None: those RPCs are refused.
+    user_files_dir: Path | None = None
 
 
 def create_server(settings: MediaSettings, deps: MediaDeps) -> ServerHandle:

@@ -122,6 +122,36 @@ class MediaServiceStub:
                 request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataRequest.SerializeToString,
                 response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataResponse.FromString,
                 _registered_method=True)
+        self.ReadTextFile = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/ReadTextFile',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileResponse.FromString,
+                _registered_method=True)
+        self.WriteTextFile = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/WriteTextFile',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileResponse.FromString,
+                _registered_method=True)
+        self.SaveUserFile = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/SaveUserFile',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileResponse.FromString,
+                _registered_method=True)
+        self.ListUserFiles = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/ListUserFiles',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesResponse.FromString,
+                _registered_method=True)
+        self.ReadUserFile = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/ReadUserFile',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileResponse.FromString,
+                _registered_method=True)
+        self.DeleteUserFile = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/DeleteUserFile',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileResponse.FromString,
+                _registered_method=True)
 
 
 class MediaServiceServicer:
@@ -243,6 +273,43 @@ class MediaServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReadTextFile(self, request, context):
+        """Text files (subtitles) and a client's own files (user effects) (preview_data.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WriteTextFile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SaveUserFile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUserFiles(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadUserFile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteUserFile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MediaServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -330,6 +397,36 @@ def add_MediaServiceServicer_to_server(servicer, server):
                     servicer.ImportPreviewData,
                     request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataRequest.FromString,
                     response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataResponse.SerializeToString,
+            ),
+            'ReadTextFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadTextFile,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileResponse.SerializeToString,
+            ),
+            'WriteTextFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.WriteTextFile,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileResponse.SerializeToString,
+            ),
+            'SaveUserFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveUserFile,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileResponse.SerializeToString,
+            ),
+            'ListUserFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUserFiles,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesResponse.SerializeToString,
+            ),
+            'ReadUserFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadUserFile,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileResponse.SerializeToString,
+            ),
+            'DeleteUserFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteUserFile,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -793,6 +890,168 @@ class MediaService:
             '/tstudio.media.v1.MediaService/ImportPreviewData',
             tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataRequest.SerializeToString,
             tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadTextFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ReadTextFile',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteTextFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/WriteTextFile',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveUserFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/SaveUserFile',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUserFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ListUserFiles',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadUserFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ReadUserFile',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteUserFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/DeleteUserFile',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -66,6 +66,13 @@ class MediaServiceStub:
     ListPreviewData: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ListPreviewDataRequest, _preview_data_pb2.ListPreviewDataResponse]
     ExportPreviewData: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ExportPreviewDataRequest, _preview_data_pb2.ExportPreviewDataResponse]
     ImportPreviewData: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ImportPreviewDataRequest, _preview_data_pb2.ImportPreviewDataResponse]
+    ReadTextFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ReadTextFileRequest, _preview_data_pb2.ReadTextFileResponse]
+    """Text files (subtitles) and a client's own files (user effects) (preview_data.proto)."""
+    WriteTextFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.WriteTextFileRequest, _preview_data_pb2.WriteTextFileResponse]
+    SaveUserFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.SaveUserFileRequest, _preview_data_pb2.SaveUserFileResponse]
+    ListUserFiles: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ListUserFilesRequest, _preview_data_pb2.ListUserFilesResponse]
+    ReadUserFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ReadUserFileRequest, _preview_data_pb2.ReadUserFileResponse]
+    DeleteUserFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.DeleteUserFileRequest, _preview_data_pb2.DeleteUserFileResponse]
 
 @_typing.type_check_only
 class MediaServiceAsyncStub(MediaServiceStub):
@@ -104,6 +111,13 @@ class MediaServiceAsyncStub(MediaServiceStub):
     ListPreviewData: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ListPreviewDataRequest, _preview_data_pb2.ListPreviewDataResponse]  # type: ignore[assignment]
     ExportPreviewData: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ExportPreviewDataRequest, _preview_data_pb2.ExportPreviewDataResponse]  # type: ignore[assignment]
     ImportPreviewData: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ImportPreviewDataRequest, _preview_data_pb2.ImportPreviewDataResponse]  # type: ignore[assignment]
+    ReadTextFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ReadTextFileRequest, _preview_data_pb2.ReadTextFileResponse]  # type: ignore[assignment]
+    """Text files (subtitles) and a client's own files (user effects) (preview_data.proto)."""
+    WriteTextFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.WriteTextFileRequest, _preview_data_pb2.WriteTextFileResponse]  # type: ignore[assignment]
+    SaveUserFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.SaveUserFileRequest, _preview_data_pb2.SaveUserFileResponse]  # type: ignore[assignment]
+    ListUserFiles: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ListUserFilesRequest, _preview_data_pb2.ListUserFilesResponse]  # type: ignore[assignment]
+    ReadUserFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ReadUserFileRequest, _preview_data_pb2.ReadUserFileResponse]  # type: ignore[assignment]
+    DeleteUserFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.DeleteUserFileRequest, _preview_data_pb2.DeleteUserFileResponse]  # type: ignore[assignment]
 
 class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
     """Inspects and previews media files. Every path must lie under the service's allowed roots
@@ -241,5 +255,48 @@ class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _preview_data_pb2.ImportPreviewDataRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_preview_data_pb2.ImportPreviewDataResponse, _abc.Awaitable[_preview_data_pb2.ImportPreviewDataResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReadTextFile(
+        self,
+        request: _preview_data_pb2.ReadTextFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.ReadTextFileResponse, _abc.Awaitable[_preview_data_pb2.ReadTextFileResponse]]:
+        """Text files (subtitles) and a client's own files (user effects) (preview_data.proto)."""
+
+    @_abc_1.abstractmethod
+    def WriteTextFile(
+        self,
+        request: _preview_data_pb2.WriteTextFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.WriteTextFileResponse, _abc.Awaitable[_preview_data_pb2.WriteTextFileResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SaveUserFile(
+        self,
+        request: _preview_data_pb2.SaveUserFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.SaveUserFileResponse, _abc.Awaitable[_preview_data_pb2.SaveUserFileResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListUserFiles(
+        self,
+        request: _preview_data_pb2.ListUserFilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.ListUserFilesResponse, _abc.Awaitable[_preview_data_pb2.ListUserFilesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReadUserFile(
+        self,
+        request: _preview_data_pb2.ReadUserFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.ReadUserFileResponse, _abc.Awaitable[_preview_data_pb2.ReadUserFileResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteUserFile(
+        self,
+        request: _preview_data_pb2.DeleteUserFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.DeleteUserFileResponse, _abc.Awaitable[_preview_data_pb2.DeleteUserFileResponse]]: ...
 
 def add_MediaServiceServicer_to_server(servicer: MediaServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -31,6 +31,7 @@ from tstudio_media.api.folder_scan import FolderScan
 from tstudio_media.api.preview_data import PreviewDataRpc
 from tstudio_media.api.proxy_runner import ProxyRunner
 from tstudio_media.api.result_cache import file_identity
+from tstudio_media.api.user_files import UserFilesRpc
 from tstudio_media.domain.cache_key import cache_key
 from tstudio_media.domain.picture_request import PictureFormat, check_time, picture_spec
 from tstudio_media.domain.pictures import FilmstripRequest
@@ -55,6 +56,7 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         self._proxies = ProxyRunner(deps)
         self._scans = FolderScan(deps, self._media)
         self._library = PreviewDataRpc(deps)
+        self._files = UserFilesRpc(deps)
 
     # -- probe ------------------------------------------------------------------------------------
 
@@ -281,6 +283,36 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         self, request: preview_data_pb2.ImportPreviewDataRequest, context: grpc.aio.ServicerContext
     ) -> preview_data_pb2.ImportPreviewDataResponse:
         return await self._library.import_(request)
+
+    async def ReadTextFile(
+        self, request: preview_data_pb2.ReadTextFileRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ReadTextFileResponse:
+        return await self._files.read_text(request)
+
+    async def WriteTextFile(
+        self, request: preview_data_pb2.WriteTextFileRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.WriteTextFileResponse:
+        return await self._files.write_text(request)
+
+    async def SaveUserFile(
+        self, request: preview_data_pb2.SaveUserFileRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.SaveUserFileResponse:
+        return await self._files.save(request)
+
+    async def ListUserFiles(
+        self, request: preview_data_pb2.ListUserFilesRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ListUserFilesResponse:
+        return await self._files.list(request)
+
+    async def ReadUserFile(
+        self, request: preview_data_pb2.ReadUserFileRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ReadUserFileResponse:
+        return await self._files.read(request)
+
+    async def DeleteUserFile(
+        self, request: preview_data_pb2.DeleteUserFileRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.DeleteUserFileResponse:
+        return await self._files.delete(request)
 
 
 def _job_id(given: str, field: str) -> str:
