@@ -258,3 +258,81 @@ async def test_translated_commands_answer_over_http_too(gateway: Gateway) -> Non
     body = await reply.json()
     assert reply.status == 400 and "filePath is required" in body["error"]["message"]
     assert body["error"]["field_violations"][0]["field"] == "filePath"
+
+
+async def test_timeline_frames_extracted_saved_and_read_back(tauri: TauriSocket, gateway: Gateway) -> None:
+    video = str(gateway.media.video)
+    request = {"video_path": video, "duration": 1.0, "interval": 0.5, "max_frames": 10}
+    frames = await tauri.invoke("extract_timeline_frames", {"request": request})
+    assert [f["timestamp"] for f in frames] == [0.0, 0.5, 0.95]
+    for frame in frames:
+        assert base64.b64decode(frame["frame_data"])[:2] == b"\xff\xd8" and frame["is_keyframe"] is False
+    saved = [
+        {"timestamp": f["timestamp"], "base64_data": f["frame_data"], "is_keyframe": False} for f in frames
+    ]
+    # use-frame-preview.ts sends file_id, use-media-preview.ts fileId: both are understood.
+    assert await tauri.invoke("save_timeline_frames", {"file_id": "frames-1", "frames": saved}) is None
+    assert await tauri.invoke("get_timeline_frames", {"fileId": "frames-1"}) == saved
+    preview = await tauri.invoke("get_media_preview_data", {"fileId": "frames-1"})
+    assert preview["timeline_frames"] == saved
+    assert await tauri.invoke("get_timeline_frames", {"fileId": "nothing-here"}) == []
+    await tauri.invoke("clear_media_preview_data", {"fileId": "frames-1"})
+
+
+async def test_recognition_and_subtitle_frames(tauri: TauriSocket, gateway: Gateway) -> None:
+    video = str(gateway.media.video)
+    args = {"video_path": video, "purpose": "object_detection", "interval": 0.5}
+    frames = await tauri.invoke("extract_recognition_frames", args)
+    assert len(frames) == 3
+    for frame in frames:
+        assert bytes(frame["frame_data"][:2]) == b"\xff\xd8" and frame["resolution"] == [160, 120]
+        assert is_number(frame["timestamp"]) and frame["is_keyframe"] is False
+    subtitles = [
+        {"id": "s1", "text": "Hi", "start_time": 0.2, "end_time": 0.6, "enabled": True},
+        {"id": "s2", "text": "off", "start_time": 0.6, "end_time": 0.8, "enabled": False},
+    ]
+    picked = await tauri.invoke("extract_subtitle_frames", {"video_path": video, "subtitles": subtitles})
+    assert [(f["subtitle_id"], f["subtitle_text"], f["start_time"], f["end_time"]) for f in picked] == [
+        ("s1", "Hi", 0.2, 0.6)
+    ]
+    assert picked[0]["timestamp"] == pytest.approx(0.4) and bytes(picked[0]["frame_data"][:2]) == b"\xff\xd8"
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "message"),
+    [
+        ("extract_timeline_frames", {"video_path": "/x.mp4"}, "request is required"),
+        (
+            "extract_timeline_frames",
+            {"request": {"video_path": "/x.mp4", "duration": 10, "interval": 0}},
+            "request.interval must be >= 0.01",
+        ),
+        (
+            "extract_timeline_frames",
+            {"request": {"video_path": "/x.mp4", "duration": 1e6, "interval": 1}},
+            "more than 300 frames",
+        ),
+        (
+            "extract_recognition_frames",
+            {"video_path": "/x.mp4", "purpose": "fun", "interval": 1},
+            "purpose must be one of",
+        ),
+        ("extract_subtitle_frames", {"video_path": "/x.mp4"}, "subtitles is required"),
+        (
+            "save_timeline_frames",
+            {"fileId": "f", "frames": [{"timestamp": 0, "base64_data": "@@@"}]},
+            "frames[0].base64_data is not base64",
+        ),
+        (
+            "save_timeline_frames",
+            {"fileId": "f", "frames": [{"base64_data": "AAAA"}]},
+            "frames[0].timestamp is required",
+        ),
+    ],
+)
+async def test_frame_commands_refuse_bad_input(
+    tauri: TauriSocket, command: str, args: dict[str, object], message: str
+) -> None:
+    with pytest.raises(Rejected) as rejected:
+        await tauri.invoke(command, args)
+    assert message in str(rejected.value)
