@@ -30,7 +30,6 @@ TIMELINE_STUDIO_ALIASES: MappingProxyType[str, str] = MappingProxyType(
         "generate_timeline_previews": "media.filmstrip",
         # recognition
         "ffmpeg_detect_scenes": "recognition.detect_shots",
-        "process_video_recognition": "recognition.analyze_video",
         "process_image_with_yolo": "recognition.detect_image",
         "get_available_yolo_models": "recognition.list_models",
         "load_yolo_model": "recognition.load_model",
