@@ -14,6 +14,7 @@ from tstudio_gateway.timeline_studio import (
     media_scan,
     not_translated,
     preview_data,
+    recognition,
     render_jobs,
     user_files,
 )
@@ -41,6 +42,7 @@ def timeline_studio_commands(
             *api_keys.commands(),
             *user_files.COMMANDS,
             *frames.COMMANDS,
+            *recognition.COMMANDS,
             *not_translated.COMMANDS,
         ],
         Rpc(table, backends, unary_seconds, stream_seconds, security_service_token),

@@ -9,9 +9,10 @@ from svckit.errors import Unimplemented
 from tstudio_gateway.timeline_studio.registry import Handler, TauriCall, TauriCommand
 
 PENDING = {
-    "process_video_recognition": "recognition.analyze_video (our shapes) runs detection meanwhile",
-    "get_preview_data_with_recognition": "get_media_preview_data answers the stored preview data",
-    "clear_recognition_results": "clear_media_preview_data clears a file's stored data",
+    "get_preview_data_with_recognition": (
+        "drawing the boxes onto the preview is not done yet; get_media_preview_data answers the "
+        "thumbnail and the recognition_results"
+    ),
     "create_timeline_project": "compile_video takes the ProjectSchema directly",
 }
 

@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#tstudio/media/v1/preview_data.proto\x12\x10tstudio.media.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"S\n\x0eMediaFileEntry\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\textension\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\"L\n\x15ListMediaFilesRequest\x12\x0c\n\x04root\x18\x01 \x01(\t\x12\x11\n\trecursive\x18\x02 \x01(\x08\x12\x12\n\nextensions\x18\x03 \x03(\t\"I\n\x16ListMediaFilesResponse\x12/\n\x05\x66iles\x18\x01 \x03(\x0b\x32 .tstudio.media.v1.MediaFileEntry\"\x8c\x01\n\x0bPreviewData\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x11\n\tfile_path\x18\x02 \x01(\t\x12)\n\x08sections\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"(\n\x15GetPreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\"T\n\x16GetPreviewDataResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12+\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x1d.tstudio.media.v1.PreviewData\"g\n\x16SavePreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x11\n\tfile_path\x18\x02 \x01(\t\x12)\n\x08sections\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"F\n\x17SavePreviewDataResponse\x12+\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x1d.tstudio.media.v1.PreviewData\"P\n\x18\x44\x65letePreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x10\n\x08sections\x18\x02 \x03(\t\x12\x11\n\tall_files\x18\x03 \x01(\x08\",\n\x19\x44\x65letePreviewDataResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\")\n\x16ListPreviewDataRequest\x12\x0f\n\x07section\x18\x01 \x01(\t\"A\n\x17ListPreviewDataResponse\x12\x10\n\x08\x66ile_ids\x18\x01 \x03(\t\x12\x14\n\x0cstored_bytes\x18\x02 \x01(\x03\"(\n\x18\x45xportPreviewDataRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\",\n\x19\x45xportPreviewDataResponse\x12\x0f\n\x07records\x18\x01 \x01(\x05\"(\n\x18ImportPreviewDataRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\",\n\x19ImportPreviewDataResponse\x12\x0f\n\x07records\x18\x01 \x01(\x05\"7\n\x13ReadTextFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nextensions\x18\x02 \x03(\t\"C\n\x14ReadTextFileResponse\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\"I\n\x14WriteTextFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x12\n\nextensions\x18\x03 \x03(\t\"9\n\x15WriteTextFileResponse\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\"B\n\x13SaveUserFileRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\"$\n\x14SaveUserFileResponse\x12\x0c\n\x04path\x18\x01 \x01(\t\"$\n\x14ListUserFilesRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\"&\n\x15ListUserFilesResponse\x12\r\n\x05paths\x18\x01 \x03(\t\"#\n\x13ReadUserFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"\'\n\x14ReadUserFileResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\"%\n\x15\x44\x65leteUserFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\")\n\x16\x44\x65leteUserFileResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#tstudio/media/v1/preview_data.proto\x12\x10tstudio.media.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"S\n\x0eMediaFileEntry\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\textension\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\"L\n\x15ListMediaFilesRequest\x12\x0c\n\x04root\x18\x01 \x01(\t\x12\x11\n\trecursive\x18\x02 \x01(\x08\x12\x12\n\nextensions\x18\x03 \x03(\t\"I\n\x16ListMediaFilesResponse\x12/\n\x05\x66iles\x18\x01 \x03(\x0b\x32 .tstudio.media.v1.MediaFileEntry\"\x8c\x01\n\x0bPreviewData\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x11\n\tfile_path\x18\x02 \x01(\t\x12)\n\x08sections\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"(\n\x15GetPreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\"T\n\x16GetPreviewDataResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12+\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x1d.tstudio.media.v1.PreviewData\"g\n\x16SavePreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x11\n\tfile_path\x18\x02 \x01(\t\x12)\n\x08sections\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"F\n\x17SavePreviewDataResponse\x12+\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x1d.tstudio.media.v1.PreviewData\"P\n\x18\x44\x65letePreviewDataRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x10\n\x08sections\x18\x02 \x03(\t\x12\x11\n\tall_files\x18\x03 \x01(\x08\",\n\x19\x44\x65letePreviewDataResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"<\n\x16ListPreviewDataRequest\x12\x0f\n\x07section\x18\x01 \x01(\t\x12\x11\n\tfile_path\x18\x02 \x01(\t\"A\n\x17ListPreviewDataResponse\x12\x10\n\x08\x66ile_ids\x18\x01 \x03(\t\x12\x14\n\x0cstored_bytes\x18\x02 \x01(\x03\"(\n\x18\x45xportPreviewDataRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\",\n\x19\x45xportPreviewDataResponse\x12\x0f\n\x07records\x18\x01 \x01(\x05\"(\n\x18ImportPreviewDataRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\",\n\x19ImportPreviewDataResponse\x12\x0f\n\x07records\x18\x01 \x01(\x05\"7\n\x13ReadTextFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nextensions\x18\x02 \x03(\t\"C\n\x14ReadTextFileResponse\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\"I\n\x14WriteTextFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x12\n\nextensions\x18\x03 \x03(\t\"9\n\x15WriteTextFileResponse\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\"B\n\x13SaveUserFileRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\"$\n\x14SaveUserFileResponse\x12\x0c\n\x04path\x18\x01 \x01(\t\"$\n\x14ListUserFilesRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\"&\n\x15ListUserFilesResponse\x12\r\n\x05paths\x18\x01 \x03(\t\"#\n\x13ReadUserFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"\'\n\x14ReadUserFileResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\"%\n\x15\x44\x65leteUserFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\")\n\x16\x44\x65leteUserFileResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,39 +54,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DELETEPREVIEWDATARESPONSE']._serialized_start=888
   _globals['_DELETEPREVIEWDATARESPONSE']._serialized_end=932
   _globals['_LISTPREVIEWDATAREQUEST']._serialized_start=934
-  _globals['_LISTPREVIEWDATAREQUEST']._serialized_end=975
-  _globals['_LISTPREVIEWDATARESPONSE']._serialized_start=977
-  _globals['_LISTPREVIEWDATARESPONSE']._serialized_end=1042
-  _globals['_EXPORTPREVIEWDATAREQUEST']._serialized_start=1044
-  _globals['_EXPORTPREVIEWDATAREQUEST']._serialized_end=1084
-  _globals['_EXPORTPREVIEWDATARESPONSE']._serialized_start=1086
-  _globals['_EXPORTPREVIEWDATARESPONSE']._serialized_end=1130
-  _globals['_IMPORTPREVIEWDATAREQUEST']._serialized_start=1132
-  _globals['_IMPORTPREVIEWDATAREQUEST']._serialized_end=1172
-  _globals['_IMPORTPREVIEWDATARESPONSE']._serialized_start=1174
-  _globals['_IMPORTPREVIEWDATARESPONSE']._serialized_end=1218
-  _globals['_READTEXTFILEREQUEST']._serialized_start=1220
-  _globals['_READTEXTFILEREQUEST']._serialized_end=1275
-  _globals['_READTEXTFILERESPONSE']._serialized_start=1277
-  _globals['_READTEXTFILERESPONSE']._serialized_end=1344
-  _globals['_WRITETEXTFILEREQUEST']._serialized_start=1346
-  _globals['_WRITETEXTFILEREQUEST']._serialized_end=1419
-  _globals['_WRITETEXTFILERESPONSE']._serialized_start=1421
-  _globals['_WRITETEXTFILERESPONSE']._serialized_end=1478
-  _globals['_SAVEUSERFILEREQUEST']._serialized_start=1480
-  _globals['_SAVEUSERFILEREQUEST']._serialized_end=1546
-  _globals['_SAVEUSERFILERESPONSE']._serialized_start=1548
-  _globals['_SAVEUSERFILERESPONSE']._serialized_end=1584
-  _globals['_LISTUSERFILESREQUEST']._serialized_start=1586
-  _globals['_LISTUSERFILESREQUEST']._serialized_end=1622
-  _globals['_LISTUSERFILESRESPONSE']._serialized_start=1624
-  _globals['_LISTUSERFILESRESPONSE']._serialized_end=1662
-  _globals['_READUSERFILEREQUEST']._serialized_start=1664
-  _globals['_READUSERFILEREQUEST']._serialized_end=1699
-  _globals['_READUSERFILERESPONSE']._serialized_start=1701
-  _globals['_READUSERFILERESPONSE']._serialized_end=1740
-  _globals['_DELETEUSERFILEREQUEST']._serialized_start=1742
-  _globals['_DELETEUSERFILEREQUEST']._serialized_end=1779
-  _globals['_DELETEUSERFILERESPONSE']._serialized_start=1781
-  _globals['_DELETEUSERFILERESPONSE']._serialized_end=1822
+  _globals['_LISTPREVIEWDATAREQUEST']._serialized_end=994
+  _globals['_LISTPREVIEWDATARESPONSE']._serialized_start=996
+  _globals['_LISTPREVIEWDATARESPONSE']._serialized_end=1061
+  _globals['_EXPORTPREVIEWDATAREQUEST']._serialized_start=1063
+  _globals['_EXPORTPREVIEWDATAREQUEST']._serialized_end=1103
+  _globals['_EXPORTPREVIEWDATARESPONSE']._serialized_start=1105
+  _globals['_EXPORTPREVIEWDATARESPONSE']._serialized_end=1149
+  _globals['_IMPORTPREVIEWDATAREQUEST']._serialized_start=1151
+  _globals['_IMPORTPREVIEWDATAREQUEST']._serialized_end=1191
+  _globals['_IMPORTPREVIEWDATARESPONSE']._serialized_start=1193
+  _globals['_IMPORTPREVIEWDATARESPONSE']._serialized_end=1237
+  _globals['_READTEXTFILEREQUEST']._serialized_start=1239
+  _globals['_READTEXTFILEREQUEST']._serialized_end=1294
+  _globals['_READTEXTFILERESPONSE']._serialized_start=1296
+  _globals['_READTEXTFILERESPONSE']._serialized_end=1363
+  _globals['_WRITETEXTFILEREQUEST']._serialized_start=1365
+  _globals['_WRITETEXTFILEREQUEST']._serialized_end=1438
+  _globals['_WRITETEXTFILERESPONSE']._serialized_start=1440
+  _globals['_WRITETEXTFILERESPONSE']._serialized_end=1497
+  _globals['_SAVEUSERFILEREQUEST']._serialized_start=1499
+  _globals['_SAVEUSERFILEREQUEST']._serialized_end=1565
+  _globals['_SAVEUSERFILERESPONSE']._serialized_start=1567
+  _globals['_SAVEUSERFILERESPONSE']._serialized_end=1603
+  _globals['_LISTUSERFILESREQUEST']._serialized_start=1605
+  _globals['_LISTUSERFILESREQUEST']._serialized_end=1641
+  _globals['_LISTUSERFILESRESPONSE']._serialized_start=1643
+  _globals['_LISTUSERFILESRESPONSE']._serialized_end=1681
+  _globals['_READUSERFILEREQUEST']._serialized_start=1683
+  _globals['_READUSERFILEREQUEST']._serialized_end=1718
+  _globals['_READUSERFILERESPONSE']._serialized_start=1720
+  _globals['_READUSERFILERESPONSE']._serialized_end=1759
+  _globals['_DELETEUSERFILEREQUEST']._serialized_start=1761
+  _globals['_DELETEUSERFILEREQUEST']._serialized_end=1798
+  _globals['_DELETEUSERFILERESPONSE']._serialized_start=1800
+  _globals['_DELETEUSERFILERESPONSE']._serialized_end=1841
 # @@protoc_insertion_point(module_scope)

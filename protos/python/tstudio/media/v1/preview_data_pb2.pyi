@@ -279,16 +279,20 @@ class ListPreviewDataRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     SECTION_FIELD_NUMBER: _builtins.int
+    FILE_PATH_FIELD_NUMBER: _builtins.int
     section: _builtins.str
     """Only records holding this section; empty: all."""
+    file_path: _builtins.str
+    """Only records about this file path; empty: any."""
     def __init__(
         self,
         *,
         section: _builtins.str = ...,
+        file_path: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["section", b"section"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_path", b"file_path", "section", b"section"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -139,8 +139,22 @@ class PreviewStore:
                 ).fetchone()
             return int(row[0])
 
-    def file_ids(self, section: str = "") -> list[str]:
+    def file_ids(self, section: str = "", file_path: str = "") -> list[str]:
         with self._lock:
+            if file_path:
+                rows = self._db.execute(
+                    "SELECT file_id FROM preview_files WHERE file_path = ? ORDER BY file_id", (file_path,)
+                )
+                found = [row[0] for row in rows]
+                if section:
+                    having = {
+                        row[0]
+                        for row in self._db.execute(
+                            "SELECT DISTINCT file_id FROM preview_sections WHERE section = ?", (section,)
+                        )
+                    }
+                    found = [f for f in found if f in having]
+                return found
             if section:
                 rows = self._db.execute(
                     "SELECT DISTINCT file_id FROM preview_sections WHERE section = ? ORDER BY file_id",

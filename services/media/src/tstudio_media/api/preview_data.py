@@ -118,7 +118,7 @@ class PreviewDataRpc:
 
     async def list(self, request: pd.ListPreviewDataRequest) -> pd.ListPreviewDataResponse:
         store = self._store()
-        ids = await self._deps.executor.run(store.file_ids, request.section)
+        ids = await self._deps.executor.run(store.file_ids, request.section, request.file_path)
         size = await self._deps.executor.run(store.stored_bytes, request.section)
         return pd.ListPreviewDataResponse(file_ids=ids, stored_bytes=size)
 
