@@ -61,6 +61,20 @@ async def test_user_effects_and_collections_round_trip(tauri: TauriSocket) -> No
     assert path not in await tauri.invoke("get_user_effects_list")
 
 
+async def test_create_timeline_project_writes_the_json(tauri: TauriSocket, tmp_path: Path) -> None:
+    data = {"tracks": [{"id": "t1", "clips": []}], "duration": 12.5}
+    output = tmp_path / "work" / "project.json"
+    args = {"projectData": json.dumps(data), "outputPath": str(output)}
+    assert await tauri.invoke("create_timeline_project", args) is None
+    assert json.loads(output.read_text()) == data
+    with pytest.raises(Rejected, match="projectData is not JSON text"):
+        await tauri.invoke("create_timeline_project", {"projectData": "{oops", "outputPath": str(output)})
+    with pytest.raises(Rejected, match=r"must end in one of \.json"):
+        await tauri.invoke(
+            "create_timeline_project", {"projectData": "{}", "outputPath": str(tmp_path / "p.mp4")}
+        )
+
+
 @pytest.mark.parametrize(
     ("command", "args", "message"),
     [

@@ -368,7 +368,7 @@ async def test_every_command_of_the_issue_is_answered_by_the_translation_layer(g
     assert sorted(set(names) - set(listed)) == []
 
 
-@pytest.mark.parametrize("command", ["get_preview_data_with_recognition", "create_timeline_project"])
+@pytest.mark.parametrize("command", ["get_preview_data_with_recognition"])
 async def test_commands_not_translated_yet_say_so(tauri: TauriSocket, command: str) -> None:
     with pytest.raises(Rejected) as rejected:
         await tauri.invoke(command, {"videoPath": "/x.mp4"})

@@ -13,7 +13,6 @@ PENDING = {
         "drawing the boxes onto the preview is not done yet; get_media_preview_data answers the "
         "thumbnail and the recognition_results"
     ),
-    "create_timeline_project": "compile_video takes the ProjectSchema directly",
 }
 
 

@@ -94,7 +94,18 @@ async def delete_user_effect(call: TauriCall) -> None:
     await call.call("media.delete_user_file", pd.DeleteUserFileRequest(path=call.args.string("filePath")))
 
 
+async def create_timeline_project(call: TauriCall) -> None:
+    """`{projectData (JSON text), outputPath}`: the project written as a .json file (atomically, under
+    the media service's allowed roots)."""
+    content = _json_text(call, "projectData")
+    output = call.args.string("outputPath")
+    await call.call(
+        "media.write_text_file", pd.WriteTextFileRequest(path=output, content=content, extensions=["json"])
+    )
+
+
 COMMANDS = [
+    TauriCommand("create_timeline_project", create_timeline_project, ("media",)),
     TauriCommand("read_subtitle_file", read_subtitle_file, ("media",)),
     TauriCommand("save_subtitle_file", save_subtitle_file, ("media",)),
     TauriCommand("get_user_effects_list", get_user_effects_list, ("media",)),
