@@ -68,7 +68,10 @@ def test_cli_lists_commands(gateway_process: GatewayProcess) -> None:
     assert listing.returncode == 0, listing.stderr
     assert "media.probe, probe, probe_media_file" in listing.stdout
     # Every Timeline Studio name has its RPC now, so none is listed as still to come.
-    assert "compiler.prerender_segment, prerender_segment" in listing.stdout
+    # prerender_segment is the frontend's command now; the RPC answers to its qualified name.
+    assert "compiler.prerender_segment\n" in listing.stdout
+    assert "Timeline Studio commands (the frontend's shapes): " in listing.stdout
+    assert "prerender_segment" in listing.stdout.rsplit("Timeline Studio commands", 1)[1]
     assert "not available yet:" not in listing.stdout
 
 

@@ -92,9 +92,13 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
     listing = catalogue(table)
     if invoker.timeline_studio is not None:
         # The frontend's own commands, in its shapes (docs/timeline-studio.md), with their scopes.
-        listing["timeline_studio"] = {
-            c.name: {"scopes": list(c.scopes)} for c in invoker.timeline_studio.by_name.values()
-        }
+        translated = invoker.timeline_studio.by_name
+        listing["timeline_studio"] = {c.name: {"scopes": list(c.scopes)} for c in translated.values()}
+        # A bare RPC name the frontend also uses (cancel_render, get_cache_stats) runs the frontend's
+        # command: the RPC answers to its qualified name only.
+        for command in listing["commands"]:
+            if command.get("short_name") in translated:
+                command["short_name"] = None
     HttpRoutes(invoker, listing, openapi(table)).add_to(app)
     WebSocketRoutes(
         invoker,
