@@ -366,11 +366,3 @@ async def test_every_command_of_the_issue_is_answered_by_the_translation_layer(g
     names = [name for group in ISSUE_COMMANDS.values() for name in group.split()]
     assert len(names) == 68
     assert sorted(set(names) - set(listed)) == []
-
-
-@pytest.mark.parametrize("command", ["get_preview_data_with_recognition"])
-async def test_commands_not_translated_yet_say_so(tauri: TauriSocket, command: str) -> None:
-    with pytest.raises(Rejected) as rejected:
-        await tauri.invoke(command, {"videoPath": "/x.mp4"})
-    assert f"{command} is not available through the gateway yet" in str(rejected.value)
-    assert rejected.value.body["code"] == "UNIMPLEMENTED"

@@ -4,7 +4,9 @@ YOLO-layout object model registered the way an operator would."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from svckit.bus import InProcessBus
 from svckit.healthcheck import check
 from svckit.testing import free_port, wait_until
@@ -144,7 +147,16 @@ async def test_process_video_recognition_answers_yolo_video_data_and_keeps_the_r
         data["frames"]
     )
     assert stored["faces"] == [] and isinstance(stored["processed_at"], str)
+    annotated = await tauri.invoke("get_preview_data_with_recognition", {"fileId": "rec-1"})
+    assert annotated["file_id"] == "rec-1" and annotated["recognition_results"] == stored
+    picture = Image.open(io.BytesIO(base64.b64decode(annotated["preview_with_boxes"])))
+    assert picture.format == "JPEG" and picture.size == (32, 24)
+    # The clip's frames are one flat colour: the drawn box outlines are what varies.
+    assert np.asarray(picture.convert("RGB")).astype(float).std(axis=(0, 1)).max() > 5
+    assert await tauri.invoke("get_preview_data_with_recognition", {"fileId": "nothing"}) is None
     assert await tauri.invoke("clear_recognition_results", {"fileId": "rec-1"}) is None
+    plain = await tauri.invoke("get_preview_data_with_recognition", {"fileId": "rec-1"})
+    assert "preview_with_boxes" not in plain and "browser_thumbnail" in plain
     after = await tauri.invoke("get_media_preview_data", {"fileId": "rec-1"})
     assert "recognition_results" not in after and "browser_thumbnail" in after
     with pytest.raises(Rejected, match="modelPath names no registered object model"):

@@ -148,3 +148,24 @@ async def test_user_files_survive_a_restart_and_cannot_escape(tmp_path: Path) ->
         assert error_details(kind.value).field_violations[0].field == "kind"
         assert (await media.stub.DeleteUserFile(pd.DeleteUserFileRequest(path=saved.path))).deleted
         assert not (await media.stub.DeleteUserFile(pd.DeleteUserFileRequest(path=saved.path))).deleted
+
+
+async def test_annotated_thumbnail_draws_boxes_and_refuses_boxes_outside(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "flat.mp4", seconds=0.5, width=64, height=48, fps=10, audio_hz=None)
+    async for media in start_media(media_settings(tmp_path)):
+        box = pd.LabeledBox(x=0.25, y=0.25, width=0.5, height=0.5, label="person")
+        drawn = await media.stub.AnnotatedThumbnail(
+            pd.AnnotatedThumbnailRequest(path=str(video), time_seconds=0.1, width=64, boxes=[box])
+        )
+        assert drawn.image[:2] == b"\xff\xd8" and (drawn.width, drawn.height) == (64, 48)
+        plain = await media.stub.AnnotatedThumbnail(
+            pd.AnnotatedThumbnailRequest(path=str(video), time_seconds=0.1, width=64)
+        )
+        assert drawn.image != plain.image
+        bad = pd.LabeledBox(x=0.8, y=0.1, width=0.5, height=0.1)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await media.stub.AnnotatedThumbnail(
+                pd.AnnotatedThumbnailRequest(path=str(video), time_seconds=0.1, width=64, boxes=[box, bad])
+            )
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert error_details(refused.value).field_violations[0].field == "boxes[1]"

@@ -11,6 +11,7 @@ it the first registered object model is used.
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
@@ -19,7 +20,7 @@ from svckit.errors import FailedPrecondition
 from tstudio.media.v1 import preview_data_pb2 as pd
 from tstudio.recognition.v1 import recognition_pb2 as rec
 
-from tstudio_gateway.timeline_studio.preview_data import save_sections
+from tstudio_gateway.timeline_studio.preview_data import load_sections, media_preview_data, save_sections
 from tstudio_gateway.timeline_studio.registry import TauriCall, TauriCommand
 
 SAMPLE_FPS = 2.0
@@ -106,6 +107,51 @@ async def process_video_recognition(call: TauriCall) -> dict[str, Any]:
     }
 
 
+def boxes_at(results: dict[str, Any], target: float) -> tuple[float, list[pd.LabeledBox]]:
+    """The detections stored for the analysed time nearest to `target`, as labelled boxes."""
+    times = sorted({t for obj in results.get("objects", []) for t in obj.get("timestamps", [])})
+    if not times:
+        return target, []
+    chosen = min(times, key=lambda t: abs(t - target))
+    boxes = []
+    for obj in results.get("objects", []):
+        for t, box in zip(obj.get("timestamps", []), obj.get("bounding_boxes", []), strict=False):
+            if t == chosen:
+                boxes.append(
+                    pd.LabeledBox(
+                        x=box["x"],
+                        y=box["y"],
+                        width=box["width"],
+                        height=box["height"],
+                        label=str(obj.get("class", "")),
+                    )
+                )
+    return chosen, boxes
+
+
+async def get_preview_data_with_recognition(call: TauriCall) -> dict[str, Any] | None:
+    """`{fileId}` -> the file's preview data with `preview_with_boxes` (base64 JPEG: the frame at the
+    analysed time nearest to its thumbnail's, with the detections drawn); null when nothing is stored."""
+    file_id = call.args.string("fileId")
+    data = await load_sections(call, file_id)
+    if data is None:
+        return None
+    result = media_preview_data(data)
+    results = result.get(SECTION)
+    if not results or not data.file_path:
+        return result
+    thumbnail = result.get("browser_thumbnail") or {}
+    seconds, boxes = boxes_at(results, float(thumbnail.get("timestamp", 0.0)))
+    picture = await call.call(
+        "media.annotated_thumbnail",
+        pd.AnnotatedThumbnailRequest(
+            path=data.file_path, time_seconds=seconds, width=int(thumbnail.get("width") or 320), boxes=boxes
+        ),
+    )
+    result["preview_with_boxes"] = base64.b64encode(picture.image).decode("ascii")
+    return result
+
+
 async def clear_recognition_results(call: TauriCall) -> None:
     await call.call(
         "media.delete_preview_data",
@@ -116,4 +162,5 @@ async def clear_recognition_results(call: TauriCall) -> None:
 COMMANDS = [
     TauriCommand("process_video_recognition", process_video_recognition, ("recognition", "media")),
     TauriCommand("clear_recognition_results", clear_recognition_results, ("media",)),
+    TauriCommand("get_preview_data_with_recognition", get_preview_data_with_recognition, ("media",)),
 ]

@@ -152,6 +152,11 @@ class MediaServiceStub:
                 request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileRequest.SerializeToString,
                 response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileResponse.FromString,
                 _registered_method=True)
+        self.AnnotatedThumbnail = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/AnnotatedThumbnail',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailResponse.FromString,
+                _registered_method=True)
 
 
 class MediaServiceServicer:
@@ -310,6 +315,13 @@ class MediaServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnnotatedThumbnail(self, request, context):
+        """A thumbnail with boxes drawn on it (preview_data.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MediaServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -427,6 +439,11 @@ def add_MediaServiceServicer_to_server(servicer, server):
                     servicer.DeleteUserFile,
                     request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileRequest.FromString,
                     response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileResponse.SerializeToString,
+            ),
+            'AnnotatedThumbnail': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnnotatedThumbnail,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1052,6 +1069,33 @@ class MediaService:
             '/tstudio.media.v1.MediaService/DeleteUserFile',
             tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileRequest.SerializeToString,
             tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnnotatedThumbnail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/AnnotatedThumbnail',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -73,6 +73,8 @@ class MediaServiceStub:
     ListUserFiles: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ListUserFilesRequest, _preview_data_pb2.ListUserFilesResponse]
     ReadUserFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ReadUserFileRequest, _preview_data_pb2.ReadUserFileResponse]
     DeleteUserFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.DeleteUserFileRequest, _preview_data_pb2.DeleteUserFileResponse]
+    AnnotatedThumbnail: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.AnnotatedThumbnailRequest, _preview_data_pb2.AnnotatedThumbnailResponse]
+    """A thumbnail with boxes drawn on it (preview_data.proto)."""
 
 @_typing.type_check_only
 class MediaServiceAsyncStub(MediaServiceStub):
@@ -118,6 +120,8 @@ class MediaServiceAsyncStub(MediaServiceStub):
     ListUserFiles: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ListUserFilesRequest, _preview_data_pb2.ListUserFilesResponse]  # type: ignore[assignment]
     ReadUserFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ReadUserFileRequest, _preview_data_pb2.ReadUserFileResponse]  # type: ignore[assignment]
     DeleteUserFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.DeleteUserFileRequest, _preview_data_pb2.DeleteUserFileResponse]  # type: ignore[assignment]
+    AnnotatedThumbnail: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.AnnotatedThumbnailRequest, _preview_data_pb2.AnnotatedThumbnailResponse]  # type: ignore[assignment]
+    """A thumbnail with boxes drawn on it (preview_data.proto)."""
 
 class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
     """Inspects and previews media files. Every path must lie under the service's allowed roots
@@ -298,5 +302,13 @@ class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _preview_data_pb2.DeleteUserFileRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_preview_data_pb2.DeleteUserFileResponse, _abc.Awaitable[_preview_data_pb2.DeleteUserFileResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AnnotatedThumbnail(
+        self,
+        request: _preview_data_pb2.AnnotatedThumbnailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.AnnotatedThumbnailResponse, _abc.Awaitable[_preview_data_pb2.AnnotatedThumbnailResponse]]:
+        """A thumbnail with boxes drawn on it (preview_data.proto)."""
 
 def add_MediaServiceServicer_to_server(servicer: MediaServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

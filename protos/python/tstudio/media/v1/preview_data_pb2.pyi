@@ -665,3 +665,100 @@ class DeleteUserFileResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteUserFileResponse: _TypeAlias = DeleteUserFileResponse  # noqa: Y015
+
+@_typing.final
+class LabeledBox(_message.Message):
+    """A box on a picture, relative to its size (0..1), with an optional label."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    X_FIELD_NUMBER: _builtins.int
+    Y_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    x: _builtins.float
+    y: _builtins.float
+    width: _builtins.float
+    height: _builtins.float
+    label: _builtins.str
+    def __init__(
+        self,
+        *,
+        x: _builtins.float = ...,
+        y: _builtins.float = ...,
+        width: _builtins.float = ...,
+        height: _builtins.float = ...,
+        label: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["height", b"height", "label", b"label", "width", b"width", "x", b"x", "y", b"y"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LabeledBox: _TypeAlias = LabeledBox  # noqa: Y015
+
+@_typing.final
+class AnnotatedThumbnailRequest(_message.Message):
+    """A JPEG thumbnail (as Thumbnail makes it) with boxes drawn on it, e.g. detections."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    BOXES_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    time_seconds: _builtins.float
+    width: _builtins.int
+    height: _builtins.int
+    @_builtins.property
+    def boxes(self) -> _containers.RepeatedCompositeFieldContainer[Global___LabeledBox]:
+        """At most 256."""
+
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        time_seconds: _builtins.float = ...,
+        width: _builtins.int = ...,
+        height: _builtins.int = ...,
+        boxes: _abc.Iterable[Global___LabeledBox] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["boxes", b"boxes", "height", b"height", "path", b"path", "time_seconds", b"time_seconds", "width", b"width"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnnotatedThumbnailRequest: _TypeAlias = AnnotatedThumbnailRequest  # noqa: Y015
+
+@_typing.final
+class AnnotatedThumbnailResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IMAGE_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    FRAME_TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    image: _builtins.bytes
+    width: _builtins.int
+    height: _builtins.int
+    frame_time_seconds: _builtins.float
+    def __init__(
+        self,
+        *,
+        image: _builtins.bytes = ...,
+        width: _builtins.int = ...,
+        height: _builtins.int = ...,
+        frame_time_seconds: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["frame_time_seconds", b"frame_time_seconds", "height", b"height", "image", b"image", "width", b"width"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnnotatedThumbnailResponse: _TypeAlias = AnnotatedThumbnailResponse  # noqa: Y015

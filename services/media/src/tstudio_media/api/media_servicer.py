@@ -24,6 +24,7 @@ from svckit.errors import FailedPrecondition, FieldViolation, Internal, InvalidA
 from tstudio.media.v1 import media_pb2, media_pb2_grpc, preview_data_pb2
 
 from tstudio_media import __version__
+from tstudio_media.adapters.box_drawing import draw_boxes
 from tstudio_media.adapters.range_server import STREAM_PATH, media_type
 from tstudio_media.api import convert
 from tstudio_media.api.cached_media import CachedMedia
@@ -31,7 +32,7 @@ from tstudio_media.api.folder_scan import FolderScan
 from tstudio_media.api.preview_data import PreviewDataRpc
 from tstudio_media.api.proxy_runner import ProxyRunner
 from tstudio_media.api.result_cache import file_identity
-from tstudio_media.api.user_files import UserFilesRpc
+from tstudio_media.api.user_files import UserFilesRpc, relative_boxes
 from tstudio_media.domain.cache_key import cache_key
 from tstudio_media.domain.picture_request import PictureFormat, check_time, picture_spec
 from tstudio_media.domain.pictures import FilmstripRequest
@@ -313,6 +314,22 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         self, request: preview_data_pb2.DeleteUserFileRequest, context: grpc.aio.ServicerContext
     ) -> preview_data_pb2.DeleteUserFileResponse:
         return await self._files.delete(request)
+
+    async def AnnotatedThumbnail(
+        self, request: preview_data_pb2.AnnotatedThumbnailRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.AnnotatedThumbnailResponse:
+        boxes = relative_boxes(request.boxes)
+        path = self._deps.roots.existing_file(request.path)
+        seconds = check_time(request.time_seconds, "time_seconds")
+        spec = picture_spec(request.width, request.height, PictureFormat.JPEG, 0)
+        picture = await self._media.thumbnail(path, seconds, spec, convert.seek_mode(0))
+        image = await self._deps.executor.run(draw_boxes, picture.image, boxes)
+        return preview_data_pb2.AnnotatedThumbnailResponse(
+            image=image,
+            width=picture.width,
+            height=picture.height,
+            frame_time_seconds=picture.frame_time_seconds,
+        )
 
 
 def _job_id(given: str, field: str) -> str:

@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from tstudio.media.v1 import preview_data_pb2 as pd
+
+from tstudio_media.adapters.box_drawing import RelativeBox
 
 if TYPE_CHECKING:
     from tstudio_media.server import MediaDeps
@@ -44,6 +48,28 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+MAX_BOXES = 256
+
+
+def relative_boxes(boxes: Iterable[pd.LabeledBox]) -> list[RelativeBox]:
+    """Checked boxes: finite, inside 0..1 (a box may reach the edge), labels of at most 64 characters."""
+    checked = []
+    for index, box in enumerate(boxes):
+        if index >= MAX_BOXES:
+            raise _invalid("boxes", f"at most {MAX_BOXES} boxes")
+        values = (box.x, box.y, box.width, box.height)
+        if (
+            not all(math.isfinite(v) and 0 <= v <= 1 for v in values)
+            or box.x + box.width > 1.001
+            or box.y + box.height > 1.001
+        ):
+            raise _invalid(
+                f"boxes[{index}]", "x, y, width and height are fractions of the picture (0..1) inside it"
+            )
+        checked.append(RelativeBox(box.x, box.y, box.width, box.height, box.label[:64]))
+    return checked
 
 
 class UserFilesRpc:
