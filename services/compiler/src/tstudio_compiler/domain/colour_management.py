@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from svckit.tone_mapping import lut_path
+
 from tstudio_compiler.domain.filtergraph import Filter, number, options
 from tstudio_compiler.domain.model import Crop, OutputSettings
 from tstudio_compiler.domain.sources import SourceInfo
-from tstudio_compiler.domain.tone_mapping import lut_path
 
 # FFmpeg colorspace (matrix) names -> the `scale` filter's color_matrix names.
 _SCALE_MATRIX = {
