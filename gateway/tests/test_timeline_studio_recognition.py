@@ -8,6 +8,7 @@ import base64
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -114,7 +115,8 @@ async def tauri(recognition_gateway: Gateway) -> AsyncIterator[TauriSocket]:
 async def test_process_video_recognition_answers_yolo_video_data_and_keeps_the_results(
     tauri: TauriSocket, recognition_gateway: Gateway, tmp_path: Path
 ) -> None:
-    video = str(recognition_gateway.media.video)
+    # A file of its own: other tests keep preview data about the shared clip.
+    video = str(shutil.copy(recognition_gateway.media.video, tmp_path / "clip.mp4"))
     with pytest.raises(Rejected, match="no object detection model is registered"):
         await tauri.invoke("process_video_recognition", {"videoPath": video})
     model = tiny_yolo(tmp_path / "tiny-yolo.onnx")

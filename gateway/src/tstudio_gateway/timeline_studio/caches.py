@@ -139,7 +139,9 @@ async def cache_media_metadata(call: TauriCall) -> None:
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in resolution)
     ):
         raise metadata.error("resolution", "must be [width, height], two positive numbers")
-    await save_sections(call, _metadata_id(file_path), file_path, {METADATA_SECTION: metadata.raw})
+    # Keyed by the path, with no file path of its own: this record is the frontend's metadata cache,
+    # not one of its files' preview data (recognition results are not added to it).
+    await save_sections(call, _metadata_id(file_path), "", {METADATA_SECTION: metadata.raw})
 
 
 def get_cached_metadata(counters: CacheCounters) -> Handler:

@@ -185,6 +185,8 @@ async def prerender_segment(call: TauriCall) -> dict[str, Any]:
         compiler_pb2.PrerenderSegmentRequest(
             project=project, start=start, end=end, profile=compiler_pb2.RENDER_PROFILE_PREVIEW
         ),
+        # It answers when the segment is rendered: a render's deadline, not a lookup's.
+        timeout=call.rpc.stream_seconds,
     )
     job = response.job
     if job.status != JobStatus.JOB_STATUS_SUCCEEDED:
