@@ -219,18 +219,12 @@ def source_filters(
         if scale_w is not None:
             f.append(Filter("scale", options(w=_even(scale_w, 1 << 16), h=-2)))
         return tuple(f)
-    shown_w, shown_h = display_size(info, 1 - crop.left - crop.right, 1 - crop.top - crop.bottom)
-    if not shown_w:
+    sized = _sized(info, crop, box_w, box_h, scale_w, fit_mode)
+    if sized is None:
         if scale_w is not None:
             return (*f, *convert(info, out, _even(scale_w, 1 << 16), -2, pix_fmt), Filter("setsar", "1"))
         return (*f, *convert(info, out, box_w, box_h, pix_fmt, fit_box=True), Filter("setsar", "1"))
-    tail: tuple[Filter, ...] = ()
-    if scale_w is not None:
-        w = _even(scale_w, 1 << 16)
-        # (+1e-6: a crop of 1/6 computed two ways must not round 180 px down to 178)
-        size = (w, _even(w * shown_h / shown_w + 1e-6, 1 << 16))
-    else:
-        size, tail = fit_by_mode(fit_mode, shown_w, shown_h, box_w, box_h)
+    size, tail = sized
     assert info is not None
     same = (
         not tail
@@ -254,6 +248,36 @@ def source_filters(
         scaled = convert(info, out, size[1], size[0], pix_fmt)
         return (*head, *scaled, *turns, *flips, Filter("setsar", "1"), *tail)
     return (*f, *convert(info, out, size[0], size[1], pix_fmt), Filter("setsar", "1"), *tail)
+
+
+def _sized(
+    info: SourceInfo | None, crop: Crop, box_w: int, box_h: int, scale_w: float | None, fit_mode: str
+) -> tuple[tuple[int, int], tuple[Filter, ...]] | None:
+    """The size a media picture is scaled to and the filters after that scale (a fit's crop); None
+    when the source's shape is unknown."""
+    shown_w, shown_h = display_size(info, 1 - crop.left - crop.right, 1 - crop.top - crop.bottom)
+    if not shown_w:
+        return None
+    if scale_w is not None:
+        w = _even(scale_w, 1 << 16)
+        # (+1e-6: a crop of 1/6 computed two ways must not round 180 px down to 178)
+        return (w, _even(w * shown_h / shown_w + 1e-6, 1 << 16)), ()
+    return fit_by_mode(fit_mode, shown_w, shown_h, box_w, box_h)
+
+
+def picture_size(
+    info: SourceInfo | None, crop: Crop, box_w: int, box_h: int, scale_w: float | None, fit_mode: str = ""
+) -> tuple[int, int] | None:
+    """The size of a media clip's picture as `source_filters` leave it (None when unknown): the
+    frame's size only when the fit fills it, whatever the source's own size."""
+    sized = _sized(info, crop, box_w, box_h, scale_w, fit_mode)
+    if sized is None:
+        return None
+    size, tail = sized
+    for f in tail:  # fit_by_mode's crops are to whole numbers
+        if f.name == "crop":
+            size = (min(size[0], box_w), min(size[1], box_h))
+    return size
 
 
 def fit_by_mode(

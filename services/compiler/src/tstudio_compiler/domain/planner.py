@@ -19,6 +19,7 @@ from typing import Any
 from tstudio_compiler.domain import keyframes, motion_filters
 from tstudio_compiler.domain.colors import ffmpeg_color, parse_color
 from tstudio_compiler.domain.colour_management import HD, OutputColour, output_colour
+from tstudio_compiler.domain.colour_management import picture_size as colour_picture_size
 from tstudio_compiler.domain.colour_management import source_filters as colour_source_filters
 from tstudio_compiler.domain.colour_management import to_working as colour_to_working
 from tstudio_compiler.domain.compositing import graph_format
@@ -493,7 +494,8 @@ class _GraphBuilder:
                 c.fit,
             )
         )
-        full_size = not f and p.kind == "video"
+        # No filters leave a video as decoded: the frame's size only if its fitted size is.
+        full_size = not f and p.kind == "video" and self.fills(p, scale)
         frame_effects = []
         for spec in c.effects:
             definition = self.effects.get(spec.type)
@@ -570,6 +572,11 @@ class _GraphBuilder:
             )
         )
         return flat, False, None
+
+    def fills(self, p: Placed, scale_w: float | None = None) -> bool:
+        """Whether a media clip's picture, fitted and cropped, is exactly the frame's size."""
+        size = colour_picture_size(p.info, p.clip.crop, self.w, self.h, scale_w, p.clip.fit)
+        return size == (self.w, self.h)
 
     def yuv(self, label: str) -> str:
         out = self.label()
@@ -715,7 +722,7 @@ def _composite(
 ) -> str:
     c, t = p.clip, p.clip.transform
     untransformed = t.x is None and t.y is None and t.scale is None and not t.rotation and c.crop.is_empty
-    native = p.kind == "video" and (p.width, p.height) == (g.w, g.h)
+    native = p.kind == "video" and g.fills(p)
     fills = untransformed and (
         native or p.kind == "color" or (c.fit in ("cover", "fill") and p.kind != "text")
     )
