@@ -4,7 +4,9 @@ the head and tail of every clip's chain, so the PyAV executor and the printed ff
 every conversion with the same, named range and matrix.
 
 Working space: every clip leaves its chain as 8-bit YUV (yuv420p, or yuva420p with alpha) in the
-output's range and matrix, so compositing and encoding need no further conversion.
+output's range and matrix, so compositing and encoding need no further conversion. An RGB output
+(GIF, APNG, picture sequences: `rgb`) works in RGB instead (rgb24, or rgba with alpha): RGB sources
+are never rounded through YUV, and YUV sources are converted once, by their own matrix and range.
 """
 
 from __future__ import annotations
@@ -150,8 +152,11 @@ def convert(
     return Filter("scale", scale), Filter("format", pix_fmt)
 
 
-def to_working(out: OutputColour, alpha: bool) -> tuple[Filter, ...]:
-    """An RGB(A) or already-converted picture into the working space (explicit matrix and range)."""
+def to_working(out: OutputColour, alpha: bool, rgb: bool = False) -> tuple[Filter, ...]:
+    """An RGB(A) or already-converted picture into the working space (explicit matrix and range;
+    `rgb`: the RGB working space of an RGB output, no matrix involved)."""
+    if rgb:
+        return (Filter("format", "rgba" if alpha else "rgb24"),)
     scale = options(out_range=out.range, out_color_matrix=out.matrix)
     return Filter("scale", scale), Filter("format", "yuva420p" if alpha else "yuv420p")
 
@@ -191,11 +196,12 @@ def source_filters(
     alpha: bool,
     out: OutputColour,
     fit_mode: str = "",
+    rgb: bool = False,
 ) -> tuple[Filter, ...]:
     """A clip's picture upright, cropped, flipped and fitted (`box_w x box_h` by `fit_mode`, or
     `scale_w` wide) by its shown shape, in the working colour (RGBA when `alpha`, for the alpha
-    filters after it). Empty when a source is already exactly that (the cheap path for same-size
-    footage)."""
+    filters after it; rgb24 when `rgb`, see to_working). Empty when a source is already exactly that
+    (the cheap path for same-size footage)."""
     media = kind in ("video", "image")
     f: list[Filter] = list(upright_filters(info)) if media else []
     if not crop.is_empty:
@@ -214,7 +220,7 @@ def source_filters(
         f.append(Filter("hflip"))
     if flip_v:
         f.append(Filter("vflip"))
-    pix_fmt = "rgba" if alpha else "yuv420p"
+    pix_fmt = "rgba" if alpha else "rgb24" if rgb else "yuv420p"
     if not media:
         if scale_w is not None:
             f.append(Filter("scale", options(w=_even(scale_w, 1 << 16), h=-2)))
@@ -233,12 +239,13 @@ def source_filters(
         and abs(info.sample_aspect - 1.0) < 1e-6
         and not needs_conversion(info, out)
         and not alpha
+        and not rgb
         and kind == "video"
     )
     if same:
         return ()
     if info.hdr in ("pq", "hlg"):
-        return (*f, *tone_mapped(info, out, size[0], size[1], alpha), Filter("setsar", "1"), *tail)
+        return (*f, *tone_mapped(info, out, size[0], size[1], alpha, rgb), Filter("setsar", "1"), *tail)
     turns = [x for x in f if x.name == "transpose"]
     if turns and crop.is_empty:
         # Scale first, then turn the smaller picture: the same pixels for less transpose work.
@@ -304,11 +311,11 @@ def fit_by_mode(
 
 
 def tone_mapped(
-    info: SourceInfo, out: OutputColour, width: int, height: int, alpha: bool
+    info: SourceInfo, out: OutputColour, width: int, height: int, alpha: bool, rgb: bool = False
 ) -> tuple[Filter, ...]:
     """An HDR source sized, as 16-bit R'G'B' (its matrix and range by name), through the tone-mapping
     LUT (see tone_mapping), into the working colour (or RGBA for the alpha filters after it)."""
     to_rgb = options(w=width, h=height, in_range=source_range(info), in_color_matrix=source_matrix(info))
     lut = Filter("lut3d", options(file=lut_path(info.hdr), interp="tetrahedral"))
-    tail = (Filter("format", "rgba"),) if alpha else to_working(out, False)
+    tail = (Filter("format", "rgba"),) if alpha else to_working(out, False, rgb)
     return (Filter("scale", to_rgb), Filter("format", "rgb48le"), lut, *tail)

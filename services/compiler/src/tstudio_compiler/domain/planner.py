@@ -492,6 +492,7 @@ class _GraphBuilder:
                 alpha,
                 self.colour,
                 c.fit,
+                self.rgb,
             )
         )
         # No filters leave a video as decoded: the frame's size only if its fitted size is.
@@ -529,10 +530,10 @@ class _GraphBuilder:
         elif c.opacity < 1:
             f.append(Filter("colorchannelmixer", options(aa=c.opacity)))
         if alpha or (not media and p.kind != "color"):
-            f.extend(colour_to_working(self.colour, alpha))
+            f.extend(colour_to_working(self.colour, alpha, self.rgb))
         elif c.effects:
             # Effects may work in RGB (plugins always do): back to the working colour by name.
-            f.extend(colour_to_working(self.colour, False))
+            f.extend(colour_to_working(self.colour, False, self.rgb))
         if m.scale and largest:
             # Last: the working-colour conversion sizes its output once, at the first frame.
             f.append(motion_filters.rescale(m.scale, largest, self.fps))
@@ -548,7 +549,8 @@ class _GraphBuilder:
         if full_frame and not positioned and not alpha:
             if not full_size:
                 if self.background.startswith("0x") and len(self.background) == 10:
-                    f.append(Filter("format", "yuva420p"))  # transparent bars need an alpha plane
+                    # Transparent bars need an alpha plane.
+                    f.append(Filter("format", "rgba" if self.rgb else "yuva420p"))
                 f.append(
                     Filter(
                         "pad",
@@ -567,7 +569,7 @@ class _GraphBuilder:
         self.chains.append(
             Chain(
                 (self.canvas(), out),
-                (Filter("overlay", options(x=position[0], y=position[1])), Filter("setsar", "1")),
+                (self.overlay(position[0], position[1]), Filter("setsar", "1")),
                 flat,
             )
         )
@@ -578,9 +580,15 @@ class _GraphBuilder:
         size = colour_picture_size(p.info, p.clip.crop, self.w, self.h, scale_w, p.clip.fit)
         return size == (self.w, self.h)
 
+    def overlay(self, x: str, y: str) -> Filter:
+        """A plain overlay in the working space: planar RGB for an RGB output (overlay's default,
+        yuv420, would round its picture through 4:2:0)."""
+        return Filter("overlay", options(x=x, y=y, format="gbrp" if self.rgb else None))
+
     def yuv(self, label: str) -> str:
+        """`label` in one named pixel format (4:2:0, or planar RGB for an RGB output)."""
         out = self.label()
-        self.chains.append(Chain((label,), (Filter("format", "yuv420p"),), out))
+        self.chains.append(Chain((label,), (Filter("format", "gbrp" if self.rgb else "yuv420p"),), out))
         return out
 
     def layer(self, layer: Layer) -> tuple[str, bool, tuple[str, str] | None]:
@@ -652,7 +660,7 @@ class _GraphBuilder:
                 transition=transition,
             )
         )
-        f = list(colour_to_working(self.colour, False))
+        f = list(colour_to_working(self.colour, False, self.rgb))
         if first:
             f.append(Filter("setpts", f"PTS-{first}"))
         f.append(Filter("setsar", "1"))
@@ -665,9 +673,11 @@ class _GraphBuilder:
         g = _GraphBuilder(
             self.effects, self.w, self.h, self.fps, self.background, self.feed_start, self.frames, self.colour
         )
+        g.rgb = self.rgb
         label, _, _ = g.clip(p, True)
         to_rgba = options(in_range=self.colour.range, in_color_matrix=self.colour.matrix)
-        g.chains.append(Chain((label,), (Filter("scale", to_rgba), Filter("format", "rgba")), "out"))
+        f = (Filter("format", "rgba"),) if g.rgb else (Filter("scale", to_rgba), Filter("format", "rgba"))
+        g.chains.append(Chain((label,), f, "out"))
         return SegmentGraph(tuple(g.inputs), Graph(tuple(g.chains)))
 
 
@@ -699,7 +709,7 @@ def _segment_graph(
             continue
         x, y = position or ("0", "0")
         out = g.label()
-        g.chains.append(Chain((base, label), (Filter("overlay", options(x=x, y=y)),), out))
+        g.chains.append(Chain((base, label), (g.overlay(x, y),), out))
         base = out
     if base is None:
         base = g.canvas()
