@@ -3,11 +3,13 @@ filter_complex, joined with `concat`, plus the whole-timeline audio mix."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 
 from svckit.errors import FailedPrecondition
 
+from tstudio_compiler.domain import speed_ramp
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan
@@ -102,7 +104,9 @@ def shell_command(args: list[str]) -> str:
 def _input_args(spec: InputSpec, plan: RenderPlan, text_image: TextImage) -> list[str]:
     seconds = number(spec.frames / plan.fps + 1 / plan.fps)
     if spec.kind == "video":
-        span = number((spec.frames + 2) / plan.fps * spec.speed)
+        span = number(
+            spec.source_time(spec.first_frame + spec.frames + 2) - spec.source_time(spec.first_frame)
+        )
         return ["-ss", number(spec.source_time(spec.first_frame)), "-t", span, "-i", spec.path]
     if spec.kind == "captions" or (spec.kind == "text" and spec.clip_frames):
         # An animated text: its frames as a numbered PNG sequence.
@@ -118,8 +122,14 @@ def _normalise(spec: InputSpec) -> tuple[Filter, ...]:
     """Turn an input into what the executor feeds: one frame per output frame, clip-local pts."""
     out: list[Filter] = []
     if spec.kind == "video":
-        speed = "" if spec.speed == 1 else f"/{number(spec.speed)}"
-        out.append(Filter("setpts", f"(PTS-STARTPTS){speed}"))
+        if spec.ramp is not None:
+            # Timeline seconds from source seconds: the ramp's integral, inverted as a lookup.
+            curve = speed_ramp.timeline_of(spec.ramp, spec.first_frame, spec.frames, spec.fps)
+            source = re.sub(r"\bS\b", "((PTS-STARTPTS)*TB)", curve)
+            out.append(Filter("setpts", f"({source})/TB"))
+        else:
+            speed = "" if spec.speed == 1 else f"/{number(spec.speed)}"
+            out.append(Filter("setpts", f"(PTS-STARTPTS){speed}"))
         out.append(Filter("fps", options(fps=number(spec.fps))))
     else:
         out.append(Filter("settb", f"1/{number(spec.fps)}"))

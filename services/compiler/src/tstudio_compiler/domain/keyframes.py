@@ -35,10 +35,11 @@ RANGES: dict[str, tuple[float, float]] = {
     "transform.y": (-1.0, 2.0),
     "transform.scale": (0.001, 10.0),
     "transform.rotation": (-36000.0, 36000.0),
+    # A speed ramp (domain/speed_ramp.py): source seconds per timeline second.
+    "speed": (0.1, 16.0),
 }
 # Named in the issue but not animatable yet: refused with the reason rather than dropped.
 NOT_YET = {
-    "speed": "animated speed (a speed ramp) is not supported yet; set a constant speed",
     "crop.left": "animated crop is not supported yet; use a constant crop",
     "crop.top": "animated crop is not supported yet; use a constant crop",
     "crop.right": "animated crop is not supported yet; use a constant crop",
@@ -89,6 +90,20 @@ def check(animations: tuple[Animation, ...], path: str, is_audio: bool = False) 
             except easing.EasingError as exc:
                 out.append((f"{kp}.easing", str(exc)))
     return out
+
+
+def check_ramp(animations: tuple[Animation, ...], path: str, muted: bool) -> list[tuple[str, str]]:
+    """A speed ramp plays the picture only: its clip's sound must be muted."""
+    for ai, anim in enumerate(animations):
+        if anim.property == "speed" and not muted:
+            return [
+                (
+                    f"{path}[{ai}].property",
+                    "a speed ramp plays the picture only (its sound cannot follow the ramp in sync "
+                    "yet): set muted on the clip or its track, or use a constant speed",
+                )
+            ]
+    return []
 
 
 def find(animations: tuple[Animation, ...], prop: str) -> Animation | None:

@@ -372,6 +372,7 @@ class _GraphBuilder:
                 frame_effects=frame_effects,
                 clip_frames=p.end_frame - p.start_frame if _animated_text(c) else 0,
                 captions=c.source.captions,
+                ramp=keyframes.find(c.animations, "speed"),
             )
         )
         return label

@@ -14,6 +14,7 @@ from typing import Any
 from tstudio_compiler.domain.captions import CaptionsSource, CaptionStyle, Cue
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
+from tstudio_compiler.domain.keyframes import Animation, Keyframe
 from tstudio_compiler.domain.model import OutputSettings, TextSource
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan, Segment, SegmentGraph
 from tstudio_compiler.domain.text_motion import TextAnimation
@@ -87,6 +88,10 @@ def from_description(description: Mapping[str, Any], output_path: str) -> tuple[
         values = {k: v for k, v in entry.items() if k != "fingerprint"}
         values["text"] = text_from_dict(values["text"]) if values.get("text") else None
         values["captions"] = captions_from_dict(values["captions"]) if values.get("captions") else None
+        ramp = values.get("ramp")
+        values["ramp"] = (
+            Animation(ramp["property"], tuple(Keyframe(**k) for k in ramp["keyframes"])) if ramp else None
+        )
         values["frame_effects"] = tuple(
             (kind, dict(params)) for kind, params in values.get("frame_effects", ())
         )
