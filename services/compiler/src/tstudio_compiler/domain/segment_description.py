@@ -20,7 +20,8 @@ from tstudio_compiler.domain.plan import InputSpec, RenderPlan, Segment, Segment
 from tstudio_compiler.domain.text_motion import TextAnimation
 
 # Part of every segment key: bump when the same description would render differently.
-ENGINE_VERSION = "tstudio-compiler-pyav/1"
+# /2: text without a font is drawn with DejaVu Sans (was Pillow's Latin-only default).
+ENGINE_VERSION = "tstudio-compiler-pyav/2"
 
 
 def describe(
