@@ -127,7 +127,8 @@ def value_at(anim: Animation, t: float) -> float:
 
 def extremes(anim: Animation, length: float, fps: float) -> tuple[float, float]:
     """The smallest and largest value over the clip's frames (curves may overshoot their keyframes)."""
-    frames = max(1, round(length * fps))
+    # The value holds after the last keyframe: no need to look past it.
+    frames = max(1, min(round(length * fps), math.ceil(anim.keyframes[-1].time * fps) + 1))
     values = [value_at(anim, k / fps) for k in range(frames)]
     return min(values), max(values)
 

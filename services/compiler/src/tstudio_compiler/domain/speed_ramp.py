@@ -17,50 +17,55 @@ from tstudio_compiler.domain import keyframes
 from tstudio_compiler.domain.filtergraph import number
 from tstudio_compiler.domain.keyframes import Animation
 
-STEP = 1 / 240
-# Longest ramp integrated (the grid is this long at most; the speed holds after the last keyframe).
-MAX_SECONDS = 6 * 3600.0
+FINEST = 1 / 240
+# At most this many grid steps: a ramp whose keyframes reach far gets a coarser grid.
+MAX_STEPS = 20000
+
+
+def _step(ramp: Animation) -> float:
+    return max(FINEST, max(k.time for k in ramp.keyframes) / MAX_STEPS)
 
 
 @functools.lru_cache(maxsize=32)
 def _grid(ramp: Animation) -> tuple[float, ...]:
-    """Offsets at 0, STEP, 2·STEP, ... up to the last keyframe (plus one step)."""
-    end = min(MAX_SECONDS, max(k.time for k in ramp.keyframes) + STEP)
+    """Offsets at 0, step, 2·step, ... up to the last keyframe (plus one step)."""
+    step = _step(ramp)
+    end = max(k.time for k in ramp.keyframes) + step
     out = [0.0]
     total = 0.0
-    for i in range(math.ceil(end / STEP)):
-        a = i * STEP
+    for i in range(math.ceil(end / step)):
+        a = i * step
         fa = keyframes.value_at(ramp, a)
-        fm = keyframes.value_at(ramp, a + STEP / 2)
-        fb = keyframes.value_at(ramp, a + STEP)
-        total += STEP / 6 * (fa + 4 * fm + fb)
+        fm = keyframes.value_at(ramp, a + step / 2)
+        fb = keyframes.value_at(ramp, a + step)
+        total += step / 6 * (fa + 4 * fm + fb)
         out.append(total)
     return tuple(out)
 
 
 def offset(ramp: Animation, t: float) -> float:
     """Source seconds played in the first `t` timeline seconds of the clip."""
-    grid = _grid(ramp)
+    grid, step = _grid(ramp), _step(ramp)
     if t <= 0:
         return t * keyframes.value_at(ramp, 0.0)
-    last = (len(grid) - 1) * STEP
+    last = (len(grid) - 1) * step
     if t >= last:
         return grid[-1] + (t - last) * keyframes.value_at(ramp, last)
-    i = int(t / STEP)
-    frac = (t - i * STEP) / STEP
+    i = int(t / step)
+    frac = (t - i * step) / step
     return grid[i] + (grid[i + 1] - grid[i]) * frac
 
 
 def length(ramp: Animation, span: float) -> float:
     """Timeline seconds the ramp takes to play `span` source seconds."""
-    grid = _grid(ramp)
+    grid, step = _grid(ramp), _step(ramp)
     if span <= grid[-1]:
         i = bisect.bisect_left(grid, span)
         if i == 0:
             return 0.0
         lo, hi = grid[i - 1], grid[i]
-        return (i - 1 + (span - lo) / (hi - lo if hi > lo else 1.0)) * STEP
-    last = (len(grid) - 1) * STEP
+        return (i - 1 + (span - lo) / (hi - lo if hi > lo else 1.0)) * step
+    last = (len(grid) - 1) * step
     return last + (span - grid[-1]) / keyframes.value_at(ramp, last)
 
 
