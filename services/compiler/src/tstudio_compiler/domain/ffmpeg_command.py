@@ -3,11 +3,13 @@ filter_complex, joined with `concat`, plus the whole-timeline audio mix."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 
 from svckit.errors import FailedPrecondition
 
+from tstudio_compiler.domain import speed_ramp
 from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.colour_management import encoder_tags
 from tstudio_compiler.domain.encoding import EncodeSettings
@@ -121,7 +123,9 @@ def _input_args(spec: InputSpec, plan: RenderPlan, text_image: TextImage) -> lis
         span = number((spec.clip_frames + 2) / plan.fps * spec.speed)
         return ["-noautorotate", *decoder, "-ss", number(spec.source_in), "-t", span, "-i", spec.path]
     if spec.kind == "video":
-        span = number((spec.frames + 2) / plan.fps * spec.speed)
+        span = number(
+            spec.source_time(spec.first_frame + spec.frames + 2) - spec.source_time(spec.first_frame)
+        )
         start = number(spec.source_time(spec.first_frame))
         return ["-noautorotate", *decoder, "-ss", start, "-t", span, "-i", spec.path]
     if spec.kind == "captions" or (spec.kind == "text" and spec.clip_frames):
@@ -153,8 +157,14 @@ def _normalise(spec: InputSpec) -> tuple[Filter, ...]:
         out.append(Filter("setpts", f"N+{spec.first_frame}"))
         return tuple(out)
     elif spec.kind == "video":
-        speed = "" if spec.speed == 1 else f"/{number(spec.speed)}"
-        out.append(Filter("setpts", f"(PTS-STARTPTS){speed}"))
+        if spec.ramp is not None:
+            # Timeline seconds from source seconds: the ramp's integral, inverted as a lookup.
+            curve = speed_ramp.timeline_of(spec.ramp, spec.first_frame, spec.frames, spec.fps)
+            source = re.sub(r"\bS\b", "((PTS-STARTPTS)*TB)", curve)
+            out.append(Filter("setpts", f"({source})/TB"))
+        else:
+            speed = "" if spec.speed == 1 else f"/{number(spec.speed)}"
+            out.append(Filter("setpts", f"(PTS-STARTPTS){speed}"))
         out.append(Filter("fps", options(fps=number(spec.fps))))
     else:
         out.append(Filter("settb", f"1/{number(spec.fps)}"))

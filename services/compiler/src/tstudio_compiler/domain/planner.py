@@ -424,6 +424,7 @@ class _GraphBuilder:
                 reverse=c.reverse and p.kind == "video",
                 freeze=c.freeze_at is not None and p.kind == "video",
                 rgb=self.rgb and p.kind == "color",
+                ramp=keyframes.find(c.animations, "speed"),
             )
         )
         return label
