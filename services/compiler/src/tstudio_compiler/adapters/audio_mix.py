@@ -21,6 +21,7 @@ import av.filter
 import numpy as np
 from svckit.errors import Cancelled, DataLoss, Resource
 
+from tstudio_compiler.adapters.time_stretch import stretch
 from tstudio_compiler.domain.filtergraph import Filter
 from tstudio_compiler.domain.plan import AudioInput, RenderPlan
 
@@ -41,7 +42,10 @@ def mix(
         # Negative for a clip that began before a window's first frame: its head is skipped.
         at = round((clip.start - plan.audio_offset) * rate)
         end = min(total, at + round(clip.length * rate))
-        for chunk in _filtered(decode(clip, rate, channels), clip.filters, rate, channels):
+        sound = decode(clip, rate, channels)
+        if clip.ramp is not None:
+            sound = _ramped(sound, clip, rate, channels)
+        for chunk in _filtered(sound, clip.filters, rate, channels):
             if cancelled is not None and cancelled.is_set():
                 raise Cancelled("render cancelled")
             skipped = min(max(-at, 0), chunk.shape[1])
@@ -54,6 +58,14 @@ def mix(
             out[:, at : at + count] += samples[:, :count]
             at += count
     return out
+
+
+def _ramped(sound: Iterator[np.ndarray], clip: AudioInput, rate: int, channels: int) -> Iterator[np.ndarray]:
+    """A ramped clip's sound, time-stretched along the ramp (whole clip at once: ramps are short)."""
+    assert clip.ramp is not None
+    parts = list(sound)
+    source = np.concatenate(parts, axis=1) if parts else np.zeros((channels, 0), dtype=np.float32)
+    yield stretch(source, clip.ramp, rate, round(clip.length * rate))
 
 
 def _buffer(channels: int, total: int, scratch: Path | None) -> np.ndarray:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tstudio_compiler.domain import effect_motion, keyframes, motion_filters
+from tstudio_compiler.domain import effect_motion, keyframes, motion_filters, speed_ramp
 from tstudio_compiler.domain.colors import ffmpeg_color
 from tstudio_compiler.domain.effects import EffectCatalog
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
@@ -216,7 +216,8 @@ class Planner:
                     length = min(length, visual_end / fps - start)
                 if length <= 0:
                     continue
-                filters: list[Filter] = list(_atempo(clip.speed))
+                ramp = keyframes.find(clip.animations, "speed")
+                filters: list[Filter] = [] if ramp else list(_atempo(clip.speed))
                 volume = clip.volume * track.volume
                 animated = keyframes.find(clip.animations, "volume")
                 if animated is not None:
@@ -242,7 +243,10 @@ class Planner:
                     assert definition is not None and definition.build is not None
                     params = {**resolve(definition.params, spec.params), "_sample_rate": rate}
                     filters.extend(definition.build(params))
-                source_out = clip.source_in + length * clip.speed
+                if ramp is not None:
+                    source_out = clip.source_in + speed_ramp.offset(ramp, length)
+                else:
+                    source_out = clip.source_in + length * clip.speed
                 out.append(
                     AudioInput(
                         f"a{len(out)}",
@@ -253,6 +257,7 @@ class Planner:
                         start,
                         length,
                         tuple(filters),
+                        ramp,
                     )
                 )
         return tuple(out)
