@@ -28,7 +28,7 @@ class Animation(_message.Message):
     KEYFRAMES_FIELD_NUMBER: _builtins.int
     property: _builtins.str
     """"opacity", "volume", "transform.x", "transform.y", "transform.scale", "transform.rotation",
-    "speed" (a speed ramp, picture only: the clip must be muted) or "effects[i].params.<name>"
+    "speed" (a speed ramp; the sound follows with its pitch kept) or "effects[i].params.<name>"
     (a numeric parameter of the clip's i-th built-in video effect).
     """
     @_builtins.property

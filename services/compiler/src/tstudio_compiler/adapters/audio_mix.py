@@ -25,6 +25,7 @@ from svckit.work_watch import beat
 
 from tstudio_compiler.adapters.sound_layout import Downmix
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
+from tstudio_compiler.adapters.time_stretch import stretch
 from tstudio_compiler.domain.filtergraph import Filter
 from tstudio_compiler.domain.plan import AudioInput, RenderPlan
 
@@ -48,7 +49,10 @@ def mix(
         # Negative for a clip that began before a window's first frame: its head is skipped.
         at = round((clip.start - plan.audio_offset) * rate)
         end = min(total, at + round(clip.length * rate))
-        for chunk in _filtered(decode(clip, rate, channels, sources), clip.filters, rate, channels):
+        sound = decode(clip, rate, channels, sources)
+        if clip.ramp is not None:
+            sound = _ramped(sound, clip, rate, channels)
+        for chunk in _filtered(sound, clip.filters, rate, channels):
             beat()
             if cancelled is not None and cancelled.is_set():
                 raise Cancelled("render cancelled")
@@ -62,6 +66,14 @@ def mix(
             out[:, at : at + count] += samples[:, :count]
             at += count
     return out
+
+
+def _ramped(sound: Iterator[np.ndarray], clip: AudioInput, rate: int, channels: int) -> Iterator[np.ndarray]:
+    """A ramped clip's sound, time-stretched along the ramp (whole clip at once: ramps are short)."""
+    assert clip.ramp is not None
+    parts = list(sound)
+    source = np.concatenate(parts, axis=1) if parts else np.zeros((channels, 0), dtype=np.float32)
+    yield stretch(source, clip.ramp, rate, round(clip.length * rate))
 
 
 def _buffer(channels: int, total: int, scratch: Path | None) -> np.ndarray:

@@ -92,20 +92,6 @@ def check(animations: tuple[Animation, ...], path: str, is_audio: bool = False) 
     return out
 
 
-def check_ramp(animations: tuple[Animation, ...], path: str, muted: bool) -> list[tuple[str, str]]:
-    """A speed ramp plays the picture only: its clip's sound must be muted."""
-    for ai, anim in enumerate(animations):
-        if anim.property == "speed" and not muted:
-            return [
-                (
-                    f"{path}[{ai}].property",
-                    "a speed ramp plays the picture only (its sound cannot follow the ramp in sync "
-                    "yet): set muted on the clip or its track, or use a constant speed",
-                )
-            ]
-    return []
-
-
 def find(animations: tuple[Animation, ...], prop: str) -> Animation | None:
     for anim in animations:
         if anim.property == prop and anim.keyframes:

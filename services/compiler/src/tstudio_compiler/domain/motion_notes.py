@@ -25,6 +25,11 @@ def notes(project: Project) -> list[str]:
                         f"{ap}: cubic-bezier has no closed form in FFmpeg expressions; its value at "
                         "every frame is written as a lookup (exact at the frames rendered)"
                     )
+                if anim.property == "speed":
+                    out.append(
+                        f"{ap}: the command plays the ramp's sound at its mean speed (FFmpeg's atempo "
+                        "drops sound at every run-time tempo change); the service time-stretches it along the ramp"
+                    )
                 if anim.property == "opacity":
                     out.append(
                         f"{ap}: colorchannelmixer's alpha takes no expression; a sendcmd [expr] sets it per frame"

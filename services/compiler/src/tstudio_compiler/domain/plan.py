@@ -148,6 +148,8 @@ class AudioInput:
     start: float
     length: float
     filters: tuple[Filter, ...]
+    # A speed ramp: the sound is time-stretched along it (adapters/time_stretch.py) before `filters`.
+    ramp: Animation | None = None
 
 
 @dataclass(frozen=True)
@@ -209,10 +211,13 @@ class RenderPlan:
         chains: list[Chain] = []
         for a in self.audio:
             delay = round(a.start * 1000)
+            # The command plays a ramp's sound at its mean speed (notes say so): no atempo follows it.
+            mean = () if a.ramp is None else (Filter("atempo", options(tempo=_mean_tempo(a))),)
             chains.append(
                 Chain(
                     (a.label,),
                     (
+                        *mean,
                         *a.filters,
                         Filter("atrim", options(end=a.length)),
                         Filter("adelay", options(delays=delay, all=1)) if delay else Filter("anull"),
@@ -247,3 +252,7 @@ class RenderPlan:
                 )
             )
         return Graph(tuple(chains))
+
+
+def _mean_tempo(a: AudioInput) -> float:
+    return min(2.0, max(0.5, (a.source_out - a.source_in) / a.length if a.length > 0 else 1.0))

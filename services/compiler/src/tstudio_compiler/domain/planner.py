@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tstudio_compiler.domain import effect_motion, keyframes, motion_filters
+from tstudio_compiler.domain import effect_motion, keyframes, motion_filters, speed_ramp
 from tstudio_compiler.domain.colors import ffmpeg_color, parse_color
 from tstudio_compiler.domain.colour_management import HD, OutputColour, output_colour
 from tstudio_compiler.domain.colour_management import picture_size as colour_picture_size
@@ -252,9 +252,11 @@ class Planner:
                     length = min(length, visual_end / fps - start)
                 if length <= 0:
                     continue
+                ramp = keyframes.find(clip.animations, "speed")
                 # Reversed sound: the trimmed range backwards, before speed, volume and fades.
                 filters: list[Filter] = [Filter("areverse")] if clip.reverse else []
-                filters.extend(_atempo(clip.speed))
+                if not ramp:
+                    filters.extend(_atempo(clip.speed))
                 volume = clip.volume * track.volume
                 animated = keyframes.find(clip.animations, "volume")
                 if animated is not None:
@@ -280,7 +282,10 @@ class Planner:
                     assert definition is not None and definition.build is not None
                     params = {**resolve(definition.params, spec.params), "_sample_rate": rate}
                     filters.extend(definition.build(params))
-                source_out = clip.source_in + length * clip.speed
+                if ramp is not None:
+                    source_out = clip.source_in + speed_ramp.offset(ramp, length)
+                else:
+                    source_out = clip.source_in + length * clip.speed
                 out.append(
                     AudioInput(
                         f"a{len(out)}",
@@ -291,6 +296,7 @@ class Planner:
                         start,
                         length,
                         tuple(filters),
+                        ramp,
                     )
                 )
         return tuple(out)

@@ -2,9 +2,9 @@
 
 `offset(ramp, t)` is the source seconds played `t` timeline seconds into the clip. Offsets are
 integrated once per clip on a fine grid (Simpson's rule on 1/240 s steps) and interpolated; the
-picture and the ffmpeg command both use them. Picture only: a ramped clip must be muted, because
-FFmpeg's atempo drops its buffer (about 13 ms of sound) at every run-time tempo change, so a
-sound that follows the ramp drifts out of sync; see validation (keyframes.check_ramp).
+picture, the sound (time-stretched by adapters/time_stretch.py, pitch kept) and the ffmpeg
+command's picture all use them. The command plays a ramp's sound at its mean speed: FFmpeg's atempo
+drops about 13 ms of its buffer at every run-time tempo change, so it cannot follow a ramp in sync.
 """
 
 from __future__ import annotations
