@@ -261,7 +261,7 @@ async def test_bad_compositing_fields_are_refused_with_their_paths(compiler: Run
     edit = mask_edit(tmp_path / "bad.mp4", {"shape": {"type": "star", "width": 0}, "mode": "chroma"})
     clip = edit["tracks"][1]["clips"][0]
     clip.update({"blendMode": "dissolve", "fit": "stretch", "freezeAt": -1, "reverse": True})
-    edit["tracks"][0]["clips"][0]["source"] = {"path": "frames/img%04d.png", "fps": 24}
+    edit["tracks"][0]["clips"][0]["source"] = {"path": "frames/img%04d.png", "fps": 500}
     edit["tracks"].append(
         {"id": "n", "kind": "TRACK_KIND_OVERLAY",
          "clips": [{"id": "nested", "source": {"projectPath": "inner.json"}, "start": 0, "duration": 1}]}
@@ -272,7 +272,7 @@ async def test_bad_compositing_fields_are_refused_with_their_paths(compiler: Run
     reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=project(edit)))
     fields = {v.field for v in reply.violations}
     assert {
-        "tracks[0].clips[0].source.path",
+        "tracks[0].clips[0].source.fps",
         "tracks[1].clips[0].mask.shape.type",
         "tracks[1].clips[0].mask.shape.width",
         "tracks[1].clips[0].mask.mode",

@@ -19,6 +19,7 @@ import av
 import numpy as np
 from svckit.errors import DataLoss, FailedPrecondition, Resource
 
+from tstudio_compiler.adapters.image_sequence import open_media
 from tstudio_compiler.adapters.shape_raster import shape_frame
 from tstudio_compiler.adapters.text_raster import rasterise
 from tstudio_compiler.adapters.time_feeders import ReverseFeeder, freeze_frame
@@ -92,7 +93,7 @@ class VideoFeeder:
 
     def _decode(self, start: float) -> None:
         try:
-            with av.open(self._spec.path) as container:
+            with open_media(self._spec.path) as container:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 origin = (container.start_time or 0) / av.time_base

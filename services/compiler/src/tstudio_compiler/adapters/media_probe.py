@@ -11,6 +11,13 @@ from collections.abc import Iterable, Mapping
 import av
 from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument, Resource
 
+from tstudio_compiler.adapters.image_sequence import (
+    BASE_FPS,
+    frame_count,
+    is_sequence,
+    open_media,
+    pattern_of,
+)
 from tstudio_compiler.domain.sources import SourceInfo
 
 log = logging.getLogger(__name__)
@@ -20,6 +27,8 @@ _IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "t
 
 def probe(path: str) -> SourceInfo:
     """Raises `av.error.FFmpegError` for unreadable files (see `probe_all`)."""
+    if is_sequence(path):
+        return probe_sequence(path)
     with av.open(path, "r") as container:
         video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
@@ -44,6 +53,25 @@ def probe(path: str) -> SourceInfo:
             is_image=is_image,
             width=video.codec_context.width if video is not None else 0,
             height=video.codec_context.height if video is not None else 0,
+        )
+
+
+def probe_sequence(path: str) -> SourceInfo:
+    """Numbered images (a pattern or a folder): a picture-only source at image2's 25 fps."""
+    pattern = pattern_of(path)
+    count = frame_count(pattern)
+    with open_media(pattern) as container:
+        video = container.streams.video[0]
+        for _ in container.decode(video):
+            break
+        return SourceInfo(
+            duration=count / BASE_FPS,
+            has_video=True,
+            has_audio=False,
+            width=video.codec_context.width,
+            height=video.codec_context.height,
+            sequence=pattern,
+            frame_count=count,
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import av
 from svckit.errors import DataLoss, Resource
 
+from tstudio_compiler.adapters.image_sequence import is_sequence, open_media
 from tstudio_compiler.domain.plan import InputSpec
 
 # A target this far past the decoder's position is decoded to; farther ones seek.
@@ -20,7 +21,7 @@ _SKIP_BEFORE = 0.5
 
 
 def _identity(path: str) -> tuple[int, int]:
-    stat = os.stat(path)
+    stat = os.stat(os.path.dirname(path) if is_sequence(path) and not os.path.isdir(path) else path)
     return stat.st_size, stat.st_mtime_ns
 
 
@@ -28,7 +29,7 @@ class _Decoder:
     def __init__(self, path: str) -> None:
         self.path = path
         self.identity = _identity(path)
-        self.container: Any = av.open(path)
+        self.container: Any = open_media(path)
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
         self.origin = (self.container.start_time or 0) / av.time_base

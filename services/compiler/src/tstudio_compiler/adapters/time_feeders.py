@@ -18,6 +18,7 @@ from typing import Any
 import av
 from svckit.errors import DataLoss, Resource
 
+from tstudio_compiler.adapters.image_sequence import open_media
 from tstudio_compiler.domain.plan import InputSpec
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def freeze_frame(spec: InputSpec) -> av.VideoFrame:
     at = spec.source_in
     chosen = None
     try:
-        with av.open(spec.path) as container:
+        with open_media(spec.path) as container:
             stream = container.streams.video[0]
             origin = _origin(container)
             if at > 0.5 and stream.time_base:
@@ -88,7 +89,7 @@ class ReverseFeeder:
 
     def _produce(self, upper: float, lower: float) -> None:
         try:
-            with av.open(self._spec.path) as container:
+            with open_media(self._spec.path) as container:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 origin = _origin(container)

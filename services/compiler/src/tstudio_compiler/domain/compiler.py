@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from svckit.errors import FieldViolation, InvalidArgument, ServiceError
 
+from tstudio_compiler.domain.compositing import source_length
 from tstudio_compiler.domain.compositing_validation import compositing_files, wipe_violations
 from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, encode_settings
 from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
@@ -148,7 +149,7 @@ class Compiler:
         sources = await self._blocking.run(self._prober.probe_all, files)
         # Keyed as the clips spell their paths (relative ones too).
         lengths = {
-            c.source.path: sources[resolve_path(c.source.path, project.base_dir)].duration
+            c.source.path: source_length(c, sources[resolve_path(c.source.path, project.base_dir)])
             for t in project.tracks
             for c in t.clips
             if c.source.path

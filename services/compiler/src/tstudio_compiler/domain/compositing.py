@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tstudio_compiler.domain.model import OutputSettings
+    from tstudio_compiler.domain.model import Clip, OutputSettings
+    from tstudio_compiler.domain.sources import SourceInfo
 
 FITS = ("contain", "cover", "fill", "none")
 BLEND_MODES = (
@@ -29,6 +30,17 @@ BLEND_MODES = (
 MASK_MODES = ("luma", "alpha")
 SHAPES = ("rectangle", "ellipse")
 GIF_DITHERS = ("sierra2_4a", "floyd_steinberg", "bayer", "none", "sierra2", "heckbert", "sierra3", "burkes")
+
+
+# The rate FFmpeg's image2 demuxer reads an image sequence at; `source.fps` rescales it.
+SEQUENCE_BASE_FPS = 25.0
+
+
+def source_length(clip: Clip, info: SourceInfo) -> float:
+    """Seconds of source a clip can play: an image sequence's images at the clip's `source.fps`."""
+    if info.sequence:
+        return info.frame_count / (clip.source.fps or SEQUENCE_BASE_FPS)
+    return info.duration
 
 
 def graph_format(container: str, video_codec: str, alpha: bool) -> str:

@@ -62,12 +62,10 @@ def _check_clip(clip: Clip, cp: str, kind: TrackKind, v: list[tuple[str, str]]) 
     if src.nested:
         field = "project" if src.nested == "project" else "project_path"
         v.append((f"{cp}.source.{field}", "nested timelines are not supported yet"))
-    if src.path and SEQUENCE.search(src.path):
-        v.append((f"{cp}.source.path", "image sequences (img%04d.png) are not supported yet"))
     if src.fps and not src.path:
-        v.append((f"{cp}.source.fps", "only an image sequence path takes a frame rate"))
-    elif src.fps and not SEQUENCE.search(src.path):
-        v.append((f"{cp}.source.fps", "only an image sequence path (img%04d.png) takes a frame rate"))
+        v.append((f"{cp}.source.fps", "only an image sequence (a path) takes a frame rate"))
+    elif src.fps and not 1 <= src.fps <= 240:
+        v.append((f"{cp}.source.fps", "must be within 1..240"))
     if clip.fit and clip.fit not in FITS:
         v.append((f"{cp}.fit", f"must be one of {', '.join(FITS)}"))
     if clip.blend_mode and clip.blend_mode not in BLEND_MODES:

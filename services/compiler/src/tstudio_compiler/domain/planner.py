@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tstudio_compiler.domain.colors import ffmpeg_color, parse_color
-from tstudio_compiler.domain.compositing import graph_format
+from tstudio_compiler.domain.compositing import SEQUENCE_BASE_FPS, graph_format, source_length
 from tstudio_compiler.domain.compositing_graph import (
     apply_matte,
     blend_over,
@@ -62,6 +62,9 @@ class Placed:
     # A picture mask's resolved path and kind ("video" or "image"); empty for none or a shape.
     mask_path: str = ""
     mask_kind: str = ""
+    # Source seconds per image2-demuxer second: an image sequence is read at 25 fps, played at its
+    # own `source.fps`.
+    time_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -209,13 +212,16 @@ class Planner:
             source_kind = "image" if info is not None and info.is_image else "video"
         else:
             source_kind = clip.source.kind
-        length = clip_length(clip, info.duration if info and not info.is_image else None) or 0.0
+        length = clip_length(clip, source_length(clip, info) if info and not info.is_image else None) or 0.0
         start, end = frame_span(clip.start, length, fps)
         width, height = (info.width, info.height) if info is not None else (0, 0)
         mask_path = resolve_path(clip.mask.path, project.base_dir) if clip.mask is not None else ""
         mask_info = sources.get(mask_path) if mask_path else None
         mask_kind = "" if not mask_path else "image" if mask_info is None or mask_info.is_image else "video"
-        return Placed(clip, kind, start, end, source_kind, path, width, height, mask_path, mask_kind)
+        scale = 1.0
+        if info is not None and info.sequence:
+            path, scale = info.sequence, (clip.source.fps or SEQUENCE_BASE_FPS) / SEQUENCE_BASE_FPS
+        return Placed(clip, kind, start, end, source_kind, path, width, height, mask_path, mask_kind, scale)
 
     def _audio(
         self, project: Project, sources: Mapping[str, SourceInfo], fps: float, visual_end: int
@@ -390,8 +396,8 @@ class _GraphBuilder:
                 height=self.h if p.kind == "color" else 0,
                 first_frame=self.feed_start - p.start_frame,
                 frames=self.frames,
-                source_in=c.freeze_at if c.freeze_at is not None else c.source_in,
-                speed=c.speed,
+                source_in=(c.freeze_at if c.freeze_at is not None else c.source_in) * p.time_scale,
+                speed=c.speed * p.time_scale,
                 fps=self.fps,
                 frame_effects=frame_effects,
                 reverse=c.reverse and p.kind == "video",

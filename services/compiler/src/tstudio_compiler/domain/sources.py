@@ -14,3 +14,7 @@ class SourceInfo:
     is_image: bool = False
     width: int = 0
     height: int = 0
+    # An image sequence: its printf pattern (a folder's found pattern) and how many images it has;
+    # `duration` is then at `source.fps` (see compiler.prepare).
+    sequence: str = ""
+    frame_count: int = 0
