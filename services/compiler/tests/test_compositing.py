@@ -267,6 +267,10 @@ async def test_bad_compositing_fields_are_refused_with_their_paths(compiler: Run
          "clips": [{"id": "nested", "source": {"projectPath": "inner.json"}, "start": 0, "duration": 1}]}
     )  # fmt: skip
     edit["settings"]["backgroundColor"] = "#00000000"
+    edit["tracks"][0]["clips"].append(
+        {"id": "joined", "source": {"color": {"color": "#00ff00"}}, "start": 0.1, "duration": 1,
+         "blendMode": "screen", "transition": {"type": "fade", "duration": 0.1}}
+    )  # fmt: skip
     edit["markers"] = [{"time": 1, "title": "b"}, {"time": 0.5, "title": "a"}]
     edit["output"]["gif"] = {"dither": "noise", "loop": -2}
     reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=project(edit)))
@@ -281,6 +285,7 @@ async def test_bad_compositing_fields_are_refused_with_their_paths(compiler: Run
         "tracks[1].clips[0].freeze_at",
         "tracks[1].clips[0].reverse",
         "tracks[2].clips[0].source.project_path",
+        "tracks[0].clips[1].blend_mode",
         "settings.background_color",
         "markers[1].time",
         "output.gif.dither",

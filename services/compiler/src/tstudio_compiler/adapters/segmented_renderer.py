@@ -40,8 +40,10 @@ def splittable(plan: RenderPlan, encode: EncodeSettings) -> bool:
     plugin code."""
     plugged = any(spec.plugin_types() for s in plan.segments for spec in s.graph.inputs)
     joinable = encode.container_format in _JOINABLE and Path(plan.output.path).suffix.lower() in _SUFFIXES
-    # Chapters are written by the single-pass path only (the joiner copies packets, not chapters).
-    return joinable and not plugged and encode.software_fallback is None and not plan.markers
+    # Chapters are written by the single-pass path only (the joiner copies packets, not chapters);
+    # segments are MP4 files, which cannot hold ProRes.
+    mp4_segments = encode.video_encoder != "prores_ks"
+    return joinable and mp4_segments and not plugged and encode.software_fallback is None and not plan.markers
 
 
 class SegmentedRenderer:

@@ -32,7 +32,16 @@ def check_compositing(project: Project, v: list[tuple[str, str]]) -> None:
     """Appends (field path, why) for every issue-19 field that cannot render."""
     for ti, track in enumerate(project.tracks):
         for ci, clip in enumerate(track.clips):
-            _check_clip(clip, f"tracks[{ti}].clips[{ci}]", track.kind, v)
+            cp = f"tracks[{ti}].clips[{ci}]"
+            _check_clip(clip, cp, track.kind, v)
+            following = track.clips[ci + 1] if ci + 1 < len(track.clips) else None
+            joined = clip.transition is not None or (
+                following is not None and following.transition is not None
+            )
+            if joined and clip.blend_mode not in ("", "normal"):
+                v.append((f"{cp}.blend_mode", "not supported yet on a clip joined by a transition"))
+            if joined and clip.mask is not None:
+                v.append((f"{cp}.mask", "not supported yet on a clip joined by a transition"))
     _check_markers(project, v)
     _check_output(project, v)
 
