@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import shutil
 import threading
 import time
 import uuid
@@ -48,6 +49,8 @@ class PyAvRenderer:
         cancelled: threading.Event,
     ) -> RenderStats:
         started = time.monotonic()
+        if encode.container_format == "image2":
+            return self._render_images(plan, encode, progress, cancelled, started)
         final = Path(plan.output.path)
         final.parent.mkdir(parents=True, exist_ok=True)
         # The pid says which process is writing it (several replicas share a job's folder).
@@ -80,6 +83,40 @@ class PyAvRenderer:
             segments_reused=0,
             wall_seconds=time.monotonic() - started,
             chapters=plan.markers,
+        )
+
+    def _render_images(
+        self,
+        plan: RenderPlan,
+        encode: EncodeSettings,
+        progress: ProgressCallback,
+        cancelled: threading.Event,
+        started: float,
+    ) -> RenderStats:
+        """A numbered image sequence: written into a hidden folder beside the target, then each image
+        moved to its name, so a failed render leaves no image under a final name."""
+        pattern = Path(plan.output.path)
+        pattern.parent.mkdir(parents=True, exist_ok=True)
+        scratch = pattern.parent / f".{os.getpid()}.{uuid.uuid4().hex[:8]}.images.part"
+        scratch.mkdir()
+        try:
+            frames = self._write(plan, encode, scratch / pattern.name, progress, cancelled)
+            size = 0
+            for image in sorted(scratch.iterdir()):
+                size += image.stat().st_size
+                os.replace(image, pattern.parent / image.name)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return RenderStats(
+            output_path=str(pattern),
+            frames=frames,
+            duration=frames / plan.fps,
+            size_bytes=size,
+            video_encoder=encode.video_encoder,
+            fallback_reason=encode.fallback_reason,
+            segments=len(plan.segments),
+            segments_reused=0,
+            wall_seconds=time.monotonic() - started,
         )
 
     def _write_gif(

@@ -14,7 +14,7 @@ from tstudio_compiler.domain.compositing import GifOptions, Marker, Mask, ShapeM
 from tstudio_compiler.domain.platform_presets import PLATFORM_PRESETS
 
 # Picture-only containers and the codec each implies when none is named.
-ANIMATIONS = {"gif": "gif", "apng": "apng", "webp": "webp"}
+ANIMATIONS = {"gif": "gif", "apng": "apng", "webp": "webp", "png": "png"}
 
 
 def is_animation(container: str) -> bool:

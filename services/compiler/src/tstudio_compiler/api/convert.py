@@ -88,7 +88,7 @@ def project_from_proto(p: project_pb2.Project) -> model.Project:
 
 def _container_from_path(path: str) -> str:
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
-    return suffix if suffix in ("mp4", "mov", "mkv", "webm", "gif", "apng", "webp") else "mp4"
+    return suffix if suffix in ("mp4", "mov", "mkv", "webm", "gif", "apng", "webp", "png") else "mp4"
 
 
 def _clip(c: project_pb2.Clip) -> model.Clip:

@@ -46,7 +46,7 @@ def source_length(clip: Clip, info: SourceInfo) -> float:
 def graph_format(container: str, video_codec: str, alpha: bool) -> str:
     """The pixel format a segment graph hands the encoder: with alpha for an alpha output, RGB for
     a GIF (its palette is made from RGB), else 4:2:0."""
-    if video_codec == "apng":
+    if video_codec in ("apng", "png"):
         return "rgba" if alpha else "rgb24"
     if alpha and video_codec == "prores":
         return "yuva444p10le"

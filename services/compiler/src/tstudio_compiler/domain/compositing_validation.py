@@ -23,6 +23,7 @@ ALPHA_OUTPUTS = {
     ("mkv", "vp9"),
     ("mkv", "prores"),
     ("apng", "apng"),
+    ("png", "png"),
 }
 # Not animated WebP: FFmpeg's libwebp_anim crops each frame to what changed and its muxer then
 # writes no alpha flag, so viewers show the transparent background opaque.
@@ -152,6 +153,11 @@ def _check_markers(project: Project, v: list[tuple[str, str]]) -> None:
 
 def _check_output(project: Project, v: list[tuple[str, str]]) -> None:
     o = project.output
+    sequence_out = bool(SEQUENCE.search(o.path.rsplit("/", 1)[-1]))
+    if (o.container == "png") != sequence_out or (o.container == "png" and o.video_codec != "png"):
+        v.append(
+            ("output.path", "a PNG sequence is written to a numbered pattern (frames/f%04d.png), png only")
+        )
     if o.platform_preset and o.platform_preset not in PLATFORM_PRESETS:
         v.append(("output.platform_preset", f"must be one of {', '.join(PLATFORM_PRESETS)}"))
     g = o.gif
