@@ -43,6 +43,8 @@ def splittable(plan: RenderPlan, encode: EncodeSettings) -> bool:
     # Chapters are written by the single-pass path only (the joiner copies packets, not chapters);
     # segments are MP4 files, which cannot hold ProRes.
     mp4_segments = encode.video_encoder != "prores_ks"
+    # Nested timelines render in one pass (their own sources are not in the segment keys).
+    plugged = plugged or any(spec.kind == "nested" for s in plan.segments for spec in s.graph.inputs)
     return joinable and mp4_segments and not plugged and encode.software_fallback is None and not plan.markers
 
 

@@ -109,7 +109,9 @@ def _clip(c: project_pb2.Clip) -> model.Clip:
         )
     elif kind == "color":
         source = model.Source(color=c.source.color.color or "#000000")
-    elif kind in ("project", "project_path"):
+    elif kind == "project":
+        source = model.Source(nested=kind, project=project_from_proto(c.source.project))
+    elif kind == "project_path":
         source = model.Source(nested=kind)
     else:
         source = model.Source(path=c.source.path, fps=c.source.fps)

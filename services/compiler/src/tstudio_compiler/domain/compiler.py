@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from typing import TypeVar
 
 from svckit.errors import FieldViolation, InvalidArgument, ServiceError
@@ -21,6 +22,7 @@ from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, enco
 from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
 from tstudio_compiler.domain.jobs import JobView
 from tstudio_compiler.domain.model import Project, TrackKind
+from tstudio_compiler.domain.nested import plan_nested
 from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.planner import VISUAL, Planner, effective_size, resolve_path
 from tstudio_compiler.domain.ports import (
@@ -45,6 +47,8 @@ class Prepared:
     project: Project
     sources: dict[str, SourceInfo]
     plan: RenderPlan
+    # Plans of nested timelines, by clip id.
+    nested: dict[str, RenderPlan] = dataclass_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,12 @@ class Compiler:
         return violations
 
     async def prepare(
-        self, project: Project, need_output: bool, cuts: tuple[int, ...] = (), own_output: bool = False
+        self,
+        project: Project,
+        need_output: bool,
+        cuts: tuple[int, ...] = (),
+        own_output: bool = False,
+        depth: int = 0,
     ) -> Prepared:
         """Validate, check paths, probe, plan. `cuts` start segments at extra frames; `own_output`
         marks an output path the compiler chose itself (its previews folder), outside the roots."""
@@ -166,7 +175,12 @@ class Compiler:
             raise _invalid(violations)
         check_source_ranges(project, lengths)
         planned_sources = sources
-        plan = self._planner.plan(project, planned_sources, cuts)
+
+        async def plan_inner(inner: Project) -> RenderPlan:
+            return (await self.prepare(inner, need_output=False, depth=depth + 1)).plan
+
+        nested = await plan_nested(project, effective_size(project), plan_inner, depth)
+        plan = self._planner.plan(project, planned_sources, cuts, nested)
         if plan.frames == 0:
             raise _invalid([("tracks", "the timeline is empty")])
         if late := [(f"markers[{i}].time", f"is past the end of the timeline ({plan.duration:.3f} s)")
@@ -174,7 +188,7 @@ class Compiler:
             raise _invalid(late)
         if plan.duration > self.limits.max_duration:
             raise _invalid([("tracks", f"the timeline is longer than {self.limits.max_duration:g} s")])
-        return Prepared(project, planned_sources, plan)
+        return Prepared(project, planned_sources, plan, nested)
 
     async def run_blocking(self, fn: Callable[[], T]) -> T:
         return await self._blocking.run(fn)
@@ -232,7 +246,7 @@ class Compiler:
         if time < 0 or time > plan.duration:
             raise _invalid([("time", f"must be within 0..{plan.duration:.3f}")])
         frame = min(to_frame(time, plan.fps), plan.frames - 1)
-        graph = self._planner.segment_graph_at(plan, project, prepared.sources, frame)
+        graph = self._planner.segment_graph_at(plan, project, prepared.sources, frame, prepared.nested)
         out_width = width or plan.width
         if not 16 <= out_width <= 7680:
             raise _invalid([("width", "must be within 16..7680, or 0")])

@@ -69,9 +69,17 @@ def wipe_violations(files: Mapping[str, str], sources: Mapping[str, SourceInfo])
 
 def _check_clip(clip: Clip, cp: str, kind: TrackKind, v: list[tuple[str, str]]) -> None:
     src = clip.source
-    if src.nested:
-        field = "project" if src.nested == "project" else "project_path"
-        v.append((f"{cp}.source.{field}", "nested timelines are not supported yet"))
+    if src.nested == "project_path":
+        v.append(
+            (f"{cp}.source.project_path", "nested project files are not supported yet; inline the project")
+        )
+    if src.nested == "project":
+        if clip.source_in:
+            v.append((f"{cp}.source_in", "a nested timeline plays from its start (trim its end only)"))
+        if clip.speed != 1:
+            v.append((f"{cp}.speed", "a nested timeline plays at speed 1"))
+        if clip.reverse or clip.freeze_at is not None:
+            v.append((f"{cp}.reverse" if clip.reverse else f"{cp}.freeze_at", "not for a nested timeline"))
     if src.fps and not src.path:
         v.append((f"{cp}.source.fps", "only an image sequence (a path) takes a frame rate"))
     elif src.fps and not 1 <= src.fps <= 240:

@@ -47,9 +47,11 @@ class Source:
     path: str = ""
     text: TextSource | None = None
     color: str = ""
-    # Issue 19: a nested timeline (refused for now) and the rate of an image sequence path.
+    # Issue 19: a nested timeline ("project": `project` inline; "project_path": refused for now)
+    # and the rate of an image sequence path.
     nested: str = ""
     fps: float = 0.0
+    project: Project | None = None
 
     @property
     def kind(self) -> str:

@@ -29,6 +29,7 @@ from tstudio_compiler.domain.compositing_graph import (
 from tstudio_compiler.domain.effects import EffectCatalog
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
+from tstudio_compiler.domain.nested_planning import nested_audio, place_nested
 from tstudio_compiler.domain.params import resolve
 from tstudio_compiler.domain.plan import (
     AudioInput,
@@ -65,6 +66,8 @@ class Placed:
     # Source seconds per image2-demuxer second: an image sequence is read at 25 fps, played at its
     # own `source.fps`.
     time_scale: float = 1.0
+    # A nested timeline's plan (kind "nested").
+    nested: RenderPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -115,14 +118,19 @@ class Planner:
         self._max_segment_seconds = max_segment_seconds
 
     def plan(
-        self, project: Project, sources: Mapping[str, SourceInfo], cuts: Iterable[int] = ()
+        self,
+        project: Project,
+        sources: Mapping[str, SourceInfo],
+        cuts: Iterable[int] = (),
+        nested: Mapping[str, RenderPlan] | None = None,
     ) -> RenderPlan:
         """`sources` maps each resolved media path to its probed info; `cuts` are extra frames to
-        start a segment at (the edges of a window to render on its own)."""
+        start a segment at (the edges of a window to render on its own); `nested` the plans of
+        nested timelines by clip id (domain/nested.py)."""
         width, height, fps = effective_size(project)
-        tracks, joins = self._timeline(project, sources, fps)
+        tracks, joins = self._timeline(project, sources, fps, nested or {})
         visual_end = max((p.end_frame for t in tracks for p in t), default=0)
-        audio = self._audio(project, sources, fps, visual_end)
+        audio = self._audio(project, sources, fps, visual_end) + nested_audio(tracks, nested or {}, fps)
         frames = visual_end or max((to_frame(a.start + a.length, fps) for a in audio), default=0)
         audio = tuple(a for a in audio if a.start < frames / fps)
         bounds = {0, frames, *(min(max(cut, 0), frames) for cut in cuts)}
@@ -159,20 +167,29 @@ class Planner:
         )
 
     def segment_graph_at(
-        self, plan: RenderPlan, project: Project, sources: Mapping[str, SourceInfo], frame: int
+        self,
+        plan: RenderPlan,
+        project: Project,
+        sources: Mapping[str, SourceInfo],
+        frame: int,
+        nested: Mapping[str, RenderPlan] | None = None,
     ) -> SegmentGraph:
         """The graph of the segment holding `frame`, fed from that frame only (for previews)."""
         segment = plan.segment_at(frame)
         if segment is None:
             raise ValueError("frame outside the timeline")
-        tracks, joins = self._timeline(project, sources, plan.fps)
+        tracks, joins = self._timeline(project, sources, plan.fps, nested or {})
         layers = _layers_at(tracks, joins, segment.start_frame)
         return _segment_graph(
             layers, self._effects, plan.width, plan.height, plan.fps, plan.background, frame, 1
         )
 
     def _timeline(
-        self, project: Project, sources: Mapping[str, SourceInfo], fps: float
+        self,
+        project: Project,
+        sources: Mapping[str, SourceInfo],
+        fps: float,
+        nested: Mapping[str, RenderPlan],
     ) -> tuple[list[list[Placed]], list[Join]]:
         """Visual clips on the frame grid, per track (bottom first), and the transitions between them."""
         tracks: list[list[Placed]] = []
@@ -180,7 +197,12 @@ class Planner:
         for track in project.tracks:
             if track.kind not in VISUAL or track.hidden:
                 continue
-            placed = [self._place(c, track.kind, project, sources, fps) for c in track.clips]
+            placed = [
+                place_nested(c, track.kind, nested[c.id], fps, Placed)
+                if c.id in nested
+                else self._place(c, track.kind, project, sources, fps)
+                for c in track.clips
+            ]
             tracks.append(placed)
             for before, after in itertools.pairwise(placed):
                 spec = after.clip.transition
@@ -404,6 +426,7 @@ class _GraphBuilder:
                 freeze=c.freeze_at is not None and p.kind == "video",
                 clip_frames=p.end_frame - p.start_frame,
                 rgb=self.rgb and p.kind == "color",
+                nested=p.nested,
             )
         )
         return label
@@ -441,7 +464,9 @@ class _GraphBuilder:
         c, t = p.clip, p.clip.transform
         f: list[Filter] = []
         # A source already at the output size needs no scaling or padding (saves a copy per frame).
-        full_size = (p.width, p.height) == (self.w, self.h) and c.crop.is_empty and p.kind == "video"
+        full_size = (
+            (p.width, p.height) == (self.w, self.h) and c.crop.is_empty and p.kind in ("video", "nested")
+        )
         if not c.crop.is_empty:
             k = c.crop
             f.append(

@@ -15,6 +15,8 @@ def clip_length(clip: Clip, source_duration: float | None) -> float | None:
     """
     if clip.duration > 0:
         return clip.duration
+    if clip.source.kind == "project":
+        return None  # the nested timeline's length, known once it is planned
     if clip.source.kind != "media":
         return 0.0
     out = clip.source_out

@@ -1,0 +1,81 @@
+"""A nested timeline renders as a clip, identical to the same edit flattened into the parent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tstudio.compiler.v1 import compiler_pb2
+
+from .conftest import Media, Running, decode_audio, decode_rgb, project, psnr
+from .test_render import render
+
+
+def inner_tracks(shift: float) -> list[dict[str, Any]]:
+    return [
+        {"id": "iv", "kind": "TRACK_KIND_VIDEO", "clips": [
+            {"id": "rg", "source": {"path": "red_green.mp4"}, "start": shift, "sourceIn": 0.5, "sourceOut": 1.5},
+        ]},
+        {"id": "io", "kind": "TRACK_KIND_OVERLAY", "clips": [
+            {"id": "logo", "source": {"path": "logo.png"}, "start": shift + 0.2, "duration": 0.5,
+             "transform": {"x": 0.3, "y": 0.3, "scale": 0.25}, "fadeIn": 0.2},
+        ]},
+    ]  # fmt: skip
+
+
+def outer(out: Path, nested: bool) -> dict[str, Any]:
+    lead = {"id": "lead", "source": {"color": {"color": "#203040"}}, "start": 0, "duration": 0.5}
+    tracks: list[dict[str, Any]] = [{"id": "v", "kind": "TRACK_KIND_VIDEO", "clips": [lead]}]
+    if nested:
+        inner = {"settings": {"width": 640, "height": 360, "fps": 25}, "tracks": inner_tracks(0)}
+        tracks[0]["clips"].append({"id": "n", "source": {"project": inner}, "start": 0.5})
+    else:
+        tracks[0]["clips"].append(inner_tracks(0.5)[0]["clips"][0])
+        tracks.append(inner_tracks(0.5)[1])
+    return {
+        "settings": {"width": 160, "height": 120, "fps": 30},
+        "tracks": tracks,
+        "output": {"path": str(out), "crf": 10},
+    }
+
+
+async def test_a_nested_project_renders_like_its_flattened_equivalent(
+    compiler: Running, media: Media, tmp_path: Path
+) -> None:
+    nested, flat = tmp_path / "nested.mp4", tmp_path / "flat.mp4"
+    job = await render(compiler, project(outer(nested, True), media.root))
+    assert job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job.error
+    job_flat = await render(compiler, project(outer(flat, False), media.root))
+    assert job_flat.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job_flat.error
+    ours, theirs = decode_rgb(nested), decode_rgb(flat)
+    assert len(ours) == len(theirs) == 45  # 0.5 s + the nested 1 s, at the parent's 30 fps
+    assert min(psnr(a, b) for a, b in zip(ours, theirs, strict=True)) >= 45
+    sound, _ = decode_audio(nested)
+    sound_flat, _ = decode_audio(flat)
+    n = min(len(sound), len(sound_flat))
+    assert np.sqrt(np.mean(sound[:n] ** 2)) > 0.1  # the nested clip's tone is in the mix
+    assert np.abs(sound[:n] - sound_flat[:n]).max() < 0.02
+
+
+async def test_nested_violations_carry_the_clip_path_and_project_paths_are_refused(
+    compiler: Running, media: Media, tmp_path: Path
+) -> None:
+    edit = outer(tmp_path / "bad.mp4", True)
+    inner = edit["tracks"][0]["clips"][1]["source"]["project"]
+    inner["tracks"][0]["clips"][0]["speed"] = 99
+    edit["tracks"].append(
+        {"id": "p", "kind": "TRACK_KIND_OVERLAY",
+         "clips": [{"id": "f", "source": {"projectPath": "inner.json"}, "start": 0, "duration": 1}]}
+    )  # fmt: skip
+    reply = await compiler.stub.ValidateProject(
+        compiler_pb2.ValidateProjectRequest(project=project(edit, media.root))
+    )
+    assert {v.field for v in reply.violations} == {"tracks[1].clips[0].source.project_path"}
+    edit["tracks"].pop()
+    reply = await compiler.stub.ValidateProject(
+        compiler_pb2.ValidateProjectRequest(project=project(edit, media.root))
+    )
+    assert [v.field for v in reply.violations] == [
+        "tracks[0].clips[1].source.project.tracks[0].clips[0].speed"
+    ]
