@@ -326,14 +326,14 @@ class ClipSource(_message.Message):
     project_path: _builtins.str
     """A nested timeline's project file (not supported yet: refused)."""
     fps: _builtins.float
-    """Frame rate of an image sequence path ("frames/img%04d.png"); 0 means 25."""
+    """Frame rate of an image sequence ("frames/img%04d.png" or a folder of numbered images); 0 means 25."""
     @_builtins.property
     def text(self) -> Global___TextSource: ...
     @_builtins.property
     def color(self) -> Global___ColorSource: ...
     @_builtins.property
     def project(self) -> Global___Project:
-        """A nested timeline rendered as a clip (not supported yet: refused)."""
+        """A nested timeline rendered as a clip, at this project's size and rate (docs/compositing.md)."""
 
     def __init__(
         self,
