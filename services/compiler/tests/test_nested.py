@@ -58,24 +58,74 @@ async def test_a_nested_project_renders_like_its_flattened_equivalent(
     assert np.abs(sound[:n] - sound_flat[:n]).max() < 0.02
 
 
-async def test_nested_violations_carry_the_clip_path_and_project_paths_are_refused(
-    compiler: Running, media: Media, tmp_path: Path
-) -> None:
+async def test_nested_violations_carry_the_clip_path(compiler: Running, media: Media, tmp_path: Path) -> None:
     edit = outer(tmp_path / "bad.mp4", True)
     inner = edit["tracks"][0]["clips"][1]["source"]["project"]
     inner["tracks"][0]["clips"][0]["speed"] = 99
     edit["tracks"].append(
         {"id": "p", "kind": "TRACK_KIND_OVERLAY",
-         "clips": [{"id": "f", "source": {"projectPath": "inner.json"}, "start": 0, "duration": 1}]}
+         "clips": [{"id": "f", "source": {"projectPath": "inner.txt"}, "start": 0, "duration": 1, "speed": 2}]}
     )  # fmt: skip
     reply = await compiler.stub.ValidateProject(
         compiler_pb2.ValidateProjectRequest(project=project(edit, media.root))
     )
-    assert {v.field for v in reply.violations} == {"tracks[1].clips[0].source.project_path"}
+    assert {v.field for v in reply.violations} == {
+        "tracks[1].clips[0].source.project_path",
+        "tracks[1].clips[0].speed",
+    }
     edit["tracks"].pop()
     reply = await compiler.stub.ValidateProject(
         compiler_pb2.ValidateProjectRequest(project=project(edit, media.root))
     )
     assert [v.field for v in reply.violations] == [
         "tracks[0].clips[1].source.project.tracks[0].clips[0].speed"
+    ]
+
+
+async def test_a_nested_project_file_renders_like_the_inline_project_and_cycles_are_refused(
+    compiler: Running, media: Media, tmp_path: Path
+) -> None:
+    import json
+    import shutil
+
+    import grpc
+    import pytest
+    from svckit.grpc_errors import error_details
+
+    # The file lives in its own folder with its media: its relative paths resolve there.
+    folder = tmp_path / "inner"
+    folder.mkdir()
+    for name in ("red_green.mp4", "logo.png"):
+        shutil.copy(media.root / name, folder / name)
+    inner = {"settings": {"width": 640, "height": 360, "fps": 25}, "tracks": inner_tracks(0)}
+    (folder / "inner.json").write_text(json.dumps(inner))
+    from_file, inline = tmp_path / "file.mp4", tmp_path / "inline.mp4"
+    edit = outer(from_file, True)
+    edit["tracks"][0]["clips"][1]["source"] = {"projectPath": "inner/inner.json"}
+    job = await render(compiler, project(edit, tmp_path))
+    assert job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job.error
+    job_inline = await render(compiler, project(outer(inline, True), media.root))
+    assert job_inline.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job_inline.error
+    ours, theirs = decode_rgb(from_file), decode_rgb(inline)
+    assert min(psnr(a, b) for a, b in zip(ours, theirs, strict=True)) >= 45
+
+    # a.json -> b.json -> a.json
+    for name, other in (("a.json", "b.json"), ("b.json", "a.json")):
+        loop = {"tracks": [{"id": "v", "kind": "TRACK_KIND_VIDEO", "clips": [
+            {"id": "n", "source": {"projectPath": other}, "start": 0, "duration": 1}]}]}  # fmt: skip
+        (tmp_path / name).write_text(json.dumps(loop))
+    cyclic = outer(tmp_path / "cycle.mp4", True)
+    cyclic["tracks"][0]["clips"][1]["source"] = {"projectPath": "a.json"}
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await render(compiler, project(cyclic, tmp_path))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    (violation,) = error_details(caught.value).field_violations
+    assert violation.field.startswith("tracks[0].clips[1].source.project_path")
+    assert "refers back to itself" in violation.description
+    cyclic["tracks"][0]["clips"][1]["source"] = {"projectPath": "gone.json"}
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await render(compiler, project(cyclic, tmp_path))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert [v.field for v in error_details(caught.value).field_violations] == [
+        "tracks[0].clips[1].source.project_path"
     ]

@@ -16,6 +16,7 @@ from tstudio_compiler.adapters.distributed_jobs import DistributedRenderJobs
 from tstudio_compiler.adapters.encoder_probe import ProbedEncoders
 from tstudio_compiler.adapters.frame_preview import PyAvFramePreviewer
 from tstudio_compiler.adapters.media_probe import PyAvProber
+from tstudio_compiler.adapters.project_files import JsonProjectFiles
 from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
 from tstudio_compiler.adapters.render_events import RenderEvents
 from tstudio_compiler.adapters.render_worker_pool import RenderWorkerPool
@@ -94,6 +95,7 @@ def build_compiler(
         diagnostics=renderer if isinstance(renderer, SegmentedRenderer) else None,
         jobs=jobs,
         previews_dir=str(_storage(settings) / "previews"),
+        project_files=JsonProjectFiles(),
     )
 
 

@@ -324,7 +324,7 @@ class ClipSource(_message.Message):
     FPS_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     project_path: _builtins.str
-    """A nested timeline's project file (not supported yet: refused)."""
+    """A nested timeline's project file (proto3 JSON; its relative paths resolve against its folder)."""
     fps: _builtins.float
     """Frame rate of an image sequence ("frames/img%04d.png" or a folder of numbered images); 0 means 25."""
     @_builtins.property

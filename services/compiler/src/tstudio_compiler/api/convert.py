@@ -112,7 +112,7 @@ def _clip(c: project_pb2.Clip) -> model.Clip:
     elif kind == "project":
         source = model.Source(nested=kind, project=project_from_proto(c.source.project))
     elif kind == "project_path":
-        source = model.Source(nested=kind)
+        source = model.Source(nested=kind, project_path=c.source.project_path)
     else:
         source = model.Source(path=c.source.path, fps=c.source.fps)
     tr = c.transform

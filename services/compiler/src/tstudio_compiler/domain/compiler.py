@@ -22,7 +22,7 @@ from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, enco
 from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
 from tstudio_compiler.domain.jobs import JobView
 from tstudio_compiler.domain.model import Project, TrackKind
-from tstudio_compiler.domain.nested import plan_nested
+from tstudio_compiler.domain.nested import ProjectFiles, plan_nested
 from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.planner import VISUAL, Planner, effective_size, resolve_path
 from tstudio_compiler.domain.ports import (
@@ -95,6 +95,7 @@ class Compiler:
         jobs: RenderJobs,
         diagnostics: DiagnosticsSource | None = None,
         previews_dir: str = "previews",
+        project_files: ProjectFiles | None = None,
     ) -> None:
         self.catalogs = catalogs
         self.limits = limits
@@ -108,6 +109,8 @@ class Compiler:
         self.diagnostics = diagnostics
         # Where a prerendered stretch without an output path goes (storage every replica sees).
         self._previews_dir = previews_dir
+        # Reads nested project files (source.projectPath).
+        self._project_files = project_files
         self._planner = Planner(catalogs.effects, catalogs.transitions, limits.max_segment_seconds)
 
     async def validate(self, project: Project) -> list[tuple[str, str]]:
@@ -129,7 +132,7 @@ class Compiler:
         need_output: bool,
         cuts: tuple[int, ...] = (),
         own_output: bool = False,
-        depth: int = 0,
+        nesting: tuple[str, ...] = (),
     ) -> Prepared:
         """Validate, check paths, probe, plan. `cuts` start segments at extra frames; `own_output`
         marks an output path the compiler chose itself (its previews folder), outside the roots."""
@@ -176,10 +179,16 @@ class Compiler:
         check_source_ranges(project, lengths)
         planned_sources = sources
 
-        async def plan_inner(inner: Project) -> RenderPlan:
-            return (await self.prepare(inner, need_output=False, depth=depth + 1)).plan
+        async def plan_inner(inner: Project, chain: tuple[str, ...]) -> RenderPlan:
+            return (await self.prepare(inner, need_output=False, nesting=chain)).plan
 
-        nested = await plan_nested(project, effective_size(project), plan_inner, depth)
+        async def load(path: str, field: str) -> Project:
+            if self._project_files is None:
+                raise _invalid([(field, "this compiler reads no project files")])
+            self._paths.check(path, field)
+            return await self._blocking.run(self._project_files.load, path, field)
+
+        nested = await plan_nested(project, effective_size(project), plan_inner, load, nesting)
         plan = self._planner.plan(project, planned_sources, cuts, nested)
         if plan.frames == 0:
             raise _invalid([("tracks", "the timeline is empty")])

@@ -69,11 +69,9 @@ def wipe_violations(files: Mapping[str, str], sources: Mapping[str, SourceInfo])
 
 def _check_clip(clip: Clip, cp: str, kind: TrackKind, v: list[tuple[str, str]]) -> None:
     src = clip.source
-    if src.nested == "project_path":
-        v.append(
-            (f"{cp}.source.project_path", "nested project files are not supported yet; inline the project")
-        )
-    if src.nested == "project":
+    if src.nested == "project_path" and not src.project_path.endswith(".json"):
+        v.append((f"{cp}.source.project_path", "must be a project file (.json)"))
+    if src.nested:
         if clip.source_in:
             v.append((f"{cp}.source_in", "a nested timeline plays from its start (trim its end only)"))
         if clip.speed != 1:

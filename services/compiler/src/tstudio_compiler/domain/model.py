@@ -47,11 +47,12 @@ class Source:
     path: str = ""
     text: TextSource | None = None
     color: str = ""
-    # Issue 19: a nested timeline ("project": `project` inline; "project_path": refused for now)
+    # Issue 19: a nested timeline ("project": `project` inline; "project_path": a project file)
     # and the rate of an image sequence path.
     nested: str = ""
     fps: float = 0.0
     project: Project | None = None
+    project_path: str = ""
 
     @property
     def kind(self) -> str:

@@ -9,17 +9,35 @@ nesting is limited to MAX_DEPTH levels.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Protocol
 
 from svckit.errors import FieldViolation, ServiceError
 
 from tstudio_compiler.domain.model import OutputSettings, Project
 from tstudio_compiler.domain.plan import RenderPlan
 
+
+def resolve_path(path: str, base_dir: str) -> str:
+    expanded = os.path.expanduser(path)
+    if os.path.isabs(expanded) or not base_dir:
+        return os.path.normpath(expanded)
+    return os.path.normpath(os.path.join(base_dir, expanded))
+
+
 MAX_DEPTH = 4
 
-PlanInner = Callable[[Project], Awaitable[RenderPlan]]
+PlanInner = Callable[[Project, tuple[str, ...]], Awaitable[RenderPlan]]
+# (resolved path, field path) -> the project in that file, its base_dir its own folder.
+LoadProject = Callable[[str, str], Awaitable[Project]]
+
+
+class ProjectFiles(Protocol):
+    """Reads a project file (proto3 JSON) into the model (adapters/project_files.py)."""
+
+    def load(self, path: str, field: str) -> Project: ...
 
 
 def as_nested(inner: Project, parent: Project, width: int, height: int, fps: float) -> Project:
@@ -34,20 +52,35 @@ def as_nested(inner: Project, parent: Project, width: int, height: int, fps: flo
 
 
 async def plan_nested(
-    project: Project, size: tuple[int, int, float], plan_inner: PlanInner, depth: int = 0
+    project: Project,
+    size: tuple[int, int, float],
+    plan_inner: PlanInner,
+    load: LoadProject,
+    nesting: tuple[str, ...] = (),
 ) -> dict[str, RenderPlan]:
-    """Clip id -> the plan of its nested project, for every nested clip of `project`."""
+    """Clip id -> the plan of its nested project, for every nested clip of `project`. `nesting`:
+    the chain of projects above this one (file paths; "" for inline ones), for cycles and depth."""
     plans: dict[str, RenderPlan] = {}
     for ti, track in enumerate(project.tracks):
         for ci, clip in enumerate(track.clips):
-            inner = clip.source.project
-            if inner is None:
+            source = clip.source
+            if not source.nested:
                 continue
             prefix = f"tracks[{ti}].clips[{ci}].source.project"
-            if depth + 1 > MAX_DEPTH:
+            if len(nesting) + 1 > MAX_DEPTH:
                 raise _prefixed(prefix, [FieldViolation("", f"nested deeper than {MAX_DEPTH} levels")])
+            key = ""
+            if source.project is not None:
+                inner = source.project
+            else:
+                prefix += "_path"
+                key = resolve_path(source.project_path, project.base_dir)
+                if key in nesting:
+                    chain = " -> ".join(p for p in (*nesting, key) if p)
+                    raise _prefixed(prefix, [FieldViolation("", f"refers back to itself ({chain})")])
+                inner = await load(key, prefix)
             try:
-                plans[clip.id] = await plan_inner(as_nested(inner, project, *size))
+                plans[clip.id] = await plan_inner(as_nested(inner, project, *size), (*nesting, key))
             except ServiceError as exc:
                 if not exc.details.field_violations:
                     raise
