@@ -264,7 +264,7 @@ async def test_bad_compositing_fields_are_refused_with_their_paths(compiler: Run
     edit["tracks"][0]["clips"][0]["source"] = {"path": "frames/img%04d.png", "fps": 500}
     edit["tracks"].append(
         {"id": "n", "kind": "TRACK_KIND_OVERLAY",
-         "clips": [{"id": "nested", "source": {"projectPath": "inner.json"}, "start": 0, "duration": 1}]}
+         "clips": [{"id": "nested", "source": {"projectPath": "inner.txt"}, "start": 0, "duration": 1}]}
     )  # fmt: skip
     edit["settings"]["backgroundColor"] = "#00000000"
     edit["tracks"][0]["clips"].append(
