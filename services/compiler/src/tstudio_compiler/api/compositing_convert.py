@@ -32,6 +32,7 @@ def clip_extras(c: project_pb2.Clip) -> dict[str, Any]:
         "reverse": c.reverse,
         "blend_mode": c.blend_mode,
         "mask": _mask(c.mask) if c.HasField("mask") else None,
+        "fit_anchor": c.fit_anchor,
     }
 
 

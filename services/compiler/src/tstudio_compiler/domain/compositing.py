@@ -11,6 +11,18 @@ if TYPE_CHECKING:
     from tstudio_compiler.domain.sources import SourceInfo
 
 FITS = ("contain", "cover", "fill", "none")
+# Fit anchors: where the kept part of a cropped picture sits, as (x, y) fractions of the overflow.
+ANCHORS = {
+    "center": (0.5, 0.5),
+    "top": (0.5, 0.0),
+    "bottom": (0.5, 1.0),
+    "left": (0.0, 0.5),
+    "right": (1.0, 0.5),
+    "top-left": (0.0, 0.0),
+    "top-right": (1.0, 0.0),
+    "bottom-left": (0.0, 1.0),
+    "bottom-right": (1.0, 1.0),
+}
 BLEND_MODES = (
     "normal",
     "multiply",

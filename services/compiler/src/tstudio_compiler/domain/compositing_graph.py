@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from tstudio_compiler.domain.compositing import Mask
+from tstudio_compiler.domain.compositing import ANCHORS, Mask
 from tstudio_compiler.domain.filtergraph import Chain, Filter, number, options
 from tstudio_compiler.domain.plan import InputSpec
 
@@ -54,18 +54,20 @@ class Builder(Protocol):
     def label(self, prefix: str = "v") -> str: ...
 
 
-def fit_filters(fit: str, width: int, height: int) -> list[Filter]:
-    """Scale a source into a `width` x `height` frame per the clip's fit mode."""
+def fit_filters(fit: str, width: int, height: int, anchor: str = "") -> list[Filter]:
+    """Scale a source into a `width` x `height` frame per the clip's fit mode (and crop anchor)."""
+    ax, ay = ANCHORS.get(anchor or "center", (0.5, 0.5))
+    at = {"x": f"(iw-ow)*{number(ax)}", "y": f"(ih-oh)*{number(ay)}"}
     if fit == "cover":
         return [
             Filter("scale", options(w=width, h=height, force_original_aspect_ratio="increase")),
-            Filter("crop", options(w=width, h=height)),
+            Filter("crop", options(w=width, h=height, **at)),
             Filter("setsar", "1"),
         ]
     if fit == "fill":
         return [Filter("scale", options(w=width, h=height)), Filter("setsar", "1")]
     if fit == "none":
-        return [Filter("crop", options(w=f"min(iw\\,{width})", h=f"min(ih\\,{height})"))]
+        return [Filter("crop", options(w=f"min(iw\\,{width})", h=f"min(ih\\,{height})", **at))]
     return [
         Filter(
             "scale", options(w=width, h=height, force_original_aspect_ratio="decrease", force_divisible_by=2)

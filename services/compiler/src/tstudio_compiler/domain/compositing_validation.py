@@ -6,7 +6,15 @@ import re
 from collections.abc import Mapping
 
 from tstudio_compiler.domain.colors import parse_color
-from tstudio_compiler.domain.compositing import BLEND_MODES, FITS, GIF_DITHERS, MASK_MODES, SHAPES, Mask
+from tstudio_compiler.domain.compositing import (
+    ANCHORS,
+    BLEND_MODES,
+    FITS,
+    GIF_DITHERS,
+    MASK_MODES,
+    SHAPES,
+    Mask,
+)
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
 from tstudio_compiler.domain.platform_presets import PLATFORM_PRESETS
 from tstudio_compiler.domain.sources import SourceInfo
@@ -84,6 +92,8 @@ def _check_clip(clip: Clip, cp: str, kind: TrackKind, v: list[tuple[str, str]]) 
         v.append((f"{cp}.source.fps", "must be within 1..240"))
     if clip.fit and clip.fit not in FITS:
         v.append((f"{cp}.fit", f"must be one of {', '.join(FITS)}"))
+    if clip.fit_anchor and clip.fit_anchor not in ANCHORS:
+        v.append((f"{cp}.fit_anchor", f"must be one of {', '.join(ANCHORS)}"))
     if clip.blend_mode and clip.blend_mode not in BLEND_MODES:
         v.append((f"{cp}.blend_mode", f"must be one of {', '.join(BLEND_MODES)}"))
     if kind is TrackKind.AUDIO:

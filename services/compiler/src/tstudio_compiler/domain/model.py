@@ -127,6 +127,7 @@ class Clip:
     reverse: bool = False
     blend_mode: str = ""
     mask: Mask | None = None
+    fit_anchor: str = ""
 
 
 @dataclass(frozen=True)

@@ -487,7 +487,7 @@ class _GraphBuilder:
         if t.scale is not None:
             f.append(Filter("scale", options(w=_even(t.scale * self.w), h=-2)))
         elif p.kind != "text" and not full_size:
-            f.extend(fit_filters(c.fit, self.w, self.h))
+            f.extend(fit_filters(c.fit, self.w, self.h, c.fit_anchor))
         frame_effects = []
         for spec in c.effects:
             definition = self.effects.get(spec.type)
