@@ -129,3 +129,41 @@ async def test_a_nested_project_file_renders_like_the_inline_project_and_cycles_
     assert [v.field for v in error_details(caught.value).field_violations] == [
         "tracks[0].clips[1].source.project_path"
     ]
+
+
+async def test_odd_inputs_get_field_paths_never_internal(
+    compiler: Running, media: Media, tmp_path: Path
+) -> None:
+    import grpc
+    import pytest
+    from svckit.grpc_errors import error_details
+
+    cases: list[tuple[dict[str, Any], str]] = []
+    empty = outer(tmp_path / "a.mp4", True)
+    empty["tracks"][0]["clips"][1]["source"] = {"project": {"tracks": []}}
+    cases.append((empty, "tracks[0].clips[1].source.project.tracks"))
+    wipe = outer(tmp_path / "b.mp4", False)
+    wipe["tracks"][0]["clips"][1]["start"] = 0.4
+    wipe["tracks"][0]["clips"][1]["transition"] = {
+        "type": "luma",
+        "duration": 0.1,
+        "params": {"path": "no.png"},
+    }
+    cases.append((wipe, "tracks[0].clips[1].transition.params.path"))
+    folder_mask = outer(tmp_path / "c.mp4", False)
+    folder_mask["tracks"][1]["clips"][0]["mask"] = {"path": str(tmp_path)}
+    cases.append((folder_mask, "tracks[1].clips[0].mask.path"))
+    backwards = outer(tmp_path / "d.mp4", False)
+    backwards["tracks"].append(
+        {"id": "a", "kind": "TRACK_KIND_AUDIO",
+         "clips": [{"id": "t", "source": {"path": "tone.wav"}, "start": 0, "reverse": True, "freezeAt": 1}]}
+    )  # fmt: skip
+    cases.append((backwards, "tracks[2].clips[0].freeze_at"))
+    for edit, field in cases:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await render(compiler, project(edit, media.root))
+        assert caught.value.code() != grpc.StatusCode.INTERNAL, field
+        assert field in {v.field for v in error_details(caught.value).field_violations}, (
+            field,
+            error_details(caught.value).field_violations,
+        )
