@@ -70,6 +70,13 @@ def with_output_extras(
         platform_preset=o.platform_preset,
         gif=GifOptions(dither=g.dither or "sierra2_4a", loop=g.loop, fps=g.fps, width=g.width),
     )
+    if is_animation(output.container):
+        # Picture-only containers imply their codec and no sound when none is named.
+        output = replace(
+            output,
+            video_codec=o.video_codec or default_video_codec(output.container),
+            audio_codec=o.audio_codec or "none",
+        )
     if output.container == "gif" and g.fps > 0:
         output = replace(output, fps=g.fps)
     if output.container == "gif" and g.width >= 16:

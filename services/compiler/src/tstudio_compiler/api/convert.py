@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +12,6 @@ from tstudio.compiler.v1 import compiler_pb2, project_pb2
 
 from tstudio_compiler.api.compositing_convert import (
     clip_extras,
-    default_video_codec,
-    is_animation,
     markers_from_proto,
     markers_to_proto,
     with_output_extras,
@@ -44,27 +43,23 @@ def project_from_proto(p: project_pb2.Project) -> model.Project:
         channels=s.channels or 2,
     )
     o = p.output
-    output = with_output_extras(
-        o,
-        model.OutputSettings(
-            path=o.path,
-            container=o.container or _container_from_path(o.path),
-            video_codec=o.video_codec or default_video_codec(o.container or _container_from_path(o.path)),
-            audio_codec=o.audio_codec
-            or ("none" if is_animation(o.container or _container_from_path(o.path)) else "aac"),
-            quality=o.quality,
-            preset=o.preset,
-            crf=o.crf if o.HasField("crf") else None,
-            video_bitrate=o.video_bitrate,
-            audio_bitrate=o.audio_bitrate,
-            acceleration=model.Acceleration(o.hardware_acceleration),
-            encoder=o.encoder,
-            width=o.width,
-            height=o.height,
-            fps=o.fps,
-        ),
-        settings,
+    output = model.OutputSettings(
+        path=o.path,
+        container=o.container or _container_from_path(o.path),
+        video_codec=o.video_codec or ("gif" if o.container == "gif" else "h264"),
+        audio_codec=o.audio_codec or ("none" if o.container == "gif" else "aac"),
+        quality=o.quality,
+        preset=o.preset,
+        crf=o.crf if o.HasField("crf") else None,
+        video_bitrate=o.video_bitrate,
+        audio_bitrate=o.audio_bitrate,
+        acceleration=model.Acceleration(o.hardware_acceleration),
+        encoder=o.encoder,
+        width=o.width,
+        height=o.height,
+        fps=o.fps,
     )
+    output = with_output_extras(o, output, settings)
     tracks = tuple(
         model.Track(
             id=t.id,
@@ -76,14 +71,8 @@ def project_from_proto(p: project_pb2.Project) -> model.Project:
         )
         for t in p.tracks
     )
-    return model.Project(
-        name=p.name,
-        settings=settings,
-        tracks=tracks,
-        output=output,
-        base_dir=p.base_dir,
-        markers=markers_from_proto(p.markers),
-    )
+    project = model.Project(name=p.name, settings=settings, tracks=tracks, output=output, base_dir=p.base_dir)
+    return replace(project, markers=markers_from_proto(p.markers))
 
 
 def _container_from_path(path: str) -> str:
