@@ -8,7 +8,7 @@ not used: its soft-light and burn differ from the W3C/Photoshop definitions user
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from tstudio_compiler.domain.compositing import ANCHORS, Mask
 from tstudio_compiler.domain.filtergraph import Chain, Filter, number, options
@@ -52,6 +52,8 @@ class Builder(Protocol):
     chains: list[Chain]
 
     def label(self, prefix: str = "v") -> str: ...
+
+    def clip(self, p: Any, full_frame: bool) -> tuple[str, bool, tuple[str, str] | None]: ...
 
 
 def fit_filters(fit: str, width: int, height: int, anchor: str = "") -> list[Filter]:
@@ -121,6 +123,54 @@ def apply_matte(g: Builder, top: str, matte_label: str) -> str:
     alpha = _add(g, (alpha_in,), (Filter("alphaextract"),))
     masked = _add(g, (alpha, matte_label), (Filter("blend", options(all_mode="multiply")),))
     return _add(g, (keep, masked), (Filter("alphamerge"),))
+
+
+def mask_source(g: Builder, p: Any) -> str:
+    """A placed clip's mask picture (its path, or its shape rasterised) as an input of the graph."""
+    mask = p.clip.mask
+    assert mask is not None
+    label = f"in{len(g.inputs)}"
+    shift = g.feed_start - p.start_frame
+    g.inputs.append(
+        InputSpec(
+            label,
+            f"{p.clip.id}#mask",
+            "shape" if mask.shape is not None else p.mask_kind,
+            path=p.mask_path,
+            width=g.w,
+            height=g.h,
+            first_frame=shift,
+            frames=g.frames,
+            fps=g.fps,
+            clip_frames=p.end_frame - p.start_frame,
+            shape=mask.shape,
+        )
+    )
+    return _add(g, (label,), (Filter("setpts", f"PTS-{shift}"),)) if shift else label
+
+
+def luma_transition(g: Builder, j: Any) -> str:
+    """A join of type luma: incoming over outgoing through a matte made per frame from the wipe."""
+    a = g.clip(j.outgoing, True)[0]
+    b = g.clip(j.incoming, True)[0]
+    label = f"in{len(g.inputs)}"
+    first = g.feed_start - j.start_frame
+    g.inputs.append(
+        InputSpec(
+            label,
+            f"{j.incoming.clip.id}#luma",
+            "luma",
+            path=str(j.params["path"]),
+            width=g.w,
+            height=g.h,
+            first_frame=first,
+            frames=g.frames,
+            fps=g.fps,
+            clip_frames=j.end_frame - j.start_frame,
+            softness=float(j.params.get("softness", 0.1)),
+        )
+    )
+    return luma_merge(g, a, b, label, first)
 
 
 def luma_merge(g: Builder, outgoing: str, incoming: str, matte_input: str, shift: int) -> str:

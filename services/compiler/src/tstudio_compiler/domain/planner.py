@@ -23,7 +23,8 @@ from tstudio_compiler.domain.compositing_graph import (
     blend_over,
     fit_filters,
     full_frame_rgba,
-    luma_merge,
+    luma_transition,
+    mask_source,
     matte,
 )
 from tstudio_compiler.domain.effects import EffectCatalog
@@ -431,34 +432,6 @@ class _GraphBuilder:
         )
         return label
 
-    def mask_source(self, p: Placed) -> str:
-        """The clip's mask picture (its path, or its shape rasterised) as an input of this graph."""
-        mask = p.clip.mask
-        assert mask is not None
-        label = f"in{len(self.inputs)}"
-        kind = "shape" if mask.shape is not None else p.mask_kind
-        self.inputs.append(
-            InputSpec(
-                label,
-                f"{p.clip.id}#mask",
-                kind,
-                path=p.mask_path,
-                width=self.w,
-                height=self.h,
-                first_frame=self.feed_start - p.start_frame,
-                frames=self.frames,
-                fps=self.fps,
-                clip_frames=p.end_frame - p.start_frame,
-                shape=mask.shape,
-            )
-        )
-        shift = self.feed_start - p.start_frame
-        if not shift:
-            return label
-        out = self.label()
-        self.chains.append(Chain((label,), (Filter("setpts", f"PTS-{shift}"),), out))
-        return out
-
     def clip(self, p: Placed, full_frame: bool) -> tuple[str, bool, tuple[str, str] | None]:
         """The clip's processed picture: (label, has alpha, overlay position or None for full frame)."""
         c, t = p.clip, p.clip.transform
@@ -573,7 +546,7 @@ class _GraphBuilder:
             return self.clip(layer.clip, full)
         j = layer.join
         if j.type == "luma":
-            return self.luma_transition(j), False, None
+            return luma_transition(self, j), False, None
         if not j.xfade:
             return self.plugin_transition(j), False, None
         # xfade needs one pixel format on both inputs; naming it keeps format negotiation (which
@@ -586,29 +559,6 @@ class _GraphBuilder:
         xfade = Filter("xfade", options(transition=j.xfade, duration=duration, offset=offset))
         self.chains.append(Chain((a, b), (xfade,), out))
         return out, False, None
-
-    def luma_transition(self, j: Join) -> str:
-        """Incoming over outgoing through a matte made per frame from the wipe image."""
-        a = self.clip(j.outgoing, True)[0]
-        b = self.clip(j.incoming, True)[0]
-        label = f"in{len(self.inputs)}"
-        first = self.feed_start - j.start_frame
-        self.inputs.append(
-            InputSpec(
-                label,
-                f"{j.incoming.clip.id}#luma",
-                "luma",
-                path=str(j.params["path"]),
-                width=self.w,
-                height=self.h,
-                first_frame=first,
-                frames=self.frames,
-                fps=self.fps,
-                clip_frames=j.end_frame - j.start_frame,
-                softness=float(j.params.get("softness", 0.1)),
-            )
-        )
-        return luma_merge(self, a, b, label, first)
 
     def plugin_transition(self, j: Join) -> str:
         """The plugin's frames as one full-frame input of this graph."""
@@ -705,7 +655,7 @@ def _composite(
     )
     top = full_frame_rgba(g, label, None if fills else position)
     if c.mask is not None:
-        top = apply_matte(g, top, matte(g, c.mask, g.mask_source(p)))
+        top = apply_matte(g, top, matte(g, c.mask, mask_source(g, p)))
     opaque = fills and not alpha and c.mask is None
     return blend_over(g, base, top, c.blend_mode, opaque)
 
