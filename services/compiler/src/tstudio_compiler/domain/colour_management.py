@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tstudio_compiler.domain.compositing import ANCHORS
 from tstudio_compiler.domain.filtergraph import Filter, number, options
 from tstudio_compiler.domain.model import Crop, OutputSettings
 from tstudio_compiler.domain.sources import SourceInfo
@@ -191,9 +192,10 @@ def source_filters(
     alpha: bool,
     out: OutputColour,
     fit_mode: str = "",
+    fit_anchor: str = "",
 ) -> tuple[Filter, ...]:
-    """A clip's picture upright, cropped, flipped and fitted (`box_w x box_h` by `fit_mode`, or
-    `scale_w` wide) by its shown shape, in the working colour (RGBA when `alpha`, for the alpha
+    """A clip's picture upright, cropped, flipped and fitted (`box_w x box_h` by `fit_mode` and
+    `fit_anchor`, or `scale_w` wide) by its shown shape, in the working colour (RGBA when `alpha`, for the alpha
     filters after it). Empty when a source is already exactly that (the cheap path for same-size
     footage)."""
     media = kind in ("video", "image")
@@ -230,7 +232,7 @@ def source_filters(
         # (+1e-6: a crop of 1/6 computed two ways must not round 180 px down to 178)
         size = (w, _even(w * shown_h / shown_w + 1e-6, 1 << 16))
     else:
-        size, tail = fit_by_mode(fit_mode, shown_w, shown_h, box_w, box_h)
+        size, tail = fit_by_mode(fit_mode, shown_w, shown_h, box_w, box_h, fit_anchor)
     assert info is not None
     same = (
         not tail
@@ -257,25 +259,29 @@ def source_filters(
 
 
 def fit_by_mode(
-    mode: str, width: float, height: float, box_w: int, box_h: int
+    mode: str, width: float, height: float, box_w: int, box_h: int, anchor: str = ""
 ) -> tuple[tuple[int, int], tuple[Filter, ...]]:
     """The size a `width:height` picture is scaled to in a `box_w x box_h` frame, and the filters
-    after the scale: "contain" (default) fits it whole; "cover" fills the box and crops the overflow,
-    centred; "fill" stretches it to the box; "none" keeps its size, cropped to the box, centred."""
+    after the scale: "contain" (default) fits it whole; "cover" fills the box and crops the overflow;
+    "fill" stretches it to the box; "none" keeps its size, cropped to the box. What a crop keeps
+    sits at `anchor` ("center" by default, "left", "top-right", ...)."""
+    ax, ay = ANCHORS.get(anchor or "center", (0.5, 0.5))
+    # Centred is the crop filter's own default (and keeps the filter as it was).
+    at = {} if (ax, ay) == (0.5, 0.5) else {"x": f"(iw-ow)*{number(ax)}", "y": f"(ih-oh)*{number(ay)}"}
     if mode == "cover":
         scale = max(box_w / width, box_h / height)
         size = (
             max(box_w, _even(width * scale + 1.999, 1 << 16)),
             max(box_h, _even(height * scale + 1.999, 1 << 16)),
         )
-        return size, (Filter("crop", options(w=box_w, h=box_h)),)
+        return size, (Filter("crop", options(w=box_w, h=box_h, **at)),)
     if mode == "fill":
         return (box_w - box_w % 2, box_h - box_h % 2), ()
     if mode == "none":
         size = (_even(width, 1 << 16), _even(height, 1 << 16))
         if size[0] <= box_w and size[1] <= box_h:
             return size, ()
-        return size, (Filter("crop", options(w=min(size[0], box_w), h=min(size[1], box_h))),)
+        return size, (Filter("crop", options(w=min(size[0], box_w), h=min(size[1], box_h), **at)),)
     return fit(width, height, box_w, box_h), ()
 
 

@@ -61,6 +61,8 @@ class InputSpec:
     rgb: bool = False
     # Kind "luma": the matte of a luma wipe (`path`, an image) over `clip_frames` frames.
     softness: float = 0.0
+    # Kind "nested": the nested timeline's own plan, at this plan's size and rate.
+    nested: RenderPlan | None = None
 
     def source_time(self, local_frame: int) -> float:
         if self.freeze:

@@ -21,17 +21,22 @@ def check_source_ranges(project: Project, lengths: Mapping[str, float]) -> None:
     for ti, track in enumerate(project.tracks):
         for ci, clip in enumerate(track.clips):
             length = lengths.get(clip.source.path) if clip.source.path else None
-            if not length or clip.source_out <= length + TOLERANCE:
+            if not length:
                 continue
-            field = f"tracks[{ti}].clips[{ci}].source_out"
-            violations.append(
-                FieldViolation(
-                    field,
-                    f"sourceOut {clip.source_out:g} s is past the end of {clip.source.path}, "
-                    f"which is {length:.3f} s long",
+            cp = f"tracks[{ti}].clips[{ci}]"
+            for field, name, value in (
+                (f"{cp}.source_out", "sourceOut", clip.source_out),
+                (f"{cp}.freeze_at", "freezeAt", clip.freeze_at or 0.0),
+            ):
+                if value <= length + TOLERANCE:
+                    continue
+                violations.append(
+                    FieldViolation(
+                        field,
+                        f"{name} {value:g} s is past the end of {clip.source.path}, which is {length:.3f} s long",
+                    )
                 )
-            )
-            resources.append(Resource("file", clip.source.path, f"{length:.3f} s long"))
+                resources.append(Resource("file", clip.source.path, f"{length:.3f} s long"))
     if violations:
         first = violations[0]
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
