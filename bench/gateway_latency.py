@@ -7,9 +7,13 @@
    disturbs less than latency. Target: under 1 ms added at p50.
 2. Events published on NATS to 100 WebSocket subscribers through the gateway, against the same 100
    subscribers attached to NATS directly (nats-py), as events delivered per second and a ratio.
+3. The Timeline Studio translation layer: the frontend's `get_media_metadata` and
+   `get_render_progress` over the gateway's WebSocket against the native commands behind them
+   (`probe`, `compiler.get_render`) over the same socket, interleaved. Target: under 0.3 ms added
+   at p50.
 
-Everything runs as separate processes on loopback: nats-server, the media service, the gateway.
-`python bench/gateway_latency.py [--calls N] [--events N]`.
+Everything runs as separate processes on loopback: nats-server, the media and compiler services,
+the gateway. `python bench/gateway_latency.py [--calls N] [--events N] [--translated-calls N]`.
 """
 
 from __future__ import annotations
@@ -163,6 +167,80 @@ async def latency(media_addr: str, gateway_url: str, video: Path, calls: int, ga
     )
 
 
+async def translated_latency(gateway_url: str, video: Path, calls: int) -> None:
+    """Translated commands against the native ones they call, over one WebSocket."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as session:
+        output = video.parent / "bench-render.mp4"
+        project = {
+            "name": "bench",
+            "output": {"path": str(output)},
+            "tracks": [
+                {
+                    "id": "v",
+                    "kind": "TRACK_KIND_VIDEO",
+                    "clips": [
+                        {
+                            "id": "c",
+                            "source": {"path": str(video)},
+                            "start": 0,
+                            "source_in": 0,
+                            "source_out": 0.5,
+                        }
+                    ],
+                }
+            ],
+        }
+        async with session.post(
+            f"{gateway_url}/api/v1/invoke/compiler.submit_render", json={"project": project}, headers=headers
+        ) as reply:
+            assert reply.status == 200, await reply.text()
+            job_id = (await reply.json())["job"]["id"]
+        ws = await session.ws_connect(gateway_url.replace("http", "ws", 1) + "/api/v1/ws", headers=headers)
+        counter = 0
+
+        async def send(command: str, args: dict[str, object]) -> dict[str, object]:
+            nonlocal counter
+            counter += 1
+            await ws.send_str(
+                json.dumps({"id": str(counter), "type": "invoke", "command": command, "args": args})
+            )
+            reply: dict[str, object] = json.loads(await ws.receive_str())
+            assert reply["type"] == "result", reply
+            return reply
+
+        pairs = {
+            "get_media_metadata": (
+                lambda: send("probe", {"path": str(video)}),
+                lambda: send("get_media_metadata", {"filePath": str(video)}),
+            ),
+            "get_render_progress": (
+                lambda: send("compiler.get_render", {"job_id": job_id}),
+                lambda: send("get_render_progress", {"jobId": job_id}),
+            ),
+        }
+        times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in pairs}
+        for native, translated in pairs.values():
+            await timed(native, 50, [])
+            await timed(translated, 50, [])
+        rounds = 10
+        for _ in range(rounds):
+            for name, (native, translated) in pairs.items():
+                await timed(native, calls // rounds, times[name][0])
+                await timed(translated, calls // rounds, times[name][1])
+        await ws.close()
+    print(f"\nTimeline Studio translation, {calls} calls each over WebSocket (ms)   p50      p99   added p50")
+    for name, (native, translated) in times.items():
+        base = percentile(native, 0.5)
+        label = "native " + ("probe" if name == "get_media_metadata" else "compiler.get_render")
+        print(f"  {label:<44}{base * 1e3:8.3f} {percentile(native, 0.99) * 1e3:8.3f}   (baseline)")
+        p50 = percentile(translated, 0.5)
+        print(
+            f"  translated {name:<33}{p50 * 1e3:8.3f} {percentile(translated, 0.99) * 1e3:8.3f} {(p50 - base) * 1e3:+10.3f}"
+        )
+    print("  (target: under 0.3 ms added at p50)")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -285,6 +363,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--translated-calls", type=int, default=1000)
     options = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp,
@@ -292,8 +371,15 @@ def main() -> int:
     ):
         root = Path(tmp)
         video = make_video(root / "clip.mp4", seconds=1.0, width=160, height=120)
-        media_port, gateway_port = free_port(), free_port()
+        media_port, gateway_port, compiler_port = free_port(), free_port(), free_port()
         media_addr = f"127.0.0.1:{media_port}"
+        compiler_addr = f"127.0.0.1:{compiler_port}"
+        compiler_env = {
+            "COMPILER_PORT": str(compiler_port),
+            "COMPILER_NATS_URL": nats_server.url,
+            "COMPILER_DATA_DIR": str(root / "compiler"),
+            "COMPILER_LOG_LEVEL": "WARNING",
+        }
         gateway_url = f"http://127.0.0.1:{gateway_port}"
         media_env = {
             "MEDIA_PORT": str(media_port),
@@ -304,6 +390,7 @@ def main() -> int:
         gateway_env = {
             "GATEWAY_PORT": str(gateway_port),
             "GATEWAY_MEDIA_ADDR": media_addr,
+            "GATEWAY_COMPILER_ADDR": compiler_addr,
             "GATEWAY_DEV_TOKEN": TOKEN,
             "GATEWAY_DATA_DIR": str(root / "gateway"),
             "GATEWAY_NATS_URL": nats_server.url,
@@ -318,6 +405,12 @@ def main() -> int:
                 root / "media.log",
             ),
             process(
+                [sys.executable, "-m", "tstudio_compiler"],
+                compiler_env,
+                lambda: check(compiler_addr, timeout=0.5),
+                root / "compiler.log",
+            ),
+            process(
                 [sys.executable, "-m", "tstudio_gateway"],
                 gateway_env,
                 lambda: http_ok(f"{gateway_url}/healthz"),
@@ -326,6 +419,7 @@ def main() -> int:
         ):
             asyncio.run(latency(media_addr, gateway_url, video, options.calls, gateway.pid))
             asyncio.run(relay(nats_server.url, gateway_url, options.events, gateway.pid))
+            asyncio.run(translated_latency(gateway_url, video, options.translated_calls))
     return 0
 
 

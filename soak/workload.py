@@ -49,7 +49,7 @@ def media_requests(clips: list[Path], total: int) -> list[tuple[str, dict[str, A
         else:
             width = (64, 96, 128)[index % 3]
             requests.append(
-                ("generate_media_thumbnail", {"path": clip, "timeSeconds": (index % 7) / 10, "width": width})
+                ("media.thumbnail", {"path": clip, "timeSeconds": (index % 7) / 10, "width": width})
             )
     return requests
 

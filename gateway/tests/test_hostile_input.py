@@ -45,7 +45,7 @@ async def _still_serving(gateway: Gateway) -> None:
         ('{"path": NaN}', "INVALID_JSON"),
         ('{"path": Infinity}', "INVALID_JSON"),
         (b'{"path": "\xff\xfe"}', "INVALID_JSON"),
-        ('{"path": "\\ud800"}', "INVALID_ARGUMENTS"),
+        ('{"project": {"name": "\\ud800"}}', "INVALID_ARGUMENTS"),
     ],
     ids=[
         "deep-array",

@@ -12,7 +12,7 @@ from .conftest import OTHER_TOKEN, Gateway, start_gateway
 
 async def test_probe_answers_by_qualified_bare_and_timeline_studio_names(gateway: Gateway) -> None:
     video = str(gateway.media.video)
-    for name in ("media.probe", "probe", "probe_media_file", "get_media_metadata"):
+    for name in ("media.probe", "probe", "probe_media_file"):
         reply = await gateway.invoke(name, {"path": video})
         assert reply.status == 200, await reply.text()
         body = await reply.json()
@@ -59,11 +59,11 @@ async def test_malformed_json_is_400_with_the_position(gateway: Gateway) -> None
         ("probe", {"path": 5}, "path"),
         ("probe", {"pth": "x"}, "pth"),
         (
-            "compile_video",
+            "render",
             {"project": {"tracks": [{"clips": [{"speed": "fast"}]}]}},
             "project.tracks[0].clips[0].speed",
         ),
-        ("compile_video", {"project": {"tracks": [{"kind": "TRACK_KIND_NOPE"}]}}, "project.tracks[0].kind"),
+        ("render", {"project": {"tracks": [{"kind": "TRACK_KIND_NOPE"}]}}, "project.tracks[0].kind"),
         ("probe", [1, 2], ""),
     ],
 )
@@ -86,7 +86,7 @@ async def test_a_service_field_violation_passes_through(gateway: Gateway) -> Non
 
 
 async def test_not_found_carries_the_resource(gateway: Gateway) -> None:
-    reply = await gateway.invoke("get_render_progress", {"job_id": "nope"})
+    reply = await gateway.invoke("get_render", {"job_id": "nope"})
     assert reply.status == 404
     error = (await reply.json())["error"]
     assert error["resources"] == [{"type": "render_job", "name": "nope", "description": ""}]
@@ -107,8 +107,8 @@ async def test_unimplemented_rpc_says_not_available(gateway: Gateway) -> None:
 
 
 async def test_an_alias_the_running_service_does_not_implement_says_not_available(gateway: Gateway) -> None:
-    # The test compiler implements only some RPCs; PrerenderSegment is not one of them.
-    reply = await gateway.invoke("prerender_segment", {})
+    # The test compiler implements only some RPCs; ClearCache is not one of them.
+    reply = await gateway.invoke("clear_render_cache", {})
     assert reply.status == 501
     assert "not available" in (await reply.json())["error"]["message"]
 
@@ -210,7 +210,7 @@ async def test_cors_allows_only_listed_origins(gateway: Gateway) -> None:
 
 async def test_streaming_command_over_http_is_ndjson(gateway: Gateway, tmp_path) -> None:
     output = tmp_path / "out.mp4"
-    reply = await gateway.invoke("compile_video", {"project": {"name": "t", "output": {"path": str(output)}}})
+    reply = await gateway.invoke("render", {"project": {"name": "t", "output": {"path": str(output)}}})
     assert reply.status == 200
     assert reply.headers["Content-Type"].startswith("application/x-ndjson")
     import json
@@ -222,7 +222,7 @@ async def test_streaming_command_over_http_is_ndjson(gateway: Gateway, tmp_path)
 
 
 async def test_streaming_command_error_before_first_message_is_a_plain_error(gateway: Gateway) -> None:
-    reply = await gateway.invoke("compile_video", {"project": {"name": "no output"}})
+    reply = await gateway.invoke("render", {"project": {"name": "no output"}})
     assert reply.status == 400
     assert (await reply.json())["error"]["field_violations"][0]["field"] == "project.output.path"
 
@@ -241,8 +241,8 @@ async def test_commands_list_every_rpc_with_json_schemas(gateway: Gateway) -> No
     # A real result validates against its published schema.
     result = await (await gateway.invoke("probe", {"path": str(gateway.media.video)})).json()
     jsonschema.validate(result, probe["result"])
-    assert catalogue["aliases"]["compile_video"] == {
-        "target": "compiler.render",
+    assert catalogue["aliases"]["generate_single_frame_preview"] == {
+        "target": "compiler.render_frame",
         "available": True,
         "scope": "compiler",
     }
@@ -266,7 +266,7 @@ async def test_openapi_document_is_valid_and_names_every_command(gateway: Gatewa
     document = await reply.json()
     assert document["openapi"].startswith("3.1")
     assert "/api/v1/invoke/media.probe" in document["paths"]
-    assert "/api/v1/invoke/compile_video" in document["paths"]
+    assert "/api/v1/invoke/generate_single_frame_preview" in document["paths"]
     # Every $ref points at a schema that exists.
     import json
 

@@ -27,7 +27,7 @@ FUZZED = (
     "/api/v1/invoke/media.waveform",
     "/api/v1/invoke/media.get_diagnostics",
     "/api/v1/invoke/compiler.validate_project",
-    "/api/v1/invoke/compile_video",
+    "/api/v1/invoke/compiler.render",
     "/api/v1/invoke/security.put_secret",
     "/api/v1/invoke/check_services_health",
     "/api/v1/commands",

@@ -66,9 +66,12 @@ def test_cli_invoke_reports_errors_with_their_details(gateway_process: GatewayPr
 def test_cli_lists_commands(gateway_process: GatewayProcess) -> None:
     listing = invoke(gateway_process, "--list")
     assert listing.returncode == 0, listing.stderr
-    assert "media.probe, probe, get_media_metadata, probe_media_file" in listing.stdout
+    assert "media.probe, probe, probe_media_file" in listing.stdout
     # Every Timeline Studio name has its RPC now, so none is listed as still to come.
-    assert "compiler.prerender_segment, prerender_segment" in listing.stdout
+    # prerender_segment is the frontend's command now; the RPC answers to its qualified name.
+    assert "compiler.prerender_segment\n" in listing.stdout
+    assert "Timeline Studio commands (the frontend's shapes): " in listing.stdout
+    assert "prerender_segment" in listing.stdout.rsplit("Timeline Studio commands", 1)[1]
     assert "not available yet:" not in listing.stdout
 
 
@@ -119,7 +122,7 @@ async def test_cli_invoke_streams_a_render_line_by_line(gateway: Gateway, tmp_pa
     process = await asyncio.create_subprocess_exec(
         TSTUDIO,
         "invoke",
-        "compile_video",
+        "render",
         args,
         "--gateway",
         gateway.url,

@@ -1,5 +1,5 @@
 """End to end with the real compiler service (as a process, on a real nats-server): the
-frontend's `compile_video` over the gateway's WebSocket streams the render's progress to the end,
+native `render` over the gateway's WebSocket streams the render's progress to the end,
 its events arrive over the same socket, and the file exists."""
 
 from __future__ import annotations
@@ -93,9 +93,7 @@ async def test_compile_video_through_the_gateway_renders_the_file(
         )
         validated = await receive_until(ws, lambda m: m.get("id") == "v")
         assert validated[-1]["type"] == "result" and validated[-1]["data"]["valid"] is True, validated[-1]
-        await ws.send_json(
-            {"id": "r", "type": "invoke", "command": "compile_video", "args": {"project": project}}
-        )
+        await ws.send_json({"id": "r", "type": "invoke", "command": "render", "args": {"project": project}})
         seen = await receive_until(
             ws, lambda m: m.get("id") == "r" and m["type"] in ("end", "error"), timeout=120
         )
@@ -121,7 +119,7 @@ async def test_compiler_validation_errors_arrive_with_field_paths(
 ) -> None:
     project = small_project(real_gateway.media.video, tmp_path / "x.mp4")
     project["tracks"][0]["clips"][0]["speed"] = -1  # type: ignore[index]
-    reply = await real_gateway.invoke("compile_video", {"project": project})
+    reply = await real_gateway.invoke("render", {"project": project})
     body = await reply.json()
     assert reply.status == 400, body
     fields = [v["field"] for v in body["error"]["field_violations"]]

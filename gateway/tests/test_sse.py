@@ -38,7 +38,7 @@ async def test_sse_relays_a_jobs_events(nats_gateway: Gateway, tmp_path: Path) -
         stream = read_sse(response)
         kind, data = await asyncio.wait_for(anext(stream), 10)
         assert kind == "subscribed"
-        reply = await nats_gateway.invoke("compile_video", {"project": {"output": {"path": str(output)}}})
+        reply = await nats_gateway.invoke("render", {"project": {"output": {"path": str(output)}}})
         assert reply.status == 200
         await reply.read()
         kinds = []

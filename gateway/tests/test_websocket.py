@@ -33,7 +33,7 @@ def ws_url(gateway: Gateway) -> str:
     return gateway.url.replace("http://", "ws://") + "/api/v1/ws"
 
 
-async def test_compile_video_streams_progress_to_completion_and_the_file_exists(
+async def test_render_streams_progress_to_completion_and_the_file_exists(
     nats_gateway: Gateway, tmp_path: Path
 ) -> None:
     output = tmp_path / "render.mp4"
@@ -41,9 +41,7 @@ async def test_compile_video_streams_progress_to_completion_and_the_file_exists(
         await ws.send_json({"id": "s", "type": "subscribe", "subject": "tstudio.compiler.render.*.*"})
         assert (await receive(ws))["type"] == "subscribed"
         project = {"name": "demo", "output": {"path": str(output)}}
-        await ws.send_json(
-            {"id": "r1", "type": "invoke", "command": "compile_video", "args": {"project": project}}
-        )
+        await ws.send_json({"id": "r1", "type": "invoke", "command": "render", "args": {"project": project}})
         seen = await receive_until(ws, lambda m: m.get("id") == "r1" and m["type"] in ("end", "error"))
         # The completion event may trail the end of the stream by a moment.
         events = [m for m in seen if m["type"] == "event"]
@@ -138,9 +136,7 @@ async def test_unsubscribe_stops_events(nats_gateway: Gateway, tmp_path: Path) -
         await ws.send_json({"id": "u", "type": "unsubscribe", "subscription": "s"})
         assert (await receive(ws))["type"] == "unsubscribed"
         project = {"output": {"path": str(tmp_path / "o.mp4")}}
-        await ws.send_json(
-            {"id": "r", "type": "invoke", "command": "compile_video", "args": {"project": project}}
-        )
+        await ws.send_json({"id": "r", "type": "invoke", "command": "render", "args": {"project": project}})
         seen = await receive_until(ws, lambda m: m.get("id") == "r" and m["type"] == "end")
         await ws.send_json({"id": "p", "type": "ping"})
         seen += await receive_until(ws, lambda m: m.get("id") == "p")

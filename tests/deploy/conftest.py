@@ -13,12 +13,22 @@ from typing import Any
 import pytest
 import yaml
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def _venv_tool(name: str) -> str:
     beside_python = Path(sys.executable).parent / name
     if beside_python.exists():
         return str(beside_python)
-    found = shutil.which(name)
+    # uv itself is where `make setup` put it: on PATH, ~/.local/bin, or the repository's .tools/.
+    found = shutil.which(name) or next(
+        (
+            str(p)
+            for p in (ROOT / ".tools" / "bin" / name, Path.home() / ".local" / "bin" / name)
+            if p.exists()
+        ),
+        None,
+    )
     if found is None:
         pytest.skip(f"{name} is not installed (the dev dependency group brings it: `make setup`)")
     return found

@@ -196,10 +196,10 @@ async def test_a_verified_token_is_trusted_from_the_cache_while_security_is_down
 
 async def test_a_token_reaches_the_commands_of_the_services_it_has_scopes_for(suite: Suite) -> None:
     security = await suite.token("security")
-    status, body = await suite.invoke(security, "list_api_keys")
+    status, body = await suite.invoke(security, "list_secrets")
     assert status == 200, body
     media = await suite.token("media")
-    status, body = await suite.invoke(media, "list_api_keys")
+    status, body = await suite.invoke(media, "list_secrets")
     assert status == 403, body
     error = body["error"]
     assert error["code"] == "PERMISSION_DENIED" and error["reason"] == "MISSING_SCOPE"
@@ -212,14 +212,14 @@ async def test_management_commands_need_the_admin_scope_and_admin_alone_is_not_a
     suite: Suite,
 ) -> None:
     secret = {"name": "vimeo-key", "value": "sk-0123456789abcdef"}
-    status, body = await suite.invoke(await suite.token("security"), "save_simple_api_key", secret)
+    status, body = await suite.invoke(await suite.token("security"), "put_secret", secret)
     assert status == 403 and body["error"]["missing_scopes"] == ["admin"]
     status, body = await suite.invoke(await suite.token("compiler"), "load_plugin", {"path": "/nowhere"})
     assert status == 403 and body["error"]["missing_scopes"] == ["admin"]
     admin = await suite.token("admin")
-    status, body = await suite.invoke(admin, "save_simple_api_key", secret)
+    status, body = await suite.invoke(admin, "put_secret", secret)
     assert status == 200, body
-    status, body = await suite.invoke(admin, "list_api_keys")
+    status, body = await suite.invoke(admin, "list_secrets")
     assert status == 403 and body["error"]["missing_scopes"] == ["security"]
 
 
@@ -229,8 +229,8 @@ async def test_the_static_dev_token_and_a_token_with_every_scope_reach_everythin
     every = await suite.token("admin", "compiler", "media", "recognition", "security")
     secret = {"name": "tiktok-key", "value": "sk-0123456789abcdef"}
     for token in (DEV_TOKEN, every):
-        assert (await suite.invoke(token, "save_simple_api_key", secret))[0] == 200
-        status, body = await suite.invoke(token, "list_api_keys")
+        assert (await suite.invoke(token, "put_secret", secret))[0] == 200
+        status, body = await suite.invoke(token, "list_secrets")
         assert status == 200 and "tiktok-key" in json.dumps(body)
 
 

@@ -237,16 +237,14 @@ def assert_logs_carry(suite: Suite, trace_id: str, job_id: str) -> None:
         assert {line.get("trace_id") for line in lines} == {trace_id}, (service, lines)
 
 
-async def test_compile_video_over_websocket_is_one_trace_from_gateway_to_relay(
-    suite: Suite, tmp_path: Path
-) -> None:
+async def test_render_over_websocket_is_one_trace_from_gateway_to_relay(suite: Suite, tmp_path: Path) -> None:
     project = small_project(suite.video, tmp_path / "ws.mp4")
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(suite.ws_url, headers=suite.headers()) as ws:
             await ws.send_json({"id": "s", "type": "subscribe", "subject": "tstudio.compiler.render.*.*"})
             await next_frame(ws, lambda m: m.get("id") == "s" and m["type"] == "subscribed")
             await ws.send_json(
-                {"id": "r", "type": "invoke", "command": "compile_video", "args": {"project": project}}
+                {"id": "r", "type": "invoke", "command": "render", "args": {"project": project}}
             )
             event = (await next_frame(ws, completed_event()))["event"]
     job_id = event["completed"]["job_id"]

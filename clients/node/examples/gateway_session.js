@@ -28,7 +28,7 @@ async function main() {
   const socket = await gateway.socket();
   // Closed whatever happens, so a failed step ends the script instead of leaving it hanging.
   try {
-    const viaSocket = await socket.invoke('get_media_metadata', { path: video });
+    const viaSocket = await socket.invoke('probe', { path: video });
     report('ws_probe', { container: viaSocket.info.container });
 
     const events = [];
@@ -47,7 +47,7 @@ async function main() {
       tracks: [{ id: 'v', kind: 'VIDEO', clips: [{ id: 'c', source: { path: video }, start: 0, sourceIn: 0, sourceOut: 1 }] }],
       output: { path: output },
     };
-    const messages = await socket.invoke('compile_video', { project }, (message) =>
+    const messages = await socket.invoke('render', { project }, (message) =>
       progress.push(message.job.progress.percent || 0),
     );
     // The completed event, when the render succeeded; never wait for it forever.

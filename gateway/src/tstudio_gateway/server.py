@@ -24,6 +24,7 @@ from tstudio_gateway.domain.auth import TokenVerifier
 from tstudio_gateway.domain.commands import CommandTable
 from tstudio_gateway.domain.rate_limit import RateLimiter
 from tstudio_gateway.settings import GatewaySettings
+from tstudio_gateway.timeline_studio.catalogue import timeline_studio_commands
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,13 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
             stream_seconds=settings.stream_timeout_seconds,
             max_seconds=settings.max_timeout_seconds,
         ),
+        timeline_studio_commands(
+            table,
+            deps.backends,
+            settings.default_timeout_seconds,
+            settings.stream_timeout_seconds,
+            settings.security_service_token,
+        ),
     )
     cors = Cors(frozenset(settings.cors_origins))
     guard = Guard(deps.verifier, limiter, settings.auth_required)
@@ -81,9 +89,19 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
         deps.metrics.know_commands(command_labels(table))
     app = web.Application(client_max_size=settings.max_request_bytes, middlewares=middlewares)
     app.on_response_prepare.append(cors.on_response_prepare)
-    HttpRoutes(
-        invoker, catalogue(table), openapi(table), body_timeout_seconds=settings.body_timeout_seconds
-    ).add_to(app)
+    listing = catalogue(table)
+    if invoker.timeline_studio is not None:
+        # The frontend's own commands, in its shapes (docs/timeline-studio.md), with their scopes.
+        translated = invoker.timeline_studio.by_name
+        listing["timeline_studio"] = {c.name: {"scopes": list(c.scopes)} for c in translated.values()}
+        # A bare RPC name the frontend also uses (cancel_render, get_cache_stats) runs the frontend's
+        # command: the RPC answers to its qualified name only.
+        for command in listing["commands"]:
+            if command.get("short_name") in translated:
+                command["short_name"] = None
+    HttpRoutes(invoker, listing, openapi(table), body_timeout_seconds=settings.body_timeout_seconds).add_to(
+        app
+    )
     WebSocketRoutes(
         invoker,
         deps.relay,
@@ -91,6 +109,7 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
         settings.max_request_bytes,
         settings.heartbeat_seconds,
         command_spans=deps.door_spans,
+        origin_allowed=cors.allowed,
     ).add_to(app)
     SseRoutes(deps.relay, settings.heartbeat_seconds).add_to(app)
     log.info(

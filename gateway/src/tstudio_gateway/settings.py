@@ -8,6 +8,13 @@ from pathlib import Path
 from svckit.settings import ServiceSettings, SettingsError
 
 TOKEN_SOURCES = ("static", "security")
+DEV_ORIGINS = (
+    "http://localhost:3000",
+    "http://localhost:1420",
+    "http://localhost:5173",
+    "tauri://localhost",
+    "http://tauri.localhost",
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -39,8 +46,13 @@ class GatewaySettings(ServiceSettings):
     default_timeout_seconds: float = 30.0
     stream_timeout_seconds: float = 3600.0
     max_timeout_seconds: float = 3600.0
-    # Browser origins allowed to call (CORS); "*" allows any.
-    cors_origins: tuple[str, ...] = ("http://localhost:1420", "http://localhost:5173", "tauri://localhost")
+    # Browser origins allowed to call (CORS) and to open the WebSocket; "*" allows any. The default is
+    # the development set (Timeline Studio's Next.js dev server, Tauri's dev server and webviews,
+    # Vite); a production deployment sets its own list, or none (k8s/base: empty, browsers refused).
+    cors_origins: tuple[str, ...] = DEV_ORIGINS
+    # Sent to the security service as x-tstudio-service-token by the Timeline Studio commands that
+    # read key values (get_decrypted_api_key); that service's readers list must name its identity.
+    security_service_token: str = ""
     # Seconds between SSE keep-alive comments and WebSocket pings.
     heartbeat_seconds: float = 15.0
     # A connection is closed when it has sent no complete request head for this long after it

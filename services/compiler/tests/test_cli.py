@@ -183,6 +183,9 @@ async def test_sigterm_during_a_render_leaves_no_output_behind(
 ) -> None:
     address, process = server_process
     out = tmp_path / "out" / "long.mp4"
+    # Long enough to be still running when SIGTERM arrives (a flat colour encodes at hundreds of fps:
+    # 30 s could finish during the server's grace period and rightly be kept); cancelled, it costs
+    # only the frames made before the signal.
     edit = {
         "settings": {"width": 320, "height": 240, "fps": 30},
         "tracks": [
@@ -194,7 +197,7 @@ async def test_sigterm_during_a_render_leaves_no_output_behind(
                         "id": "c",
                         "source": {"color": {"color": "#446688"}},
                         "start": 0,
-                        "duration": 30,
+                        "duration": 300,
                         "effects": [{"type": "blur", "params": {"radius": 20}}],
                     }
                 ],

@@ -33,6 +33,8 @@ async def compiler_process(
         "COMPILER_LOG_FORMAT": "text",
         "COMPILER_DATA_DIR": str(data_dir),
         "COMPILER_MAX_WORKERS": "2",
+        # One pass: the output's hidden temp file exists from the first frame (the killed write).
+        "COMPILER_SEGMENT_CACHE_BYTES": "0",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,

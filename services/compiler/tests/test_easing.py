@@ -85,7 +85,7 @@ def test_check_names_each_bad_keyframe_by_its_path() -> None:
     bad = (
         Animation("transform.wobble", (Keyframe(0, 1),)),
         Animation("opacity", (Keyframe(1, 0.5), Keyframe(1, 0.6), Keyframe(0.5, 2.0, "zoom"))),
-        Animation("speed", (Keyframe(0, 1),)),
+        Animation("crop.top", (Keyframe(0, 0.1),)),
         Animation("crop.left", (Keyframe(0, 0.1),)),
         Animation("transform.scale", ()),
         Animation("volume", (Keyframe(float("nan"), 1),)),
@@ -97,7 +97,7 @@ def test_check_names_each_bad_keyframe_by_its_path() -> None:
     assert "before" in found[f"{p}[1].keyframes[2].time"]
     assert "0..1" in found[f"{p}[1].keyframes[2].value"]
     assert "unknown easing" in found[f"{p}[1].keyframes[2].easing"]
-    assert "speed ramp" in found[f"{p}[2].property"]
+    assert "animated crop" in found[f"{p}[2].property"]
     assert "animated crop" in found[f"{p}[3].property"]
     assert "at least one keyframe" in found[f"{p}[4].keyframes"]
     assert f"{p}[5].keyframes[0].time" in found
@@ -176,3 +176,15 @@ def test_many_keyframes_stay_within_ffmpegs_expression_nesting() -> None:
         assert ffmpeg_eval(expr, t=k / 30 + 1e-6) == pytest.approx(
             keyframes.value_at(anim, k / 30 + 1e-6), abs=1e-6
         )
+
+
+def test_a_speed_ramp_integrates_the_speed_and_inverts_it() -> None:
+    from tstudio_compiler.domain import speed_ramp
+
+    steady = Animation("speed", (Keyframe(0, 2.0),))
+    assert speed_ramp.offset(steady, 1.5) == pytest.approx(3.0)
+    ramp = Animation("speed", (Keyframe(0, 1.0), Keyframe(2, 3.0)))
+    assert speed_ramp.offset(ramp, 2.0) == pytest.approx(4.0, abs=1e-6)  # mean speed 2 over 2 s
+    assert speed_ramp.offset(ramp, 3.0) == pytest.approx(7.0, abs=1e-6)  # then 3x
+    for span in (0.3, 2.2, 4.0, 9.0):
+        assert speed_ramp.offset(ramp, speed_ramp.length(ramp, span)) == pytest.approx(span, abs=1e-4)

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 from tstudio.compiler.v1 import compiler_pb2
-from tstudio_compiler.domain import keyframes
+from tstudio_compiler.domain import keyframes, speed_ramp
 from tstudio_compiler.domain.keyframes import Animation, Keyframe
 
-from .conftest import Media, Running, decode_audio, decode_rgb, project, psnr
+from .conftest import FLASH_AT, Media, Running, decode_audio, decode_rgb, project, psnr
 from .test_plugin_rpcs import field_violations, render_error
 from .test_render import render
 
@@ -197,7 +197,7 @@ async def test_bad_keyframes_are_refused_with_their_field_paths(compiler: Runnin
             "property": "opacity",
             "keyframes": [{"time": 1, "value": 0}, {"time": 0.5, "value": 3, "easing": "x"}],
         },
-        {"property": "speed", "keyframes": [{"time": 0, "value": 1}]},
+        {"property": "crop.left", "keyframes": [{"time": 0, "value": 0.1}]},
     ]
     proj = project(timeline(tmp_path, bad), tmp_path)
     error = await render_error(compiler, proj)
@@ -312,3 +312,60 @@ async def test_explained_ffmpeg_command_plays_the_same_keyframes(
     rate = 48000
     assert np.abs(ours_sound[int(0.05 * rate) : int(0.15 * rate)]).max() > 0.1
     assert np.abs(ours_sound[int(1.05 * rate) : int(1.4 * rate)]).max() < 0.01
+
+
+async def test_a_speed_ramp_puts_the_flash_where_the_integral_says(
+    compiler: Running, media: Media, tmp_path: Path
+) -> None:
+    # Speed 1 -> 0.5 (slow motion, so the one-frame flash is never skipped) over the first second,
+    # placed at 0.4 s, source from 0.2 s: the flash (source 1.5 s, 1.3 s into the clip's source)
+    # lands where the ramp's integral reaches 1.3.
+    ramp = anim("speed", (0.0, 1.0, ""), (1.0, 0.5, "easeInQuad"))
+    clip: dict[str, Any] = {
+        "id": "flash",
+        "source": {"path": str(media.flash)},
+        "start": 0.4,
+        "sourceIn": 0.2,
+        "animations": [as_json(ramp)],
+    }
+    data = {
+        "settings": {"width": 160, "height": 120, "fps": FPS},
+        "tracks": [
+            {
+                "id": "bg",
+                "kind": "TRACK_KIND_VIDEO",
+                "clips": [{"id": "black", "source": {"color": {"color": "#000000"}}, "duration": 3}],
+            },
+            {"id": "v", "kind": "TRACK_KIND_OVERLAY", "clips": [clip]},
+        ],
+        "output": {"path": str(tmp_path / "ramp.mp4")},
+    }
+    # Picture only: with its sound on, a ramp is refused by path.
+    error = await render_error(compiler, project(data))
+    assert field_violations(error) == ["tracks[1].clips[0].animations[0].property"]
+    assert "muted" in (error.details() or "")
+    clip["muted"] = True
+    job = await render(compiler, project(data))
+    assert job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job.error
+    brightness = [float(f.mean()) for f in decode_rgb(tmp_path / "ramp.mp4")]
+    flash_frame = int(np.argmax(brightness))
+    assert brightness[flash_frame] > 150
+    expected = 0.4 + speed_ramp.length(ramp, FLASH_AT - 0.2)
+    assert abs(flash_frame / FPS - expected) <= 1 / FPS
+    # The clip ends when its source does: 2.8 source seconds through the ramp.
+    assert job.result.duration_seconds == pytest.approx(0.4 + speed_ramp.length(ramp, 2.8), abs=1 / FPS)
+
+    # The ffmpeg command (its setpts inverts the ramp's integral) shows the flash on the same frame.
+    data["output"]["path"] = str(tmp_path / "ramp-ffmpeg.mp4")
+    explained = await compiler.stub.ExplainRender(compiler_pb2.ExplainRenderRequest(project=project(data)))
+    process = await asyncio.create_subprocess_exec(
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        *explained.ffmpeg_args[1:],
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    theirs = [float(f.mean()) for f in decode_rgb(tmp_path / "ramp-ffmpeg.mp4")]
+    assert len(theirs) == len(brightness)
+    assert int(np.argmax(theirs)) == flash_frame

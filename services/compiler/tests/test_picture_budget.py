@@ -84,11 +84,24 @@ def test_huge_text_is_laid_out_against_the_frame() -> None:
     assert small.size == rasterise(TextSource("hi", font_size=40)).size  # ordinary text is untouched
 
 
-async def test_a_text_bomb_renders_a_frame_and_a_video(compiler: Running, tmp_path: Path) -> None:
+async def test_a_text_bomb_is_refused_by_its_field_before_anything_is_drawn(
+    compiler: Running, tmp_path: Path
+) -> None:
+    # 200 lines at size 1000 would be a picture far taller than any frame: refused at validation
+    # with the text's path and a way out (wrap it, or make it smaller), never allocated.
     edit = project(overlay({"text": {"text": BOMB_TEXT, "fontSize": 1000}}, tmp_path / "text.mp4"))
-    frame = await compiler.stub.RenderFrame(compiler_pb2.RenderFrameRequest(project=edit, time=0.1))
-    assert (frame.width, frame.height) == (320, 240)
-    job = await render(compiler, edit)
+    for call in (
+        compiler.stub.RenderFrame(compiler_pb2.RenderFrameRequest(project=edit, time=0.1)),
+        render(compiler, edit),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "tracks[1].clips[0].source.text.text" in caught.value.details()
+    assert not (tmp_path / "text.mp4").exists()
+    # A large text that fits the frame's budget still renders (laid out smaller if needed).
+    fitting = project(overlay({"text": {"text": "BIG", "fontSize": 1000}}, tmp_path / "big.mp4"))
+    job = await render(compiler, fitting)
     assert job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job.error
 
 

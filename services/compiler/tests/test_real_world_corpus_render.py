@@ -16,9 +16,9 @@ from PIL import Image
 from svckit.real_world_corpus import KNOWN, grey_levels, is_upright
 from svckit.source_description import describe_source
 from svckit.testing import real_world_corpus
+from svckit.tone_mapping import lut_path
 from tstudio.compiler.v1 import compiler_pb2
 from tstudio_compiler.domain.colour_management import fit
-from tstudio_compiler.domain.tone_mapping import lut_path
 
 from . import real_world as rw
 from .conftest import Running, project, psnr

@@ -61,19 +61,18 @@ async def test_a_flipped_byte_in_the_key_ring_or_the_master_key_costs_nothing(tm
     store = tmp_path / "store"
     ring, mirror, master = store / "keyring.json", store / "keyring.backup.json", store / "master.key"
     sound_ring, sound_master = ring.read_bytes(), master.read_bytes()
-    # A byte of JSON syntax, of a wrapped key, of the checksum; then the master key itself.
-    quote = sound_ring.index(b'"sealed"')
-    for step, (path, offset) in enumerate(
+    # A byte of JSON syntax with one of the master key; a byte of a wrapped key; the mirror's copy
+    # of that record with a byte of the primary's header. Each start repairs what it found.
+    sealed = sound_ring.index(b'"sealed"') + 12
+    for step, flips in enumerate(
         [
-            (ring, 0),
-            (ring, quote),
-            (ring, quote + 12),
-            (ring, len(sound_ring) - 10),
-            (mirror, quote + 12),
-            (master, 5),
+            [(ring, 0), (master, 5)],
+            [(ring, sealed)],
+            [(mirror, sealed), (ring, sound_ring.index(b'"provider": "') + 14)],
         ]
     ):
-        _flip(path, offset)
+        for path, offset in flips:
+            _flip(path, offset)
         log = await _read_both(tmp_path, f"run{step}.log")
         assert "repaired" in log or "restored" in log, log[-2000:]
         assert ring.read_bytes() == mirror.read_bytes() == sound_ring

@@ -159,6 +159,9 @@ def _list(base: str, headers: dict[str, str], endpoints: Endpoints) -> int:
         names += command.get("aliases", [])
         stream = " (stream)" if command.get("streaming") else ""
         print(f"{', '.join(names)}{stream}")
+    translated = sorted(catalogue.get("timeline_studio", {}))
+    if translated:
+        print(f"\nTimeline Studio commands (the frontend's shapes): {', '.join(translated)}")
     pending = [a for a, info in catalogue.get("aliases", {}).items() if not info["available"]]
     if pending:
         print(f"\nnot available yet: {', '.join(pending)}")

@@ -76,6 +76,13 @@ class HttpRoutes:
 
     async def invoke(self, request: web.Request) -> web.StreamResponse:
         caller = request[CALLER]
+        translated = self.invoker.translated(request.match_info["command"])
+        if translated is not None:
+            name_command(f"timeline_studio.{translated.name}")
+            value = await self.invoker.invoke_translated(
+                translated, decode_json(await request.read()), caller
+            )
+            return web.Response(body=json_bytes(value), content_type="application/json")
         command = self.invoker.resolve(request.match_info["command"], caller)
         name_command(command.qualified)
         args = decode_json(await self._body(request))

@@ -19,6 +19,8 @@ from tstudio_gateway.adapters.json_codec import parse_request, to_json
 from tstudio_gateway.domain.auth import Caller
 from tstudio_gateway.domain.commands import CommandTable
 from tstudio_gateway.domain.scopes import SERVICES, require_scopes
+from tstudio_gateway.timeline_studio.registry import TauriCommand, TauriCommands
+from tstudio_gateway.timeline_studio.tauri_events import TauriEvents
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,33 @@ class Deadlines:
 
 
 class Invoker:
-    def __init__(self, table: CommandTable[Command], backends: Backends, deadlines: Deadlines) -> None:
+    def __init__(
+        self,
+        table: CommandTable[Command],
+        backends: Backends,
+        deadlines: Deadlines,
+        timeline_studio: TauriCommands | None = None,
+    ) -> None:
         self.table = table
         self.backends = backends
         self.deadlines = deadlines
+        # The frontend's own commands (timeline_studio/), answered before the contracts' names.
+        self.timeline_studio = timeline_studio
+
+    def tauri_events(self) -> TauriEvents:
+        """Where translated commands emit the frontend's events (one hub per gateway)."""
+        if self.timeline_studio is None:
+            self.timeline_studio = TauriCommands([], None, TauriEvents())
+        return self.timeline_studio.events
+
+    def translated(self, name: str) -> TauriCommand | None:
+        """The Timeline Studio command `name`, when the translation layer has one."""
+        return None if self.timeline_studio is None else self.timeline_studio.get(name)
+
+    async def invoke_translated(self, command: TauriCommand, args: Any, caller: Caller) -> Any:
+        """Run a translated command; its answer is the frontend's JSON value (any JSON type)."""
+        assert self.timeline_studio is not None
+        return await self.timeline_studio.invoke(command, args, caller)
 
     def resolve(self, name: str, caller: Caller) -> Command:
         """The command `name` stands for, if the caller's token has the scope it needs

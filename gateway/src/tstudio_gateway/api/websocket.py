@@ -7,6 +7,8 @@ Client -> gateway (JSON text frames):
   {"id": "2", "type": "subscribe", "subject": "tstudio.compiler.render.*.progress"}
   {"id": "3", "type": "unsubscribe", "subscription": "2"}
   {"id": "4", "type": "cancel", "target": "1"}
+  {"id": "5", "type": "listen", "event": "media-processor"}          (Tauri events, timeline_studio/)
+  {"id": "6", "type": "unlisten", "listener": 1} / {"id": "7", "type": "emit", "event": "e", "payload": ...}
 Gateway -> client:
   {"id": "1", "type": "result", "data": {...}}                         (unary command)
   {"id": "1", "type": "message", "data": {...}} ... {"id": "1", "type": "end"}   (streaming)
@@ -14,6 +16,8 @@ Gateway -> client:
   {"type": "event", "subscription": "2", "subject": "...", "event": {...}}
   {"id": "3", "type": "unsubscribed"} / {"id": "4", "type": "cancelled"}
   {"id": "...", "type": "error", "error": {...}}                        (same body as HTTP)
+  {"id": "5", "type": "listening", "event": "...", "listener": 1}
+  {"type": "tauri-event", "event": "media-processor", "id": 1, "payload": {...}}   (Tauri's envelope)
 """
 
 from __future__ import annotations
@@ -22,10 +26,19 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from svckit.errors import FieldViolation, InvalidArgument, NotFound, ResourceExhausted, ServiceError
+from svckit.errors import (
+    FieldViolation,
+    Internal,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+    ServiceError,
+)
 from svckit.telemetry import current_trace_id
 
 from tstudio_gateway.adapters.event_relay import EventRelay, RelayedEvent, RelaySubscription, Sink
@@ -37,6 +50,8 @@ from tstudio_gateway.api.tracing import command_span, record_failure
 from tstudio_gateway.domain.auth import Caller
 from tstudio_gateway.domain.rate_limit import RateLimiter
 from tstudio_gateway.domain.scopes import require_scopes, subject_scopes
+from tstudio_gateway.timeline_studio.registry import TauriCommand
+from tstudio_gateway.timeline_studio.tauri_events import valid_event_name
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +70,12 @@ class WebSocketRoutes:
         max_message_bytes: int,
         heartbeat_seconds: float,
         command_spans: bool = True,
+        origin_allowed: Callable[[str | None], bool] | None = None,
     ) -> None:
         self.invoker = invoker
+        # Browsers always send Origin on a WebSocket handshake and CORS does not apply to it, so
+        # the gateway checks it here; clients that are not browsers send none and pass.
+        self.origin_allowed = origin_allowed
         self.command_spans = command_spans
         self.relay = relay
         self.limiter = limiter
@@ -66,7 +85,13 @@ class WebSocketRoutes:
     def add_to(self, app: web.Application) -> None:
         app.router.add_get("/api/v1/ws", self.handle)
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if origin is not None and self.origin_allowed is not None and not self.origin_allowed(origin):
+            raise PermissionDenied(
+                f"WebSocket connections from {origin[:100]!r} are not allowed (GATEWAY_CORS_ORIGINS)",
+                reason="ORIGIN_NOT_ALLOWED",
+            )
         ws = web.WebSocketResponse(heartbeat=self.heartbeat_seconds, max_msg_size=self.max_message_bytes)
         await ws.prepare(request)
         session = _Session(ws, self, request[CALLER])
@@ -92,6 +117,9 @@ class _Session:
         self.caller = caller
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.subscriptions: dict[str, RelaySubscription] = {}
+        # Tauri event listeners (listen/unlisten/emit): listener id -> event name.
+        self.listeners: dict[int, str] = {}
+        self.tauri_events = routes.invoker.tauri_events()
         # One frame at a time: results, stream messages and events come from many tasks.
         self._send_lock = asyncio.Lock()
         # Events wait here for this client alone; a client too slow to take them loses the
@@ -127,6 +155,9 @@ class _Session:
                 await self._unsubscribe(request_id, message)
             elif kind == "cancel":
                 await self._cancel(request_id, message)
+            elif kind in ("listen", "unlisten", "emit"):
+                handler = {"listen": self._listen, "unlisten": self._unlisten, "emit": self._emit}[kind]
+                await self.send(handler(request_id, message))
             elif kind == "ping":
                 await self.send({"id": request_id, "type": "pong"})
             else:
@@ -134,7 +165,10 @@ class _Session:
                     f"unknown message type {kind!r}",
                     reason="INVALID_MESSAGE",
                     field_violations=[
-                        FieldViolation("type", "one of invoke, subscribe, unsubscribe, cancel, ping")
+                        FieldViolation(
+                            "type",
+                            "one of invoke, subscribe, unsubscribe, cancel, listen, unlisten, emit, ping",
+                        )
                     ],
                 )
         except ServiceError as exc:
@@ -159,6 +193,12 @@ class _Session:
         name = message.get("command")
         if not isinstance(name, str) or not name:
             raise _required("command", "the command name")
+        translated = self.routes.invoker.translated(name)
+        if translated is not None:
+            task = asyncio.create_task(self._translated(request_id, translated, message.get("args")))
+            self.tasks[request_id] = task
+            task.add_done_callback(lambda _: self.tasks.pop(request_id, None))
+            return
         command = self.routes.invoker.resolve(name, self.caller)
         timeout = message.get("timeout_seconds")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
@@ -200,6 +240,64 @@ class _Session:
             trace_id = current_trace_id()
             log.exception("websocket invoke %s failed (trace %s)", command.qualified, trace_id)
             await self.send({"id": request_id, "type": "error", "error": _internal(trace_id)})
+
+    async def _translated(self, request_id: str, command: TauriCommand, args: Any) -> None:
+        try:
+            value = await self.routes.invoker.invoke_translated(command, args, self.caller)
+        except ServiceError as exc:
+            record_failure(exc)
+            await self.send_error(request_id, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            trace_id = current_trace_id()
+            log.exception("websocket invoke %s failed (trace %s)", command.name, trace_id)
+            await self.send_error(request_id, Internal(f"internal error (trace {trace_id})"))
+        else:
+            await self.send({"id": request_id, "type": "result", "data": value})
+
+    def _listen(self, request_id: str | None, message: dict[str, Any]) -> dict[str, Any]:
+        """Tauri's listen(): events the translation layer emits under `event` (media-processor)."""
+        event = message.get("event")
+        if not valid_event_name(event):
+            raise InvalidArgument(
+                "event must be an event name such as media-processor",
+                field_violations=[FieldViolation("event", "letters, digits, '-', '/', ':' or '_'")],
+            )
+        if len(self.listeners) >= MAX_SUBSCRIPTIONS:
+            raise ResourceExhausted(
+                f"a connection may hold {MAX_SUBSCRIPTIONS} listeners", reason="TOO_MANY_LISTENERS"
+            )
+        assert isinstance(event, str)
+        listener = self.tauri_events.listen(self.caller.id, event, self._queue_frame)
+        self.listeners[listener] = event
+        return {"id": request_id, "type": "listening", "event": event, "listener": listener}
+
+    def _unlisten(self, request_id: str | None, message: dict[str, Any]) -> dict[str, Any]:
+        listener = message.get("listener")
+        event = self.listeners.pop(listener, None) if isinstance(listener, int) else None
+        if event is None:
+            raise NotFound(f"no listener {listener!r}", reason="NO_SUCH_LISTENER")
+        self.tauri_events.unlisten(self.caller.id, event, listener)  # type: ignore[arg-type]
+        return {"id": request_id, "type": "unlistened", "listener": listener}
+
+    def _emit(self, request_id: str | None, message: dict[str, Any]) -> dict[str, Any]:
+        """Tauri's emit(): to every listener of this caller (its other windows too)."""
+        event = message.get("event")
+        if not valid_event_name(event):
+            raise InvalidArgument(
+                "event must be an event name",
+                field_violations=[FieldViolation("event", "letters, digits, '-', '/', ':' or '_'")],
+            )
+        assert isinstance(event, str)
+        delivered = self.tauri_events.emit(self.caller.id, event, message.get("payload"))
+        return {"id": request_id, "type": "emitted", "event": event, "listeners": delivered}
+
+    def _queue_frame(self, frame: str) -> None:
+        try:
+            self._events.put_nowait(frame)
+        except asyncio.QueueFull:
+            self._dropped += 1
 
     async def _subscribe(self, request_id: str | None, message: dict[str, Any]) -> None:
         if not request_id:
@@ -274,6 +372,9 @@ class _Session:
         for task in list(self.tasks.values()):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for listener, event in self.listeners.items():
+            self.tauri_events.unlisten(self.caller.id, event, listener)
+        self.listeners.clear()
         for subscription in self.subscriptions.values():
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()

@@ -1,6 +1,9 @@
 """Timeline Studio's command names (the original frontend's `invoke(...)` names) and the RPCs
 that answer them. The arguments are our request's JSON, not the old frontend's shapes.
 
+The commands the translation layer speaks in the frontend's own shapes (timeline_studio/:
+compile_video, get_media_metadata, ...) are not here: those names run the translated command.
+
 A target that is not in the contracts yet belongs to a service still being built: the gateway
 answers "not available" for it instead of guessing.
 """
@@ -12,44 +15,27 @@ from types import MappingProxyType
 TIMELINE_STUDIO_ALIASES: MappingProxyType[str, str] = MappingProxyType(
     {
         # rendering
-        "compile_video": "compiler.render",
-        "cancel_render": "compiler.cancel_render",
-        "get_render_progress": "compiler.get_render",
         "get_render_statistics": "compiler.list_renders",
         "generate_single_frame_preview": "compiler.render_frame",
         "build_render_command_with_settings": "compiler.explain_render",
-        "prerender_segment": "compiler.prerender_segment",
         "clear_render_cache": "compiler.clear_cache",
         "get_render_cache_info": "compiler.get_cache_stats",
         "check_project_media_availability": "compiler.find_missing_media",
         "update_project_media_paths": "compiler.relink_media",
         "check_hardware_acceleration": "compiler.get_capabilities",
-        "get_gpu_capabilities_full": "compiler.get_capabilities",
         "list_available_plugins": "compiler.list_plugins",
         "load_plugin": "compiler.install_plugin",
         # media
-        "get_media_metadata": "media.probe",
         "probe_media_file": "media.probe",
-        "generate_media_thumbnail": "media.thumbnail",
         "generate_timeline_previews": "media.filmstrip",
-        "scan_media_folder": "media.scan_folder",
         # recognition
         "ffmpeg_detect_scenes": "recognition.detect_shots",
-        "process_video_recognition": "recognition.analyze_video",
         "process_image_with_yolo": "recognition.detect_image",
         "get_available_yolo_models": "recognition.list_models",
         "load_yolo_model": "recognition.load_model",
         "get_recognition_results": "recognition.get_recognition_results",
         # security
-        "save_simple_api_key": "security.put_secret",
         "get_api_key_info": "security.get_secret_info",
-        "list_api_keys": "security.list_secrets",
-        "delete_api_key": "security.delete_secret",
-        "validate_api_key": "security.validate_api_key",
-        "import_from_env": "security.import_from_env",
-        "generate_oauth_url": "security.start_oauth",
-        "exchange_oauth_code": "security.complete_oauth",
-        "refresh_oauth_token": "security.refresh_oauth",
         # the gateway itself
         "check_services_health": "gateway.check_services_health",
     }

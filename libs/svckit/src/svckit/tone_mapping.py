@@ -9,6 +9,9 @@ HDR sources (numpy is imported by the functions, so svckit itself does not need 
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 PEAK = 10.0  # 1000 cd/m² over the 100 cd/m² SDR white
@@ -58,3 +61,44 @@ def hable(x: Any) -> Any:
     """FFmpeg tonemap's Hable (filmic) curve."""
     a, b, c, d, e, f = 0.15, 0.50, 0.10, 0.20, 0.02, 0.30
     return (x * (x * a + b * c) + d * e) / (x * (x * a + b) + d * f) - e / f
+
+
+# The transfer as a 3D LUT for FFmpeg's lut3d (tetrahedral), for graphs that convert every frame:
+# computed once per kind on a 65-point grid of BT.2020 R'G'B' and kept under the system temp folder.
+LUT_SIZE = 65
+_LUT_VERSION = 2
+
+
+def lut_path(hdr: str) -> str:
+    """Where the .cube file for `hdr` ("pq" or "hlg") lives (see `write_lut`)."""
+    return os.path.join(
+        tempfile.gettempdir(), "tstudio-luts", f"tonemap-{hdr}-hable-{LUT_SIZE}-v{_LUT_VERSION}.cube"
+    )
+
+
+def cube(hdr: str) -> str:
+    """The LUT in the .cube format lut3d reads (red varies fastest, then green, then blue)."""
+    import numpy as np
+
+    grid = np.linspace(0.0, 1.0, LUT_SIZE, dtype=np.float32)
+    blue, green, red = np.meshgrid(grid, grid, grid, indexing="ij")
+    mapped = sdr_from_hdr(np.stack([red, green, blue], axis=-1).reshape(-1, 3), hdr)
+    lines = [
+        f'TITLE "tstudio {hdr} to SDR BT.709 (hable, {PEAK * 100:g} cd/m2 peak)"',
+        f"LUT_3D_SIZE {LUT_SIZE}",
+    ]
+    lines.extend(f"{r:.6f} {g:.6f} {b:.6f}" for r, g, b in mapped)
+    return "\n".join(lines) + "\n"
+
+
+def write_lut(hdr: str) -> Path:
+    """The .cube file for `hdr`, written atomically on first use (concurrent writers are safe:
+    each writes its own temp file and the rename is atomic)."""
+    target = Path(lut_path(hdr))
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        with os.fdopen(handle, "w") as out:
+            out.write(cube(hdr))
+        os.replace(partial, target)
+    return target

@@ -15,6 +15,7 @@ from tstudio_media.adapters.disk_cache import DiskCache
 from tstudio_media.adapters.ffmpeg_diagnostics import FFmpegDiagnostics
 from tstudio_media.adapters.folder_walk import media_files
 from tstudio_media.adapters.media_events import MediaEvents
+from tstudio_media.adapters.preview_store import PreviewStore
 from tstudio_media.adapters.pyav_pictures import PyAVPictures
 from tstudio_media.adapters.pyav_probe import PyAVProber
 from tstudio_media.adapters.pyav_proxy import PyAVProxies
@@ -41,6 +42,8 @@ class MediaRuntime:
             await self.http.stop()
         self.deps.executor.shutdown(wait=False)
         self.deps.proxy_executor.shutdown(wait=False)
+        if self.deps.preview_store is not None:
+            self.deps.preview_store.close()
 
 
 def signing_key(settings: MediaSettings) -> bytes:
@@ -112,5 +115,7 @@ async def build_media(settings: MediaSettings, bus: EventBus) -> MediaRuntime:
         proxy_dir=data_dir / "proxies",
         stream_base_url=base_url,
         batch_concurrency=settings.batch_concurrency,
+        preview_store=PreviewStore(data_dir / "preview-data.sqlite3"),
+        user_files_dir=data_dir / "user-files",
     )
     return MediaRuntime(deps, http)

@@ -14,6 +14,7 @@ from svckit.server import create_server as create_grpc_server
 from tstudio.media.v1 import media_pb2, media_pb2_grpc
 
 from tstudio_media.adapters.media_events import MediaEvents
+from tstudio_media.adapters.preview_store import PreviewStore
 from tstudio_media.api.media_servicer import MediaServicer
 from tstudio_media.api.result_cache import ResultCache
 from tstudio_media.domain.ports import DiagnosticsSource, Pictures, Prober, Proxies, Waveforms
@@ -50,6 +51,10 @@ class MediaDeps:
     # Base of stream URLs (the HTTP video server); empty when it is off.
     stream_base_url: str
     batch_concurrency: int = 4
+    # The persistent preview data store (preview_data.proto); None: those RPCs are refused.
+    preview_store: PreviewStore | None = None
+    # Where clients' own files (user effects) are kept; None: those RPCs are refused.
+    user_files_dir: Path | None = None
 
 
 def create_server(settings: MediaSettings, deps: MediaDeps) -> ServerHandle:

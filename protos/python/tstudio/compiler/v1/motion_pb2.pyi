@@ -27,7 +27,10 @@ class Animation(_message.Message):
     PROPERTY_FIELD_NUMBER: _builtins.int
     KEYFRAMES_FIELD_NUMBER: _builtins.int
     property: _builtins.str
-    """"opacity", "volume", "transform.x", "transform.y", "transform.scale" or "transform.rotation"."""
+    """"opacity", "volume", "transform.x", "transform.y", "transform.scale", "transform.rotation",
+    "speed" (a speed ramp, picture only: the clip must be muted) or "effects[i].params.<name>"
+    (a numeric parameter of the clip's i-th built-in video effect).
+    """
     @_builtins.property
     def keyframes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Keyframe]:
         """In increasing time order; the first value holds before the first keyframe, the last after the last."""

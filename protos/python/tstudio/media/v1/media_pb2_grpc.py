@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from tstudio.media.v1 import media_pb2 as tstudio_dot_media_dot_v1_dot_media__pb2
+from tstudio.media.v1 import preview_data_pb2 as tstudio_dot_media_dot_v1_dot_preview__data__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -86,6 +87,76 @@ class MediaServiceStub:
                 request_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.GetDiagnosticsRequest.SerializeToString,
                 response_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.GetDiagnosticsResponse.FromString,
                 _registered_method=True)
+        self.ListMediaFiles = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/ListMediaFiles',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListMediaFilesRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListMediaFilesResponse.FromString,
+                _registered_method=True)
+        self.GetPreviewData = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/GetPreviewData',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.GetPreviewDataRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.GetPreviewDataResponse.FromString,
+                _registered_method=True)
+        self.SavePreviewData = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/SavePreviewData',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SavePreviewDataRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SavePreviewDataResponse.FromString,
+                _registered_method=True)
+        self.DeletePreviewData = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/DeletePreviewData',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeletePreviewDataRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeletePreviewDataResponse.FromString,
+                _registered_method=True)
+        self.ListPreviewData = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/ListPreviewData',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListPreviewDataRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListPreviewDataResponse.FromString,
+                _registered_method=True)
+        self.ExportPreviewData = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/ExportPreviewData',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ExportPreviewDataRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ExportPreviewDataResponse.FromString,
+                _registered_method=True)
+        self.ImportPreviewData = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/ImportPreviewData',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataResponse.FromString,
+                _registered_method=True)
+        self.ReadTextFile = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/ReadTextFile',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileResponse.FromString,
+                _registered_method=True)
+        self.WriteTextFile = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/WriteTextFile',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileResponse.FromString,
+                _registered_method=True)
+        self.SaveUserFile = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/SaveUserFile',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileResponse.FromString,
+                _registered_method=True)
+        self.ListUserFiles = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/ListUserFiles',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesResponse.FromString,
+                _registered_method=True)
+        self.ReadUserFile = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/ReadUserFile',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileResponse.FromString,
+                _registered_method=True)
+        self.DeleteUserFile = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/DeleteUserFile',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileResponse.FromString,
+                _registered_method=True)
+        self.AnnotatedThumbnail = channel.unary_unary(
+                '/tstudio.media.v1.MediaService/AnnotatedThumbnail',
+                request_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailRequest.SerializeToString,
+                response_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailResponse.FromString,
+                _registered_method=True)
 
 
 class MediaServiceServicer:
@@ -163,6 +234,94 @@ class MediaServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMediaFiles(self, request, context):
+        """Media files under a folder, listed without probing (preview_data.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPreviewData(self, request, context):
+        """The persistent per-file preview data store (preview_data.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SavePreviewData(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePreviewData(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPreviewData(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportPreviewData(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportPreviewData(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadTextFile(self, request, context):
+        """Text files (subtitles) and a client's own files (user effects) (preview_data.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WriteTextFile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SaveUserFile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUserFiles(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadUserFile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteUserFile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnnotatedThumbnail(self, request, context):
+        """A thumbnail with boxes drawn on it (preview_data.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MediaServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -215,6 +374,76 @@ def add_MediaServiceServicer_to_server(servicer, server):
                     servicer.GetDiagnostics,
                     request_deserializer=tstudio_dot_media_dot_v1_dot_media__pb2.GetDiagnosticsRequest.FromString,
                     response_serializer=tstudio_dot_media_dot_v1_dot_media__pb2.GetDiagnosticsResponse.SerializeToString,
+            ),
+            'ListMediaFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMediaFiles,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListMediaFilesRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListMediaFilesResponse.SerializeToString,
+            ),
+            'GetPreviewData': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPreviewData,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.GetPreviewDataRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.GetPreviewDataResponse.SerializeToString,
+            ),
+            'SavePreviewData': grpc.unary_unary_rpc_method_handler(
+                    servicer.SavePreviewData,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SavePreviewDataRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SavePreviewDataResponse.SerializeToString,
+            ),
+            'DeletePreviewData': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePreviewData,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeletePreviewDataRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeletePreviewDataResponse.SerializeToString,
+            ),
+            'ListPreviewData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPreviewData,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListPreviewDataRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListPreviewDataResponse.SerializeToString,
+            ),
+            'ExportPreviewData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportPreviewData,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ExportPreviewDataRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ExportPreviewDataResponse.SerializeToString,
+            ),
+            'ImportPreviewData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportPreviewData,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataResponse.SerializeToString,
+            ),
+            'ReadTextFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadTextFile,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileResponse.SerializeToString,
+            ),
+            'WriteTextFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.WriteTextFile,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileResponse.SerializeToString,
+            ),
+            'SaveUserFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveUserFile,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileResponse.SerializeToString,
+            ),
+            'ListUserFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUserFiles,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesResponse.SerializeToString,
+            ),
+            'ReadUserFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadUserFile,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileResponse.SerializeToString,
+            ),
+            'DeleteUserFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteUserFile,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileResponse.SerializeToString,
+            ),
+            'AnnotatedThumbnail': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnnotatedThumbnail,
+                    request_deserializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailRequest.FromString,
+                    response_serializer=tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -489,6 +718,384 @@ class MediaService:
             '/tstudio.media.v1.MediaService/GetDiagnostics',
             tstudio_dot_media_dot_v1_dot_media__pb2.GetDiagnosticsRequest.SerializeToString,
             tstudio_dot_media_dot_v1_dot_media__pb2.GetDiagnosticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMediaFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ListMediaFiles',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListMediaFilesRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListMediaFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPreviewData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/GetPreviewData',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.GetPreviewDataRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.GetPreviewDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SavePreviewData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/SavePreviewData',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.SavePreviewDataRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.SavePreviewDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePreviewData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/DeletePreviewData',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeletePreviewDataRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeletePreviewDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPreviewData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ListPreviewData',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListPreviewDataRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListPreviewDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportPreviewData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ExportPreviewData',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ExportPreviewDataRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ExportPreviewDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportPreviewData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ImportPreviewData',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ImportPreviewDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadTextFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ReadTextFile',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadTextFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteTextFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/WriteTextFile',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.WriteTextFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveUserFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/SaveUserFile',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.SaveUserFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUserFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ListUserFiles',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ListUserFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadUserFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/ReadUserFile',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.ReadUserFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteUserFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/DeleteUserFile',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.DeleteUserFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnnotatedThumbnail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tstudio.media.v1.MediaService/AnnotatedThumbnail',
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailRequest.SerializeToString,
+            tstudio_dot_media_dot_v1_dot_preview__data__pb2.AnnotatedThumbnailResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from grpc import aio as _aio
 from tstudio.media.v1 import media_pb2 as _media_pb2
+from tstudio.media.v1 import preview_data_pb2 as _preview_data_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -56,6 +57,24 @@ class MediaServiceStub:
     """A signed, expiring URL on the HTTP range server for a browser's <video> element."""
     GetDiagnostics: _grpc.UnaryUnaryMultiCallable[_media_pb2.GetDiagnosticsRequest, _media_pb2.GetDiagnosticsResponse]
     """Reports FFmpeg version, cache state and other facts about this replica."""
+    ListMediaFiles: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ListMediaFilesRequest, _preview_data_pb2.ListMediaFilesResponse]
+    """Media files under a folder, listed without probing (preview_data.proto)."""
+    GetPreviewData: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.GetPreviewDataRequest, _preview_data_pb2.GetPreviewDataResponse]
+    """The persistent per-file preview data store (preview_data.proto)."""
+    SavePreviewData: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.SavePreviewDataRequest, _preview_data_pb2.SavePreviewDataResponse]
+    DeletePreviewData: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.DeletePreviewDataRequest, _preview_data_pb2.DeletePreviewDataResponse]
+    ListPreviewData: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ListPreviewDataRequest, _preview_data_pb2.ListPreviewDataResponse]
+    ExportPreviewData: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ExportPreviewDataRequest, _preview_data_pb2.ExportPreviewDataResponse]
+    ImportPreviewData: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ImportPreviewDataRequest, _preview_data_pb2.ImportPreviewDataResponse]
+    ReadTextFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ReadTextFileRequest, _preview_data_pb2.ReadTextFileResponse]
+    """Text files (subtitles) and a client's own files (user effects) (preview_data.proto)."""
+    WriteTextFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.WriteTextFileRequest, _preview_data_pb2.WriteTextFileResponse]
+    SaveUserFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.SaveUserFileRequest, _preview_data_pb2.SaveUserFileResponse]
+    ListUserFiles: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ListUserFilesRequest, _preview_data_pb2.ListUserFilesResponse]
+    ReadUserFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.ReadUserFileRequest, _preview_data_pb2.ReadUserFileResponse]
+    DeleteUserFile: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.DeleteUserFileRequest, _preview_data_pb2.DeleteUserFileResponse]
+    AnnotatedThumbnail: _grpc.UnaryUnaryMultiCallable[_preview_data_pb2.AnnotatedThumbnailRequest, _preview_data_pb2.AnnotatedThumbnailResponse]
+    """A thumbnail with boxes drawn on it (preview_data.proto)."""
 
 @_typing.type_check_only
 class MediaServiceAsyncStub(MediaServiceStub):
@@ -85,6 +104,24 @@ class MediaServiceAsyncStub(MediaServiceStub):
     """A signed, expiring URL on the HTTP range server for a browser's <video> element."""
     GetDiagnostics: _aio.UnaryUnaryMultiCallable[_media_pb2.GetDiagnosticsRequest, _media_pb2.GetDiagnosticsResponse]  # type: ignore[assignment]
     """Reports FFmpeg version, cache state and other facts about this replica."""
+    ListMediaFiles: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ListMediaFilesRequest, _preview_data_pb2.ListMediaFilesResponse]  # type: ignore[assignment]
+    """Media files under a folder, listed without probing (preview_data.proto)."""
+    GetPreviewData: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.GetPreviewDataRequest, _preview_data_pb2.GetPreviewDataResponse]  # type: ignore[assignment]
+    """The persistent per-file preview data store (preview_data.proto)."""
+    SavePreviewData: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.SavePreviewDataRequest, _preview_data_pb2.SavePreviewDataResponse]  # type: ignore[assignment]
+    DeletePreviewData: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.DeletePreviewDataRequest, _preview_data_pb2.DeletePreviewDataResponse]  # type: ignore[assignment]
+    ListPreviewData: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ListPreviewDataRequest, _preview_data_pb2.ListPreviewDataResponse]  # type: ignore[assignment]
+    ExportPreviewData: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ExportPreviewDataRequest, _preview_data_pb2.ExportPreviewDataResponse]  # type: ignore[assignment]
+    ImportPreviewData: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ImportPreviewDataRequest, _preview_data_pb2.ImportPreviewDataResponse]  # type: ignore[assignment]
+    ReadTextFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ReadTextFileRequest, _preview_data_pb2.ReadTextFileResponse]  # type: ignore[assignment]
+    """Text files (subtitles) and a client's own files (user effects) (preview_data.proto)."""
+    WriteTextFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.WriteTextFileRequest, _preview_data_pb2.WriteTextFileResponse]  # type: ignore[assignment]
+    SaveUserFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.SaveUserFileRequest, _preview_data_pb2.SaveUserFileResponse]  # type: ignore[assignment]
+    ListUserFiles: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ListUserFilesRequest, _preview_data_pb2.ListUserFilesResponse]  # type: ignore[assignment]
+    ReadUserFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.ReadUserFileRequest, _preview_data_pb2.ReadUserFileResponse]  # type: ignore[assignment]
+    DeleteUserFile: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.DeleteUserFileRequest, _preview_data_pb2.DeleteUserFileResponse]  # type: ignore[assignment]
+    AnnotatedThumbnail: _aio.UnaryUnaryMultiCallable[_preview_data_pb2.AnnotatedThumbnailRequest, _preview_data_pb2.AnnotatedThumbnailResponse]  # type: ignore[assignment]
+    """A thumbnail with boxes drawn on it (preview_data.proto)."""
 
 class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
     """Inspects and previews media files. Every path must lie under the service's allowed roots
@@ -171,5 +208,107 @@ class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_media_pb2.GetDiagnosticsResponse, _abc.Awaitable[_media_pb2.GetDiagnosticsResponse]]:
         """Reports FFmpeg version, cache state and other facts about this replica."""
+
+    @_abc_1.abstractmethod
+    def ListMediaFiles(
+        self,
+        request: _preview_data_pb2.ListMediaFilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.ListMediaFilesResponse, _abc.Awaitable[_preview_data_pb2.ListMediaFilesResponse]]:
+        """Media files under a folder, listed without probing (preview_data.proto)."""
+
+    @_abc_1.abstractmethod
+    def GetPreviewData(
+        self,
+        request: _preview_data_pb2.GetPreviewDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.GetPreviewDataResponse, _abc.Awaitable[_preview_data_pb2.GetPreviewDataResponse]]:
+        """The persistent per-file preview data store (preview_data.proto)."""
+
+    @_abc_1.abstractmethod
+    def SavePreviewData(
+        self,
+        request: _preview_data_pb2.SavePreviewDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.SavePreviewDataResponse, _abc.Awaitable[_preview_data_pb2.SavePreviewDataResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeletePreviewData(
+        self,
+        request: _preview_data_pb2.DeletePreviewDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.DeletePreviewDataResponse, _abc.Awaitable[_preview_data_pb2.DeletePreviewDataResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPreviewData(
+        self,
+        request: _preview_data_pb2.ListPreviewDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.ListPreviewDataResponse, _abc.Awaitable[_preview_data_pb2.ListPreviewDataResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ExportPreviewData(
+        self,
+        request: _preview_data_pb2.ExportPreviewDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.ExportPreviewDataResponse, _abc.Awaitable[_preview_data_pb2.ExportPreviewDataResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportPreviewData(
+        self,
+        request: _preview_data_pb2.ImportPreviewDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.ImportPreviewDataResponse, _abc.Awaitable[_preview_data_pb2.ImportPreviewDataResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReadTextFile(
+        self,
+        request: _preview_data_pb2.ReadTextFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.ReadTextFileResponse, _abc.Awaitable[_preview_data_pb2.ReadTextFileResponse]]:
+        """Text files (subtitles) and a client's own files (user effects) (preview_data.proto)."""
+
+    @_abc_1.abstractmethod
+    def WriteTextFile(
+        self,
+        request: _preview_data_pb2.WriteTextFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.WriteTextFileResponse, _abc.Awaitable[_preview_data_pb2.WriteTextFileResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SaveUserFile(
+        self,
+        request: _preview_data_pb2.SaveUserFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.SaveUserFileResponse, _abc.Awaitable[_preview_data_pb2.SaveUserFileResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListUserFiles(
+        self,
+        request: _preview_data_pb2.ListUserFilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.ListUserFilesResponse, _abc.Awaitable[_preview_data_pb2.ListUserFilesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReadUserFile(
+        self,
+        request: _preview_data_pb2.ReadUserFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.ReadUserFileResponse, _abc.Awaitable[_preview_data_pb2.ReadUserFileResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteUserFile(
+        self,
+        request: _preview_data_pb2.DeleteUserFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.DeleteUserFileResponse, _abc.Awaitable[_preview_data_pb2.DeleteUserFileResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AnnotatedThumbnail(
+        self,
+        request: _preview_data_pb2.AnnotatedThumbnailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preview_data_pb2.AnnotatedThumbnailResponse, _abc.Awaitable[_preview_data_pb2.AnnotatedThumbnailResponse]]:
+        """A thumbnail with boxes drawn on it (preview_data.proto)."""
 
 def add_MediaServiceServicer_to_server(servicer: MediaServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -131,7 +131,7 @@ class VideoFeeder:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 origin = (container.start_time or 0) / av.time_base
-                half = 0.5 / self._spec.fps * self._spec.speed
+                half = 0.5 / self._spec.fps * self._spec.speed_at(self._spec.first_frame)
                 for t, frame in frames_from(container, stream, start, origin, self._spec.decoder):
                     if self._stop.is_set():
                         return
@@ -172,7 +172,7 @@ class VideoFeeder:
     def frame(self, local_frame: int) -> av.VideoFrame:
         spec = self._spec
         # fps-filter rounding: a source frame belongs to the output slot its time rounds to.
-        limit = spec.source_time(local_frame) + 0.5 / spec.fps * spec.speed - 1e-6
+        limit = spec.source_time(local_frame) + 0.5 / spec.fps * spec.speed_at(local_frame) - 1e-6
         if self._next is None and not self._ended:
             self._next = self._take()
         while self._next is not None and (self._current is None or self._next[0] < limit):
@@ -185,7 +185,7 @@ class VideoFeeder:
                 reason="MEDIA_CORRUPT",
                 resources=[Resource("file", spec.path)],
             )
-        if self._next is None and wanted - self._current[0] > 0.5 + 2 * spec.speed / spec.fps:
+        if self._next is None and wanted - self._current[0] > 0.5 + 2 * spec.speed_at(local_frame) / spec.fps:
             # The file ends (truncated or corrupt) well before the clip does: never pad silently.
             raise DataLoss(
                 f"{spec.path} ends at {self._current[0]:.3f} s but the clip needs {wanted:.3f} s",

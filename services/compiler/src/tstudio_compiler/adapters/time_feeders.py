@@ -18,6 +18,7 @@ from typing import Any
 import av
 from svckit.errors import DataLoss, Resource
 
+from tstudio_compiler.adapters.source_decoding import decode_video
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.plan import InputSpec
 
@@ -42,7 +43,8 @@ def freeze_frame(spec: InputSpec, sources: SourceFiles = ANY_SOURCE) -> av.Video
             origin = _origin(container)
             if at > 0.5 and stream.time_base:
                 container.seek(int((at + origin - 0.5) / stream.time_base), stream=stream, backward=True)
-            for frame in container.decode(stream):
+            # Through the decoder the source names (libvpx-vp9 keeps VP9 alpha), as VideoFeeder does.
+            for frame in decode_video(container, stream, spec.decoder):
                 if frame.pts is None or frame.time_base is None:
                     continue
                 t = float(frame.pts * frame.time_base) - origin
@@ -136,7 +138,7 @@ class ReverseFeeder:
         container.seek(int((start + origin) / stream.time_base), stream=stream, backward=True)
         held: list[tuple[float, av.VideoFrame]] = []
         size = 0
-        for frame in container.decode(stream):
+        for frame in decode_video(container, stream, self._spec.decoder):
             if self._stop.is_set():
                 return []
             if frame.pts is None or frame.time_base is None:

@@ -1,17 +1,14 @@
-"""Writes the tone-mapping LUTs a graph names (domain.tone_mapping) before FFmpeg reads them."""
+"""Writes the tone-mapping LUTs a graph names (svckit.tone_mapping) before FFmpeg reads them."""
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterable
-from pathlib import Path
+
+from svckit.tone_mapping import lut_path, write_lut
 
 from tstudio_compiler.domain.filtergraph import Filter
 from tstudio_compiler.domain.plan import RenderPlan
-from tstudio_compiler.domain.tone_mapping import cube, lut_path
 
-_lock = threading.Lock()
 _KINDS = ("pq", "hlg")
 
 
@@ -21,15 +18,8 @@ def ensure_luts(filters: Iterable[Filter]) -> None:
         if flt.name != "lut3d":
             continue
         for kind in _KINDS:
-            path = Path(lut_path(kind))
-            if f"file={path}" in flt.args and not path.exists():
-                with _lock:
-                    if path.exists():
-                        continue
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    temp = path.with_name(f".{path.name}.{os.getpid()}.part")
-                    temp.write_text(cube(kind))
-                    os.replace(temp, path)
+            if f"file={lut_path(kind)}" in flt.args:
+                write_lut(kind)
 
 
 def plan_luts(plan: RenderPlan) -> None:

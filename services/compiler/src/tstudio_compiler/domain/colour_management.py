@@ -4,18 +4,21 @@ the head and tail of every clip's chain, so the PyAV executor and the printed ff
 every conversion with the same, named range and matrix.
 
 Working space: every clip leaves its chain as 8-bit YUV (yuv420p, or yuva420p with alpha) in the
-output's range and matrix, so compositing and encoding need no further conversion.
+output's range and matrix, so compositing and encoding need no further conversion. An RGB output
+(GIF, APNG, picture sequences: `rgb`) works in RGB instead (rgb24, or rgba with alpha): RGB sources
+are never rounded through YUV, and YUV sources are converted once, by their own matrix and range.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from svckit.tone_mapping import lut_path
+
 from tstudio_compiler.domain.compositing import ANCHORS
 from tstudio_compiler.domain.filtergraph import Filter, number, options
 from tstudio_compiler.domain.model import Crop, OutputSettings
 from tstudio_compiler.domain.sources import SourceInfo
-from tstudio_compiler.domain.tone_mapping import lut_path
 
 # FFmpeg colorspace (matrix) names -> the `scale` filter's color_matrix names.
 _SCALE_MATRIX = {
@@ -151,8 +154,11 @@ def convert(
     return Filter("scale", scale), Filter("format", pix_fmt)
 
 
-def to_working(out: OutputColour, alpha: bool) -> tuple[Filter, ...]:
-    """An RGB(A) or already-converted picture into the working space (explicit matrix and range)."""
+def to_working(out: OutputColour, alpha: bool, rgb: bool = False) -> tuple[Filter, ...]:
+    """An RGB(A) or already-converted picture into the working space (explicit matrix and range;
+    `rgb`: the RGB working space of an RGB output, no matrix involved)."""
+    if rgb:
+        return (Filter("format", "rgba" if alpha else "rgb24"),)
     scale = options(out_range=out.range, out_color_matrix=out.matrix)
     return Filter("scale", scale), Filter("format", "yuva420p" if alpha else "yuv420p")
 
@@ -192,12 +198,13 @@ def source_filters(
     alpha: bool,
     out: OutputColour,
     fit_mode: str = "",
+    rgb: bool = False,
     fit_anchor: str = "",
 ) -> tuple[Filter, ...]:
     """A clip's picture upright, cropped, flipped and fitted (`box_w x box_h` by `fit_mode` and
-    `fit_anchor`, or `scale_w` wide) by its shown shape, in the working colour (RGBA when `alpha`, for the alpha
-    filters after it). Empty when a source is already exactly that (the cheap path for same-size
-    footage)."""
+    `fit_anchor`, or `scale_w` wide) by its shown shape, in the working colour (RGBA when `alpha`, for
+    the alpha filters after it; rgb24 when `rgb`, see to_working). Empty when a source is already
+    exactly that (the cheap path for same-size footage)."""
     media = kind in ("video", "image")
     f: list[Filter] = list(upright_filters(info)) if media else []
     if not crop.is_empty:
@@ -216,23 +223,17 @@ def source_filters(
         f.append(Filter("hflip"))
     if flip_v:
         f.append(Filter("vflip"))
-    pix_fmt = "rgba" if alpha else "yuv420p"
+    pix_fmt = "rgba" if alpha else "rgb24" if rgb else "yuv420p"
     if not media:
         if scale_w is not None:
             f.append(Filter("scale", options(w=_even(scale_w, 1 << 16), h=-2)))
         return tuple(f)
-    shown_w, shown_h = display_size(info, 1 - crop.left - crop.right, 1 - crop.top - crop.bottom)
-    if not shown_w:
+    sized = _sized(info, crop, box_w, box_h, scale_w, fit_mode, fit_anchor)
+    if sized is None:
         if scale_w is not None:
             return (*f, *convert(info, out, _even(scale_w, 1 << 16), -2, pix_fmt), Filter("setsar", "1"))
         return (*f, *convert(info, out, box_w, box_h, pix_fmt, fit_box=True), Filter("setsar", "1"))
-    tail: tuple[Filter, ...] = ()
-    if scale_w is not None:
-        w = _even(scale_w, 1 << 16)
-        # (+1e-6: a crop of 1/6 computed two ways must not round 180 px down to 178)
-        size = (w, _even(w * shown_h / shown_w + 1e-6, 1 << 16))
-    else:
-        size, tail = fit_by_mode(fit_mode, shown_w, shown_h, box_w, box_h, fit_anchor)
+    size, tail = sized
     assert info is not None
     same = (
         not tail
@@ -241,12 +242,13 @@ def source_filters(
         and abs(info.sample_aspect - 1.0) < 1e-6
         and not needs_conversion(info, out)
         and not alpha
+        and not rgb
         and kind == "video"
     )
     if same:
         return ()
     if info.hdr in ("pq", "hlg"):
-        return (*f, *tone_mapped(info, out, size[0], size[1], alpha), Filter("setsar", "1"), *tail)
+        return (*f, *tone_mapped(info, out, size[0], size[1], alpha, rgb), Filter("setsar", "1"), *tail)
     turns = [x for x in f if x.name == "transpose"]
     if turns and crop.is_empty:
         # Scale first, then turn the smaller picture: the same pixels for less transpose work.
@@ -256,6 +258,42 @@ def source_filters(
         scaled = convert(info, out, size[1], size[0], pix_fmt)
         return (*head, *scaled, *turns, *flips, Filter("setsar", "1"), *tail)
     return (*f, *convert(info, out, size[0], size[1], pix_fmt), Filter("setsar", "1"), *tail)
+
+
+def _sized(
+    info: SourceInfo | None,
+    crop: Crop,
+    box_w: int,
+    box_h: int,
+    scale_w: float | None,
+    fit_mode: str,
+    fit_anchor: str = "",
+) -> tuple[tuple[int, int], tuple[Filter, ...]] | None:
+    """The size a media picture is scaled to and the filters after that scale (a fit's crop); None
+    when the source's shape is unknown."""
+    shown_w, shown_h = display_size(info, 1 - crop.left - crop.right, 1 - crop.top - crop.bottom)
+    if not shown_w:
+        return None
+    if scale_w is not None:
+        w = _even(scale_w, 1 << 16)
+        # (+1e-6: a crop of 1/6 computed two ways must not round 180 px down to 178)
+        return (w, _even(w * shown_h / shown_w + 1e-6, 1 << 16)), ()
+    return fit_by_mode(fit_mode, shown_w, shown_h, box_w, box_h, fit_anchor)
+
+
+def picture_size(
+    info: SourceInfo | None, crop: Crop, box_w: int, box_h: int, scale_w: float | None, fit_mode: str = ""
+) -> tuple[int, int] | None:
+    """The size of a media clip's picture as `source_filters` leave it (None when unknown): the
+    frame's size only when the fit fills it, whatever the source's own size."""
+    sized = _sized(info, crop, box_w, box_h, scale_w, fit_mode)
+    if sized is None:
+        return None
+    size, tail = sized
+    for f in tail:  # fit_by_mode's crops are to whole numbers
+        if f.name == "crop":
+            size = (min(size[0], box_w), min(size[1], box_h))
+    return size
 
 
 def fit_by_mode(
@@ -286,11 +324,11 @@ def fit_by_mode(
 
 
 def tone_mapped(
-    info: SourceInfo, out: OutputColour, width: int, height: int, alpha: bool
+    info: SourceInfo, out: OutputColour, width: int, height: int, alpha: bool, rgb: bool = False
 ) -> tuple[Filter, ...]:
     """An HDR source sized, as 16-bit R'G'B' (its matrix and range by name), through the tone-mapping
     LUT (see tone_mapping), into the working colour (or RGBA for the alpha filters after it)."""
     to_rgb = options(w=width, h=height, in_range=source_range(info), in_color_matrix=source_matrix(info))
     lut = Filter("lut3d", options(file=lut_path(info.hdr), interp="tetrahedral"))
-    tail = (Filter("format", "rgba"),) if alpha else to_working(out, False)
+    tail = (Filter("format", "rgba"),) if alpha else to_working(out, False, rgb)
     return (Filter("scale", to_rgb), Filter("format", "rgb48le"), lut, *tail)

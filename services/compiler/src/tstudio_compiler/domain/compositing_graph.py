@@ -46,6 +46,8 @@ class Builder(Protocol):
     w: int
     h: int
     fps: float
+    # An RGB output's graph: its working space is RGB (see colour_management).
+    rgb: bool
     feed_start: int
     frames: int
     inputs: list[InputSpec]
@@ -189,14 +191,14 @@ def luma_merge(g: Builder, outgoing: str, incoming: str, matte_input: str, shift
         f.append(Filter("setpts", f"PTS-{shift}"))
     m = _add(g, (matte_input,), tuple(f))
     merged = _add(g, (a, b, m), (Filter("maskedmerge"),))
-    return _add(g, (merged,), (Filter("format", "yuv420p"),))
+    return merged if g.rgb else _add(g, (merged,), (Filter("format", "yuv420p"),))
 
 
 def blend_over(g: Builder, base: str, top: str, mode: str, opaque: bool = False) -> str:
     """`top` (RGB + alpha, output size) composited over `base` with the blend mode. `opaque`: top's
     alpha is 255 everywhere, so the formula's result is the picture (no mix with what is below)."""
     if mode in ("", "normal"):
-        return _add(g, (base, top), (Filter("overlay", options(x=0, y=0)),))
+        return _add(g, (base, top), (Filter("overlay", options(x=0, y=0, format="gbrp" if g.rgb else None)),))
     expr = blend_expression(mode)
     if opaque:
         below_rgb = _planar_rgb(g, base)

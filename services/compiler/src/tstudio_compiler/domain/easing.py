@@ -8,6 +8,7 @@ axis must be inverted numerically), so it has no expression: the caller samples 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -98,8 +99,9 @@ class Easing:
         return re.sub(r"\bP\b", f"({progress})", self.expression) if self.expression else ""
 
 
+@functools.lru_cache(maxsize=256)
 def parse(text: str) -> Easing:
-    """An easing by its CSS/Penner name; raises EasingError saying what is accepted."""
+    """An easing by its CSS/Penner name; raises EasingError saying what is accepted (cached)."""
     name = (text or "linear").strip()
     compact = name.replace(" ", "")
     if name == "linear":

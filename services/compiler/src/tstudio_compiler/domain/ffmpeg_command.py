@@ -3,11 +3,14 @@ filter_complex, joined with `concat`, plus the whole-timeline audio mix."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 
 from svckit.errors import FailedPrecondition
 
+from tstudio_compiler.domain import speed_ramp
+from tstudio_compiler.domain.colors import parse_color
 from tstudio_compiler.domain.colour_management import encoder_tags
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
@@ -121,7 +124,9 @@ def _input_args(spec: InputSpec, plan: RenderPlan, text_image: TextImage) -> lis
         span = number((spec.clip_frames + 2) / plan.fps * spec.speed)
         return ["-noautorotate", *decoder, "-ss", number(spec.source_in), "-t", span, "-i", spec.path]
     if spec.kind == "video":
-        span = number((spec.frames + 2) / plan.fps * spec.speed)
+        span = number(
+            spec.source_time(spec.first_frame + spec.frames + 2) - spec.source_time(spec.first_frame)
+        )
         start = number(spec.source_time(spec.first_frame))
         return ["-noautorotate", *decoder, "-ss", start, "-t", span, "-i", spec.path]
     if spec.kind == "captions" or (spec.kind == "text" and spec.clip_frames):
@@ -130,8 +135,9 @@ def _input_args(spec: InputSpec, plan: RenderPlan, text_image: TextImage) -> lis
     if spec.kind in ("image", "text"):
         path = spec.path if spec.kind == "image" else text_image(spec)
         return ["-noautorotate", "-loop", "1", "-framerate", number(plan.fps), "-t", seconds, "-i", path]
-    # In RGB, converted into the working colour by name in the graph (as the service makes it).
-    color = f"color=c={spec.color}:s={spec.width}x{spec.height}:r={number(plan.fps)},format=rgb24"
+    # In RGB(A), converted into the working colour by name in the graph (as the service makes it).
+    pix_fmt = "rgba" if _transparent(spec) else "rgb24"
+    color = f"color=c={spec.color}:s={spec.width}x{spec.height}:r={number(plan.fps)},format={pix_fmt}"
     return ["-f", "lavfi", "-t", seconds, "-i", color]
 
 
@@ -152,12 +158,19 @@ def _normalise(spec: InputSpec) -> tuple[Filter, ...]:
         out.append(Filter("setpts", f"N+{spec.first_frame}"))
         return tuple(out)
     elif spec.kind == "video":
-        speed = "" if spec.speed == 1 else f"/{number(spec.speed)}"
-        out.append(Filter("setpts", f"(PTS-STARTPTS){speed}"))
+        if spec.ramp is not None:
+            # Timeline seconds from source seconds: the ramp's integral, inverted as a lookup.
+            curve = speed_ramp.timeline_of(spec.ramp, spec.first_frame, spec.frames, spec.fps)
+            source = re.sub(r"\bS\b", "((PTS-STARTPTS)*TB)", curve)
+            out.append(Filter("setpts", f"({source})/TB"))
+        else:
+            speed = "" if spec.speed == 1 else f"/{number(spec.speed)}"
+            out.append(Filter("setpts", f"(PTS-STARTPTS){speed}"))
         out.append(Filter("fps", options(fps=number(spec.fps))))
     else:
         out.append(Filter("settb", f"1/{number(spec.fps)}"))
-    if spec.kind == "color":
+    if spec.kind == "color" and not spec.rgb and not _transparent(spec):
+        # (The service makes an RGB output's colours in RGB, and a transparent colour in RGBA.)
         out.append(
             Filter(
                 "scale",
@@ -168,3 +181,9 @@ def _normalise(spec: InputSpec) -> tuple[Filter, ...]:
     out.append(Filter("trim", options(end_frame=spec.frames)))
     out.append(Filter("setpts", f"N+{spec.first_frame}"))
     return tuple(out)
+
+
+def _transparent(spec: InputSpec) -> bool:
+    """A colour input with alpha (the compositor's transparent canvas): fed as RGBA, as its frames are."""
+    rgba = parse_color(spec.color.replace("0x", "#"))
+    return rgba is not None and rgba[3] != 255

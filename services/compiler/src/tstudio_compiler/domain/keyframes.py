@@ -35,10 +35,11 @@ RANGES: dict[str, tuple[float, float]] = {
     "transform.y": (-1.0, 2.0),
     "transform.scale": (0.001, 10.0),
     "transform.rotation": (-36000.0, 36000.0),
+    # A speed ramp (domain/speed_ramp.py): source seconds per timeline second.
+    "speed": (0.1, 16.0),
 }
 # Named in the issue but not animatable yet: refused with the reason rather than dropped.
 NOT_YET = {
-    "speed": "animated speed (a speed ramp) is not supported yet; set a constant speed",
     "crop.left": "animated crop is not supported yet; use a constant crop",
     "crop.top": "animated crop is not supported yet; use a constant crop",
     "crop.right": "animated crop is not supported yet; use a constant crop",
@@ -91,6 +92,20 @@ def check(animations: tuple[Animation, ...], path: str, is_audio: bool = False) 
     return out
 
 
+def check_ramp(animations: tuple[Animation, ...], path: str, muted: bool) -> list[tuple[str, str]]:
+    """A speed ramp plays the picture only: its clip's sound must be muted."""
+    for ai, anim in enumerate(animations):
+        if anim.property == "speed" and not muted:
+            return [
+                (
+                    f"{path}[{ai}].property",
+                    "a speed ramp plays the picture only (its sound cannot follow the ramp in sync "
+                    "yet): set muted on the clip or its track, or use a constant speed",
+                )
+            ]
+    return []
+
+
 def find(animations: tuple[Animation, ...], prop: str) -> Animation | None:
     for anim in animations:
         if anim.property == prop and anim.keyframes:
@@ -112,7 +127,8 @@ def value_at(anim: Animation, t: float) -> float:
 
 def extremes(anim: Animation, length: float, fps: float) -> tuple[float, float]:
     """The smallest and largest value over the clip's frames (curves may overshoot their keyframes)."""
-    frames = max(1, round(length * fps))
+    # The value holds after the last keyframe: no need to look past it.
+    frames = max(1, min(round(length * fps), math.ceil(anim.keyframes[-1].time * fps) + 1))
     values = [value_at(anim, k / fps) for k in range(frames)]
     return min(values), max(values)
 

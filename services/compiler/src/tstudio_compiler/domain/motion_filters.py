@@ -68,7 +68,7 @@ def rescale(anim: Animation, largest: float, fps: float) -> Filter:
 def rotate(anim: Animation, fps: float, length: float) -> Filter:
     """The box fits the picture at every angle the curve reaches (w·|cos| + h·|sin| at most)."""
     angle = f"({keyframes.expression(anim, CHAIN_CLOCK, fps)})*PI/180"
-    frames = max(1, round(length * fps))
+    frames = max(1, min(round(length * fps), math.ceil(anim.keyframes[-1].time * fps) + 1))
     radians = [math.radians(keyframes.value_at(anim, k / fps)) for k in range(frames + 1)]
     c = min(1.0, max(abs(math.cos(a)) for a in radians) + 0.001)
     s = min(1.0, max(abs(math.sin(a)) for a in radians) + 0.001)

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from tstudio_compiler.domain.colour_management import OutputColour
+from tstudio_compiler.domain.filtergraph import Filter, options
 from tstudio_compiler.domain.model import Clip, TrackKind
 from tstudio_compiler.domain.plan import AudioInput, RenderPlan
 from tstudio_compiler.domain.timing import frame_span
@@ -43,7 +45,12 @@ def nested_audio(
     return tuple(out)
 
 
-def _volume(volume: float) -> Any:
-    from tstudio_compiler.domain.filtergraph import Filter, options
+def nested_to_rgb(colour: OutputColour, alpha: bool) -> list[Filter]:
+    """A nested timeline's frames (the working YUV of its own plan) into RGB(A) by the working
+    matrix and range, explicitly: for an RGB output's graph, or the alpha filters after it."""
+    scale = options(in_range=colour.range, in_color_matrix=colour.matrix)
+    return [Filter("scale", scale), Filter("format", "rgba" if alpha else "rgb24")]
 
+
+def _volume(volume: float) -> Any:
     return Filter("volume", options(volume=volume))

@@ -6,10 +6,12 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
+from tstudio_compiler.domain import keyframes, speed_ramp
 from tstudio_compiler.domain.captions import CaptionsSource
 from tstudio_compiler.domain.colour_management import HD, OutputColour
 from tstudio_compiler.domain.compositing import Marker, ShapeMask
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
+from tstudio_compiler.domain.keyframes import Animation
 from tstudio_compiler.domain.model import OutputSettings, TextSource
 
 
@@ -64,12 +66,22 @@ class InputSpec:
     # Kind "nested": the nested timeline's own plan, at this plan's size and rate.
     nested: RenderPlan | None = None
 
+    # A speed ramp (keyframed speed): replaces `speed`.
+    ramp: Animation | None = None
+
     def source_time(self, local_frame: int) -> float:
         if self.freeze:
             return self.source_in
         if self.reverse:
             local_frame = self.clip_frames - 1 - local_frame
+        if self.ramp is not None:
+            return self.source_in + speed_ramp.offset(self.ramp, local_frame / self.fps)
         return self.source_in + local_frame / self.fps * self.speed
+
+    def speed_at(self, local_frame: int) -> float:
+        if self.ramp is not None:
+            return keyframes.value_at(self.ramp, local_frame / self.fps)
+        return self.speed
 
     def plugin_types(self) -> tuple[str, ...]:
         """Every plugin (`plugin:<id>`) this input's pictures go through, its transition's clips included."""

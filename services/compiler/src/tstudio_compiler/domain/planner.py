@@ -19,6 +19,7 @@ from typing import Any
 from tstudio_compiler.domain import effect_motion, keyframes, motion_filters
 from tstudio_compiler.domain.colors import ffmpeg_color, parse_color
 from tstudio_compiler.domain.colour_management import HD, OutputColour, output_colour
+from tstudio_compiler.domain.colour_management import picture_size as colour_picture_size
 from tstudio_compiler.domain.colour_management import source_filters as colour_source_filters
 from tstudio_compiler.domain.colour_management import to_working as colour_to_working
 from tstudio_compiler.domain.compositing import SEQUENCE_BASE_FPS, graph_format, source_length
@@ -34,7 +35,7 @@ from tstudio_compiler.domain.effects import EffectCatalog
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
 from tstudio_compiler.domain.motion_filters import ClipMotion
-from tstudio_compiler.domain.nested_planning import nested_audio, place_nested
+from tstudio_compiler.domain.nested_planning import nested_audio, nested_to_rgb, place_nested
 from tstudio_compiler.domain.params import resolve
 from tstudio_compiler.domain.plan import (
     AudioInput,
@@ -455,6 +456,7 @@ class _GraphBuilder:
                 freeze=c.freeze_at is not None and p.kind == "video",
                 rgb=self.rgb and p.kind == "color",
                 nested=p.nested,
+                ramp=keyframes.find(c.animations, "speed"),
             )
         )
         return label
@@ -495,11 +497,15 @@ class _GraphBuilder:
                 alpha,
                 self.colour,
                 c.fit,
+                self.rgb,
                 c.fit_anchor,
             )
         )
-        # A nested timeline is planned at this frame's size, in the working colour already.
-        full_size = not f and p.kind in ("video", "nested")
+        if p.kind == "nested" and (alpha or self.rgb):
+            f[:0] = nested_to_rgb(self.colour, alpha or (p.nested is not None and p.nested.output.alpha))
+        # No filters leave a video as decoded: the frame's size only if its fitted size is (a
+        # nested timeline is planned at the frame's size, in the working colour already).
+        full_size = not f and (p.kind == "nested" or (p.kind == "video" and self.fills(p, scale)))
         frame_effects = []
         for ei, spec in enumerate(c.effects):
             definition = self.effects.get(spec.type)
@@ -539,10 +545,10 @@ class _GraphBuilder:
         elif c.opacity < 1:
             f.append(Filter("colorchannelmixer", options(aa=c.opacity)))
         if alpha or (not media and p.kind not in ("color", "nested")):
-            f.extend(colour_to_working(self.colour, alpha))
+            f.extend(colour_to_working(self.colour, alpha, self.rgb))
         elif c.effects:
             # Effects may work in RGB (plugins always do): back to the working colour by name.
-            f.extend(colour_to_working(self.colour, False))
+            f.extend(colour_to_working(self.colour, False, self.rgb))
         if m.scale and largest:
             # Last: the working-colour conversion sizes its output once, at the first frame.
             f.append(motion_filters.rescale(m.scale, largest, self.fps))
@@ -558,7 +564,8 @@ class _GraphBuilder:
         if full_frame and not positioned and not alpha:
             if not full_size:
                 if self.background.startswith("0x") and len(self.background) == 10:
-                    f.append(Filter("format", "yuva420p"))  # transparent bars need an alpha plane
+                    # Transparent bars need an alpha plane.
+                    f.append(Filter("format", "rgba" if self.rgb else "yuva420p"))
                 f.append(
                     Filter(
                         "pad",
@@ -577,15 +584,26 @@ class _GraphBuilder:
         self.chains.append(
             Chain(
                 (self.canvas(), out),
-                (Filter("overlay", options(x=position[0], y=position[1])), Filter("setsar", "1")),
+                (self.overlay(position[0], position[1]), Filter("setsar", "1")),
                 flat,
             )
         )
         return flat, False, None
 
+    def fills(self, p: Placed, scale_w: float | None = None) -> bool:
+        """Whether a media clip's picture, fitted and cropped, is exactly the frame's size."""
+        size = colour_picture_size(p.info, p.clip.crop, self.w, self.h, scale_w, p.clip.fit)
+        return size == (self.w, self.h)
+
+    def overlay(self, x: str, y: str) -> Filter:
+        """A plain overlay in the working space: planar RGB for an RGB output (overlay's default,
+        yuv420, would round its picture through 4:2:0)."""
+        return Filter("overlay", options(x=x, y=y, format="gbrp" if self.rgb else None))
+
     def yuv(self, label: str) -> str:
+        """`label` in one named pixel format (4:2:0, or planar RGB for an RGB output)."""
         out = self.label()
-        self.chains.append(Chain((label,), (Filter("format", "yuv420p"),), out))
+        self.chains.append(Chain((label,), (Filter("format", "gbrp" if self.rgb else "yuv420p"),), out))
         return out
 
     def layer(self, layer: Layer) -> tuple[str, bool, tuple[str, str] | None]:
@@ -634,7 +652,7 @@ class _GraphBuilder:
                 transition=transition,
             )
         )
-        f = list(colour_to_working(self.colour, False))
+        f = list(colour_to_working(self.colour, False, self.rgb))
         if first:
             f.append(Filter("setpts", f"PTS-{first}"))
         f.append(Filter("setsar", "1"))
@@ -647,9 +665,11 @@ class _GraphBuilder:
         g = _GraphBuilder(
             self.effects, self.w, self.h, self.fps, self.background, self.feed_start, self.frames, self.colour
         )
+        g.rgb = self.rgb
         label, _, _ = g.clip(p, True)
         to_rgba = options(in_range=self.colour.range, in_color_matrix=self.colour.matrix)
-        g.chains.append(Chain((label,), (Filter("scale", to_rgba), Filter("format", "rgba")), "out"))
+        f = (Filter("format", "rgba"),) if g.rgb else (Filter("scale", to_rgba), Filter("format", "rgba"))
+        g.chains.append(Chain((label,), f, "out"))
         return SegmentGraph(tuple(g.inputs), Graph(tuple(g.chains)))
 
 
@@ -681,7 +701,7 @@ def _segment_graph(
             continue
         x, y = position or ("0", "0")
         out = g.label()
-        g.chains.append(Chain((base, label), (Filter("overlay", options(x=x, y=y)),), out))
+        g.chains.append(Chain((base, label), (g.overlay(x, y),), out))
         base = out
     if base is None:
         base = g.canvas()
@@ -704,7 +724,7 @@ def _composite(
 ) -> str:
     c, t = p.clip, p.clip.transform
     untransformed = t.x is None and t.y is None and t.scale is None and not t.rotation and c.crop.is_empty
-    native = p.kind == "video" and (p.width, p.height) == (g.w, g.h)
+    native = p.kind == "video" and g.fills(p)
     fills = untransformed and (
         native or p.kind == "color" or (c.fit in ("cover", "fill") and p.kind != "text")
     )

@@ -16,11 +16,13 @@ from tstudio_compiler.domain.colour_management import HD, OutputColour
 from tstudio_compiler.domain.compositing import ShapeMask
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph
+from tstudio_compiler.domain.keyframes import Animation, Keyframe
 from tstudio_compiler.domain.model import OutputSettings, TextSource
 from tstudio_compiler.domain.plan import InputSpec, RenderPlan, Segment, SegmentGraph
 from tstudio_compiler.domain.text_motion import TextAnimation
 
 # Part of every segment key: bump when the same description would render differently.
+# /2: text without a font is drawn with DejaVu Sans (was Pillow's Latin-only default).
 ENGINE_VERSION = "tstudio-compiler-pyav/2"
 
 
@@ -91,6 +93,10 @@ def from_description(description: Mapping[str, Any], output_path: str) -> tuple[
         values["text"] = text_from_dict(values["text"]) if values.get("text") else None
         values["captions"] = captions_from_dict(values["captions"]) if values.get("captions") else None
         values["shape"] = ShapeMask(**values["shape"]) if values.get("shape") else None
+        ramp = values.get("ramp")
+        values["ramp"] = (
+            Animation(ramp["property"], tuple(Keyframe(**k) for k in ramp["keyframes"])) if ramp else None
+        )
         values["frame_effects"] = tuple(
             (kind, dict(params)) for kind, params in values.get("frame_effects", ())
         )

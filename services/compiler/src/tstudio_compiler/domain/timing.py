@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from tstudio_compiler.domain import keyframes, speed_ramp
 from tstudio_compiler.domain.model import Clip, Project
 
 
@@ -28,6 +29,9 @@ def clip_length(clip: Clip, source_duration: float | None) -> float | None:
         if source_duration is None:
             return None
         out = source_duration
+    ramp = keyframes.find(clip.animations, "speed")
+    if ramp is not None:
+        return speed_ramp.length(ramp, out - clip.source_in)
     return (out - clip.source_in) / clip.speed
 
 

@@ -86,7 +86,7 @@ def validate(
                 v.append((f"{cp}.id", f"duplicate clip id {clip.id!r}"))
             seen.add(clip.id)
             source_duration = durations.get(clip.source.path) if durations and clip.source.path else None
-            length = _check_clip(clip, cp, track.kind, catalogs, source_duration, v)
+            length = _check_clip(clip, cp, track.kind, catalogs, source_duration, v, track.muted)
             # Clips on overlay, text and audio tracks may overlap freely (they stack or mix); on a
             # video track only a transition may overlap two clips.
             if track.kind is TrackKind.VIDEO or clip.transition is not None:
@@ -146,6 +146,7 @@ def _check_clip(
     catalogs: Catalogs,
     source_duration: float | None,
     v: list[tuple[str, str]],
+    track_muted: bool = False,
 ) -> float | None:
     src = clip.source.kind
     if src == "none":
@@ -211,6 +212,8 @@ def _check_clip(
     _check_effects(clip.effects, f"{cp}.effects", EffectKind.VIDEO, catalogs, v)
     _check_effects(clip.audio_effects, f"{cp}.audio_effects", EffectKind.AUDIO, catalogs, v)
     v.extend(keyframes.check(clip.animations, f"{cp}.animations", kind is TrackKind.AUDIO))
+    silent = clip.source.kind != "media" or clip.muted or track_muted
+    v.extend(keyframes.check_ramp(clip.animations, f"{cp}.animations", silent))
     v.extend(effect_motion.check(clip.animations, clip.effects, catalogs.effects, f"{cp}.animations"))
     if clip.source.text is not None:
         v.extend(text_rules.check(clip.source.text, f"{cp}.source.text", length))

@@ -21,15 +21,18 @@ import grpc
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 from svckit.errors import FailedPrecondition, FieldViolation, Internal, InvalidArgument, ServiceError
-from tstudio.media.v1 import media_pb2, media_pb2_grpc
+from tstudio.media.v1 import media_pb2, media_pb2_grpc, preview_data_pb2
 
 from tstudio_media import __version__
+from tstudio_media.adapters.box_drawing import draw_boxes
 from tstudio_media.adapters.range_server import STREAM_PATH, media_type
 from tstudio_media.api import convert
 from tstudio_media.api.cached_media import CachedMedia
 from tstudio_media.api.folder_scan import FolderScan
+from tstudio_media.api.preview_data import PreviewDataRpc
 from tstudio_media.api.proxy_runner import ProxyRunner
 from tstudio_media.api.result_cache import file_identity
+from tstudio_media.api.user_files import UserFilesRpc, relative_boxes
 from tstudio_media.domain.cache_key import cache_key
 from tstudio_media.domain.picture_request import PictureFormat, check_time, picture_spec
 from tstudio_media.domain.pictures import FilmstripRequest
@@ -53,6 +56,8 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         self._media = CachedMedia(deps)
         self._proxies = ProxyRunner(deps)
         self._scans = FolderScan(deps, self._media)
+        self._library = PreviewDataRpc(deps)
+        self._files = UserFilesRpc(deps)
 
     # -- probe ------------------------------------------------------------------------------------
 
@@ -237,6 +242,89 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         items = await self._deps.executor.run(self._deps.diagnostics.items)
         return media_pb2.GetDiagnosticsResponse(
             diagnostics=convert.diagnostics_to_proto("media", __version__, True, items)
+        )
+
+    # -- library: media file listing and the preview data store (api/preview_data.py) ------------
+
+    async def ListMediaFiles(
+        self, request: preview_data_pb2.ListMediaFilesRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ListMediaFilesResponse:
+        return await self._library.list_media_files(request)
+
+    async def GetPreviewData(
+        self, request: preview_data_pb2.GetPreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.GetPreviewDataResponse:
+        return await self._library.get(request)
+
+    async def SavePreviewData(
+        self, request: preview_data_pb2.SavePreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.SavePreviewDataResponse:
+        return await self._library.save(request)
+
+    async def DeletePreviewData(
+        self, request: preview_data_pb2.DeletePreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.DeletePreviewDataResponse:
+        return await self._library.delete(request)
+
+    async def ListPreviewData(
+        self, request: preview_data_pb2.ListPreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ListPreviewDataResponse:
+        return await self._library.list(request)
+
+    async def ExportPreviewData(
+        self, request: preview_data_pb2.ExportPreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ExportPreviewDataResponse:
+        return await self._library.export(request)
+
+    async def ImportPreviewData(
+        self, request: preview_data_pb2.ImportPreviewDataRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ImportPreviewDataResponse:
+        return await self._library.import_(request)
+
+    async def ReadTextFile(
+        self, request: preview_data_pb2.ReadTextFileRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ReadTextFileResponse:
+        return await self._files.read_text(request)
+
+    async def WriteTextFile(
+        self, request: preview_data_pb2.WriteTextFileRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.WriteTextFileResponse:
+        return await self._files.write_text(request)
+
+    async def SaveUserFile(
+        self, request: preview_data_pb2.SaveUserFileRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.SaveUserFileResponse:
+        return await self._files.save(request)
+
+    async def ListUserFiles(
+        self, request: preview_data_pb2.ListUserFilesRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ListUserFilesResponse:
+        return await self._files.list(request)
+
+    async def ReadUserFile(
+        self, request: preview_data_pb2.ReadUserFileRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.ReadUserFileResponse:
+        return await self._files.read(request)
+
+    async def DeleteUserFile(
+        self, request: preview_data_pb2.DeleteUserFileRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.DeleteUserFileResponse:
+        return await self._files.delete(request)
+
+    async def AnnotatedThumbnail(
+        self, request: preview_data_pb2.AnnotatedThumbnailRequest, context: grpc.aio.ServicerContext
+    ) -> preview_data_pb2.AnnotatedThumbnailResponse:
+        boxes = relative_boxes(request.boxes)
+        path = self._deps.roots.existing_file(request.path)
+        seconds = check_time(request.time_seconds, "time_seconds")
+        spec = picture_spec(request.width, request.height, PictureFormat.JPEG, 0)
+        picture = await self._media.thumbnail(path, seconds, spec, convert.seek_mode(0))
+        image = await self._deps.executor.run(draw_boxes, picture.image, boxes)
+        return preview_data_pb2.AnnotatedThumbnailResponse(
+            image=image,
+            width=picture.width,
+            height=picture.height,
+            frame_time_seconds=picture.frame_time_seconds,
         )
 
 

@@ -1,8 +1,8 @@
 """The key ring on disk, kept twice and checksummed per record (issue 15 item 14).
 
 `keyring.json` and its mirror `keyring.backup.json` hold the same content (format 2): the header
-(provider, current version, rotation) with a checksum over the whole body, and each wrapped data
-key with its own checksum. Reading takes every copy that can be parsed, keeps each record whose
+(provider, current version, rotation) with its own checksum, and each wrapped data key with its
+own checksum. Reading takes every copy that can be parsed, keeps each record whose
 checksum holds, and prefers the primary's; so one flipped byte anywhere (even one that breaks the
 JSON) costs nothing, and damage to the same record in both copies costs that key version only
 (its secrets are DATA_LOSS; the others stay readable). Format 1 (no checksums, one file) is read
@@ -35,14 +35,8 @@ def record_check(version: int, wrapped: dict[str, str]) -> str:
 
 def encode(provider: str, current: int, rotating_to: int | None, wrapped: dict[int, dict[str, str]]) -> bytes:
     versions = {str(v): {"wrapped": w, "check": record_check(v, w)} for v, w in sorted(wrapped.items())}
-    body: dict[str, Any] = {
-        "format": FORMAT,
-        "provider": provider,
-        "current": current,
-        "rotating_to": rotating_to,
-        "versions": versions,
-    }
-    body["check"] = _digest(body)
+    header: dict[str, Any] = {"provider": provider, "current": current, "rotating_to": rotating_to}
+    body: dict[str, Any] = {"format": FORMAT, **header, "check": _digest(header), "versions": versions}
     return json.dumps(body, indent=2, sort_keys=True).encode()
 
 
@@ -100,8 +94,12 @@ def read_copies(copies: list[tuple[str, bytes | None]]) -> RingRead:
             result.clean = False
             body_sound = True
         else:
-            claimed = body.pop("check", None)
-            body_sound = claimed == _digest(body)
+            fields = {
+                "provider": body["provider"],
+                "current": body["current"],
+                "rotating_to": body.get("rotating_to"),
+            }
+            body_sound = body.get("check") == _digest(fields)
         if body_sound and result.header is None:
             result.header = header
         elif not body_sound:
