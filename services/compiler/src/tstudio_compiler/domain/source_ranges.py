@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from svckit.errors import FailedPrecondition, FieldViolation, Resource
 
+from tstudio_compiler.domain.compositing_validation import MAX_REVERSE_SECONDS
 from tstudio_compiler.domain.model import Project
 
 # Containers round their durations; a trim within this of the end is the end.
@@ -24,6 +25,13 @@ def check_source_ranges(project: Project, lengths: Mapping[str, float]) -> None:
             if not length:
                 continue
             cp = f"tracks[{ti}].clips[{ci}]"
+            played = (clip.source_out or length) - clip.source_in
+            if clip.reverse and played > MAX_REVERSE_SECONDS:
+                violations.append(
+                    FieldViolation(
+                        f"{cp}.reverse", f"reverse plays at most {MAX_REVERSE_SECONDS:g} s of source"
+                    )
+                )
             for field, name, value in (
                 (f"{cp}.source_out", "sourceOut", clip.source_out),
                 (f"{cp}.freeze_at", "freezeAt", clip.freeze_at or 0.0),
@@ -42,7 +50,7 @@ def check_source_ranges(project: Project, lengths: Mapping[str, float]) -> None:
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         raise FailedPrecondition(
             f"{first.field}: {first.description}{more}",
-            reason="SOURCE_OUT_PAST_END",
+            reason="REVERSE_TOO_LONG" if first.field.endswith(".reverse") else "SOURCE_OUT_PAST_END",
             field_violations=violations,
             resources=resources,
         )
