@@ -84,3 +84,24 @@ async def test_a_nested_timeline_in_a_gif_looks_like_the_flat_edit(compiler: Run
         frames[name] = decode_rgb(out)
     assert len(frames["nested"]) == len(frames["flat"]) == 6
     assert min(psnr(a, b) for a, b in zip(frames["nested"], frames["flat"], strict=True)) >= 30
+
+
+async def test_a_fifo_named_as_a_project_file_is_refused_not_waited_on(
+    compiler: Running, tmp_path: Path
+) -> None:
+    import grpc
+    from svckit.grpc_errors import error_details
+
+    os.mkfifo(tmp_path / "inner.json")
+    edit = {
+        "settings": {"width": 64, "height": 48, "fps": 10},
+        "tracks": [{"id": "v", "kind": "TRACK_KIND_VIDEO", "clips": [
+            {"id": "n", "source": {"projectPath": "inner.json"}, "start": 0, "duration": 1}]}],
+        "output": {"path": str(tmp_path / "out.mp4")},
+    }  # fmt: skip
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await render(compiler, project(edit, tmp_path))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in error_details(caught.value).field_violations] == [
+        "tracks[0].clips[0].source.project_path"
+    ]

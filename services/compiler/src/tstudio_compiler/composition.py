@@ -110,7 +110,7 @@ def build_compiler(
         captions=SubtitleFiles(),
         command_files=plan_luts,
         probe_timeout=settings.probe_timeout_seconds,
-        project_files=JsonProjectFiles(),
+        project_files=JsonProjectFiles(settings.allowed_roots),
     )
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
+from pathlib import Path
 
 from google.protobuf import json_format
-from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument, Resource
+from svckit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, Resource
+from svckit.safe_open import open_regular
 from tstudio.compiler.v1 import project_pb2
 
 from tstudio_compiler.api.convert import project_from_proto
@@ -18,11 +21,17 @@ MAX_PROJECT_BYTES = 16 * 1024 * 1024
 
 
 class JsonProjectFiles:
+    """Opened as sources are (svckit.safe_open): a regular file under `roots` (empty: anywhere), so a
+    FIFO named .json never blocks a worker."""
+
+    def __init__(self, roots: Iterable[Path | str] = ()) -> None:
+        self.roots = tuple(Path(r).expanduser().resolve() for r in roots)
+
     def load(self, path: str, field: str) -> Project:
         try:
-            with open(path, "rb") as handle:
+            with open_regular(path, self.roots, field) as opened, open(opened.proc_path, "rb") as handle:
                 data = handle.read(MAX_PROJECT_BYTES + 1)
-        except FileNotFoundError as exc:
+        except NotFound as exc:
             raise FailedPrecondition(
                 f"missing project file: {path}",
                 reason="PROJECT_FILE_MISSING",
