@@ -123,3 +123,22 @@ async def test_a_flat_colour_gif_keeps_its_exact_colour_with_a_palette_made_for_
         colours = {tuple(int(c) for c in px) for px in frame.reshape(-1, 3)}
         assert colours == {expected}, colours
     assert b"NETSCAPE2.0" not in out.read_bytes()  # loop -1: plays once
+
+
+async def test_a_png_sequence_output_keeps_alpha_in_every_numbered_image(
+    compiler: Running, tmp_path: Path
+) -> None:
+    out = tmp_path / "frames" / "f%03d.png"
+    job = await render(compiler, project(box_edit(out)))
+    assert job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job.error
+    assert job.result.output_path == str(out) and job.result.frames == 3
+    written = sorted(p.name for p in (tmp_path / "frames").iterdir())
+    assert written == ["f001.png", "f002.png", "f003.png"]  # nothing hidden left behind
+    for name in written:
+        with av.open(str(tmp_path / "frames" / name)) as container:
+            frame = next(container.decode(video=0)).to_ndarray(format="rgba")
+        assert frame[30:, 40:, 3].max() == 0 and frame[4:20, 4:28, 3].min() == 255
+        assert np.abs(frame[10, 10].astype(int) - (0, 0, 255, 255)).max() <= 2
+    bad = box_edit(tmp_path / "frames" / "f.png")
+    reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=project(bad)))
+    assert [v.field for v in reply.violations] == ["output.path"]

@@ -34,8 +34,9 @@ async def test_cover_fills_a_vertical_frame_from_a_wide_source_without_bars(
     # Green | red | blue thirds: cover keeps the centre (red) only; contain shows black bars.
     source = make_striped_video(tmp_path / "wide.mp4", 192, 108, [(0, 255, 0), (255, 0, 0), (0, 0, 255)])
     results = {}
-    for fit in ("cover", "contain", "fill"):
-        out = tmp_path / f"{fit}.mp4"
+    for fit in ("cover", "contain", "fill", "cover:left"):
+        fit, _, anchor = fit.partition(":")
+        out = tmp_path / f"{fit}{anchor}.mp4"
         edit = {
             "settings": {"width": 54, "height": 96, "fps": 10},
             "tracks": [
@@ -43,7 +44,14 @@ async def test_cover_fills_a_vertical_frame_from_a_wide_source_without_bars(
                     "id": "v",
                     "kind": "TRACK_KIND_VIDEO",
                     "clips": [
-                        {"id": "c", "source": {"path": str(source)}, "start": 0, "sourceOut": 0.2, "fit": fit}
+                        {
+                            "id": "c",
+                            "source": {"path": str(source)},
+                            "start": 0,
+                            "sourceOut": 0.2,
+                            "fit": fit,
+                            "fitAnchor": anchor,
+                        }
                     ],
                 }
             ],
@@ -51,11 +59,15 @@ async def test_cover_fills_a_vertical_frame_from_a_wide_source_without_bars(
         }
         job = await render(compiler, project(edit))
         assert job.status == compiler_pb2.JOB_STATUS_SUCCEEDED, job.error
-        results[fit] = decode_rgb(out)[0]
+        results[fit + anchor] = decode_rgb(out)[0]
     cover = results["cover"][2:-2, 2:-2].reshape(-1, 3).astype(int)
     assert (cover[:, 0] > 200).all() and (cover[:, 1] < 60).all(), "cover left bars or other colours"
     contain = results["contain"]
     assert contain[:20].max() < 30 and contain[-20:].max() < 30  # letterboxed top and bottom
+    left = results["coverleft"][2:-2, 2:-6].reshape(-1, 3).astype(int)
+    assert (left[:, 1] > 200).all() and (left[:, 0] < 60).all(), (
+        "cover at the left anchor keeps the left third"
+    )
     fill = results["fill"]
     assert fill[48, 2, 1] > 200 and fill[48, 27, 0] > 200 and fill[48, -3, 2] > 200  # all three, squeezed
 
@@ -261,18 +273,22 @@ async def test_bad_compositing_fields_are_refused_with_their_paths(compiler: Run
     edit = mask_edit(tmp_path / "bad.mp4", {"shape": {"type": "star", "width": 0}, "mode": "chroma"})
     clip = edit["tracks"][1]["clips"][0]
     clip.update({"blendMode": "dissolve", "fit": "stretch", "freezeAt": -1, "reverse": True})
-    edit["tracks"][0]["clips"][0]["source"] = {"path": "frames/img%04d.png", "fps": 24}
+    edit["tracks"][0]["clips"][0]["source"] = {"path": "frames/img%04d.png", "fps": 500}
     edit["tracks"].append(
         {"id": "n", "kind": "TRACK_KIND_OVERLAY",
-         "clips": [{"id": "nested", "source": {"projectPath": "inner.json"}, "start": 0, "duration": 1}]}
+         "clips": [{"id": "nested", "source": {"projectPath": "inner.txt"}, "start": 0, "duration": 1}]}
     )  # fmt: skip
     edit["settings"]["backgroundColor"] = "#00000000"
+    edit["tracks"][0]["clips"].append(
+        {"id": "joined", "source": {"color": {"color": "#00ff00"}}, "start": 0.1, "duration": 1,
+         "blendMode": "screen", "transition": {"type": "fade", "duration": 0.1}}
+    )  # fmt: skip
     edit["markers"] = [{"time": 1, "title": "b"}, {"time": 0.5, "title": "a"}]
     edit["output"]["gif"] = {"dither": "noise", "loop": -2}
     reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=project(edit)))
     fields = {v.field for v in reply.violations}
     assert {
-        "tracks[0].clips[0].source.path",
+        "tracks[0].clips[0].source.fps",
         "tracks[1].clips[0].mask.shape.type",
         "tracks[1].clips[0].mask.shape.width",
         "tracks[1].clips[0].mask.mode",
@@ -281,6 +297,7 @@ async def test_bad_compositing_fields_are_refused_with_their_paths(compiler: Run
         "tracks[1].clips[0].freeze_at",
         "tracks[1].clips[0].reverse",
         "tracks[2].clips[0].source.project_path",
+        "tracks[0].clips[1].blend_mode",
         "settings.background_color",
         "markers[1].time",
         "output.gif.dither",

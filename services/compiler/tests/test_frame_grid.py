@@ -124,3 +124,16 @@ async def test_source_out_past_the_end_is_refused_before_rendering_with_the_medi
     reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=proj))
     assert not reply.valid
     assert {v.field for v in reply.violations} == set(violations)
+
+
+def test_a_reverse_longer_than_the_limit_is_refused_once_the_media_length_is_known() -> None:
+    from svckit.errors import FailedPrecondition
+    from tstudio_compiler.domain.model import Clip, Project, Source, Track, TrackKind
+    from tstudio_compiler.domain.source_ranges import check_source_ranges
+
+    clip = Clip("c", Source(path="long.mp4"), reverse=True)  # to the end of a 700 s file
+    edit = Project(tracks=(Track("v", TrackKind.VIDEO, (clip,)),))
+    with pytest.raises(FailedPrecondition) as caught:
+        check_source_ranges(edit, {"long.mp4": 700.0})
+    assert [v.field for v in caught.value.details.field_violations] == ["tracks[0].clips[0].reverse"]
+    check_source_ranges(edit, {"long.mp4": 500.0})  # within the limit

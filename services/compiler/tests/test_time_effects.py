@@ -102,3 +102,55 @@ def test_reverse_keeps_memory_bounded_by_decoding_long_gops_again(tmp_path: Path
     finally:
         feeder.close()
     assert positions == [(59 - k) % 60 for k in range(60)]
+
+
+async def test_freeze_past_the_end_and_reverse_of_a_colour_are_refused_with_their_paths(
+    compiler: Running, bar: Path, tmp_path: Path
+) -> None:
+    import grpc
+    from svckit.grpc_errors import error_details
+
+    edit = bar_edit(tmp_path / "late.mp4", {"source": {"path": str(bar)}, "freezeAt": 5, "duration": 1})
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await render(compiler, project(edit))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert [v.field for v in error_details(caught.value).field_violations] == ["tracks[0].clips[0].freeze_at"]
+    edit = bar_edit(
+        tmp_path / "x.mp4", {"source": {"color": {"color": "#ffffff"}}, "duration": 1, "reverse": True}
+    )
+    edit["tracks"][0]["clips"].append({"id": "f", "source": {"path": str(bar)}, "start": 1, "freezeAt": 1})
+    reply = await compiler.stub.ValidateProject(compiler_pb2.ValidateProjectRequest(project=project(edit)))
+    assert {v.field for v in reply.violations} == {
+        "tracks[0].clips[0].reverse",
+        "tracks[0].clips[1].duration",
+    }
+
+
+async def test_render_frame_previews_reverse_freeze_and_a_masked_blend(
+    compiler: Running, bar: Path, tmp_path: Path
+) -> None:
+    import io
+
+    from PIL import Image
+
+    edit = bar_edit(tmp_path / "p.mp4", {"source": {"path": str(bar)}, "sourceOut": 1, "reverse": True})
+    edit["tracks"][0]["clips"].append(
+        {"id": "f", "source": {"path": str(bar)}, "start": 1, "freezeAt": 0.5, "duration": 1}
+    )
+    edit["tracks"].append(
+        {"id": "o", "kind": "TRACK_KIND_OVERLAY", "clips": [
+            {"id": "m", "source": {"color": {"color": "#ff0000"}}, "start": 0, "duration": 2, "blendMode": "multiply",
+             "mask": {"shape": {"type": "rectangle", "x": 0.5, "y": 0.25, "width": 1, "height": 0.5}}},
+        ]}
+    )  # fmt: skip
+    for time, position in ((0.0, 29), (0.5, 14), (1.5, 15)):
+        reply = await compiler.stub.RenderFrame(
+            compiler_pb2.RenderFrameRequest(
+                project=project(edit), time=time, format=compiler_pb2.IMAGE_FORMAT_PNG
+            )
+        )
+        frame = np.asarray(Image.open(io.BytesIO(reply.image)).convert("RGB"))
+        assert abs(bar_position(frame) - position) <= 1, (time, bar_position(frame))
+        top, bottom = frame[:20, position + 1], frame[28:, position + 1]
+        assert top[:, 0].min() > 200 and top[:, 1].max() < 60  # white x red (multiply) in the mask
+        assert bottom.min() > 200  # white outside it

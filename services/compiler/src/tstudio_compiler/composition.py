@@ -19,6 +19,7 @@ from tstudio_compiler.adapters.encoder_probe import ProbedEncoders
 from tstudio_compiler.adapters.frame_preview import PyAvFramePreviewer
 from tstudio_compiler.adapters.job_journal import SqliteJobJournal, sweep_interrupted
 from tstudio_compiler.adapters.media_probe import PyAvProber
+from tstudio_compiler.adapters.project_files import JsonProjectFiles
 from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
 from tstudio_compiler.adapters.render_events import RenderEvents
 from tstudio_compiler.adapters.render_worker_pool import RenderWorkerPool
@@ -109,6 +110,7 @@ def build_compiler(
         captions=SubtitleFiles(),
         command_files=plan_luts,
         probe_timeout=settings.probe_timeout_seconds,
+        project_files=JsonProjectFiles(settings.allowed_roots),
     )
 
 

@@ -226,6 +226,7 @@ class Clip(_message.Message):
     REVERSE_FIELD_NUMBER: _builtins.int
     BLEND_MODE_FIELD_NUMBER: _builtins.int
     MASK_FIELD_NUMBER: _builtins.int
+    FIT_ANCHOR_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     start: _builtins.float
     """Place of the clip on the timeline."""
@@ -255,6 +256,10 @@ class Clip(_message.Message):
     """How the clip composites over the layers below: "normal" (default), "multiply", "screen",
     "overlay", "soft-light", "hard-light", "darken", "lighten", "color-dodge", "color-burn",
     "difference", "exclusion", "add", "subtract"; with `opacity`.
+    """
+    fit_anchor: _builtins.str
+    """Where "cover" (and "none") keep the picture when they crop it: "center" (default), "top",
+    "bottom", "left", "right", "top-left", "top-right", "bottom-left", "bottom-right".
     """
     @_builtins.property
     def source(self) -> Global___ClipSource: ...
@@ -304,10 +309,11 @@ class Clip(_message.Message):
         reverse: _builtins.bool = ...,
         blend_mode: _builtins.str = ...,
         mask: _compositing_pb2.Mask | None = ...,
+        fit_anchor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_freeze_at", b"_freeze_at", "_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "crop", b"crop", "freeze_at", b"freeze_at", "mask", b"mask", "opacity", b"opacity", "source", b"source", "speed", b"speed", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_freeze_at", b"_freeze_at", "_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "animations", b"animations", "audio_effects", b"audio_effects", "blend_mode", b"blend_mode", "crop", b"crop", "duration", b"duration", "effects", b"effects", "fade_in", b"fade_in", "fade_out", b"fade_out", "fit", b"fit", "freeze_at", b"freeze_at", "id", b"id", "mask", b"mask", "muted", b"muted", "opacity", b"opacity", "reverse", b"reverse", "source", b"source", "source_in", b"source_in", "source_out", b"source_out", "speed", b"speed", "start", b"start", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_freeze_at", b"_freeze_at", "_opacity", b"_opacity", "_speed", b"_speed", "_volume", b"_volume", "animations", b"animations", "audio_effects", b"audio_effects", "blend_mode", b"blend_mode", "crop", b"crop", "duration", b"duration", "effects", b"effects", "fade_in", b"fade_in", "fade_out", b"fade_out", "fit", b"fit", "fit_anchor", b"fit_anchor", "freeze_at", b"freeze_at", "id", b"id", "mask", b"mask", "muted", b"muted", "opacity", b"opacity", "reverse", b"reverse", "source", b"source", "source_in", b"source_in", "source_out", b"source_out", "speed", b"speed", "start", b"start", "transform", b"transform", "transition", b"transition", "volume", b"volume"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__freeze_at: _TypeAlias = _typing.Literal["freeze_at"]  # noqa: Y015
     _WhichOneofArgType__freeze_at: _TypeAlias = _typing.Literal["_freeze_at", b"_freeze_at"]  # noqa: Y015
@@ -342,9 +348,9 @@ class ClipSource(_message.Message):
     FPS_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     project_path: _builtins.str
-    """A nested timeline's project file (not supported yet: refused)."""
+    """A nested timeline's project file (proto3 JSON; its relative paths resolve against its folder)."""
     fps: _builtins.float
-    """Frame rate of an image sequence path ("frames/img%04d.png"); 0 means 25."""
+    """Frame rate of an image sequence ("frames/img%04d.png" or a folder of numbered images); 0 means 25."""
     @_builtins.property
     def text(self) -> Global___TextSource: ...
     @_builtins.property
@@ -359,7 +365,7 @@ class ClipSource(_message.Message):
 
     @_builtins.property
     def project(self) -> Global___Project:
-        """A nested timeline rendered as a clip (not supported yet: refused)."""
+        """A nested timeline rendered as a clip, at this project's size and rate (docs/compositing.md)."""
 
     def __init__(
         self,

@@ -233,6 +233,10 @@ def make_feeder(
             reason="PLUGINS_UNAVAILABLE",
             resources=[Resource("plugin", t) for t in spec.plugin_types()],
         )
+    if spec.kind == "nested":
+        from tstudio_compiler.adapters.nested_feeder import NestedFeeder  # it builds feeders through here
+
+        return NestedFeeder(spec, lambda inner: make_feeder(inner, plugins, sources))
     if spec.transition is not None:
         assert plugins is not None
         return TransitionFeeder(spec, plugins, lambda side: make_feeder(side, plugins, sources))

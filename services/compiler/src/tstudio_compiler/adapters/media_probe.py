@@ -7,6 +7,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from svckit.errors import (
 )
 from svckit.source_description import SourceDescription, describe_container
 
+from tstudio_compiler.adapters.image_sequence import BASE_FPS, frame_count, is_sequence, pattern_of
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.sources import SourceInfo
 
@@ -34,6 +36,8 @@ _IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "t
 def probe(path: str, sources: SourceFiles = ANY_SOURCE, field: str = "source.path") -> SourceInfo:
     """Raises `av.error.FFmpegError` or a svckit error for unreadable files, and for paths that are
     not regular files under a root (see `probe_all`)."""
+    if is_sequence(path):
+        return probe_sequence(path, sources, field)
     with sources.open(path, field) as container:
         video = container.streams.video[0] if container.streams.video else None
         if video is not None and not _within_budget(video, sources):
@@ -100,6 +104,31 @@ def _over_budget(container: Any, video: Any, path: str, sources: SourceFiles, fi
     )
 
 
+def probe_sequence(path: str, sources: SourceFiles = ANY_SOURCE, field: str = "source.path") -> SourceInfo:
+    """Numbered images (a pattern or a folder): a picture-only source at image2's 25 fps, shown as
+    its first image is (colour range, matrix, alpha), opened through `sources` like any source."""
+    pattern = pattern_of(path)
+    count = frame_count(pattern)
+    with sources.open(pattern, field) as container:
+        video = container.streams.video[0]
+        if not _within_budget(video, sources):
+            info = _over_budget(container, video, pattern, sources, field)
+        else:
+            shown = describe_container(container, Path(pattern), field, measure_timing=False)
+            info = source_info(shown, 0.0)
+    # Images, not one still: the sequence has a length (at image2's rate; the clip's `source.fps`
+    # rescales it in the planner).
+    return replace(
+        info,
+        duration=count / BASE_FPS,
+        has_audio=False,
+        is_image=False,
+        attached_picture=False,
+        sequence=pattern,
+        frame_count=count,
+    )
+
+
 def probe_all(
     paths: Mapping[str, str] | Iterable[tuple[str, str]], sources: SourceFiles = ANY_SOURCE
 ) -> dict[str, SourceInfo]:
@@ -162,6 +191,9 @@ class PyAvProber:
         unknown: dict[str, str] = {}
         keys: dict[str, tuple[str, int, int]] = {}
         for field, path in paths.items():
+            if is_sequence(path):  # its images change without the folder's size or time changing
+                unknown[field] = path
+                continue
             try:
                 stat = os.stat(path)
             except OSError:

@@ -11,6 +11,7 @@ from typing import Any
 import av
 from svckit.errors import DataLoss, Resource
 
+from tstudio_compiler.adapters.image_sequence import is_pattern
 from tstudio_compiler.adapters.source_decoding import frames_from
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.plan import InputSpec
@@ -23,7 +24,8 @@ _SKIP_BEFORE = 0.5
 
 def _identity(path: str) -> tuple[int, int]:
     try:
-        stat = os.stat(path)
+        # A sequence pattern: its folder (which changes when images come or go).
+        stat = os.stat(os.path.dirname(path) if is_pattern(path) else path)
     except OSError:  # gone or unreadable: opening it says which, with a proper status
         return (-1, -1)
     return stat.st_size, stat.st_mtime_ns

@@ -7,9 +7,12 @@ failed or cancelled render never leaves a file under the final name.
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import shutil
 import threading
 import time
+import uuid
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from typing import Any
 import av
 import numpy as np
 from svckit.errors import Cancelled, DataLoss, FailedPrecondition, Resource
-from svckit.safe_open import AtomicOutput, Identity, identity_of
+from svckit.safe_open import AtomicOutput, Identity, identity_of, open_folder
 from svckit.work_watch import beat
 
 from tstudio_compiler.adapters import audio_mix
@@ -25,6 +28,7 @@ from tstudio_compiler.adapters.chapters import chapters
 from tstudio_compiler.adapters.frame_feeders import FrameFeeder, make_feeder
 from tstudio_compiler.adapters.gif_writer import intermediate_settings, write_gif
 from tstudio_compiler.adapters.graph_runner import SegmentRunner
+from tstudio_compiler.adapters.image_sequence import images, is_pattern
 from tstudio_compiler.adapters.output_colour import reformat, tag_encoder
 from tstudio_compiler.adapters.source_files import ANY_SOURCE, SourceFiles
 from tstudio_compiler.domain.encoding import EncodeSettings
@@ -39,10 +43,30 @@ class _EncoderOpenError(Exception):
 
 
 def source_identities(plan: RenderPlan) -> set[Identity]:
-    """(st_dev, st_ino) of every file the plan reads: what its output must never replace."""
-    paths = {spec.path for segment in plan.segments for spec in segment.graph.inputs if spec.path}
-    paths |= {clip.path for clip in plan.audio if clip.path}
+    """(st_dev, st_ino) of every file the plan reads (nested timelines' too): what its output must
+    never replace."""
+    # An image sequence's pattern names no file: its images are the sources.
+    paths = {image for path in _read_paths(plan) for image in _files_of(path)}
     return {ident for ident in map(identity_of, paths) if ident is not None}
+
+
+def _read_paths(plan: RenderPlan) -> set[str]:
+    specs = [spec for segment in plan.segments for spec in segment.graph.inputs]
+    paths = {spec.path for spec in specs if spec.path}
+    paths |= {clip.path for clip in plan.audio if clip.path}
+    for spec in specs:
+        if spec.nested is not None:
+            paths |= _read_paths(spec.nested)
+    return paths
+
+
+def _files_of(path: str) -> list[str]:
+    if not is_pattern(path):
+        return [path]
+    try:
+        return [image for _, image in images(path)]
+    except OSError:
+        return []
 
 
 class PyAvRenderer:
@@ -60,6 +84,8 @@ class PyAvRenderer:
         cancelled: threading.Event,
     ) -> RenderStats:
         started = time.monotonic()
+        if encode.container_format == "image2":
+            return self._render_images(plan, encode, progress, cancelled, started)
         final = Path(plan.output.path)
         final.parent.mkdir(parents=True, exist_ok=True)
         # The temp name carries the writer's pid (several replicas share a job's folder; a start-up
@@ -95,6 +121,53 @@ class PyAvRenderer:
             segments_reused=0,
             wall_seconds=time.monotonic() - started,
             chapters=plan.markers,
+        )
+
+    def _render_images(
+        self,
+        plan: RenderPlan,
+        encode: EncodeSettings,
+        progress: ProgressCallback,
+        cancelled: threading.Event,
+        started: float,
+    ) -> RenderStats:
+        """A numbered image sequence: written into a hidden folder beside the target, then each image
+        moved to its name as any output is (AtomicOutput: under the roots, never over a source), so a
+        failed render leaves no image under a final name."""
+        pattern = Path(plan.output.path)
+        pattern.parent.mkdir(parents=True, exist_ok=True)
+        roots = self.output_roots
+        # With roots, the folder is reached once without following a symlink swapped in later.
+        folder_fd = open_folder(pattern.parent, roots, "output.path") if roots else -1
+        base = Path(f"/proc/self/fd/{folder_fd}") if roots else pattern.parent
+        scratch = base / f".{os.getpid()}.{uuid.uuid4().hex[:8]}.images.part"
+        protect = source_identities(plan)
+        size = 0
+        try:
+            scratch.mkdir()
+            frames = self._write(plan, encode, scratch / pattern.name, progress, cancelled)
+            for image in sorted(scratch.iterdir()):
+                size += image.stat().st_size
+                output = AtomicOutput(pattern.parent / image.name, protect=protect, roots=roots)
+                try:
+                    os.replace(image, output.temp)
+                    output.commit()
+                finally:
+                    output.discard()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+            if folder_fd >= 0:
+                os.close(folder_fd)
+        return RenderStats(
+            output_path=str(pattern),
+            frames=frames,
+            duration=frames / plan.fps,
+            size_bytes=size,
+            video_encoder=encode.video_encoder,
+            fallback_reason=encode.fallback_reason,
+            segments=len(plan.segments),
+            segments_reused=0,
+            wall_seconds=time.monotonic() - started,
         )
 
     def _write_gif(

@@ -16,6 +16,8 @@ import av
 import numpy as np
 
 from tstudio_compiler.adapters import audio_mix
+from tstudio_compiler.adapters.image_sequence import fingerprint as sequence_fingerprint
+from tstudio_compiler.adapters.image_sequence import is_sequence
 from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.plan import RenderPlan
@@ -42,7 +44,10 @@ def source_fingerprints(plan: RenderPlan) -> dict[str, dict[str, Any]]:
     """Fingerprint of every file the plan reads (picture and sound), each file read once."""
     paths = {spec.path for s in plan.segments for spec in s.graph.inputs if spec.path}
     paths |= {a.path for a in plan.audio if a.path}
-    return {path: fingerprint_file(path).as_json() for path in sorted(paths)}
+    return {
+        path: sequence_fingerprint(path) if is_sequence(path) else fingerprint_file(path).as_json()
+        for path in sorted(paths)
+    }
 
 
 def job_spec(

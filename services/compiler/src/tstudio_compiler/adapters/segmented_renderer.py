@@ -46,6 +46,8 @@ def splittable(plan: RenderPlan, encode: EncodeSettings) -> bool:
     # one pass, so the default-on cache never makes a first render fail. Chapters are written by
     # the single-pass path only (the joiner copies packets, not chapters).
     codecs = encode.video_encoder in _SEGMENT_VIDEO and encode.audio_encoder in _SEGMENT_AUDIO
+    # Nested timelines render in one pass (their own sources are not in the segment keys).
+    plugged = plugged or any(spec.kind == "nested" for s in plan.segments for spec in s.graph.inputs)
     return joinable and codecs and not plugged and encode.software_fallback is None and not plan.markers
 
 

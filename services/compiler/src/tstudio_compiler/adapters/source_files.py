@@ -18,6 +18,8 @@ import av
 from PIL import Image
 from svckit.safe_open import Identity, open_regular
 
+from tstudio_compiler.adapters.image_sequence import images, is_pattern
+
 # COMPILER_MAX_PICTURE_PIXELS default: 8K UHD (7680 x 4320) with room for odd shapes.
 DEFAULT_MAX_PICTURE_PIXELS = 40_000_000
 
@@ -47,12 +49,26 @@ class SourceFiles:
 
     def open_container(self, path: str, field: str = "source.path") -> Any:
         """Like `open` for callers that keep the container open; close it when done."""
+        if is_pattern(path):
+            return self._open_sequence(path, field)
         opened = open_regular(path, self.roots, field)
         try:
             # FFmpeg opens its own description of the same file; ours can go at once.
             return av.open(opened.proc_path, "r", options={"max_pixels": str(self.max_picture_pixels)})
         finally:
             opened.close()
+
+    def _open_sequence(self, pattern: str, field: str) -> Any:
+        """An image sequence (`frames/img%04d.png`) through FFmpeg's image2 demuxer, which opens the
+        images by name: every image present is checked first as one source is (a regular file
+        under a root), so a FIFO or a link out of the roots among them is refused up front."""
+        present = images(pattern)
+        if not present:
+            raise FileNotFoundError(f"no images match {pattern}")
+        for _, image in present:
+            open_regular(image, self.roots, field).close()
+        options = {"start_number": str(present[0][0]), "max_pixels": str(self.max_picture_pixels)}
+        return av.open(pattern, "r", format="image2", options=options)
 
     def picture_size(self, path: str, field: str = "source.path") -> tuple[int, int]:
         """(width, height) a still image declares, read from its header without decoding it (a

@@ -14,7 +14,7 @@ from tstudio_compiler.domain.compositing import GifOptions, Marker, Mask, ShapeM
 from tstudio_compiler.domain.platform_presets import PLATFORM_PRESETS
 
 # Picture-only containers and the codec each implies when none is named.
-ANIMATIONS = {"gif": "gif", "apng": "apng", "webp": "webp"}
+ANIMATIONS = {"gif": "gif", "apng": "apng", "webp": "webp", "png": "png"}
 
 
 def is_animation(container: str) -> bool:
@@ -32,6 +32,7 @@ def clip_extras(c: project_pb2.Clip) -> dict[str, Any]:
         "reverse": c.reverse,
         "blend_mode": c.blend_mode,
         "mask": _mask(c.mask) if c.HasField("mask") else None,
+        "fit_anchor": c.fit_anchor,
     }
 
 
@@ -69,6 +70,13 @@ def with_output_extras(
         platform_preset=o.platform_preset,
         gif=GifOptions(dither=g.dither or "sierra2_4a", loop=g.loop, fps=g.fps, width=g.width),
     )
+    if is_animation(output.container):
+        # Picture-only containers imply their codec and no sound when none is named.
+        output = replace(
+            output,
+            video_codec=o.video_codec or default_video_codec(output.container),
+            audio_codec=o.audio_codec or "none",
+        )
     if output.container == "gif" and g.fps > 0:
         output = replace(output, fps=g.fps)
     if output.container == "gif" and g.width >= 16:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +13,6 @@ from tstudio.compiler.v1 import compiler_pb2, project_pb2
 from tstudio_compiler.api import motion_convert
 from tstudio_compiler.api.compositing_convert import (
     clip_extras,
-    default_video_codec,
-    is_animation,
     markers_from_proto,
     markers_to_proto,
     with_output_extras,
@@ -45,30 +44,26 @@ def project_from_proto(p: project_pb2.Project) -> model.Project:
         channels=s.channels or 2,
     )
     o = p.output
-    output = with_output_extras(
-        o,
-        model.OutputSettings(
-            path=o.path,
-            container=o.container or _container_from_path(o.path),
-            video_codec=o.video_codec or default_video_codec(o.container or _container_from_path(o.path)),
-            audio_codec=o.audio_codec
-            or ("none" if is_animation(o.container or _container_from_path(o.path)) else "aac"),
-            quality=o.quality,
-            preset=o.preset,
-            crf=o.crf if o.HasField("crf") else None,
-            video_bitrate=o.video_bitrate,
-            audio_bitrate=o.audio_bitrate,
-            acceleration=model.Acceleration(o.hardware_acceleration),
-            encoder=o.encoder,
-            width=o.width,
-            height=o.height,
-            fps=o.fps,
-            color_matrix=o.color_matrix,
-            color_range=o.color_range,
-            dynamic_range=o.dynamic_range,
-        ),
-        settings,
+    output = model.OutputSettings(
+        path=o.path,
+        container=o.container or _container_from_path(o.path),
+        video_codec=o.video_codec or ("gif" if o.container == "gif" else "h264"),
+        audio_codec=o.audio_codec or ("none" if o.container == "gif" else "aac"),
+        quality=o.quality,
+        preset=o.preset,
+        crf=o.crf if o.HasField("crf") else None,
+        video_bitrate=o.video_bitrate,
+        audio_bitrate=o.audio_bitrate,
+        acceleration=model.Acceleration(o.hardware_acceleration),
+        encoder=o.encoder,
+        width=o.width,
+        height=o.height,
+        fps=o.fps,
+        color_matrix=o.color_matrix,
+        color_range=o.color_range,
+        dynamic_range=o.dynamic_range,
     )
+    output = with_output_extras(o, output, settings)
     tracks = tuple(
         model.Track(
             id=t.id,
@@ -80,19 +75,13 @@ def project_from_proto(p: project_pb2.Project) -> model.Project:
         )
         for t in p.tracks
     )
-    return model.Project(
-        name=p.name,
-        settings=settings,
-        tracks=tracks,
-        output=output,
-        base_dir=p.base_dir,
-        markers=markers_from_proto(p.markers),
-    )
+    project = model.Project(name=p.name, settings=settings, tracks=tracks, output=output, base_dir=p.base_dir)
+    return replace(project, markers=markers_from_proto(p.markers))
 
 
 def _container_from_path(path: str) -> str:
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
-    return suffix if suffix in ("mp4", "mov", "mkv", "webm", "gif", "apng", "webp") else "mp4"
+    return suffix if suffix in ("mp4", "mov", "mkv", "webm", "gif", "apng", "webp", "png") else "mp4"
 
 
 def _clip(c: project_pb2.Clip) -> model.Clip:
@@ -116,8 +105,10 @@ def _clip(c: project_pb2.Clip) -> model.Clip:
         source = model.Source(color=c.source.color.color or "#000000")
     elif kind == "captions":
         source = model.Source(captions=motion_convert.captions(c.source.captions))
-    elif kind in ("project", "project_path"):
-        source = model.Source(nested=kind)
+    elif kind == "project":
+        source = model.Source(nested=kind, project=project_from_proto(c.source.project))
+    elif kind == "project_path":
+        source = model.Source(nested=kind, project_path=c.source.project_path)
     else:
         source = model.Source(path=c.source.path, fps=c.source.fps)
     tr = c.transform

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from svckit.tone_mapping import lut_path
 
+from tstudio_compiler.domain.compositing import ANCHORS
 from tstudio_compiler.domain.filtergraph import Filter, number, options
 from tstudio_compiler.domain.model import Crop, OutputSettings
 from tstudio_compiler.domain.sources import SourceInfo
@@ -198,11 +199,12 @@ def source_filters(
     out: OutputColour,
     fit_mode: str = "",
     rgb: bool = False,
+    fit_anchor: str = "",
 ) -> tuple[Filter, ...]:
-    """A clip's picture upright, cropped, flipped and fitted (`box_w x box_h` by `fit_mode`, or
-    `scale_w` wide) by its shown shape, in the working colour (RGBA when `alpha`, for the alpha
-    filters after it; rgb24 when `rgb`, see to_working). Empty when a source is already exactly that
-    (the cheap path for same-size footage)."""
+    """A clip's picture upright, cropped, flipped and fitted (`box_w x box_h` by `fit_mode` and
+    `fit_anchor`, or `scale_w` wide) by its shown shape, in the working colour (RGBA when `alpha`, for
+    the alpha filters after it; rgb24 when `rgb`, see to_working). Empty when a source is already
+    exactly that (the cheap path for same-size footage)."""
     media = kind in ("video", "image")
     f: list[Filter] = list(upright_filters(info)) if media else []
     if not crop.is_empty:
@@ -226,7 +228,7 @@ def source_filters(
         if scale_w is not None:
             f.append(Filter("scale", options(w=_even(scale_w, 1 << 16), h=-2)))
         return tuple(f)
-    sized = _sized(info, crop, box_w, box_h, scale_w, fit_mode)
+    sized = _sized(info, crop, box_w, box_h, scale_w, fit_mode, fit_anchor)
     if sized is None:
         if scale_w is not None:
             return (*f, *convert(info, out, _even(scale_w, 1 << 16), -2, pix_fmt), Filter("setsar", "1"))
@@ -259,7 +261,13 @@ def source_filters(
 
 
 def _sized(
-    info: SourceInfo | None, crop: Crop, box_w: int, box_h: int, scale_w: float | None, fit_mode: str
+    info: SourceInfo | None,
+    crop: Crop,
+    box_w: int,
+    box_h: int,
+    scale_w: float | None,
+    fit_mode: str,
+    fit_anchor: str = "",
 ) -> tuple[tuple[int, int], tuple[Filter, ...]] | None:
     """The size a media picture is scaled to and the filters after that scale (a fit's crop); None
     when the source's shape is unknown."""
@@ -270,7 +278,7 @@ def _sized(
         w = _even(scale_w, 1 << 16)
         # (+1e-6: a crop of 1/6 computed two ways must not round 180 px down to 178)
         return (w, _even(w * shown_h / shown_w + 1e-6, 1 << 16)), ()
-    return fit_by_mode(fit_mode, shown_w, shown_h, box_w, box_h)
+    return fit_by_mode(fit_mode, shown_w, shown_h, box_w, box_h, fit_anchor)
 
 
 def picture_size(
@@ -289,25 +297,29 @@ def picture_size(
 
 
 def fit_by_mode(
-    mode: str, width: float, height: float, box_w: int, box_h: int
+    mode: str, width: float, height: float, box_w: int, box_h: int, anchor: str = ""
 ) -> tuple[tuple[int, int], tuple[Filter, ...]]:
     """The size a `width:height` picture is scaled to in a `box_w x box_h` frame, and the filters
-    after the scale: "contain" (default) fits it whole; "cover" fills the box and crops the overflow,
-    centred; "fill" stretches it to the box; "none" keeps its size, cropped to the box, centred."""
+    after the scale: "contain" (default) fits it whole; "cover" fills the box and crops the overflow;
+    "fill" stretches it to the box; "none" keeps its size, cropped to the box. What a crop keeps
+    sits at `anchor` ("center" by default, "left", "top-right", ...)."""
+    ax, ay = ANCHORS.get(anchor or "center", (0.5, 0.5))
+    # Centred is the crop filter's own default (and keeps the filter as it was).
+    at = {} if (ax, ay) == (0.5, 0.5) else {"x": f"(iw-ow)*{number(ax)}", "y": f"(ih-oh)*{number(ay)}"}
     if mode == "cover":
         scale = max(box_w / width, box_h / height)
         size = (
             max(box_w, _even(width * scale + 1.999, 1 << 16)),
             max(box_h, _even(height * scale + 1.999, 1 << 16)),
         )
-        return size, (Filter("crop", options(w=box_w, h=box_h)),)
+        return size, (Filter("crop", options(w=box_w, h=box_h, **at)),)
     if mode == "fill":
         return (box_w - box_w % 2, box_h - box_h % 2), ()
     if mode == "none":
         size = (_even(width, 1 << 16), _even(height, 1 << 16))
         if size[0] <= box_w and size[1] <= box_h:
             return size, ()
-        return size, (Filter("crop", options(w=min(size[0], box_w), h=min(size[1], box_h))),)
+        return size, (Filter("crop", options(w=min(size[0], box_w), h=min(size[1], box_h), **at)),)
     return fit(width, height, box_w, box_h), ()
 
 

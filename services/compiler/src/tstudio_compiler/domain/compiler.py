@@ -13,16 +13,19 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from typing import TypeVar
 
 from svckit.errors import DeadlineExceeded, FieldViolation, InvalidArgument, Resource, ServiceError
 
 from tstudio_compiler.domain.captions import CaptionsFileError
+from tstudio_compiler.domain.compositing import source_length
 from tstudio_compiler.domain.compositing_validation import compositing_files, wipe_violations
 from tstudio_compiler.domain.encoding import EncoderStatus, EncodeSettings, encode_settings
 from tstudio_compiler.domain.ffmpeg_command import ffmpeg_args, shell_command
 from tstudio_compiler.domain.jobs import JobView
 from tstudio_compiler.domain.model import Project, TrackKind
+from tstudio_compiler.domain.nested import ProjectFiles, plan_nested
 from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.planner import VISUAL, Planner, effective_size, resolve_path
 from tstudio_compiler.domain.ports import (
@@ -48,6 +51,8 @@ class Prepared:
     project: Project
     sources: dict[str, SourceInfo]
     plan: RenderPlan
+    # Plans of nested timelines, by clip id.
+    nested: dict[str, RenderPlan] = dataclass_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ class Compiler:
         captions: CaptionsReader | None = None,
         command_files: Callable[[RenderPlan], None] | None = None,
         probe_timeout: float = 60.0,
+        project_files: ProjectFiles | None = None,
     ) -> None:
         self._probe_timeout = probe_timeout
         self.catalogs = catalogs
@@ -116,6 +122,8 @@ class Compiler:
         self._captions = captions
         # Writes files a printed command reads that no render wrote yet (tone-mapping LUTs).
         self._command_files = command_files
+        # Reads nested project files (source.projectPath).
+        self._project_files = project_files
         self._planner = Planner(catalogs.effects, catalogs.transitions, limits.max_segment_seconds)
 
     def default_base(self, project: Project) -> Project:
@@ -140,7 +148,12 @@ class Compiler:
         return violations
 
     async def prepare(
-        self, project: Project, need_output: bool, cuts: tuple[int, ...] = (), own_output: bool = False
+        self,
+        project: Project,
+        need_output: bool,
+        cuts: tuple[int, ...] = (),
+        own_output: bool = False,
+        nesting: tuple[str, ...] = (),
     ) -> Prepared:
         """Validate, check paths, probe, plan. `cuts` start segments at extra frames; `own_output`
         marks an output path the compiler chose itself (its previews folder), outside the roots."""
@@ -173,7 +186,7 @@ class Compiler:
         sources = await self._probe(files)
         # Keyed as the clips spell their paths (relative ones too).
         lengths = {
-            c.source.path: sources[resolve_path(c.source.path, project.base_dir)].duration
+            c.source.path: source_length(c, sources[resolve_path(c.source.path, project.base_dir)])
             for t in project.tracks
             for c in t.clips
             if c.source.path
@@ -206,7 +219,18 @@ class Compiler:
             raise _invalid(violations)
         check_source_ranges(project, lengths)
         planned_sources = sources
-        plan = self._planner.plan(project, planned_sources, cuts)
+
+        async def plan_inner(inner: Project, chain: tuple[str, ...]) -> RenderPlan:
+            return (await self.prepare(inner, need_output=False, nesting=chain)).plan
+
+        async def load(path: str, field: str) -> Project:
+            if self._project_files is None:
+                raise _invalid([(field, "this compiler reads no project files")])
+            self._paths.check(path, field)
+            return await self._blocking.run(self._project_files.load, path, field)
+
+        nested = await plan_nested(project, effective_size(project), plan_inner, load, nesting)
+        plan = self._planner.plan(project, planned_sources, cuts, nested)
         if plan.frames == 0:
             raise _invalid([("tracks", "the timeline is empty")])
         if late := [(f"markers[{i}].time", f"is past the end of the timeline ({plan.duration:.3f} s)")
@@ -214,7 +238,7 @@ class Compiler:
             raise _invalid(late)
         if plan.duration > self.limits.max_duration:
             raise _invalid([("tracks", f"the timeline is longer than {self.limits.max_duration:g} s")])
-        return Prepared(project, planned_sources, plan)
+        return Prepared(project, planned_sources, plan, nested)
 
     def measure_source(self, field: str, path: str, base_dir: str) -> tuple[int, int]:
         """Picture size of one source (blocking): the path is checked against the allowed roots and
@@ -320,7 +344,9 @@ class Compiler:
         if not math.isfinite(time) or time < 0 or time > plan.duration:
             raise _invalid([("time", f"must be within 0..{plan.duration:.3f}")])
         frame = min(to_frame(time, plan.fps), plan.frames - 1)
-        graph = self._planner.segment_graph_at(plan, prepared.project, prepared.sources, frame)
+        graph = self._planner.segment_graph_at(
+            plan, prepared.project, prepared.sources, frame, prepared.nested
+        )
         out_width = width or plan.width
         if not 16 <= out_width <= 7680:
             raise _invalid([("width", "must be within 16..7680, or 0")])

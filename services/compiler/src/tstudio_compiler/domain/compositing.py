@@ -7,9 +7,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tstudio_compiler.domain.model import OutputSettings
+    from tstudio_compiler.domain.model import Clip, OutputSettings
+    from tstudio_compiler.domain.sources import SourceInfo
 
 FITS = ("contain", "cover", "fill", "none")
+# Fit anchors: where the kept part of a cropped picture sits, as (x, y) fractions of the overflow.
+ANCHORS = {
+    "center": (0.5, 0.5),
+    "top": (0.5, 0.0),
+    "bottom": (0.5, 1.0),
+    "left": (0.0, 0.5),
+    "right": (1.0, 0.5),
+    "top-left": (0.0, 0.0),
+    "top-right": (1.0, 0.0),
+    "bottom-left": (0.0, 1.0),
+    "bottom-right": (1.0, 1.0),
+}
 BLEND_MODES = (
     "normal",
     "multiply",
@@ -31,10 +44,21 @@ SHAPES = ("rectangle", "ellipse")
 GIF_DITHERS = ("sierra2_4a", "floyd_steinberg", "bayer", "none", "sierra2", "heckbert", "sierra3", "burkes")
 
 
+# The rate FFmpeg's image2 demuxer reads an image sequence at; `source.fps` rescales it.
+SEQUENCE_BASE_FPS = 25.0
+
+
+def source_length(clip: Clip, info: SourceInfo) -> float:
+    """Seconds of source a clip can play: an image sequence's images at the clip's `source.fps`."""
+    if info.sequence:
+        return info.frame_count / (clip.source.fps or SEQUENCE_BASE_FPS)
+    return info.duration
+
+
 def graph_format(container: str, video_codec: str, alpha: bool) -> str:
     """The pixel format a segment graph hands the encoder: with alpha for an alpha output, RGB for
     a GIF (its palette is made from RGB), else 4:2:0."""
-    if video_codec == "apng":
+    if video_codec in ("apng", "png"):
         return "rgba" if alpha else "rgb24"
     if alpha and video_codec == "prores":
         return "yuva444p10le"

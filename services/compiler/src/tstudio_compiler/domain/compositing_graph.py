@@ -8,9 +8,9 @@ not used: its soft-light and burn differ from the W3C/Photoshop definitions user
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
-from tstudio_compiler.domain.compositing import Mask
+from tstudio_compiler.domain.compositing import ANCHORS, Mask
 from tstudio_compiler.domain.filtergraph import Chain, Filter, number, options
 from tstudio_compiler.domain.plan import InputSpec
 
@@ -55,19 +55,23 @@ class Builder(Protocol):
 
     def label(self, prefix: str = "v") -> str: ...
 
+    def clip(self, p: Any, full_frame: bool) -> tuple[str, bool, tuple[str, str] | None]: ...
 
-def fit_filters(fit: str, width: int, height: int) -> list[Filter]:
-    """Scale a source into a `width` x `height` frame per the clip's fit mode."""
+
+def fit_filters(fit: str, width: int, height: int, anchor: str = "") -> list[Filter]:
+    """Scale a source into a `width` x `height` frame per the clip's fit mode (and crop anchor)."""
+    ax, ay = ANCHORS.get(anchor or "center", (0.5, 0.5))
+    at = {"x": f"(iw-ow)*{number(ax)}", "y": f"(ih-oh)*{number(ay)}"}
     if fit == "cover":
         return [
             Filter("scale", options(w=width, h=height, force_original_aspect_ratio="increase")),
-            Filter("crop", options(w=width, h=height)),
+            Filter("crop", options(w=width, h=height, **at)),
             Filter("setsar", "1"),
         ]
     if fit == "fill":
         return [Filter("scale", options(w=width, h=height)), Filter("setsar", "1")]
     if fit == "none":
-        return [Filter("crop", options(w=f"min(iw\\,{width})", h=f"min(ih\\,{height})"))]
+        return [Filter("crop", options(w=f"min(iw\\,{width})", h=f"min(ih\\,{height})", **at))]
     return [
         Filter(
             "scale", options(w=width, h=height, force_original_aspect_ratio="decrease", force_divisible_by=2)
@@ -123,10 +127,65 @@ def apply_matte(g: Builder, top: str, matte_label: str) -> str:
     return _add(g, (keep, masked), (Filter("alphamerge"),))
 
 
+def mask_source(g: Builder, p: Any) -> str:
+    """A placed clip's mask picture (its path, or its shape rasterised) as an input of the graph."""
+    mask = p.clip.mask
+    assert mask is not None
+    label = f"in{len(g.inputs)}"
+    shift = g.feed_start - p.start_frame
+    g.inputs.append(
+        InputSpec(
+            label,
+            f"{p.clip.id}#mask",
+            "shape" if mask.shape is not None else p.mask_kind,
+            path=p.mask_path,
+            width=g.w,
+            height=g.h,
+            first_frame=shift,
+            frames=g.frames,
+            fps=g.fps,
+            clip_frames=p.end_frame - p.start_frame,
+            shape=mask.shape,
+        )
+    )
+    return _add(g, (label,), (Filter("setpts", f"PTS-{shift}"),)) if shift else label
+
+
+def luma_transition(g: Builder, j: Any) -> str:
+    """A join of type luma: incoming over outgoing through a matte made per frame from the wipe."""
+    a = g.clip(j.outgoing, True)[0]
+    b = g.clip(j.incoming, True)[0]
+    label = f"in{len(g.inputs)}"
+    first = g.feed_start - j.start_frame
+    g.inputs.append(
+        InputSpec(
+            label,
+            f"{j.incoming.clip.id}#luma",
+            "luma",
+            path=str(j.params["path"]),
+            width=g.w,
+            height=g.h,
+            first_frame=first,
+            frames=g.frames,
+            fps=g.fps,
+            clip_frames=j.end_frame - j.start_frame,
+            softness=float(j.params.get("softness", 0.1)),
+        )
+    )
+    return luma_merge(g, a, b, label, first)
+
+
+def _planar_rgb(g: Builder, label: str) -> str:
+    """A picture as gbrp by way of gbrap: the bundled FFmpeg's swscale writes garbage into the
+    right-hand pixels when it turns yuv420p straight into gbrp at widths of 16n+2..16n+8 (1080 among
+    them); its yuv420p -> gbrap path is right at every width."""
+    return _add(g, (label,), (Filter("format", "gbrap"), Filter("format", "gbrp")))
+
+
 def luma_merge(g: Builder, outgoing: str, incoming: str, matte_input: str, shift: int) -> str:
     """`incoming` where the per-frame matte is white, `outgoing` where black (maskedmerge in RGB)."""
-    a = _add(g, (outgoing,), (Filter("format", "gbrp"),))
-    b = _add(g, (incoming,), (Filter("format", "gbrp"),))
+    a = _planar_rgb(g, outgoing)
+    b = _planar_rgb(g, incoming)
     f = [Filter("format", "gbrp")]
     if shift:
         f.append(Filter("setpts", f"PTS-{shift}"))
@@ -142,7 +201,7 @@ def blend_over(g: Builder, base: str, top: str, mode: str, opaque: bool = False)
         return _add(g, (base, top), (Filter("overlay", options(x=0, y=0, format="gbrp" if g.rgb else None)),))
     expr = blend_expression(mode)
     if opaque:
-        below_rgb = _add(g, (base,), (Filter("format", "gbrp"),))
+        below_rgb = _planar_rgb(g, base)
         top_rgb = _add(g, (top,), (Filter("format", "gbrp"),))
         return _add(g, (below_rgb, top_rgb), (Filter("lut2", options(c0=expr, c1=expr, c2=expr)),))
     keep, below = g.label(), g.label()
@@ -151,4 +210,4 @@ def blend_over(g: Builder, base: str, top: str, mode: str, opaque: bool = False)
     top_rgb = _add(g, (top,), (Filter("format", "gbrap"),))
     mixed = _add(g, (below_rgb, top_rgb), (Filter("lut2", options(c0=expr, c1=expr, c2=expr, c3="y")),))
     # Mixed in RGB, so the formula's result is not rounded through 8-bit 4:2:0 once more.
-    return _add(g, (keep, mixed), (Filter("overlay", options(x=0, y=0, format="gbrp")),))
+    return _add(g, (_planar_rgb(g, keep), mixed), (Filter("overlay", options(x=0, y=0, format="gbrp")),))

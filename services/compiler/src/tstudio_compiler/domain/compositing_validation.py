@@ -6,7 +6,15 @@ import re
 from collections.abc import Mapping
 
 from tstudio_compiler.domain.colors import parse_color
-from tstudio_compiler.domain.compositing import BLEND_MODES, FITS, GIF_DITHERS, MASK_MODES, SHAPES, Mask
+from tstudio_compiler.domain.compositing import (
+    ANCHORS,
+    BLEND_MODES,
+    FITS,
+    GIF_DITHERS,
+    MASK_MODES,
+    SHAPES,
+    Mask,
+)
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
 from tstudio_compiler.domain.platform_presets import PLATFORM_PRESETS
 from tstudio_compiler.domain.sources import SourceInfo
@@ -23,6 +31,7 @@ ALPHA_OUTPUTS = {
     ("mkv", "vp9"),
     ("mkv", "prores"),
     ("apng", "apng"),
+    ("png", "png"),
 }
 # Not animated WebP: FFmpeg's libwebp_anim crops each frame to what changed and its muxer then
 # writes no alpha flag, so viewers show the transparent background opaque.
@@ -32,7 +41,16 @@ def check_compositing(project: Project, v: list[tuple[str, str]]) -> None:
     """Appends (field path, why) for every issue-19 field that cannot render."""
     for ti, track in enumerate(project.tracks):
         for ci, clip in enumerate(track.clips):
-            _check_clip(clip, f"tracks[{ti}].clips[{ci}]", track.kind, v)
+            cp = f"tracks[{ti}].clips[{ci}]"
+            _check_clip(clip, cp, track.kind, v)
+            following = track.clips[ci + 1] if ci + 1 < len(track.clips) else None
+            joined = clip.transition is not None or (
+                following is not None and following.transition is not None
+            )
+            if joined and clip.blend_mode not in ("", "normal"):
+                v.append((f"{cp}.blend_mode", "not supported yet on a clip joined by a transition"))
+            if joined and clip.mask is not None:
+                v.append((f"{cp}.mask", "not supported yet on a clip joined by a transition"))
     _check_markers(project, v)
     _check_output(project, v)
 
@@ -59,17 +77,23 @@ def wipe_violations(files: Mapping[str, str], sources: Mapping[str, SourceInfo])
 
 def _check_clip(clip: Clip, cp: str, kind: TrackKind, v: list[tuple[str, str]]) -> None:
     src = clip.source
+    if src.nested == "project_path" and not src.project_path.endswith(".json"):
+        v.append((f"{cp}.source.project_path", "must be a project file (.json)"))
     if src.nested:
-        field = "project" if src.nested == "project" else "project_path"
-        v.append((f"{cp}.source.{field}", "nested timelines are not supported yet"))
-    if src.path and SEQUENCE.search(src.path):
-        v.append((f"{cp}.source.path", "image sequences (img%04d.png) are not supported yet"))
+        if clip.source_in:
+            v.append((f"{cp}.source_in", "a nested timeline plays from its start (trim its end only)"))
+        if clip.speed != 1:
+            v.append((f"{cp}.speed", "a nested timeline plays at speed 1"))
+        if clip.reverse or clip.freeze_at is not None:
+            v.append((f"{cp}.reverse" if clip.reverse else f"{cp}.freeze_at", "not for a nested timeline"))
     if src.fps and not src.path:
-        v.append((f"{cp}.source.fps", "only an image sequence path takes a frame rate"))
-    elif src.fps and not SEQUENCE.search(src.path):
-        v.append((f"{cp}.source.fps", "only an image sequence path (img%04d.png) takes a frame rate"))
+        v.append((f"{cp}.source.fps", "only an image sequence (a path) takes a frame rate"))
+    elif src.fps and not 1 <= src.fps <= 240:
+        v.append((f"{cp}.source.fps", "must be within 1..240"))
     if clip.fit and clip.fit not in FITS:
         v.append((f"{cp}.fit", f"must be one of {', '.join(FITS)}"))
+    if clip.fit_anchor and clip.fit_anchor not in ANCHORS:
+        v.append((f"{cp}.fit_anchor", f"must be one of {', '.join(ANCHORS)}"))
     if clip.blend_mode and clip.blend_mode not in BLEND_MODES:
         v.append((f"{cp}.blend_mode", f"must be one of {', '.join(BLEND_MODES)}"))
     if kind is TrackKind.AUDIO:
@@ -145,6 +169,11 @@ def _check_markers(project: Project, v: list[tuple[str, str]]) -> None:
 
 def _check_output(project: Project, v: list[tuple[str, str]]) -> None:
     o = project.output
+    sequence_out = bool(SEQUENCE.search(o.path.rsplit("/", 1)[-1]))
+    if (o.container == "png") != sequence_out or (o.container == "png" and o.video_codec != "png"):
+        v.append(
+            ("output.path", "a PNG sequence is written to a numbered pattern (frames/f%04d.png), png only")
+        )
     if o.platform_preset and o.platform_preset not in PLATFORM_PRESETS:
         v.append(("output.platform_preset", f"must be one of {', '.join(PLATFORM_PRESETS)}"))
     g = o.gif

@@ -19,6 +19,7 @@ SOFTWARE = {
     "gif": "gif",
     "apng": "apng",
     "webp": "libwebp_anim",
+    "png": "png",
 }
 HARDWARE = {
     "h264": ("h264_nvenc", "h264_qsv", "h264_vaapi", "h264_videotoolbox"),
@@ -34,6 +35,7 @@ CONTAINER_FORMATS = {
     "gif": "gif",
     "apng": "apng",
     "webp": "webp",
+    "png": "image2",
 }
 DEFAULT_PRESET = "veryfast"
 
@@ -153,7 +155,7 @@ def _settings_for(output: OutputSettings, encoder: str, fallback: str) -> Encode
         options["profile"] = "4" if output.alpha else "2"
     elif encoder == "gif":
         pix_fmt = "rgb8"
-    elif encoder == "apng":
+    elif encoder in ("apng", "png"):
         pix_fmt = "rgba" if output.alpha else "rgb24"
     elif encoder == "libwebp_anim":
         pix_fmt = "yuva420p" if output.alpha else "yuv420p"
@@ -161,7 +163,7 @@ def _settings_for(output: OutputSettings, encoder: str, fallback: str) -> Encode
     elif encoder.endswith("_nvenc"):
         options.update({"preset": "p4", "cq": str(crf)})
     audio = output.audio_codec.lower()
-    if codec in ("gif", "apng", "webp") or output.container in ("gif", "apng", "webp"):
+    if codec in ("gif", "apng", "webp", "png") or output.container in ("gif", "apng", "webp", "png"):
         audio = "none"
     if audio == "aac" and output.container == "webm":
         raise InvalidArgument(

@@ -31,9 +31,10 @@ def ffmpeg_args(
             f"plugin effects and transitions have no ffmpeg equivalent: {', '.join(plugged)}",
             reason="NOT_EXPRESSIBLE_IN_FFMPEG",
         )
-    if any(i.kind in ("shape", "luma") for s in plan.segments for i in s.graph.inputs):
+    if any(i.kind in ("shape", "luma", "nested") for s in plan.segments for i in s.graph.inputs):
         raise FailedPrecondition(
-            "shape masks and luma wipes are made by the service and have no ffmpeg equivalent yet",
+            "shape masks, luma wipes and nested timelines are made by the service and have no ffmpeg "
+            "equivalent yet",
             reason="NOT_EXPRESSIBLE_IN_FFMPEG",
         )
     args = [ffmpeg, "-hide_banner", "-y"]

@@ -66,9 +66,12 @@ class Source:
     text: TextSource | None = None
     color: str = ""
     captions: CaptionsSource | None = None
-    # Issue 19: a nested timeline (refused for now) and the rate of an image sequence path.
+    # Issue 19: a nested timeline ("project": `project` inline; "project_path": a project file)
+    # and the rate of an image sequence path.
     nested: str = ""
     fps: float = 0.0
+    project: Project | None = None
+    project_path: str = ""
 
     @property
     def kind(self) -> str:
@@ -146,6 +149,7 @@ class Clip:
     reverse: bool = False
     blend_mode: str = ""
     mask: Mask | None = None
+    fit_anchor: str = ""
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ class InputSpec:
     rgb: bool = False
     # Kind "luma": the matte of a luma wipe (`path`, an image) over `clip_frames` frames.
     softness: float = 0.0
+    # Kind "nested": the nested timeline's own plan, at this plan's size and rate.
+    nested: RenderPlan | None = None
 
     # A speed ramp (keyframed speed): replaces `speed`.
     ramp: Animation | None = None

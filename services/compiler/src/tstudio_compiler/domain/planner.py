@@ -22,18 +22,20 @@ from tstudio_compiler.domain.colour_management import HD, OutputColour, output_c
 from tstudio_compiler.domain.colour_management import picture_size as colour_picture_size
 from tstudio_compiler.domain.colour_management import source_filters as colour_source_filters
 from tstudio_compiler.domain.colour_management import to_working as colour_to_working
-from tstudio_compiler.domain.compositing import graph_format
+from tstudio_compiler.domain.compositing import SEQUENCE_BASE_FPS, graph_format, source_length
 from tstudio_compiler.domain.compositing_graph import (
     apply_matte,
     blend_over,
     full_frame_rgba,
-    luma_merge,
+    luma_transition,
+    mask_source,
     matte,
 )
 from tstudio_compiler.domain.effects import EffectCatalog
 from tstudio_compiler.domain.filtergraph import Chain, Filter, Graph, number, options
 from tstudio_compiler.domain.model import Clip, Project, TrackKind
 from tstudio_compiler.domain.motion_filters import ClipMotion
+from tstudio_compiler.domain.nested_planning import nested_audio, nested_to_rgb, place_nested
 from tstudio_compiler.domain.params import resolve
 from tstudio_compiler.domain.plan import (
     AudioInput,
@@ -69,6 +71,11 @@ class Placed:
     # A picture mask's resolved path and kind ("video" or "image"); empty for none or a shape.
     mask_path: str = ""
     mask_kind: str = ""
+    # Source seconds per image2-demuxer second: an image sequence is read at 25 fps, played at its
+    # own `source.fps`.
+    time_scale: float = 1.0
+    # A nested timeline's plan (kind "nested").
+    nested: RenderPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -119,14 +126,19 @@ class Planner:
         self._max_segment_seconds = max_segment_seconds
 
     def plan(
-        self, project: Project, sources: Mapping[str, SourceInfo], cuts: Iterable[int] = ()
+        self,
+        project: Project,
+        sources: Mapping[str, SourceInfo],
+        cuts: Iterable[int] = (),
+        nested: Mapping[str, RenderPlan] | None = None,
     ) -> RenderPlan:
         """`sources` maps each resolved media path to its probed info; `cuts` are extra frames to
-        start a segment at (the edges of a window to render on its own)."""
+        start a segment at (the edges of a window to render on its own); `nested` the plans of
+        nested timelines by clip id (domain/nested.py)."""
         width, height, fps = effective_size(project)
-        tracks, joins = self._timeline(project, sources, fps)
+        tracks, joins = self._timeline(project, sources, fps, nested or {})
         visual_end = max((p.end_frame for t in tracks for p in t), default=0)
-        audio = self._audio(project, sources, fps, visual_end)
+        audio = self._audio(project, sources, fps, visual_end) + nested_audio(tracks, nested or {}, fps)
         frames = visual_end or max((to_frame(a.start + a.length, fps) for a in audio), default=0)
         audio = tuple(a for a in audio if a.start < frames / fps)
         bounds = {0, frames, *(min(max(cut, 0), frames) for cut in cuts)}
@@ -165,20 +177,29 @@ class Planner:
         )
 
     def segment_graph_at(
-        self, plan: RenderPlan, project: Project, sources: Mapping[str, SourceInfo], frame: int
+        self,
+        plan: RenderPlan,
+        project: Project,
+        sources: Mapping[str, SourceInfo],
+        frame: int,
+        nested: Mapping[str, RenderPlan] | None = None,
     ) -> SegmentGraph:
         """The graph of the segment holding `frame`, fed from that frame only (for previews)."""
         segment = plan.segment_at(frame)
         if segment is None:
             raise ValueError("frame outside the timeline")
-        tracks, joins = self._timeline(project, sources, plan.fps)
+        tracks, joins = self._timeline(project, sources, plan.fps, nested or {})
         layers = _layers_at(tracks, joins, segment.start_frame)
         return _segment_graph(
             layers, self._effects, plan.width, plan.height, plan.fps, plan.background, frame, 1, plan.colour
         )
 
     def _timeline(
-        self, project: Project, sources: Mapping[str, SourceInfo], fps: float
+        self,
+        project: Project,
+        sources: Mapping[str, SourceInfo],
+        fps: float,
+        nested: Mapping[str, RenderPlan],
     ) -> tuple[list[list[Placed]], list[Join]]:
         """Visual clips on the frame grid, per track (bottom first), and the transitions between them."""
         tracks: list[list[Placed]] = []
@@ -186,7 +207,12 @@ class Planner:
         for track in project.tracks:
             if track.kind not in VISUAL or track.hidden:
                 continue
-            placed = [self._place(c, track.kind, project, sources, fps) for c in track.clips]
+            placed = [
+                place_nested(c, track.kind, nested[c.id], fps, Placed)
+                if c.id in nested
+                else self._place(c, track.kind, project, sources, fps)
+                for c in track.clips
+            ]
             # Sound-only files (a cover picture is not video) show what is under them.
             placed = [p for p in placed if p.kind != "none"]
             tracks.append(placed)
@@ -222,13 +248,18 @@ class Planner:
                 source_kind = "none"
         else:
             source_kind = clip.source.kind
-        length = clip_length(clip, info.duration if info and not info.is_image else None) or 0.0
+        length = clip_length(clip, source_length(clip, info) if info and not info.is_image else None) or 0.0
         start, end = frame_span(clip.start, length, fps)
         width, height = (info.width, info.height) if info is not None else (0, 0)
         mask_path = resolve_path(clip.mask.path, project.base_dir) if clip.mask is not None else ""
         mask_info = sources.get(mask_path) if mask_path else None
         mask_kind = "" if not mask_path else "image" if mask_info is None or mask_info.is_image else "video"
-        return Placed(clip, kind, start, end, source_kind, path, width, height, info, mask_path, mask_kind)
+        scale = 1.0
+        if info is not None and info.sequence:
+            path, scale = info.sequence, (clip.source.fps or SEQUENCE_BASE_FPS) / SEQUENCE_BASE_FPS
+        return Placed(
+            clip, kind, start, end, source_kind, path, width, height, info, mask_path, mask_kind, scale
+        )
 
     def _audio(
         self, project: Project, sources: Mapping[str, SourceInfo], fps: float, visual_end: int
@@ -420,8 +451,8 @@ class _GraphBuilder:
                 decoder=p.info.alpha_decoder if p.info is not None and p.kind == "video" else "",
                 first_frame=self.feed_start - p.start_frame,
                 frames=self.frames,
-                source_in=c.freeze_at if c.freeze_at is not None else c.source_in,
-                speed=c.speed,
+                source_in=(c.freeze_at if c.freeze_at is not None else c.source_in) * p.time_scale,
+                speed=c.speed * p.time_scale,
                 fps=self.fps,
                 frame_effects=frame_effects,
                 # Animated text and captions are picture sequences; reversed clips count back.
@@ -430,38 +461,11 @@ class _GraphBuilder:
                 reverse=c.reverse and p.kind == "video",
                 freeze=c.freeze_at is not None and p.kind == "video",
                 rgb=self.rgb and p.kind == "color",
+                nested=p.nested,
                 ramp=keyframes.find(c.animations, "speed"),
             )
         )
         return label
-
-    def mask_source(self, p: Placed) -> str:
-        """The clip's mask picture (its path, or its shape rasterised) as an input of this graph."""
-        mask = p.clip.mask
-        assert mask is not None
-        label = f"in{len(self.inputs)}"
-        kind = "shape" if mask.shape is not None else p.mask_kind
-        self.inputs.append(
-            InputSpec(
-                label,
-                f"{p.clip.id}#mask",
-                kind,
-                path=p.mask_path,
-                width=self.w,
-                height=self.h,
-                first_frame=self.feed_start - p.start_frame,
-                frames=self.frames,
-                fps=self.fps,
-                clip_frames=p.end_frame - p.start_frame,
-                shape=mask.shape,
-            )
-        )
-        shift = self.feed_start - p.start_frame
-        if not shift:
-            return label
-        out = self.label()
-        self.chains.append(Chain((label,), (Filter("setpts", f"PTS-{shift}"),), out))
-        return out
 
     def clip(self, p: Placed, full_frame: bool) -> tuple[str, bool, tuple[str, str] | None]:
         """The clip's processed picture: (label, has alpha, overlay position or None for full frame)."""
@@ -500,10 +504,14 @@ class _GraphBuilder:
                 self.colour,
                 c.fit,
                 self.rgb,
+                c.fit_anchor,
             )
         )
-        # No filters leave a video as decoded: the frame's size only if its fitted size is.
-        full_size = not f and p.kind == "video" and self.fills(p, scale)
+        if p.kind == "nested" and (alpha or self.rgb):
+            f[:0] = nested_to_rgb(self.colour, alpha or (p.nested is not None and p.nested.output.alpha))
+        # No filters leave a video as decoded: the frame's size only if its fitted size is (a
+        # nested timeline is planned at the frame's size, in the working colour already).
+        full_size = not f and (p.kind == "nested" or (p.kind == "video" and self.fills(p, scale)))
         frame_effects = []
         for ei, spec in enumerate(c.effects):
             definition = self.effects.get(spec.type)
@@ -542,7 +550,7 @@ class _GraphBuilder:
             f.extend(motion_filters.opacity(m.opacity, self.fps, instance))
         elif c.opacity < 1:
             f.append(Filter("colorchannelmixer", options(aa=c.opacity)))
-        if alpha or (not media and p.kind != "color"):
+        if alpha or (not media and p.kind not in ("color", "nested")):
             f.extend(colour_to_working(self.colour, alpha, self.rgb))
         elif c.effects:
             # Effects may work in RGB (plugins always do): back to the working colour by name.
@@ -610,7 +618,7 @@ class _GraphBuilder:
             return self.clip(layer.clip, full)
         j = layer.join
         if j.type == "luma":
-            return self.luma_transition(j), False, None
+            return luma_transition(self, j), False, None
         if not j.xfade:
             return self.plugin_transition(j), False, None
         # xfade needs one pixel format on both inputs; naming it keeps format negotiation (which
@@ -623,29 +631,6 @@ class _GraphBuilder:
         xfade = Filter("xfade", options(transition=j.xfade, duration=duration, offset=offset))
         self.chains.append(Chain((a, b), (xfade,), out))
         return out, False, None
-
-    def luma_transition(self, j: Join) -> str:
-        """Incoming over outgoing through a matte made per frame from the wipe image."""
-        a = self.clip(j.outgoing, True)[0]
-        b = self.clip(j.incoming, True)[0]
-        label = f"in{len(self.inputs)}"
-        first = self.feed_start - j.start_frame
-        self.inputs.append(
-            InputSpec(
-                label,
-                f"{j.incoming.clip.id}#luma",
-                "luma",
-                path=str(j.params["path"]),
-                width=self.w,
-                height=self.h,
-                first_frame=first,
-                frames=self.frames,
-                fps=self.fps,
-                clip_frames=j.end_frame - j.start_frame,
-                softness=float(j.params.get("softness", 0.1)),
-            )
-        )
-        return luma_merge(self, a, b, label, first)
 
     def plugin_transition(self, j: Join) -> str:
         """The plugin's frames as one full-frame input of this graph."""
@@ -751,7 +736,7 @@ def _composite(
     )
     top = full_frame_rgba(g, label, None if fills else position)
     if c.mask is not None:
-        top = apply_matte(g, top, matte(g, c.mask, g.mask_source(p)))
+        top = apply_matte(g, top, matte(g, c.mask, mask_source(g, p)))
     opaque = fills and not alpha and c.mask is None
     return blend_over(g, base, top, c.blend_mode, opaque)
 

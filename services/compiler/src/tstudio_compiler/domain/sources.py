@@ -30,3 +30,7 @@ class SourceInfo:
     hdr: str = ""
     # A cover picture (ID3/MP4 attached picture) that is not video.
     attached_picture: bool = False
+    # An image sequence: its printf pattern (a folder's found pattern) and how many images it has;
+    # `duration` is then at `source.fps` (see compiler.prepare).
+    sequence: str = ""
+    frame_count: int = 0

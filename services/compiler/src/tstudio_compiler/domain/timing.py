@@ -20,6 +20,8 @@ def clip_length(clip: Clip, source_duration: float | None) -> float | None:
     if captions is not None:
         # Until the file is read its length is unknown.
         return max(0.0, captions.end - clip.source_in) if captions.loaded else None
+    if clip.source.kind == "project":
+        return None  # the nested timeline's length, known once it is planned
     if clip.source.kind != "media":
         return 0.0
     out = clip.source_out

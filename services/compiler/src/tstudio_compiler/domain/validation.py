@@ -19,8 +19,8 @@ from tstudio_compiler.domain.text_rules import captions_rules
 from tstudio_compiler.domain.timing import clip_length
 from tstudio_compiler.domain.transitions import TransitionCatalog
 
-CONTAINERS = ("mp4", "mov", "mkv", "webm", "gif", "apng", "webp")
-VIDEO_CODECS = ("h264", "hevc", "vp9", "av1", "prores", "gif", "apng", "webp")
+CONTAINERS = ("mp4", "mov", "mkv", "webm", "gif", "apng", "webp", "png")
+VIDEO_CODECS = ("h264", "hevc", "vp9", "av1", "prores", "gif", "apng", "webp", "png")
 AUDIO_CODECS = ("", "none", "aac", "opus", "mp3", "pcm")
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
