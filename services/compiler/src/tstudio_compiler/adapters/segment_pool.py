@@ -9,10 +9,11 @@ from its own description, into its own file, so the outputs do not depend on the
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,20 +98,21 @@ def run_segments(
             finished[0] += job.frames
             report()
 
-    # Longest first: the short transition segments fill in at the end.
+    # Longest first, the short transition segments fill in at the end; the sound (one core for
+    # about as long as a long segment) goes after the first `workers` segments, so that no more
+    # than `workers` encodes compete for the cores at any time (measured: a little faster than a
+    # thread of its own from the start).
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].frames)
-    workers = max(1, min(workers, len(jobs)))
-    if workers == 1 and side is None:
-        for i in order:
-            encode(i, jobs[i])
+    workers = max(1, min(workers, len(jobs) + (side is not None)))
+    tasks: list[Callable[[], object]] = [functools.partial(encode, i, jobs[i]) for i in order]
+    if side is not None:
+        tasks.insert(min(workers, len(tasks)), side)
+    if workers == 1:
+        for task in tasks:
+            task()
         return
-    # The sound on a thread of its own; the segments share `workers` threads.
-    with (
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-audio") as audio,
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segment") as pool,
-    ):
-        futures: list[Future[object]] = [audio.submit(side)] if side is not None else []
-        futures += [pool.submit(encode, i, jobs[i]) for i in order]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segment") as pool:
+        futures = [pool.submit(task) for task in tasks]
         wait(futures, return_when=FIRST_EXCEPTION)
         if any(f.done() and f.exception() is not None for f in futures):
             stop.set()
