@@ -7,6 +7,7 @@ plugin effects and transitions (not in the cache key's reach) take the single-pa
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import tempfile
@@ -18,11 +19,11 @@ from pathlib import Path
 from svckit.errors import Cancelled
 
 from tstudio_compiler.adapters.pyav_renderer import PyAvRenderer, source_identities
+from tstudio_compiler.adapters.segment_pool import Job, default_workers, run_segments
 from tstudio_compiler.adapters.segment_renderer import cached_audio, job_spec, source_fingerprints
 from tstudio_compiler.domain.encoding import EncodeSettings
 from tstudio_compiler.domain.plan import RenderPlan
 from tstudio_compiler.domain.ports import ProgressCallback, RenderStats
-from tstudio_compiler.domain.segment_description import from_description
 from tstudio_compiler.scale.adapters.segment_cache import SegmentCache
 from tstudio_compiler.scale.adapters.segment_join import join_segments
 
@@ -52,8 +53,15 @@ def splittable(plan: RenderPlan, encode: EncodeSettings) -> bool:
 
 
 class SegmentedRenderer:
-    def __init__(self, cache: SegmentCache, work_dir: Path, single_pass: PyAvRenderer | None = None) -> None:
+    def __init__(
+        self,
+        cache: SegmentCache,
+        work_dir: Path,
+        single_pass: PyAvRenderer | None = None,
+        workers: int | None = None,
+    ) -> None:
         self._cache = cache
+        self._workers = default_workers() if workers is None else max(1, workers)
         self._work_dir = work_dir
         self._single = single_pass or PyAvRenderer()
 
@@ -89,33 +97,35 @@ class SegmentedRenderer:
         try:
             progress(0, plan.frames, "preparing")
             fingerprints = source_fingerprints(plan)
-            audio = (
-                cached_audio(plan, encode, work / "audio.m4a", self._cache, fingerprints)
-                if encode.audio_encoder
-                else None
-            )
+            audio = work / "audio.m4a" if encode.audio_encoder else None
             job = job_spec(plan, encode, uuid.uuid4().hex, str(audio or ""), fingerprints)
-            paths, reused, done = [], 0, 0
-            for spec, segment in zip(job.segments, plan.segments, strict=True):
+            paths = [work / f"{spec.index:06d}{_SUFFIX[encode.container_format]}" for spec in job.segments]
+            # The cached segments first (a link and a checksum each), then the others encoded
+            # concurrently with each other and with the sound (segment_pool).
+            missing = []
+            for spec, segment, path in zip(job.segments, plan.segments, paths, strict=True):
                 if cancelled.is_set():
                     raise Cancelled("render cancelled")
-                path = work / f"{spec.index:06d}{_SUFFIX[encode.container_format]}"
-                if self._cache.fetch(spec.key, path):
-                    reused += 1
-                else:
-                    one, one_encode = from_description(spec.description, str(path))
-                    offset = done
-
-                    def forward(frames: int, total: int, stage: str, offset: int = offset) -> None:
-                        if stage == "running":
-                            progress(offset + frames, plan.frames, "running")
-
-                    self._single.render(one, one_encode, forward, cancelled)
-                    self._cache.put(spec.key, path)
-                done += segment.frames
-                progress(done, plan.frames, "running")
-                paths.append(path)
-            progress(done, plan.frames, "finalizing")
+                if not self._cache.fetch(spec.key, path):
+                    missing.append(Job(spec.key, spec.description, str(path), segment.frames))
+            reused = len(paths) - len(missing)
+            sound = (
+                functools.partial(cached_audio, plan, encode, audio, self._cache, fingerprints)
+                if audio is not None
+                else None
+            )
+            run_segments(
+                missing,
+                self._single,
+                self._cache,
+                progress=progress,
+                total=plan.frames,
+                done=plan.frames - sum(j.frames for j in missing),
+                cancelled=cancelled,
+                workers=self._workers,
+                side=sound,
+            )
+            progress(plan.frames, plan.frames, "finalizing")
             # Written under the roots by a walk that follows no swapped symlink, never onto a source.
             result = join_segments(
                 paths, plan.output.path, audio, self._single.output_roots, source_identities(plan)
