@@ -9,6 +9,7 @@ from its own description, into its own file, so the outputs do not depend on the
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import threading
@@ -112,7 +113,8 @@ def run_segments(
             task()
         return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segment") as pool:
-        futures = [pool.submit(task) for task in tasks]
+        # Each task runs in a copy of the caller's context: its log lines keep the render's trace.
+        futures = [pool.submit(contextvars.copy_context().run, task) for task in tasks]
         wait(futures, return_when=FIRST_EXCEPTION)
         if any(f.done() and f.exception() is not None for f in futures):
             stop.set()
