@@ -5,15 +5,12 @@ its events arrive over the same socket, and the file exists."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from svckit.bus import NatsBus
-from svckit.healthcheck import check
-from svckit.testing import NatsServer, free_port, wait_until
+from svckit.testing import NatsServer, free_port, grpc_service
 
 from .conftest import Gateway, MediaProcess, start_gateway
 from .test_websocket import receive, receive_until, ws_url
@@ -31,24 +28,8 @@ def compiler_service(nats_server: NatsServer, tmp_path_factory: pytest.TempPathF
         "COMPILER_LOG_FORMAT": "text",
         "COMPILER_MAX_WORKERS": "2",
     }
-    address = f"127.0.0.1:{port}"
-    with open(root / "compiler.log", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tstudio_compiler"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            started = wait_until(
-                lambda: process.poll() is not None or check(address, timeout=0.5), timeout=90
-            )
-            if not started or process.poll() is not None:
-                pytest.fail("compiler did not start:\n" + (root / "compiler.log").read_text()[-3000:])
-            yield address
-        finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with grpc_service("tstudio_compiler", env, port, root / "compiler.log", timeout=90) as address:
+        yield address
 
 
 @pytest.fixture

@@ -4,14 +4,11 @@ ai-chat/services/api-key-loader.ts) against the real security service, started a
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from svckit.bus import InProcessBus
-from svckit.healthcheck import check
-from svckit.testing import free_port, wait_until
+from svckit.testing import free_port, grpc_service
 
 from .conftest import Gateway, MediaProcess, start_gateway
 from .test_websocket import ws_url
@@ -36,24 +33,8 @@ def security_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "SECURITY_VALIDATION_TIMEOUT_SECONDS": "2",
         "SECURITY_LOG_FORMAT": "text",
     }
-    address = f"127.0.0.1:{port}"
-    with open(root / "security.log", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tstudio_security"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            started = wait_until(
-                lambda: process.poll() is not None or check(address, timeout=0.5), timeout=60
-            )
-            if not started or process.poll() is not None:
-                pytest.fail("security did not start:\n" + (root / "security.log").read_text()[-3000:])
-            yield address
-        finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with grpc_service("tstudio_security", env, port, root / "security.log", timeout=60) as address:
+        yield address
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ import hashlib
 import io
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,8 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from svckit.bus import InProcessBus
-from svckit.healthcheck import check
-from svckit.testing import free_port, wait_until
+from svckit.testing import free_port, grpc_service
 
 from .conftest import Gateway, MediaProcess, start_gateway
 from .test_websocket import ws_url
@@ -69,24 +66,8 @@ def recognition_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         "RECOGNITION_LOG_FORMAT": "text",
         "RECOGNITION_INTRA_OP_THREADS": "1",
     }
-    address = f"127.0.0.1:{port}"
-    with open(root / "recognition.log", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tstudio_recognition"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            started = wait_until(
-                lambda: process.poll() is not None or check(address, timeout=0.5), timeout=90
-            )
-            if not started or process.poll() is not None:
-                pytest.fail("recognition did not start:\n" + (root / "recognition.log").read_text()[-3000:])
-            yield address
-        finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with grpc_service("tstudio_recognition", env, port, root / "recognition.log", timeout=90) as address:
+        yield address
 
 
 @pytest.fixture

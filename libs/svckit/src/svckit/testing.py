@@ -302,6 +302,34 @@ def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) ->
     return bool(predicate())
 
 
+@contextlib.contextmanager
+def grpc_service(
+    module: str, env: dict[str, str], port: int, log: Path, timeout: float = 90.0
+) -> Iterator[str]:
+    """A service (`python -m <module>`, listening on `port` as `env` tells it) as a process, its
+    output in `log`; yields its address once gRPC health answers SERVING and stops it after. A
+    process that exits or never serves fails with the end of its log."""
+    from svckit.healthcheck import check
+
+    address = f"127.0.0.1:{port}"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            started = wait_until(lambda: process.poll() is not None or check(address, timeout=0.5), timeout)
+            if not started or process.poll() is not None:
+                raise RuntimeError(f"{module} did not start:\n" + log.read_text()[-3000:])
+            yield address
+        finally:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 def metric_sample(port: int, sample: str, host: str = "127.0.0.1") -> float:
     """The value of one sample (`name{labels}` as exposed) on a Prometheus endpoint; 0 when absent."""
     with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=5) as reply:
