@@ -10,20 +10,14 @@ from svckit import errors
 from tstudio.compiler.v1 import project_import_pb2, project_pb2
 
 from tstudio_compiler.api.convert import project_from_proto
-from tstudio_compiler.domain.compiler import Compiler
+from tstudio_compiler.domain.compiler import Compiler, invalid_project
 from tstudio_compiler.domain.timeline_studio import ImportResult, SchemaRefused, import_project_schema
 
 _NO_OUTPUT = ("output.path", "is required to render")
 
 
 def _refusal(violations: list[tuple[str, str]], reason: str) -> errors.InvalidArgument:
-    first = f"{violations[0][0]}: {violations[0][1]}"
-    more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-    return errors.InvalidArgument(
-        f"the project cannot be rendered: {first}{more}",
-        reason=reason,
-        field_violations=[errors.FieldViolation(f, d) for f, d in violations],
-    )
+    return invalid_project(violations, reason, "the project cannot be rendered")
 
 
 class ProjectImportRpc:

@@ -76,12 +76,15 @@ class Frame:
 T = TypeVar("T")
 
 
-def _invalid(violations: list[tuple[str, str]]) -> InvalidArgument:
+def invalid_project(
+    violations: list[tuple[str, str]], reason: str = "INVALID_PROJECT", lead: str = "invalid project"
+) -> InvalidArgument:
+    """INVALID_ARGUMENT naming the first violation in its message and every one by field path."""
     first = f"{violations[0][0]}: {violations[0][1]}"
     more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
     return InvalidArgument(
-        f"invalid project: {first}{more}",
-        reason="INVALID_PROJECT",
+        f"{lead}: {first}{more}",
+        reason=reason,
         field_violations=[FieldViolation(f, d) for f, d in violations],
     )
 
@@ -162,7 +165,7 @@ class Compiler:
         if need_output and not project.output.path:
             violations.append(("output.path", "is required to render"))
         if violations:
-            raise _invalid(violations)
+            raise invalid_project(violations)
         project = await self._read_captions(project)
         files: dict[str, str] = {}
         for ti, track in enumerate(project.tracks):
@@ -216,7 +219,7 @@ class Compiler:
                 )
         violations += wipe_violations(files, sources)
         if violations:
-            raise _invalid(violations)
+            raise invalid_project(violations)
         check_source_ranges(project, lengths)
         planned_sources = sources
 
@@ -225,19 +228,19 @@ class Compiler:
 
         async def load(path: str, field: str) -> Project:
             if self._project_files is None:
-                raise _invalid([(field, "this compiler reads no project files")])
+                raise invalid_project([(field, "this compiler reads no project files")])
             self._paths.check(path, field)
             return await self._blocking.run(self._project_files.load, path, field)
 
         nested = await plan_nested(project, effective_size(project), plan_inner, load, nesting)
         plan = self._planner.plan(project, planned_sources, cuts, nested)
         if plan.frames == 0:
-            raise _invalid([("tracks", "the timeline is empty")])
+            raise invalid_project([("tracks", "the timeline is empty")])
         if late := [(f"markers[{i}].time", f"is past the end of the timeline ({plan.duration:.3f} s)")
                     for i, m in enumerate(project.markers) if m.time >= plan.duration]:  # fmt: skip
-            raise _invalid(late)
+            raise invalid_project(late)
         if plan.duration > self.limits.max_duration:
-            raise _invalid([("tracks", f"the timeline is longer than {self.limits.max_duration:g} s")])
+            raise invalid_project([("tracks", f"the timeline is longer than {self.limits.max_duration:g} s")])
         return Prepared(project, planned_sources, plan, nested)
 
     def measure_source(self, field: str, path: str, base_dir: str) -> tuple[int, int]:
@@ -248,7 +251,7 @@ class Compiler:
         self._paths.check(resolved, field)
         info = self._prober.probe_all({field: resolved})[resolved]
         if not info.has_video or not info.width or not info.height:
-            raise _invalid([(field, "has no picture")])
+            raise invalid_project([(field, "has no picture")])
         return info.width, info.height
 
     async def _read_captions(self, project: Project) -> Project:
@@ -262,15 +265,15 @@ class Compiler:
                     continue
                 field = f"tracks[{ti}].clips[{ci}].source.captions.path"
                 if self._captions is None:
-                    raise _invalid([(field, "this compiler reads no subtitle files")])
+                    raise invalid_project([(field, "this compiler reads no subtitle files")])
                 path = resolve_path(captions.path, project.base_dir)
                 self._paths.check(path, field)
                 try:
                     read = await self._blocking.run(functools.partial(self._captions.read, captions, path))
                 except CaptionsFileError as exc:
-                    raise _invalid([(field, str(exc))]) from None
+                    raise invalid_project([(field, str(exc))]) from None
                 except OSError as exc:
-                    raise _invalid([(field, f"cannot be read: {exc.strerror or exc}")]) from None
+                    raise invalid_project([(field, f"cannot be read: {exc.strerror or exc}")]) from None
                 clips[ci] = replace(clip, source=replace(clip.source, captions=read))
             tracks[ti] = replace(track, clips=tuple(clips))
         return replace(project, tracks=tuple(tracks))
@@ -323,15 +326,17 @@ class Compiler:
             project = replace(project, output=replace(project.output, path=path, container="mp4"))
         fps = effective_size(project)[2]
         if not (math.isfinite(start) and math.isfinite(end)):
-            raise _invalid([("start" if not math.isfinite(start) else "end", "must be a finite number")])
+            raise invalid_project(
+                [("start" if not math.isfinite(start) else "end", "must be a finite number")]
+            )
         first, last = to_frame(start, fps), to_frame(end, fps)
         if first < 0:
-            raise _invalid([("start", "must be at least 0")])
+            raise invalid_project([("start", "must be at least 0")])
         if last <= first:
-            raise _invalid([("end", "must be at least one frame after start")])
+            raise invalid_project([("end", "must be at least one frame after start")])
         prepared = await self.prepare(project, need_output=True, cuts=(first, last), own_output=own_output)
         if last > prepared.plan.frames:
-            raise _invalid([("end", f"must be within the timeline's {prepared.plan.duration:.3f} s")])
+            raise invalid_project([("end", f"must be within the timeline's {prepared.plan.duration:.3f} s")])
         plan = prepared.plan.window(first, last)
         job = await self.jobs.submit(RenderOrder(plan, self.encode_settings(plan), project.name))
         return job, first / fps, last / fps
@@ -342,14 +347,14 @@ class Compiler:
         prepared = await self.prepare(project, need_output=False)
         plan = prepared.plan
         if not math.isfinite(time) or time < 0 or time > plan.duration:
-            raise _invalid([("time", f"must be within 0..{plan.duration:.3f}")])
+            raise invalid_project([("time", f"must be within 0..{plan.duration:.3f}")])
         frame = min(to_frame(time, plan.fps), plan.frames - 1)
         graph = self._planner.segment_graph_at(
             plan, prepared.project, prepared.sources, frame, prepared.nested
         )
         out_width = width or plan.width
         if not 16 <= out_width <= 7680:
-            raise _invalid([("width", "must be within 16..7680, or 0")])
+            raise invalid_project([("width", "must be within 16..7680, or 0")])
         try:
             # The same deadline as probing: a frame is a few reads and one graph run.
             async with asyncio.timeout(self._probe_timeout):
