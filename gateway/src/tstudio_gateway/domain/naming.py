@@ -6,6 +6,8 @@ import difflib
 import re
 from collections.abc import Iterable
 
+from svckit.did_you_mean import near
+
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # Words spelled with inner capitals that are still one word: `StartOAuth` -> `start_oauth`.
 _ONE_WORD = {"OAuth": "Oauth"}
@@ -27,7 +29,7 @@ def near_names(name: str, known: Iterable[str], limit: int = 5) -> list[str]:
         # difflib's cost grows with the product of the lengths: 0.45 s for 8000 characters.
         return []
     candidates = sorted(set(known))
-    close = difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
+    close = near(name, candidates, limit, max_length=MAX_MATCHED_CHARS)
     if len(close) < limit:
         # A bare name also matches the qualified forms whose last part looks like it.
         bare = name.rsplit(".", 1)[-1]

@@ -9,13 +9,14 @@ from collections.abc import Iterable
 MAX_NAME_LENGTH = 64
 
 
-def near(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
-    """Known names that look like `name`, best first (case-insensitive); none for long names."""
-    if not name or len(name) > MAX_NAME_LENGTH:
+def near(name: str, known: Iterable[str], limit: int = 3, max_length: int = MAX_NAME_LENGTH) -> list[str]:
+    """Known names that look like `name`, best first (case-insensitive); none for names longer
+    than `max_length`."""
+    if not name or len(name) > max_length:
         return []
     by_lower: dict[str, str] = {}
     for candidate in known:
-        if len(candidate) <= MAX_NAME_LENGTH:
+        if len(candidate) <= max_length:
             by_lower.setdefault(candidate.lower(), candidate)
     close = difflib.get_close_matches(name.lower(), sorted(by_lower), n=limit, cutoff=0.6)
     return [by_lower[c] for c in close]
